@@ -1,0 +1,43 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Pvp.Generators.Emit;
+using Pvp.Generators.Parse;
+using Pvp.Generators.Validate;
+
+namespace Pvp.Generators;
+
+/// <summary>
+/// Turns classes annotated with <c>[VisionTransformer]</c> into TorchSharp modules.
+/// Pipeline: parse (syntax → value model) → validate (→ spec + diagnostics) → emit (→ source).
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed class PvpGenerator : IIncrementalGenerator
+{
+    /// <inheritdoc />
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var declarations = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownNames.VisionTransformerAttribute,
+                predicate: static (node, _) => node is TypeDeclarationSyntax,
+                transform: DeclarationParser.Parse)
+            .WithTrackingName(TrackingNames.Parse);
+
+        var validated = declarations
+            .Select(static (declaration, _) => DeclarationValidator.Validate(declaration))
+            .WithTrackingName(TrackingNames.Validate);
+
+        context.RegisterSourceOutput(validated, static (output, result) =>
+        {
+            foreach (var diagnostic in result.Diagnostics)
+                output.ReportDiagnostic(diagnostic.ToDiagnostic());
+        });
+
+        var files = validated
+            .Where(static result => result.Spec is not null)
+            .Select(static (result, _) => ModelEmitter.Emit(result.Spec!))
+            .WithTrackingName(TrackingNames.Emit);
+
+        context.RegisterSourceOutput(files, static (output, file) => output.AddSource(file.HintName, file.Source));
+    }
+}

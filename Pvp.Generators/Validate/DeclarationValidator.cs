@@ -1,0 +1,111 @@
+using System.Collections.Generic;
+using Pvp.Generators.Diagnostics;
+using Pvp.Generators.Model;
+
+namespace Pvp.Generators.Validate;
+
+/// <summary>
+/// The validate step: resolves a declaration's sizes (explicit value, else preset, else default) and reports every
+/// rule it breaks at the argument that broke it. A declaration with any error yields no spec, so nothing is emitted
+/// for it and the user sees only our diagnostics, not a cascade of compiler errors.
+/// </summary>
+internal static class DeclarationValidator
+{
+    // The attribute's documented defaults (VisionTransformerAttribute).
+    private const int DefaultImageSize = 224;
+    private const int DefaultPatchSize = 16;
+    private const int DefaultInChannels = 3;
+    private const double DefaultMlpRatio = 4.0;
+
+    public static ValidationResult Validate(VariantDeclaration declaration)
+    {
+        var diagnostics = new List<DiagnosticInfo>();
+        if (!declaration.IsPartial)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.NotPartial, declaration.Location, declaration.ClassName));
+        if (declaration.UnsupportedShape is { } shape)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.UnsupportedShape, declaration.Location, declaration.ClassName, shape));
+
+        var backbone = ResolveBackbone(declaration.Backbone, diagnostics);
+        var spec = diagnostics.Count == 0 && backbone is not null
+            ? new VariantSpec(declaration.Namespace, declaration.ClassName, backbone)
+            : null;
+        return new ValidationResult(spec, diagnostics.ToEquatableArray());
+    }
+
+    private static BackboneSpec? ResolveBackbone(BackboneDeclaration d, List<DiagnosticInfo> diagnostics)
+    {
+        int errorsBefore = diagnostics.Count;
+        VitPresetSizes? preset = null;
+        if (d.Preset is { Value: not 0 } presetArg)
+        {
+            preset = VitPresets.Find(presetArg.Value);
+            if (preset is null)
+            {
+                // Nothing else can be judged without knowing which sizes were meant.
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.UnknownPreset, presetArg.Location ?? d.AttributeLocation, presetArg.Value));
+                return null;
+            }
+        }
+
+        // ImageSize may differ from the preset on purpose (tuning at another resolution); other sizes may not.
+        int imageSize = Resolve(d.ImageSize, preset?.ImageSize, DefaultImageSize, "ImageSize", preset, checkPreset: false, d, diagnostics);
+        int patchSize = Resolve(d.PatchSize, preset?.PatchSize, DefaultPatchSize, "PatchSize", preset, checkPreset: true, d, diagnostics);
+        int inChannels = Resolve(d.InChannels, null, DefaultInChannels, "InChannels", preset, checkPreset: false, d, diagnostics);
+        int embedDim = Resolve(d.EmbedDim, preset?.EmbedDim, null, "EmbedDim", preset, checkPreset: true, d, diagnostics);
+        int depth = Resolve(d.Depth, preset?.Depth, null, "Depth", preset, checkPreset: true, d, diagnostics);
+        int heads = Resolve(d.Heads, preset?.Heads, null, "Heads", preset, checkPreset: true, d, diagnostics);
+        double mlpRatio = d.MlpRatio?.Value ?? preset?.MlpRatio ?? DefaultMlpRatio;
+        if (preset is not null && d.MlpRatio is { } ratioArg && ratioArg.Value != preset.MlpRatio)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.ContradictsPreset, ratioArg.Location, "MlpRatio", ratioArg.Value, preset.Name, preset.MlpRatio));
+        if (preset is not null && d.QkvBias is { Value: false } biasArg)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.ContradictsPreset, biasArg.Location, "QkvBias", "false", preset.Name, "true"));
+        if (!(mlpRatio > 0))
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.NonPositiveSize, d.MlpRatio?.Location ?? d.AttributeLocation, "MlpRatio", mlpRatio));
+
+        if (diagnostics.Count > errorsBefore) return null;
+
+        if (embedDim % heads != 0)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.HeadsDoNotDivideWidth,
+                d.Heads?.Location ?? d.EmbedDim?.Location ?? d.AttributeLocation, heads, embedDim, LargestDivisorAtMost(embedDim, heads)));
+        if (imageSize % patchSize != 0)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.ImageNotDivisibleByPatch,
+                d.ImageSize?.Location ?? d.PatchSize?.Location ?? d.AttributeLocation, imageSize, patchSize, (imageSize / patchSize + 1) * patchSize));
+        int mlpHidden = (int)(embedDim * mlpRatio); // timm: int(embed_dim * mlp_ratio)
+        if (mlpHidden <= 0)
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.NonPositiveSize, d.MlpRatio?.Location ?? d.AttributeLocation, "EmbedDim × MlpRatio", mlpHidden));
+        if (diagnostics.Count > errorsBefore) return null;
+
+        return new BackboneSpec(imageSize, patchSize, inChannels, embedDim, depth, heads, mlpHidden,
+            d.QkvBias?.Value ?? true, preset?.Name);
+    }
+
+    /// <summary>Explicit value, else the preset's, else the default; reports a missing, contradicting or non-positive value.</summary>
+    private static int Resolve(Declared<int>? explicitValue, int? presetValue, int? defaultValue, string name,
+        VitPresetSizes? preset, bool checkPreset, BackboneDeclaration d, List<DiagnosticInfo> diagnostics)
+    {
+        if (explicitValue is not null && checkPreset && presetValue is { } fromPreset && explicitValue.Value != fromPreset)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.ContradictsPreset, explicitValue.Location, name, explicitValue.Value, preset!.Name, fromPreset));
+            return fromPreset;
+        }
+        int? value = explicitValue?.Value ?? presetValue ?? defaultValue;
+        if (value is null)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.MissingSize, d.AttributeLocation, name));
+            return 1;
+        }
+        if (value <= 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.NonPositiveSize, explicitValue?.Location ?? d.AttributeLocation, name, value));
+            return 1;
+        }
+        return value.Value;
+    }
+
+    private static int LargestDivisorAtMost(int width, int limit)
+    {
+        for (int h = System.Math.Min(limit, width); h > 1; h--)
+            if (width % h == 0) return h;
+        return 1;
+    }
+}

@@ -1,0 +1,50 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pvp.Blocks;
+
+/// <summary>
+/// Multi-head self-attention with one fused qkv projection (timm's <c>Attention</c>; state-dict keys
+/// <c>qkv.*</c>, <c>proj.*</c>). Rows of <c>qkv.weight</c> are [q; k; v], each head-major.
+/// </summary>
+public sealed class Attention : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear qkv;
+    private readonly Linear proj;
+    private readonly int heads;
+
+    /// <summary>Creates the attention layer.</summary>
+    /// <param name="dim">Token width D.</param>
+    /// <param name="heads">Number of heads; must divide <paramref name="dim"/>.</param>
+    /// <param name="qkvBias">Whether the qkv projection has a bias.</param>
+    /// <param name="device">Where to allocate the weights.</param>
+    /// <param name="dtype">Weight type.</param>
+    public Attention(int dim, int heads, bool qkvBias, Device? device = null, ScalarType? dtype = null)
+        : base(nameof(Attention))
+    {
+        if (heads <= 0 || dim % heads != 0)
+            throw new ArgumentException($"heads ({heads}) must be positive and divide the width ({dim}).", nameof(heads));
+        this.heads = heads;
+        qkv = nn.Linear(dim, 3L * dim, hasBias: qkvBias, device: device, dtype: dtype);
+        proj = nn.Linear(dim, dim, device: device, dtype: dtype);
+        RegisterComponents();
+    }
+
+    /// <summary>The fused query/key/value projection (timm's <c>qkv</c>).</summary>
+    public Linear Qkv => qkv;
+
+    /// <summary>The output projection (timm's <c>proj</c>).</summary>
+    public Linear Proj => proj;
+
+    /// <summary>[B, N, D] → [B, N, D].</summary>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], n = x.shape[1], d = x.shape[2];
+        var qkvHeads = qkv.call(x).reshape(b, n, 3, heads, d / heads).permute(2, 0, 3, 1, 4);
+        var attended = nn.functional.scaled_dot_product_attention(qkvHeads[0], qkvHeads[1], qkvHeads[2]);
+        var merged = attended.transpose(1, 2).reshape(b, n, d);
+        return proj.call(merged).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,40 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pvp.Blocks;
+
+/// <summary>
+/// The transformer's feed-forward layer: fc1 → exact GELU → fc2 (timm's <c>Mlp</c>; keys <c>fc1.*</c>, <c>fc2.*</c>).
+/// </summary>
+public sealed class Mlp : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear fc1;
+    private readonly Linear fc2;
+
+    /// <summary>Creates the MLP.</summary>
+    /// <param name="dim">Token width D.</param>
+    /// <param name="hidden">Hidden width (timm: D · mlp_ratio).</param>
+    /// <param name="device">Where to allocate the weights.</param>
+    /// <param name="dtype">Weight type.</param>
+    public Mlp(int dim, int hidden, Device? device = null, ScalarType? dtype = null) : base(nameof(Mlp))
+    {
+        fc1 = nn.Linear(dim, hidden, device: device, dtype: dtype);
+        fc2 = nn.Linear(hidden, dim, device: device, dtype: dtype);
+        RegisterComponents();
+    }
+
+    /// <summary>The expanding projection.</summary>
+    public Linear Fc1 => fc1;
+
+    /// <summary>The contracting projection.</summary>
+    public Linear Fc2 => fc2;
+
+    /// <summary>[B, N, D] → [B, N, D].</summary>
+    public override Tensor forward(Tensor x)
+    {
+        using var hidden = fc1.call(x);
+        using var activated = nn.functional.gelu(hidden);
+        return fc2.call(activated);
+    }
+}

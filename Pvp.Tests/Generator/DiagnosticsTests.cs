@@ -1,0 +1,82 @@
+using Microsoft.CodeAnalysis;
+
+namespace Pvp.Tests.Generator;
+
+/// <summary>
+/// Each invalid declaration yields its diagnostic at the exact span marked [| |] in the source, and nothing is
+/// generated for it (so no compiler errors cascade from the generated code).
+/// </summary>
+public class DiagnosticsTests
+{
+    [Theory]
+    [InlineData("PVP001", "[VisionTransformer(VitPreset.Tiny16)] public class [|NotPartial|];")]
+    [InlineData("PVP002", "public partial class Outer { [VisionTransformer(VitPreset.Tiny16)] public partial class [|Inner|]; }")]
+    [InlineData("PVP002", "[VisionTransformer(VitPreset.Tiny16)] public partial class [|Generic|]<T>;")]
+    [InlineData("PVP002", "[VisionTransformer(VitPreset.Tiny16)] public static partial class [|Static|];")]
+    [InlineData("PVP002", "[VisionTransformer(VitPreset.Tiny16)] public partial record [|Rec|];")]
+    [InlineData("PVP003", "[VisionTransformer(EmbedDim = 64, Depth = 2, [|Heads = 5|])] public partial class M;")]
+    [InlineData("PVP004", "[VisionTransformer(EmbedDim = 64, [|Depth = 0|], Heads = 4)] public partial class M;")]
+    [InlineData("PVP004", "[VisionTransformer([|EmbedDim = -8|], Depth = 1, Heads = 4)] public partial class M;")]
+    [InlineData("PVP004", "[VisionTransformer(VitPreset.Tiny16, [|InChannels = 0|])] public partial class M;")]
+    [InlineData("PVP004", "[VisionTransformer(EmbedDim = 64, Depth = 1, Heads = 4, [|MlpRatio = 0|])] public partial class M;")]
+    [InlineData("PVP005", "[VisionTransformer([|ImageSize = 30|], PatchSize = 4, EmbedDim = 64, Depth = 1, Heads = 4)] public partial class M;")]
+    [InlineData("PVP006", "[VisionTransformer(VitPreset.Base16, [|EmbedDim = 512|])] public partial class M;")]
+    [InlineData("PVP006", "[VisionTransformer(VitPreset.Base16, [|PatchSize = 32|])] public partial class M;")]
+    [InlineData("PVP006", "[VisionTransformer(VitPreset.Small16, [|QkvBias = false|])] public partial class M;")]
+    [InlineData("PVP007", "[[|VisionTransformer(EmbedDim = 64, Heads = 4)|]] public partial class M;")]
+    [InlineData("PVP008", "[VisionTransformer([|(VitPreset)42|])] public partial class M;")]
+    public void InvalidDeclarationIsReportedAtItsSource(string id, string markedDeclaration)
+    {
+        var (source, expectedSpan) = Unmark("using Pvp;\nnamespace Demo;\n" + markedDeclaration + "\n");
+        var (result, output) = GeneratorHarness.Run(source);
+
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal(id, diagnostic.Id);
+        Assert.Equal(DiagnosticSeverity.Error, diagnostic.Severity);
+        Assert.Equal(expectedSpan, source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
+        Assert.Empty(result.GeneratedTrees);
+        Assert.DoesNotContain(output.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
+    }
+
+    [Fact]
+    public void MessagesNameTheValuesAndTheFix()
+    {
+        var (result, _) = GeneratorHarness.Run("using Pvp; [VisionTransformer(EmbedDim = 64, Depth = 2, Heads = 5)] public partial class M;");
+        Assert.Equal("Heads = 5 does not divide EmbedDim = 64; choose a head count that divides the width, for example 4",
+            Assert.Single(result.Diagnostics).GetMessage());
+    }
+
+    [Fact]
+    public void SeveralProblemsAreAllReported()
+    {
+        var (result, _) = GeneratorHarness.Run(
+            "using Pvp; [VisionTransformer(VitPreset.Base16, EmbedDim = 512, Depth = 6)] public class M;");
+        Assert.Equal(new[] { "PVP001", "PVP006", "PVP006" }, result.Diagnostics.Select(d => d.Id).OrderBy(i => i));
+    }
+
+    [Fact]
+    public void MalformedSourceNeverCrashesTheGenerator()
+    {
+        string[] sources =
+        {
+            "using Pvp; [VisionTransformer(] public partial class M;",
+            "using Pvp; [VisionTransformer(EmbedDim = \"wide\", Depth = 1, Heads = 1)] public partial class M;",
+            "using Pvp; [VisionTransformer(Nope = 3)] public partial class M;",
+            "using Pvp; [VisionTransformer(VitPreset.Tiny16)] public partial class",
+            "using Pvp; [VisionTransformer(VitPreset.Tiny16)] [VisionTransformer(VitPreset.Base16)] public partial class M;",
+        };
+        foreach (var source in sources)
+        {
+            var (result, _) = GeneratorHarness.Run(source);
+            Assert.All(result.Results, r => Assert.Null(r.Exception));
+        }
+    }
+
+    private static (string Source, string Span) Unmark(string marked)
+    {
+        int start = marked.IndexOf("[|", StringComparison.Ordinal);
+        int end = marked.IndexOf("|]", StringComparison.Ordinal);
+        string source = marked.Remove(end, 2).Remove(start, 2);
+        return (source, source.Substring(start, end - start - 2));
+    }
+}

@@ -1,0 +1,96 @@
+using System.Collections;
+using System.Reflection;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Pvp.Generators;
+
+namespace Pvp.Tests.Generator;
+
+/// <summary>The pipeline caches: unrelated edits redo no work, and its models hold no compiler objects.</summary>
+public class IncrementalTests
+{
+    private const string Declaration = """
+        using Pvp;
+        namespace Demo;
+        [VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 2, Heads = 4)]
+        public partial class TinyVit;
+        """;
+
+    private const string Unrelated = "namespace Demo; public static class Helper { public static int One() => 1; }";
+
+    private static readonly string[] TrackedSteps = { TrackingNames.Parse, TrackingNames.Validate, TrackingNames.Emit };
+
+    [Fact]
+    public void UnrelatedEditLeavesEveryStepCached()
+    {
+        var compilation = GeneratorHarness.Compile(Declaration, Unrelated);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        var first = driver.GetRunResult().Results.Single();
+        Assert.All(TrackedSteps, step => Assert.True(first.TrackedSteps.ContainsKey(step), $"step {step} was not tracked"));
+
+        // Edit the unrelated file and add a new one: nothing about TinyVit changed.
+        var oldTree = compilation.SyntaxTrees.Last();
+        var edited = compilation
+            .ReplaceSyntaxTree(oldTree, CSharpSyntaxTree.ParseText(Unrelated.Replace("=> 1", "=> 2"), (CSharpParseOptions)oldTree.Options, oldTree.FilePath))
+            .AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace Demo; class Another {}", (CSharpParseOptions)oldTree.Options, "Another.cs"));
+        var second = driver.RunGenerators(edited).GetRunResult().Results.Single();
+
+        foreach (var step in TrackedSteps)
+        {
+            var reasons = second.TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Reason).ToList();
+            Assert.NotEmpty(reasons);
+            Assert.All(reasons, reason => Assert.True(
+                reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
+                $"step {step} re-ran with reason {reason}"));
+        }
+    }
+
+    [Fact]
+    public void EditingTheDeclarationReRunsTheSteps()
+    {
+        var compilation = GeneratorHarness.Compile(Declaration);
+        var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
+        var tree = compilation.SyntaxTrees.Single();
+        var edited = compilation.ReplaceSyntaxTree(tree,
+            CSharpSyntaxTree.ParseText(Declaration.Replace("Depth = 2", "Depth = 3"), (CSharpParseOptions)tree.Options, tree.FilePath));
+        var second = driver.RunGenerators(edited).GetRunResult().Results.Single();
+        Assert.Contains(second.TrackedSteps[TrackingNames.Emit].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Contains("blocks[2].call(h);", second.GeneratedSources.Single().SourceText.ToString());
+    }
+
+    [Fact]
+    public void PipelineModelsHoldNoCompilerObjects()
+    {
+        var compilation = GeneratorHarness.Compile(Declaration, "using Pvp; [VisionTransformer(EmbedDim = 64, Depth = 2, Heads = 5)] public partial class Bad;");
+        var result = GeneratorHarness.CreateDriver().RunGenerators(compilation).GetRunResult().Results.Single();
+        int inspected = 0;
+        foreach (var step in TrackedSteps)
+            foreach (var run in result.TrackedSteps[step])
+                foreach (var (value, _) in run.Outputs)
+                {
+                    AssertNoCompilerObjects(value, $"{step} output", new HashSet<object>(ReferenceEqualityComparer.Instance));
+                    inspected++;
+                }
+        Assert.True(inspected >= 5, $"only {inspected} step outputs were inspected");
+    }
+
+    private static readonly Type[] Forbidden = { typeof(ISymbol), typeof(Compilation), typeof(SyntaxNode), typeof(SyntaxTree), typeof(SemanticModel), typeof(Location) };
+
+    private static void AssertNoCompilerObjects(object? value, string path, HashSet<object> seen)
+    {
+        if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum) return;
+        var type = value.GetType();
+        Assert.False(Forbidden.Any(f => f.IsAssignableFrom(type)), $"{path} holds a {type.FullName}");
+        if (!type.IsValueType && !seen.Add(value)) return;
+        // A DiagnosticDescriptor is a static, immutable catalog entry: allowed, nothing inside it to follow.
+        if (value is DiagnosticDescriptor) return;
+        if (value is IEnumerable items and not string)
+        {
+            int i = 0;
+            foreach (var item in items) AssertNoCompilerObjects(item, $"{path}[{i++}]", seen);
+        }
+        for (var t = type; t is not null && t != typeof(object); t = t.BaseType)
+            foreach (var field in t.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+                AssertNoCompilerObjects(field.GetValue(value), $"{path}.{field.Name}", seen);
+    }
+}
