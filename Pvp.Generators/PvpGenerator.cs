@@ -39,5 +39,15 @@ public sealed class PvpGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Emit);
 
         context.RegisterSourceOutput(files, static (output, file) => output.AddSource(file.HintName, file.Source));
+
+        // A PETuning attribute on a class without [VisionTransformer] would otherwise be silently ignored.
+        foreach (string attribute in KnownNames.PetuningAttributes)
+        {
+            var orphans = context.SyntaxProvider
+                .ForAttributeWithMetadataName(attribute, static (node, _) => node is TypeDeclarationSyntax, OrphanCheck.Find)
+                .Where(static diagnostic => diagnostic is not null)
+                .WithTrackingName(TrackingNames.Orphans);
+            context.RegisterSourceOutput(orphans, static (output, diagnostic) => output.ReportDiagnostic(diagnostic!.ToDiagnostic()));
+        }
     }
 }

@@ -56,4 +56,70 @@ public static class DiagnosticCatalog
         "PVP008", "Unknown ViT preset",
         "{0} is not a known VitPreset; use Tiny16, Small16, Base16 or Large16",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP009: a block range selects blocks the backbone does not have, or none.</summary>
+    public static readonly DiagnosticDescriptor BlockRangeOutsideDepth = new(
+        "PVP009", "Block range outside the backbone",
+        "Blocks = \"{0}\" selects {1}, but the backbone has blocks 0 to {2}; choose a non-empty range inside them",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP010: a block range does not parse.</summary>
+    public static readonly DiagnosticDescriptor InvalidBlockRange = new(
+        "PVP010", "Invalid block range",
+        "Blocks = \"{0}\" is not a block range; use C# range syntax such as \"0..12\", \"6..\", \"..^2\", or one index such as \"3\"",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP011: the LoRA rank is not in 1..width.</summary>
+    public static readonly DiagnosticDescriptor InvalidLoraRank = new(
+        "PVP011", "Invalid LoRA rank",
+        "Rank = {0} must be at least 1 and at most the layer width {1}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP012: the prompt length is not positive.</summary>
+    public static readonly DiagnosticDescriptor InvalidPromptLength = new(
+        "PVP012", "Invalid prompt length",
+        "Length = {0} must be at least 1 prompt token",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP013: an attached type is not an attachment module.</summary>
+    public static readonly DiagnosticDescriptor NotAnAttachment = new(
+        "PVP013", "Attached type is not an attachment",
+        "'{0}' cannot be attached: it must derive from TorchSharp's nn.Module<Tensor, Tensor> and implement Pvp.IPetAttachment",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP014: attributes whose training scopes contradict each other.</summary>
+    public static readonly DiagnosticDescriptor ScopeConflict = new(
+        "PVP014", "Contradictory training scope",
+        "[{0}] cannot be combined with [{1}]: {2}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP015: an attached type cannot be constructed by generated code.</summary>
+    public static readonly DiagnosticDescriptor AttachmentNotConstructible = new(
+        "PVP015", "Attached type cannot be constructed",
+        "'{0}' cannot be constructed by the generated model: give it a public constructor taking Pvp.AttachContext, and make it a non-abstract, non-generic class",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP016: two attributes claim one layer or site of one block.</summary>
+    public static readonly DiagnosticDescriptor ConflictingClaims = new(
+        "PVP016", "Conflicting claims on one site",
+        "{0} of block {1} is already claimed by another attribute; give each layer or site of a block to one module",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP017: PETuning attributes without a backbone.</summary>
+    public static readonly DiagnosticDescriptor NoBackbone = new(
+        "PVP017", "PETuning module without a backbone",
+        "'{0}' declares [{1}] but no backbone; add [VisionTransformer(...)] to the class",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP018: an attribute that may appear once appears again.</summary>
+    public static readonly DiagnosticDescriptor DuplicateAttribute = new(
+        "PVP018", "Duplicate attribute",
+        "[{0}] appears more than once on '{1}'; declare it once",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP019: a value outside its allowed range.</summary>
+    public static readonly DiagnosticDescriptor ValueOutOfRange = new(
+        "PVP019", "Value out of range",
+        "{0} = {1} is out of range: it must be {2}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

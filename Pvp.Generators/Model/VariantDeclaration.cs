@@ -29,10 +29,20 @@ internal sealed record BackboneDeclaration(
 /// <param name="IsPartial">Whether the declaration carries the <c>partial</c> modifier.</param>
 /// <param name="UnsupportedShape">Why the type cannot be generated (nested, generic, …), or null.</param>
 /// <param name="Backbone">The backbone attribute as written.</param>
+/// <param name="Prompts">Each <c>[Prompts]</c>.</param>
+/// <param name="Loras">Each <c>[Lora]</c>.</param>
+/// <param name="Adapters">Each <c>[Adapter]</c>.</param>
+/// <param name="Attachments">Each <c>[Attach]</c>.</param>
+/// <param name="Markers">Each argument-less attribute, in source order.</param>
 internal sealed record VariantDeclaration(
     string? Namespace,
     string ClassName,
     LocationInfo? Location,
     bool IsPartial,
     string? UnsupportedShape,
-    BackboneDeclaration Backbone);
+    BackboneDeclaration Backbone,
+    EquatableArray<PromptsDeclaration> Prompts,
+    EquatableArray<LoraDeclaration> Loras,
+    EquatableArray<AdapterDeclaration> Adapters,
+    EquatableArray<AttachDeclaration> Attachments,
+    EquatableArray<MarkerDeclaration> Markers);

@@ -17,12 +17,61 @@ internal sealed record BackboneSpec(
     public int TokenCount => 1 + PatchCount;
 }
 
+/// <summary>VPT prompts: inserted before <see cref="FirstBlock"/>, replaced before each later block up to <see cref="LastBlock"/> when deep.</summary>
+internal sealed record PromptSpec(int Length, bool Deep, double Dropout, int FirstBlock, int LastBlock)
+{
+    /// <summary>Rows of <c>deep_prompt_embeddings</c> (0 when shallow).</summary>
+    public int DeepCount => Deep ? LastBlock - FirstBlock : 0;
+}
+
+/// <summary>LoRA on one layer of a block (for qkv, <see cref="Targets"/> says which slices).</summary>
+internal sealed record LoraLayerSpec(int Targets, int Rank, double Alpha, double Dropout);
+
+/// <summary>A bottleneck adapter of a block.</summary>
+internal sealed record AdapterSpec(bool Parallel, int Bottleneck, double Scale);
+
+/// <summary>A user's module at a site of a block, held in field <see cref="FieldName"/>.</summary>
+internal sealed record AttachSpec(string TypeFullName, string TypeName, int Site, string FieldName);
+
+/// <summary>What one block holds beyond timm's Block; blocks with equal shapes share one generated class.</summary>
+internal sealed record BlockShape(
+    LoraLayerSpec? Qkv,
+    LoraLayerSpec? Proj,
+    LoraLayerSpec? Fc1,
+    LoraLayerSpec? Fc2,
+    AdapterSpec? Adapter,
+    EquatableArray<AttachSpec> Attachments)
+{
+    public bool IsPlain => Qkv is null && Proj is null && Fc1 is null && Fc2 is null && Adapter is null && Attachments.Count == 0;
+}
+
 /// <summary>A declaration the emitter can turn into code: valid by construction.</summary>
-internal sealed record VariantSpec(string? Namespace, string ClassName, BackboneSpec Backbone)
+/// <param name="Namespace">The namespace, or null.</param>
+/// <param name="ClassName">The class name.</param>
+/// <param name="Backbone">The backbone.</param>
+/// <param name="Prompts">VPT prompts, if declared.</param>
+/// <param name="Blocks">The shape of each block, by index.</param>
+/// <param name="TrainableKinds">The runtime's <c>ParameterKinds</c> flags that train.</param>
+/// <param name="LearningRateScales">Non-default scales as (ParameterKinds value, scale).</param>
+/// <param name="DecayPrompts">Whether prompts take weight decay.</param>
+/// <param name="CardLines">One line per attachment for the model card.</param>
+internal sealed record VariantSpec(
+    string? Namespace,
+    string ClassName,
+    BackboneSpec Backbone,
+    PromptSpec? Prompts,
+    EquatableArray<BlockShape> Blocks,
+    int TrainableKinds,
+    EquatableArray<ScaleEntry> LearningRateScales,
+    bool DecayPrompts,
+    EquatableArray<string> CardLines)
 {
     /// <summary>The file name the generated source is added under.</summary>
     public string HintName => (Namespace is null ? ClassName : Namespace + "." + ClassName) + ".g.cs";
 }
+
+/// <summary>A learning-rate scale for one parameter kind.</summary>
+internal sealed record ScaleEntry(int Kind, double Scale);
 
 /// <summary>The validate step's output: a spec when the declaration is valid, and the diagnostics it earned.</summary>
 internal sealed record ValidationResult(VariantSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);

@@ -1,4 +1,4 @@
-using System.Collections.Immutable;
+using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -18,17 +18,62 @@ internal static class DeclarationParser
     {
         var symbol = (INamedTypeSymbol)context.TargetSymbol;
         var node = (TypeDeclarationSyntax)context.TargetNode;
-        cancellationToken.ThrowIfCancellationRequested();
 
         string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : null;
         bool isPartial = node.Modifiers.Any(SyntaxKind.PartialKeyword);
+
+        var prompts = new List<PromptsDeclaration>();
+        var loras = new List<LoraDeclaration>();
+        var adapters = new List<AdapterDeclaration>();
+        var attachments = new List<AttachDeclaration>();
+        var markers = new List<MarkerDeclaration>();
+        foreach (var attribute in symbol.GetAttributes())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string? name = attribute.AttributeClass?.ToDisplayString();
+            var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
+            var args = new AttributeArguments(attribute, syntax);
+            var location = LocationInfo.From(syntax);
+            switch (name)
+            {
+                case KnownNames.PromptsAttribute:
+                    prompts.Add(new PromptsDeclaration(location, args.Named<int>("Length"), args.Named<bool>("Deep"),
+                        args.Named<double>("Dropout"), args.Named<string>("Blocks"), args.Named<double>("LearningRateScale"),
+                        args.Named<bool>("WeightDecay")));
+                    break;
+                case KnownNames.LoraAttribute:
+                    loras.Add(new LoraDeclaration(location, args.Named<int>("Rank"), args.Named<double>("Alpha"), args.Named<int>("Targets"),
+                        args.Named<string>("Blocks"), args.Named<double>("Dropout"), args.Named<double>("LearningRateScale")));
+                    break;
+                case KnownNames.AdapterAttribute:
+                    adapters.Add(new AdapterDeclaration(location, args.Named<int>("Bottleneck"), args.Named<int>("Placement"),
+                        args.Named<double>("Scale"), args.Named<string>("Blocks"), args.Named<double>("LearningRateScale")));
+                    break;
+                case KnownNames.AttachAttribute:
+                    attachments.Add(new AttachDeclaration(location, args.PositionalType(0, DescribeAttachedType),
+                        args.Named<int>("Site"), args.Named<string>("Blocks"), args.Named<double>("LearningRateScale")));
+                    break;
+                case KnownNames.TrainBiasAttribute:
+                case KnownNames.TrainNormsAttribute:
+                case KnownNames.LinearProbeAttribute:
+                case KnownNames.FullFineTuneAttribute:
+                    markers.Add(new MarkerDeclaration(KnownNames.ShortName(name), location));
+                    break;
+            }
+        }
+
         return new VariantDeclaration(
             ns,
             symbol.Name,
             LocationInfo.From(node.Identifier),
             isPartial,
             DescribeUnsupportedShape(symbol),
-            ParseBackbone(context.Attributes.First(), cancellationToken));
+            ParseBackbone(context.Attributes.First(), cancellationToken),
+            prompts.ToEquatableArray(),
+            loras.ToEquatableArray(),
+            adapters.ToEquatableArray(),
+            attachments.ToEquatableArray(),
+            markers.ToEquatableArray());
     }
 
     private static string? DescribeUnsupportedShape(INamedTypeSymbol symbol)
@@ -45,7 +90,7 @@ internal static class DeclarationParser
     private static BackboneDeclaration ParseBackbone(AttributeData attribute, CancellationToken cancellationToken)
     {
         var syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken) as AttributeSyntax;
-        var arguments = AttributeArguments.Read(attribute, syntax);
+        var arguments = new AttributeArguments(attribute, syntax);
         return new BackboneDeclaration(
             LocationInfo.From(syntax),
             arguments.Positional<int>(0),
@@ -58,56 +103,29 @@ internal static class DeclarationParser
             arguments.Named<double>("MlpRatio"),
             arguments.Named<bool>("QkvBias"));
     }
-}
 
-/// <summary>An attribute's constant arguments paired with the syntax each was written in.</summary>
-internal sealed class AttributeArguments
-{
-    private readonly AttributeData attribute;
-    private readonly AttributeSyntax? syntax;
-
-    private AttributeArguments(AttributeData attribute, AttributeSyntax? syntax)
+    /// <summary>Reduces the attached type to the facts validation needs.</summary>
+    private static AttachedType DescribeAttachedType(ITypeSymbol type)
     {
-        this.attribute = attribute;
-        this.syntax = syntax;
-    }
-
-    public static AttributeArguments Read(AttributeData attribute, AttributeSyntax? syntax) => new(attribute, syntax);
-
-    /// <summary>The constructor argument at <paramref name="index"/>, or null when absent or not a constant of type T.</summary>
-    public Declared<T>? Positional<T>(int index)
-    {
-        if (index >= attribute.ConstructorArguments.Length) return null;
-        var value = attribute.ConstructorArguments[index];
-        var argumentSyntax = syntax?.ArgumentList?.Arguments
-            .Where(a => a.NameEquals is null && a.NameColon is null)
-            .ElementAtOrDefault(index);
-        return Convert<T>(value, argumentSyntax);
-    }
-
-    /// <summary>The named argument <paramref name="name"/>, or null when absent or not a constant of type T.</summary>
-    public Declared<T>? Named<T>(string name)
-    {
-        foreach (var pair in attribute.NamedArguments)
+        bool implementsInterface = type.AllInterfaces.Any(i => i.ToDisplayString() == KnownNames.AttachmentInterface);
+        bool isModule = false;
+        for (var t = type.BaseType; t is not null; t = t.BaseType)
         {
-            if (pair.Key != name) continue;
-            var argumentSyntax = syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name);
-            return Convert<T>(pair.Value, argumentSyntax);
+            if (t.MetadataName == "Module`2" && t.ContainingType?.Name == "nn" && t.ContainingType.ContainingType?.Name == "torch")
+            {
+                isModule = true;
+                break;
+            }
         }
-        return null;
-    }
-
-    private Declared<T>? Convert<T>(TypedConstant constant, AttributeArgumentSyntax? argumentSyntax)
-    {
-        if (constant.Kind == TypedConstantKind.Error || constant.IsNull) return null;
-        object? raw = constant.Value;
-        object? converted = raw switch
-        {
-            T exact => exact,
-            int i when typeof(T) == typeof(double) => (double)i,
-            _ => null,
-        };
-        if (converted is not T value) return null;
-        return new Declared<T>(value, LocationInfo.From((SyntaxNode?)argumentSyntax ?? syntax));
+        bool constructible = type is INamedTypeSymbol { TypeKind: TypeKind.Class, IsAbstract: false, IsUnboundGenericType: false } named
+            && !named.IsGenericType
+            && named.InstanceConstructors.Any(c => c.DeclaredAccessibility == Accessibility.Public
+                && c.Parameters.Length == 1
+                && c.Parameters[0].Type.ToDisplayString() == KnownNames.AttachContext);
+        return new AttachedType(
+            type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat),
+            type.Name,
+            implementsInterface && isModule,
+            constructible);
     }
 }

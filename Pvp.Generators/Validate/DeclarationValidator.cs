@@ -26,8 +26,12 @@ internal static class DeclarationValidator
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.UnsupportedShape, declaration.Location, declaration.ClassName, shape));
 
         var backbone = ResolveBackbone(declaration.Backbone, diagnostics);
-        var spec = diagnostics.Count == 0 && backbone is not null
-            ? new VariantSpec(declaration.Namespace, declaration.ClassName, backbone)
+        if (backbone is null) return new ValidationResult(null, diagnostics.ToEquatableArray());
+
+        var petuning = new PetuningValidator(declaration, backbone, diagnostics).Resolve();
+        var spec = diagnostics.Count == 0
+            ? new VariantSpec(declaration.Namespace, declaration.ClassName, backbone, petuning.Prompts, petuning.Blocks,
+                petuning.TrainableKinds, petuning.LearningRateScales, petuning.DecayPrompts, petuning.CardLines)
             : null;
         return new ValidationResult(spec, diagnostics.ToEquatableArray());
     }

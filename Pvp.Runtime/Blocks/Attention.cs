@@ -10,8 +10,8 @@ namespace Pvp.Blocks;
 /// </summary>
 public sealed class Attention : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear qkv;
-    private readonly Linear proj;
+    private readonly nn.Module<Tensor, Tensor> qkv;
+    private readonly nn.Module<Tensor, Tensor> proj;
     private readonly int heads;
 
     /// <summary>Creates the attention layer.</summary>
@@ -21,21 +21,33 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
     /// <param name="device">Where to allocate the weights.</param>
     /// <param name="dtype">Weight type.</param>
     public Attention(int dim, int heads, bool qkvBias, Device? device = null, ScalarType? dtype = null)
+        : this(dim, heads,
+            nn.Linear(dim, 3L * dim, hasBias: qkvBias, device: device, dtype: dtype),
+            nn.Linear(dim, dim, device: device, dtype: dtype))
+    {
+    }
+
+    /// <summary>Creates the attention layer around given projections (e.g. <see cref="LoraQkvLinear"/>, <see cref="LoraLinear"/>).</summary>
+    /// <param name="dim">Token width D.</param>
+    /// <param name="heads">Number of heads; must divide <paramref name="dim"/>.</param>
+    /// <param name="qkv">D → 3D, rows [q; k; v].</param>
+    /// <param name="proj">D → D.</param>
+    public Attention(int dim, int heads, nn.Module<Tensor, Tensor> qkv, nn.Module<Tensor, Tensor> proj)
         : base(nameof(Attention))
     {
         if (heads <= 0 || dim % heads != 0)
             throw new ArgumentException($"heads ({heads}) must be positive and divide the width ({dim}).", nameof(heads));
         this.heads = heads;
-        qkv = nn.Linear(dim, 3L * dim, hasBias: qkvBias, device: device, dtype: dtype);
-        proj = nn.Linear(dim, dim, device: device, dtype: dtype);
+        this.qkv = qkv;
+        this.proj = proj;
         RegisterComponents();
     }
 
     /// <summary>The fused query/key/value projection (timm's <c>qkv</c>).</summary>
-    public Linear Qkv => qkv;
+    public nn.Module<Tensor, Tensor> Qkv => qkv;
 
     /// <summary>The output projection (timm's <c>proj</c>).</summary>
-    public Linear Proj => proj;
+    public nn.Module<Tensor, Tensor> Proj => proj;
 
     /// <summary>[B, N, D] → [B, N, D].</summary>
     public override Tensor forward(Tensor x)

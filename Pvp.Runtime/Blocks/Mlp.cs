@@ -9,26 +9,34 @@ namespace Pvp.Blocks;
 /// </summary>
 public sealed class Mlp : nn.Module<Tensor, Tensor>
 {
-    private readonly Linear fc1;
-    private readonly Linear fc2;
+    private readonly nn.Module<Tensor, Tensor> fc1;
+    private readonly nn.Module<Tensor, Tensor> fc2;
 
     /// <summary>Creates the MLP.</summary>
     /// <param name="dim">Token width D.</param>
     /// <param name="hidden">Hidden width (timm: D · mlp_ratio).</param>
     /// <param name="device">Where to allocate the weights.</param>
     /// <param name="dtype">Weight type.</param>
-    public Mlp(int dim, int hidden, Device? device = null, ScalarType? dtype = null) : base(nameof(Mlp))
+    public Mlp(int dim, int hidden, Device? device = null, ScalarType? dtype = null)
+        : this(nn.Linear(dim, hidden, device: device, dtype: dtype), nn.Linear(hidden, dim, device: device, dtype: dtype))
     {
-        fc1 = nn.Linear(dim, hidden, device: device, dtype: dtype);
-        fc2 = nn.Linear(hidden, dim, device: device, dtype: dtype);
+    }
+
+    /// <summary>Creates the MLP around given layers (e.g. <see cref="LoraLinear"/>).</summary>
+    /// <param name="fc1">D → hidden.</param>
+    /// <param name="fc2">hidden → D.</param>
+    public Mlp(nn.Module<Tensor, Tensor> fc1, nn.Module<Tensor, Tensor> fc2) : base(nameof(Mlp))
+    {
+        this.fc1 = fc1;
+        this.fc2 = fc2;
         RegisterComponents();
     }
 
     /// <summary>The expanding projection.</summary>
-    public Linear Fc1 => fc1;
+    public nn.Module<Tensor, Tensor> Fc1 => fc1;
 
     /// <summary>The contracting projection.</summary>
-    public Linear Fc2 => fc2;
+    public nn.Module<Tensor, Tensor> Fc2 => fc2;
 
     /// <summary>[B, N, D] → [B, N, D].</summary>
     public override Tensor forward(Tensor x)

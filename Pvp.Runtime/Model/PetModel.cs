@@ -1,4 +1,7 @@
-using System.Linq;
+using System.Text;
+using Pvp.Blocks;
+using Pvp.Checkpoints;
+using Pvp.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -7,7 +10,8 @@ namespace Pvp;
 
 /// <summary>
 /// Base class of every model the Pvp generator writes: a ViT (images [B, C, H, W] → logits [B, classes]) with
-/// timm's state-dict keys.
+/// timm's state-dict keys, the PETuning modules its declaration attaches, and what goes with them: which parameters
+/// train, optimizer groups, export and import of only the PETuning modules, and a model card.
 /// </summary>
 public abstract class PetModel : nn.Module<Tensor, Tensor>
 {
@@ -24,8 +28,23 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     /// <summary>Classes of the head, or 0 when the model has no head.</summary>
     public int NumClasses { get; }
 
+    /// <summary>The declared class name, the key of this variant in <see cref="VariantRegistry"/>.</summary>
+    public abstract string VariantName { get; }
+
     /// <summary>The backbone's sizes.</summary>
     public abstract VitConfig Backbone { get; }
+
+    /// <summary>The kinds of parameter that train; every other parameter is frozen.</summary>
+    public abstract ParameterKinds TrainableKinds { get; }
+
+    /// <summary>One line per PETuning module the declaration attaches, for the model card.</summary>
+    public abstract IReadOnlyList<string> Attachments { get; }
+
+    /// <summary>Field names of users' attached modules inside blocks (they classify as <see cref="ParameterKinds.Attachment"/>).</summary>
+    protected virtual IReadOnlyCollection<string> AttachmentNames => Array.Empty<string>();
+
+    /// <summary>Learning-rate scales and prompt decay from the declaration.</summary>
+    protected virtual GroupSettings GroupSettings => GroupSettings.Default;
 
     /// <summary>All parameters' element count.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
@@ -33,23 +52,181 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     /// <summary>Element count of the parameters that require gradients.</summary>
     public long TrainableParameterCount => parameters().Where(p => p.requires_grad).Sum(p => p.numel());
 
+    /// <summary>The kinds of the parameter with state-dict key <paramref name="name"/>.</summary>
+    public ParameterKinds KindOf(string name) => ParameterNaming.KindOf(name, AttachmentNames);
+
+    /// <summary>Names of the parameters that train, in state-dict order.</summary>
+    public IReadOnlyList<string> TrainableParameterNames() =>
+        named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToList();
+
     /// <summary>
-    /// timm's default ViT initialisation: position embedding truncated-normal (std 0.02, bounds ±2 as timm), class token normal
-    /// (std 1e-6), every Linear weight truncated-normal (std 0.02) with zero bias; convolution and LayerNorm keep
-    /// PyTorch's defaults.
+    /// Sets <c>requires_grad</c> from <see cref="TrainableKinds"/>: the backbone freezes, the PETuning modules and the
+    /// head train. Generated constructors call it; call it again after changing <c>requires_grad</c> by hand to restore.
+    /// </summary>
+    public void ApplyTrainability()
+    {
+        var trainable = TrainableKinds;
+        foreach (var (name, parameter) in named_parameters())
+            parameter.requires_grad = (KindOf(name) & trainable) != 0;
+    }
+
+    /// <summary>
+    /// The optimizer groups: one per kind that trains, split into a decayed part and a part without decay (biases,
+    /// norms, prompts unless declared, tokens). Empty groups are left out. Build them after moving the model to its
+    /// device, since moving replaces parameter objects.
+    /// </summary>
+    public IReadOnlyList<ParameterGroup> ParameterGroups(double learningRate, double weightDecay)
+    {
+        var settings = GroupSettings;
+        var trainable = TrainableKinds;
+        var buckets = new Dictionary<(ParameterKinds Kind, bool Decay), List<(string, Parameter)>>();
+        foreach (var (name, parameter) in named_parameters())
+        {
+            if (!parameter.requires_grad) continue;
+            var kinds = KindOf(name);
+            var kind = ParameterNaming.GroupOrder.FirstOrDefault(k => (kinds & trainable & k) != 0);
+            if (kind == ParameterKinds.None) kind = ParameterNaming.GroupOrder.First(k => (kinds & k) != 0); // trainable by hand
+            bool decay = ParameterNaming.DecayByDefault(name, parameter.dim(), kinds)
+                         || (kind == ParameterKinds.Prompt && settings.DecayPrompts);
+            if (!buckets.TryGetValue((kind, decay), out var list)) buckets[(kind, decay)] = list = new();
+            list.Add((name, parameter));
+        }
+        return ParameterNaming.GroupOrder
+            .SelectMany(kind => new[] { true, false }.Select(decay => (kind, decay)))
+            .Where(key => buckets.ContainsKey(key))
+            .Select(key => new ParameterGroup(
+                GroupName(key.kind) + (key.decay ? "" : " (no decay)"), key.kind,
+                learningRate * settings.ScaleOf(key.kind), key.decay ? weightDecay : 0.0, buckets[key]))
+            .ToList();
+    }
+
+    /// <summary>AdamW over <see cref="ParameterGroups"/>, each group with its own learning rate and decay.</summary>
+    public optim.Optimizer CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999)
+    {
+        var groups = ParameterGroups(learningRate, weightDecay)
+            .Select(g => new AdamW.ParamGroup(g.Parameters.Select(p => p.Parameter),
+                new AdamW.Options { LearningRate = g.LearningRate, weight_decay = g.WeightDecay }))
+            .ToList();
+        if (groups.Count == 0) throw new InvalidOperationException($"{VariantName} has no trainable parameters.");
+        return optim.AdamW(groups, learningRate, beta1, beta2, weight_decay: weightDecay);
+    }
+
+    /// <summary>
+    /// The PETuning state: every trainable parameter except the head (a stage-1 head belongs to the source classes),
+    /// or with it when <paramref name="includeHead"/>. For a full fine-tune that is the whole backbone.
+    /// </summary>
+    public Dictionary<string, Tensor> PetuningStateDict(bool includeHead = false) =>
+        named_parameters()
+            .Where(p => p.parameter.requires_grad && (includeHead || (KindOf(p.name) & ParameterKinds.Head) == 0))
+            .ToDictionary(p => p.name, p => (Tensor)p.parameter);
+
+    /// <summary>Writes only the PETuning modules to a safetensors file, with the variant and backbone as metadata.</summary>
+    public void ExportPetuning(string path, bool includeHead = false, IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var meta = new Dictionary<string, string>
+        {
+            ["format"] = "pvp-petuning/1",
+            ["variant"] = VariantName,
+            ["backbone"] = Backbone.ToString(),
+        };
+        if (metadata is not null) foreach (var (k, v) in metadata) meta[k] = v;
+        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        string temp = path + ".tmp";
+        SafeTensors.Save(temp, PetuningStateDict(includeHead), meta);
+        File.Move(temp, path, overwrite: true); // atomic on one file system: never a half-written checkpoint
+    }
+
+    /// <summary>Loads PETuning modules exported by <see cref="ExportPetuning"/> (strict by name and shape).</summary>
+    /// <exception cref="CheckpointMismatchException">Names each missing, unexpected and mis-shaped key.</exception>
+    public void ImportPetuning(string path, bool includeHead = false) =>
+        ImportPetuning(SafeTensors.Load(path), includeHead, path);
+
+    /// <summary>Loads PETuning tensors by name (strict by name and shape); copies values into this model's parameters.</summary>
+    /// <exception cref="CheckpointMismatchException">Names each missing, unexpected and mis-shaped key.</exception>
+    public void ImportPetuning(IReadOnlyDictionary<string, Tensor> tensors, bool includeHead = false, string source = "<in memory>")
+    {
+        var expected = PetuningStateDict(includeHead);
+        var missing = expected.Keys.Where(k => !tensors.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var unexpected = tensors.Keys.Where(k => !expected.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var misShaped = expected.Where(p => tensors.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape))
+            .Select(p => $"{p.Key}: checkpoint [{string.Join(", ", tensors[p.Key].shape)}] vs model [{string.Join(", ", p.Value.shape)}]")
+            .OrderBy(k => k, StringComparer.Ordinal).ToList();
+        if (missing.Count + unexpected.Count + misShaped.Count > 0)
+            throw new CheckpointMismatchException(source, $"{VariantName} ({Backbone})", missing, unexpected, misShaped);
+        using var noGrad = no_grad();
+        foreach (var (name, target) in expected)
+            target.copy_(tensors[name]);
+    }
+
+    /// <summary>Folds every LoRA update into its frozen weight (for inference); see <see cref="UnmergeLora"/>.</summary>
+    public void MergeLora()
+    {
+        foreach (var layer in modules().OfType<ILoraLayer>()) layer.Merge();
+    }
+
+    /// <summary>Takes every LoRA update back out of its frozen weight.</summary>
+    public void UnmergeLora()
+    {
+        foreach (var layer in modules().OfType<ILoraLayer>()) layer.Unmerge();
+    }
+
+    /// <summary>
+    /// A printable description: backbone, what attaches where, parameter counts by kind, and the trainable share.
+    /// </summary>
+    public string ModelCard()
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"{VariantName}: {Backbone}, {(NumClasses > 0 ? $"{NumClasses} classes" : "no head")}");
+        if (Attachments.Count == 0) text.AppendLine("  attachments: none");
+        foreach (string line in Attachments) text.AppendLine($"  + {line}");
+        var byKind = named_parameters()
+            .Where(p => p.parameter.requires_grad)
+            .GroupBy(p => ParameterNaming.GroupOrder.First(k => (KindOf(p.name) & k) != 0))
+            .Select(g => $"{GroupName(g.Key)} {g.Sum(p => p.parameter.numel()):N0}");
+        long total = ParameterCount, trainable = TrainableParameterCount;
+        text.AppendLine($"  trainable: {trainable:N0} of {total:N0} ({100.0 * trainable / Math.Max(1, total):F3}%): {string.Join(", ", byKind)}");
+        return text.ToString();
+    }
+
+    /// <summary>The group name of a kind (<c>prompts</c>, <c>lora</c>, …).</summary>
+    public static string GroupName(ParameterKinds kind) => kind switch
+    {
+        ParameterKinds.Prompt => "prompts",
+        ParameterKinds.Lora => "lora",
+        ParameterKinds.Adapter => "adapters",
+        ParameterKinds.Attachment => "attachments",
+        ParameterKinds.Head => "head",
+        ParameterKinds.Norm => "norms",
+        ParameterKinds.Bias => "biases",
+        _ => "backbone",
+    };
+
+    /// <summary>
+    /// timm's default ViT initialisation of the backbone: position embedding truncated-normal (std 0.02, bounds ±2 as
+    /// timm), class token normal (std 1e-6), every linear weight of the backbone and head truncated-normal (std 0.02)
+    /// with zero bias. The patch convolution and LayerNorms keep PyTorch's defaults; PETuning modules keep their own.
     /// </summary>
     protected void InitializeTimmWeights(Parameter classToken, Parameter positionEmbedding)
     {
         using var noGrad = no_grad();
         Init.TruncatedNormal(positionEmbedding, std: 0.02);
         nn.init.normal_(classToken, std: 1e-6);
-        foreach (var (_, module) in named_modules())
+        foreach (var (name, parameter) in named_parameters())
         {
-            if (module is Linear linear)
-            {
-                Init.TruncatedNormal(linear.weight!, std: 0.02);
-                if (linear.bias is { } bias) nn.init.zeros_(bias);
-            }
+            var kinds = KindOf(name);
+            if ((kinds & (ParameterKinds.Backbone | ParameterKinds.Head)) == 0 || (kinds & ParameterKinds.Norm) != 0) continue;
+            if (name.StartsWith("patch_embed.", StringComparison.Ordinal) || name is "cls_token" or "pos_embed") continue;
+            if (parameter.dim() == 2) Init.TruncatedNormal(parameter, std: 0.02);
+            else if (name.EndsWith(".bias", StringComparison.Ordinal)) nn.init.zeros_(parameter);
         }
+    }
+
+    /// <summary>VPT's prompt initialisation: uniform(−v, v) with v = √(6 / (3·patch² + D)).</summary>
+    protected void InitializePrompts(Parameter prompts)
+    {
+        using var noGrad = no_grad();
+        double v = Math.Sqrt(6.0 / (3.0 * Backbone.PatchSize * Backbone.PatchSize + Backbone.EmbedDim));
+        prompts.uniform_(-v, v);
     }
 }

@@ -13,6 +13,25 @@ public static class VitOps
         return cat(new[] { expanded, patches }, 1);
     }
 
+    /// <summary>VPT: [B, 1 + N, D] and prompts [1, T, D] → [B, 1 + T + N, D], the prompts after the class token.</summary>
+    public static Tensor InsertPrompts(Tensor tokens, Tensor prompts)
+    {
+        using var scope = NewDisposeScope();
+        long b = tokens.shape[0];
+        var joined = cat(new[] { tokens.narrow(1, 0, 1), prompts.expand(b, -1, -1), tokens.narrow(1, 1, tokens.shape[1] - 1) }, 1);
+        return joined.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>VPT-deep: drops the T prompt outputs of [B, 1 + T + N, D] and puts <paramref name="prompts"/> [1, T, D] in their place.</summary>
+    public static Tensor ReplacePrompts(Tensor tokens, Tensor prompts)
+    {
+        using var scope = NewDisposeScope();
+        long b = tokens.shape[0], t = prompts.shape[1];
+        var rest = tokens.narrow(1, 1 + t, tokens.shape[1] - 1 - t);
+        var joined = cat(new[] { tokens.narrow(1, 0, 1), prompts.expand(b, -1, -1), rest }, 1);
+        return joined.MoveToOuterDisposeScope();
+    }
+
     /// <summary>The class token of each sequence: [B, N, D] → [B, D].</summary>
     public static Tensor ClassToken(Tensor tokens) => tokens.select(1, 0);
 }

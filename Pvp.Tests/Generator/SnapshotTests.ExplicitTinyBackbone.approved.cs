@@ -12,17 +12,25 @@ namespace Demo
             ImageSize: 32, PatchSize: 4, InChannels: 3, EmbedDim: 64,
             Depth: 3, Heads: 4, MlpHidden: 256, QkvBias: true);
 
+        private static readonly string[] s_attachments = global::System.Array.Empty<string>();
+
         /// <inheritdoc />
         public override global::Pvp.VitConfig Backbone => Config;
+        /// <inheritdoc />
+        public override string VariantName => "TinyVit";
+        /// <inheritdoc />
+        public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.All;
+        /// <inheritdoc />
+        public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;
 
         private readonly global::Pvp.Blocks.PatchEmbed patch_embed; // proj: Conv2d(3 → 64, 4x4, stride 4)
         private readonly global::TorchSharp.Modules.Parameter cls_token; // [1, 1, 64]
         private readonly global::TorchSharp.Modules.Parameter pos_embed; // [1, 1 + 64, 64]
-        private readonly global::TorchSharp.Modules.ModuleList<global::Pvp.Blocks.Block> blocks; // 3 × Block
+        private readonly global::TorchSharp.Modules.ModuleList<global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>> blocks; // 0–2: Block
         private readonly global::TorchSharp.Modules.LayerNorm norm; // [64], eps 1e-6
         private readonly global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor> head; // Linear(64 → numClasses), Identity when numClasses is 0
 
-        /// <summary>Creates the model with timm's initialisation; load pre-trained weights afterwards.</summary>
+        /// <summary>Creates the model: timm's initialisation for the backbone, each PETuning module's own for it, the backbone frozen as declared.</summary>
         /// <param name="numClasses">Classes of the head; 0 for no head (the forward then returns the pooled features).</param>
         /// <param name="device">Where to allocate the weights (the CPU when null).</param>
         /// <param name="dtype">The weights' element type.</param>
@@ -30,9 +38,9 @@ namespace Demo
             : base(nameof(TinyVit), numClasses)
         {
             patch_embed = new global::Pvp.Blocks.PatchEmbed(3, 4, 64, device, dtype);
-            cls_token = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 1, 64 }, dtype: dtype, device: device), requires_grad: true);
-            pos_embed = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 65, 64 }, dtype: dtype, device: device), requires_grad: true);
-            blocks = new global::TorchSharp.Modules.ModuleList<global::Pvp.Blocks.Block>(
+            cls_token = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 1, 64 }, dtype: dtype, device: device));
+            pos_embed = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 65, 64 }, dtype: dtype, device: device));
+            blocks = new global::TorchSharp.Modules.ModuleList<global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>>(
                 new global::Pvp.Blocks.Block(64, 4, 256, qkvBias: true, device, dtype),
                 new global::Pvp.Blocks.Block(64, 4, 256, qkvBias: true, device, dtype),
                 new global::Pvp.Blocks.Block(64, 4, 256, qkvBias: true, device, dtype));
@@ -42,6 +50,7 @@ namespace Demo
                 : global::TorchSharp.torch.nn.Identity();
             RegisterComponents();
             InitializeTimmWeights(cls_token, pos_embed);
+            ApplyTrainability();
         }
 
         /// <summary>Images [B, 3, 32, 32] → logits [B, numClasses] (pooled features [B, 64] without a head).</summary>
@@ -55,5 +64,12 @@ namespace Demo
             h = norm.call(h);
             return head.call(global::Pvp.VitOps.ClassToken(h)).MoveToOuterDisposeScope();
         }
+
+        /// <summary>Registers this variant by name in <see cref="global::Pvp.VariantRegistry"/> when the assembly loads.</summary>
+        #pragma warning disable CA2255 // a module initializer is the point: recipes find variants by name without reflection
+        [global::System.Runtime.CompilerServices.ModuleInitializer]
+        #pragma warning restore CA2255
+        internal static void RegisterVariant() =>
+            global::Pvp.VariantRegistry.Register("TinyVit", typeof(TinyVit), static (numClasses, device, dtype) => new TinyVit(numClasses, device, dtype));
     }
 }

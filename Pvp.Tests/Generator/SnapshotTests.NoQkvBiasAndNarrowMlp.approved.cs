@@ -12,17 +12,25 @@ namespace Demo.Nested.Names
             ImageSize: 48, PatchSize: 8, InChannels: 3, EmbedDim: 96,
             Depth: 2, Heads: 6, MlpHidden: 240, QkvBias: false);
 
+        private static readonly string[] s_attachments = global::System.Array.Empty<string>();
+
         /// <inheritdoc />
         public override global::Pvp.VitConfig Backbone => Config;
+        /// <inheritdoc />
+        public override string VariantName => "Narrow";
+        /// <inheritdoc />
+        public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.All;
+        /// <inheritdoc />
+        public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;
 
         private readonly global::Pvp.Blocks.PatchEmbed patch_embed; // proj: Conv2d(3 → 96, 8x8, stride 8)
         private readonly global::TorchSharp.Modules.Parameter cls_token; // [1, 1, 96]
         private readonly global::TorchSharp.Modules.Parameter pos_embed; // [1, 1 + 36, 96]
-        private readonly global::TorchSharp.Modules.ModuleList<global::Pvp.Blocks.Block> blocks; // 2 × Block
+        private readonly global::TorchSharp.Modules.ModuleList<global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>> blocks; // 0–1: Block
         private readonly global::TorchSharp.Modules.LayerNorm norm; // [96], eps 1e-6
         private readonly global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor> head; // Linear(96 → numClasses), Identity when numClasses is 0
 
-        /// <summary>Creates the model with timm's initialisation; load pre-trained weights afterwards.</summary>
+        /// <summary>Creates the model: timm's initialisation for the backbone, each PETuning module's own for it, the backbone frozen as declared.</summary>
         /// <param name="numClasses">Classes of the head; 0 for no head (the forward then returns the pooled features).</param>
         /// <param name="device">Where to allocate the weights (the CPU when null).</param>
         /// <param name="dtype">The weights' element type.</param>
@@ -30,9 +38,9 @@ namespace Demo.Nested.Names
             : base(nameof(Narrow), numClasses)
         {
             patch_embed = new global::Pvp.Blocks.PatchEmbed(3, 8, 96, device, dtype);
-            cls_token = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 1, 96 }, dtype: dtype, device: device), requires_grad: true);
-            pos_embed = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 37, 96 }, dtype: dtype, device: device), requires_grad: true);
-            blocks = new global::TorchSharp.Modules.ModuleList<global::Pvp.Blocks.Block>(
+            cls_token = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 1, 96 }, dtype: dtype, device: device));
+            pos_embed = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 37, 96 }, dtype: dtype, device: device));
+            blocks = new global::TorchSharp.Modules.ModuleList<global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>>(
                 new global::Pvp.Blocks.Block(96, 6, 240, qkvBias: false, device, dtype),
                 new global::Pvp.Blocks.Block(96, 6, 240, qkvBias: false, device, dtype));
             norm = global::TorchSharp.torch.nn.LayerNorm(96, eps: global::Pvp.Blocks.Block.NormEps, device: device, dtype: dtype);
@@ -41,6 +49,7 @@ namespace Demo.Nested.Names
                 : global::TorchSharp.torch.nn.Identity();
             RegisterComponents();
             InitializeTimmWeights(cls_token, pos_embed);
+            ApplyTrainability();
         }
 
         /// <summary>Images [B, 3, 48, 48] → logits [B, numClasses] (pooled features [B, 96] without a head).</summary>
@@ -53,5 +62,12 @@ namespace Demo.Nested.Names
             h = norm.call(h);
             return head.call(global::Pvp.VitOps.ClassToken(h)).MoveToOuterDisposeScope();
         }
+
+        /// <summary>Registers this variant by name in <see cref="global::Pvp.VariantRegistry"/> when the assembly loads.</summary>
+        #pragma warning disable CA2255 // a module initializer is the point: recipes find variants by name without reflection
+        [global::System.Runtime.CompilerServices.ModuleInitializer]
+        #pragma warning restore CA2255
+        internal static void RegisterVariant() =>
+            global::Pvp.VariantRegistry.Register("Narrow", typeof(Narrow), static (numClasses, device, dtype) => new Narrow(numClasses, device, dtype));
     }
 }

@@ -10,17 +10,25 @@ partial class SmallAt384 : global::Pvp.PetModel
         ImageSize: 384, PatchSize: 16, InChannels: 3, EmbedDim: 384,
         Depth: 12, Heads: 6, MlpHidden: 1536, QkvBias: true);
 
+    private static readonly string[] s_attachments = global::System.Array.Empty<string>();
+
     /// <inheritdoc />
     public override global::Pvp.VitConfig Backbone => Config;
+    /// <inheritdoc />
+    public override string VariantName => "SmallAt384";
+    /// <inheritdoc />
+    public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.All;
+    /// <inheritdoc />
+    public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;
 
     private readonly global::Pvp.Blocks.PatchEmbed patch_embed; // proj: Conv2d(3 → 384, 16x16, stride 16)
     private readonly global::TorchSharp.Modules.Parameter cls_token; // [1, 1, 384]
     private readonly global::TorchSharp.Modules.Parameter pos_embed; // [1, 1 + 576, 384]
-    private readonly global::TorchSharp.Modules.ModuleList<global::Pvp.Blocks.Block> blocks; // 12 × Block
+    private readonly global::TorchSharp.Modules.ModuleList<global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>> blocks; // 0–11: Block
     private readonly global::TorchSharp.Modules.LayerNorm norm; // [384], eps 1e-6
     private readonly global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor> head; // Linear(384 → numClasses), Identity when numClasses is 0
 
-    /// <summary>Creates the model with timm's initialisation; load pre-trained weights afterwards.</summary>
+    /// <summary>Creates the model: timm's initialisation for the backbone, each PETuning module's own for it, the backbone frozen as declared.</summary>
     /// <param name="numClasses">Classes of the head; 0 for no head (the forward then returns the pooled features).</param>
     /// <param name="device">Where to allocate the weights (the CPU when null).</param>
     /// <param name="dtype">The weights' element type.</param>
@@ -28,9 +36,9 @@ partial class SmallAt384 : global::Pvp.PetModel
         : base(nameof(SmallAt384), numClasses)
     {
         patch_embed = new global::Pvp.Blocks.PatchEmbed(3, 16, 384, device, dtype);
-        cls_token = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 1, 384 }, dtype: dtype, device: device), requires_grad: true);
-        pos_embed = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 577, 384 }, dtype: dtype, device: device), requires_grad: true);
-        blocks = new global::TorchSharp.Modules.ModuleList<global::Pvp.Blocks.Block>(
+        cls_token = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 1, 384 }, dtype: dtype, device: device));
+        pos_embed = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 577, 384 }, dtype: dtype, device: device));
+        blocks = new global::TorchSharp.Modules.ModuleList<global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>>(
             new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, dtype),
             new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, dtype),
             new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, dtype),
@@ -49,6 +57,7 @@ partial class SmallAt384 : global::Pvp.PetModel
             : global::TorchSharp.torch.nn.Identity();
         RegisterComponents();
         InitializeTimmWeights(cls_token, pos_embed);
+        ApplyTrainability();
     }
 
     /// <summary>Images [B, 3, 384, 384] → logits [B, numClasses] (pooled features [B, 384] without a head).</summary>
@@ -71,4 +80,11 @@ partial class SmallAt384 : global::Pvp.PetModel
         h = norm.call(h);
         return head.call(global::Pvp.VitOps.ClassToken(h)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Registers this variant by name in <see cref="global::Pvp.VariantRegistry"/> when the assembly loads.</summary>
+    #pragma warning disable CA2255 // a module initializer is the point: recipes find variants by name without reflection
+    [global::System.Runtime.CompilerServices.ModuleInitializer]
+    #pragma warning restore CA2255
+    internal static void RegisterVariant() =>
+        global::Pvp.VariantRegistry.Register("SmallAt384", typeof(SmallAt384), static (numClasses, device, dtype) => new SmallAt384(numClasses, device, dtype));
 }

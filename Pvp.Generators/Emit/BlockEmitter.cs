@@ -1,0 +1,133 @@
+using System.Collections.Generic;
+using System.Linq;
+using Pvp.Generators.Model;
+using Pvp.Generators.Validate;
+
+namespace Pvp.Generators.Emit;
+
+/// <summary>
+/// Writes one nested block class for blocks of one shape: timm's Block (norm1, attn, norm2, mlp) with the LoRA
+/// layers, adapter and attached modules of that shape, and a forward pass that visits only its insertion points.
+/// </summary>
+internal static class BlockEmitter
+{
+    private const string Torch = "global::TorchSharp.torch";
+    private const string Tensor = "global::TorchSharp.torch.Tensor";
+    private const string Module = "global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>";
+    private const string Blocks = "global::Pvp.Blocks";
+
+    /// <summary>A readable class name from the shape, e.g. <c>LoraQvBlock</c>, <c>AdaptFormerBlock</c>.</summary>
+    public static string NameOf(BlockShape shape)
+    {
+        var parts = new List<string>();
+        var lora = new List<string>();
+        if (shape.Qkv is { } qkv)
+        {
+            if ((qkv.Targets & RuntimeEnums.Query) != 0) lora.Add("q");
+            if ((qkv.Targets & RuntimeEnums.Key) != 0) lora.Add("k");
+            if ((qkv.Targets & RuntimeEnums.Value) != 0) lora.Add("v");
+        }
+        if (shape.Proj is not null) lora.Add("o");
+        if (shape.Fc1 is not null) lora.Add("fc1");
+        if (shape.Fc2 is not null) lora.Add("fc2");
+        if (lora.Count > 0)
+        {
+            string joined = string.Concat(lora);
+            parts.Add("Lora" + char.ToUpperInvariant(joined[0]) + joined.Substring(1));
+        }
+        if (shape.Adapter is { } adapter) parts.Add(adapter.Parallel ? "AdaptFormer" : "Adapter");
+        parts.AddRange(shape.Attachments.Select(a => a.TypeName));
+        return string.Concat(parts) + "Block";
+    }
+
+    public static void Emit(IndentedWriter w, BlockClass blockClass, BackboneSpec b)
+    {
+        var shape = blockClass.Shape!;
+        int d = b.EmbedDim;
+        w.Line($"/// <summary>Blocks {ModelEmitter.Ranges(blockClass.Indices)}: timm's Block with {Summary(shape)}.</summary>");
+        using (w.Block($"private sealed class {blockClass.Name} : {Module}"))
+        {
+            w.Line("private readonly global::TorchSharp.Modules.LayerNorm norm1;");
+            w.Line($"private readonly {Blocks}.Attention attn;");
+            w.Line("private readonly global::TorchSharp.Modules.LayerNorm norm2;");
+            w.Line($"private readonly {Blocks}.Mlp mlp;");
+            if (shape.Adapter is not null) w.Line($"private readonly {Blocks}.BottleneckAdapter adapter;");
+            foreach (var a in shape.Attachments) w.Line($"private readonly {a.TypeFullName} {a.FieldName};");
+            w.Line();
+            using (w.Block($"public {blockClass.Name}(int index, {Torch}.Device? device, {Torch}.ScalarType dtype) : base(\"Block\")"))
+            {
+                w.Line($"norm1 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.Block.NormEps, device: device, dtype: dtype);");
+                w.Line($"attn = new {Blocks}.Attention({d}, {b.Heads},");
+                w.Line($"    qkv: {Qkv(shape.Qkv, b)},");
+                w.Line($"    proj: {Linear(shape.Proj, d, d, "true")});");
+                w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.Block.NormEps, device: device, dtype: dtype);");
+                w.Line($"mlp = new {Blocks}.Mlp(");
+                w.Line($"    fc1: {Linear(shape.Fc1, d, b.MlpHidden, "true")},");
+                w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true")});");
+                if (shape.Adapter is { } adapter)
+                    w.Line($"adapter = new {Blocks}.BottleneckAdapter({d}, {adapter.Bottleneck}, scale: {PetuningValidator.Num(adapter.Scale)}, device, dtype);");
+                foreach (var a in shape.Attachments)
+                    w.Line($"{a.FieldName} = new {a.TypeFullName}(new global::Pvp.AttachContext({d}, index, global::Pvp.AttachSite.{RuntimeEnums.SiteNames[a.Site]}, device, dtype));");
+                w.Line("RegisterComponents();");
+            }
+            w.Line();
+            EmitForward(w, shape);
+        }
+    }
+
+    private static void EmitForward(IndentedWriter w, BlockShape shape)
+    {
+        AttachSpec? At(int site) => shape.Attachments.FirstOrDefault(a => a.Site == site);
+        using (w.Block($"public override {Tensor} forward({Tensor} x)"))
+        {
+            w.Line($"using var scope = {Torch}.NewDisposeScope();");
+            w.Line("var h = x;");
+            if (At(RuntimeEnums.BlockInput) is { } input) w.Line($"h = {input.FieldName}.call(h); // {input.TypeName} on the block input");
+            w.Line("var a = attn.call(norm1.call(h));");
+            if (At(RuntimeEnums.AfterAttention) is { } afterAttention) w.Line($"a = {afterAttention.FieldName}.call(a); // {afterAttention.TypeName} after attention");
+            w.Line("h = h + a;");
+            w.Line("var y = norm2.call(h);");
+            w.Line("var m = mlp.call(y);");
+            if (shape.Adapter is { Parallel: true }) w.Line("m = m + adapter.call(y); // AdaptFormer: beside the MLP, on its input");
+            if (At(RuntimeEnums.BesideMlp) is { } beside) w.Line($"m = m + {beside.FieldName}.call(y); // {beside.TypeName} beside the MLP");
+            if (shape.Adapter is { Parallel: false }) w.Line("m = m + adapter.call(m); // sequential adapter after the MLP, with its residual");
+            if (At(RuntimeEnums.AfterMlp) is { } afterMlp) w.Line($"m = {afterMlp.FieldName}.call(m); // {afterMlp.TypeName} after the MLP");
+            w.Line("h = h + m;");
+            if (At(RuntimeEnums.BlockOutput) is { } output) w.Line($"h = {output.FieldName}.call(h); // {output.TypeName} on the block output");
+            w.Line("return h.MoveToOuterDisposeScope();");
+        }
+    }
+
+    private static string Qkv(LoraLayerSpec? lora, BackboneSpec b)
+    {
+        int d = b.EmbedDim;
+        if (lora is null) return $"{Torch}.nn.Linear({d}, {3 * d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, device: device, dtype: dtype)";
+        var targets = new List<string>();
+        if ((lora.Targets & RuntimeEnums.Query) != 0) targets.Add("global::Pvp.LoraTargets.Query");
+        if ((lora.Targets & RuntimeEnums.Key) != 0) targets.Add("global::Pvp.LoraTargets.Key");
+        if ((lora.Targets & RuntimeEnums.Value) != 0) targets.Add("global::Pvp.LoraTargets.Value");
+        return $"new {Blocks}.LoraQkvLinear({d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, {string.Join(" | ", targets)}, " +
+               $"rank: {lora.Rank}, alpha: {PetuningValidator.Num(lora.Alpha)}, dropout: {PetuningValidator.Num(lora.Dropout)}, device, dtype)";
+    }
+
+    private static string Linear(LoraLayerSpec? lora, int inFeatures, int outFeatures, string hasBias) =>
+        lora is null
+            ? $"{Torch}.nn.Linear({inFeatures}, {outFeatures}, device: device, dtype: dtype)"
+            : $"new {Blocks}.LoraLinear({inFeatures}, {outFeatures}, hasBias: {hasBias}, rank: {lora.Rank}, " +
+              $"alpha: {PetuningValidator.Num(lora.Alpha)}, dropout: {PetuningValidator.Num(lora.Dropout)}, device, dtype)";
+
+    private static string Summary(BlockShape shape)
+    {
+        var parts = new List<string>();
+        var layers = new List<(LoraLayerSpec Spec, string Name)>();
+        if (shape.Qkv is { } qkv) layers.Add((qkv, "attn.qkv slices " + string.Join(", ", new[] { (RuntimeEnums.Query, "q"), (RuntimeEnums.Key, "k"), (RuntimeEnums.Value, "v") }.Where(t => (qkv.Targets & t.Item1) != 0).Select(t => t.Item2))));
+        if (shape.Proj is { } proj) layers.Add((proj, "attn.proj"));
+        if (shape.Fc1 is { } fc1) layers.Add((fc1, "mlp.fc1"));
+        if (shape.Fc2 is { } fc2) layers.Add((fc2, "mlp.fc2"));
+        parts.AddRange(layers.Select(l => $"LoRA r={l.Spec.Rank} on {l.Name}"));
+        if (shape.Adapter is { } adapter)
+            parts.Add(adapter.Parallel ? $"an AdaptFormer adapter (bottleneck {adapter.Bottleneck})" : $"a sequential adapter (bottleneck {adapter.Bottleneck})");
+        parts.AddRange(shape.Attachments.Select(a => $"{a.TypeName} ({RuntimeEnums.SiteNames[a.Site]})"));
+        return string.Join(", ", parts);
+    }
+}

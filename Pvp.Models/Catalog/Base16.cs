@@ -1,0 +1,48 @@
+// The catalog: the well-known PETuning variants on ViT-B/16, each a few attributes.
+namespace Pvp.Models;
+
+/// <summary>ViT-B/16 — Linear probe: only the head trains.</summary>
+[VisionTransformer(VitPreset.Base16)]
+[LinearProbe]
+public partial class LinearProbeB16;
+
+/// <summary>ViT-B/16 — Full fine-tuning: every parameter trains (the usual upper baseline).</summary>
+[VisionTransformer(VitPreset.Base16)]
+[FullFineTune]
+public partial class FullFineTuneB16;
+
+/// <summary>ViT-B/16 — BitFit: the backbone's biases and the head train.</summary>
+[VisionTransformer(VitPreset.Base16)]
+[TrainBias]
+public partial class BitFitB16;
+
+/// <summary>ViT-B/16 — VPT-shallow: 50 prompt tokens before the first block.</summary>
+[VisionTransformer(VitPreset.Base16)]
+[Prompts(Length = 50)]
+public partial class VptShallowB16;
+
+/// <summary>ViT-B/16 — VPT-deep: 50 new prompt tokens at every block (the PVP paper's main variant).</summary>
+[VisionTransformer(VitPreset.Base16)]
+[Prompts(Length = 50, Deep = true)]
+public partial class VptDeepB16;
+
+/// <summary>ViT-B/16 — LoRA r = 8 on the query and value slices of every block's qkv.</summary>
+[VisionTransformer(VitPreset.Base16)]
+[Lora(Rank = 8, Alpha = 8, Targets = LoraTargets.Query | LoraTargets.Value)]
+public partial class LoraB16;
+
+/// <summary>ViT-B/16 — Sequential bottleneck adapter (Houlsby/Pfeiffer placement, after the MLP), bottleneck 8.</summary>
+[VisionTransformer(VitPreset.Base16)]
+[Adapter(Bottleneck = 8, Placement = AdapterPlacement.Sequential)]
+public partial class AdapterB16;
+
+/// <summary>ViT-B/16 — AdaptFormer: a parallel adapter beside the MLP, bottleneck 8, scale 0.1.</summary>
+[VisionTransformer(VitPreset.Base16)]
+[Adapter(Bottleneck = 8, Placement = AdapterPlacement.Parallel, Scale = 0.1)]
+public partial class AdaptFormerB16;
+
+/// <summary>ViT-B/16 — A combination (NOAH-style): VPT-deep with 10 tokens, and LoRA r = 8 on q and v of the second half of the blocks.</summary>
+[VisionTransformer(VitPreset.Base16)]
+[Prompts(Length = 10, Deep = true)]
+[Lora(Rank = 8, Targets = LoraTargets.Query | LoraTargets.Value, Blocks = "6..")]
+public partial class VptDeepLoraB16;

@@ -1,0 +1,48 @@
+// The catalog: the well-known PETuning variants on ViT-L/16, each a few attributes.
+namespace Pvp.Models;
+
+/// <summary>ViT-L/16 — Linear probe: only the head trains.</summary>
+[VisionTransformer(VitPreset.Large16)]
+[LinearProbe]
+public partial class LinearProbeL16;
+
+/// <summary>ViT-L/16 — Full fine-tuning: every parameter trains (the usual upper baseline).</summary>
+[VisionTransformer(VitPreset.Large16)]
+[FullFineTune]
+public partial class FullFineTuneL16;
+
+/// <summary>ViT-L/16 — BitFit: the backbone's biases and the head train.</summary>
+[VisionTransformer(VitPreset.Large16)]
+[TrainBias]
+public partial class BitFitL16;
+
+/// <summary>ViT-L/16 — VPT-shallow: 50 prompt tokens before the first block.</summary>
+[VisionTransformer(VitPreset.Large16)]
+[Prompts(Length = 50)]
+public partial class VptShallowL16;
+
+/// <summary>ViT-L/16 — VPT-deep: 50 new prompt tokens at every block (the PVP paper's main variant).</summary>
+[VisionTransformer(VitPreset.Large16)]
+[Prompts(Length = 50, Deep = true)]
+public partial class VptDeepL16;
+
+/// <summary>ViT-L/16 — LoRA r = 8 on the query and value slices of every block's qkv.</summary>
+[VisionTransformer(VitPreset.Large16)]
+[Lora(Rank = 8, Alpha = 8, Targets = LoraTargets.Query | LoraTargets.Value)]
+public partial class LoraL16;
+
+/// <summary>ViT-L/16 — Sequential bottleneck adapter (Houlsby/Pfeiffer placement, after the MLP), bottleneck 8.</summary>
+[VisionTransformer(VitPreset.Large16)]
+[Adapter(Bottleneck = 8, Placement = AdapterPlacement.Sequential)]
+public partial class AdapterL16;
+
+/// <summary>ViT-L/16 — AdaptFormer: a parallel adapter beside the MLP, bottleneck 8, scale 0.1.</summary>
+[VisionTransformer(VitPreset.Large16)]
+[Adapter(Bottleneck = 8, Placement = AdapterPlacement.Parallel, Scale = 0.1)]
+public partial class AdaptFormerL16;
+
+/// <summary>ViT-L/16 — A combination (NOAH-style): VPT-deep with 10 tokens, and LoRA r = 8 on q and v of the second half of the blocks.</summary>
+[VisionTransformer(VitPreset.Large16)]
+[Prompts(Length = 10, Deep = true)]
+[Lora(Rank = 8, Targets = LoraTargets.Query | LoraTargets.Value, Blocks = "6..")]
+public partial class VptDeepLoraL16;

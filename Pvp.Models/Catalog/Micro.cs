@@ -1,0 +1,27 @@
+// Micro variants: a 32×32, patch-4, width-64, 3-block ViT for tests, the quick start and benchmarks on a CPU.
+namespace Pvp.Models;
+
+/// <summary>Micro ViT — linear probe.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[LinearProbe]
+public partial class LinearProbeMicro;
+
+/// <summary>Micro ViT — VPT-shallow with 8 prompt tokens.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Prompts(Length = 8)]
+public partial class VptShallowMicro;
+
+/// <summary>Micro ViT — VPT-deep with 8 prompt tokens per block.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Prompts(Length = 8, Deep = true)]
+public partial class VptDeepMicro;
+
+/// <summary>Micro ViT — LoRA r = 4 on q and v.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Lora(Rank = 4, Alpha = 8)]
+public partial class LoraMicro;
+
+/// <summary>Micro ViT — AdaptFormer, bottleneck 8.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Adapter(Bottleneck = 8, Placement = AdapterPlacement.Parallel)]
+public partial class AdaptFormerMicro;

@@ -1,0 +1,22 @@
+using static TorchSharp.torch;
+
+namespace Pvp;
+
+/// <summary>
+/// A user's PETuning module that <see cref="AttachAttribute"/> can place in a block. Implement it on a
+/// <c>nn.Module&lt;Tensor, Tensor&gt;</c> that maps [B, N, D] → [B, N, D] and give the class a public constructor
+/// taking an <see cref="AttachContext"/>.
+/// </summary>
+public interface IPetAttachment
+{
+    /// <summary>Applies the module to tokens [B, N, D].</summary>
+    Tensor call(Tensor tokens);
+}
+
+/// <summary>What an attached module is told when it is built.</summary>
+/// <param name="EmbedDim">Token width D.</param>
+/// <param name="BlockIndex">The block it sits in.</param>
+/// <param name="Site">Where in the block.</param>
+/// <param name="Device">Where to allocate its parameters.</param>
+/// <param name="Dtype">Their element type.</param>
+public sealed record AttachContext(int EmbedDim, int BlockIndex, AttachSite Site, Device? Device, ScalarType Dtype);

@@ -1,0 +1,41 @@
+namespace Pvp;
+
+/// <summary>The places in a transformer block where a module can attach.</summary>
+public enum AttachSite
+{
+    /// <summary>On the block's input, before <c>norm1</c>: h ← m(h).</summary>
+    BlockInput = 0,
+    /// <summary>On the attention branch's output, before its residual add: a ← m(a).</summary>
+    AfterAttention = 1,
+    /// <summary>Beside the MLP: reads the MLP's input (norm2's output); its output is added to the MLP's.</summary>
+    BesideMlp = 2,
+    /// <summary>On the MLP branch's output, before its residual add: m ← m(m).</summary>
+    AfterMlp = 3,
+    /// <summary>On the block's output, after both residual adds: h ← m(h).</summary>
+    BlockOutput = 4,
+}
+
+/// <summary>
+/// Attaches a user's own TorchSharp module at a site of the chosen blocks: how a PETuning variant the library has
+/// never heard of is declared. The type must implement <see cref="IPetAttachment"/> and have a public constructor
+/// taking an <see cref="AttachContext"/>; one instance is made per block, and its parameters train.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class AttachAttribute : Attribute
+{
+    /// <summary>Attaches <paramref name="module"/>.</summary>
+    /// <param name="module">A non-abstract class implementing <see cref="IPetAttachment"/>.</param>
+    public AttachAttribute(Type module) => Module = module;
+
+    /// <summary>The module type.</summary>
+    public Type Module { get; }
+
+    /// <summary>Where in each block. Default <see cref="AttachSite.AfterMlp"/>.</summary>
+    public AttachSite Site { get; set; } = AttachSite.AfterMlp;
+
+    /// <summary>Block range in C# range syntax; null means all blocks.</summary>
+    public string? Blocks { get; set; }
+
+    /// <summary>Multiplier of the base learning rate for attached modules. Default 1.</summary>
+    public double LearningRateScale { get; set; } = 1.0;
+}

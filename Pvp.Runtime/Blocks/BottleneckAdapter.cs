@@ -1,0 +1,45 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pvp.Blocks;
+
+/// <summary>
+/// A bottleneck adapter, s·up(relu(down(x))): <c>down_proj</c> [bottleneck, D] keeps PyTorch's Linear
+/// initialisation, <c>up_proj</c> and both biases start at zero (AdaptFormer's init), so the adapter starts as zero.
+/// The residual or the sum with the MLP is the block's business, not the adapter's.
+/// </summary>
+public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
+{
+    private readonly Linear down_proj;
+    private readonly Linear up_proj;
+    private readonly double scale;
+
+    /// <summary>Creates the adapter.</summary>
+    public BottleneckAdapter(int dim, int bottleneck, double scale, Device? device = null, ScalarType? dtype = null)
+        : base(nameof(BottleneckAdapter))
+    {
+        if (bottleneck <= 0) throw new ArgumentOutOfRangeException(nameof(bottleneck), bottleneck, "The bottleneck must be positive.");
+        this.scale = scale;
+        down_proj = nn.Linear(dim, bottleneck, device: device, dtype: dtype);
+        up_proj = nn.Linear(bottleneck, dim, device: device, dtype: dtype);
+        using (no_grad())
+        {
+            nn.init.zeros_(down_proj.bias!);
+            nn.init.zeros_(up_proj.weight!);
+            nn.init.zeros_(up_proj.bias!);
+        }
+        RegisterComponents();
+    }
+
+    /// <summary>The output scale s.</summary>
+    public double Scale => scale;
+
+    /// <summary>[B, N, D] → [B, N, D].</summary>
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = nn.functional.relu(down_proj.call(x));
+        return up_proj.call(hidden).mul_(scale).MoveToOuterDisposeScope();
+    }
+}

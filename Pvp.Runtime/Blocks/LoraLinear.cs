@@ -1,0 +1,85 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pvp.Blocks;
+
+/// <summary>
+/// A frozen linear layer with a LoRA update. Keys: <c>weight</c>, <c>bias</c> (as the plain <c>Linear</c> it
+/// replaces, so backbone checkpoints load unchanged), <c>lora_A</c>, <c>lora_B</c>.
+/// </summary>
+/// <remarks>
+/// Without dropout the forward folds ΔW into the weight for the one matrix product (x·(W + ΔW)ᵀ), which costs
+/// out·r·in extra multiply-adds instead of tokens·r·(in + out); with dropout it applies A and B to the dropped input.
+/// </remarks>
+public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
+{
+    private readonly Parameter weight;
+    private readonly Parameter? bias;
+    private readonly Parameter lora_A;
+    private readonly Parameter lora_B;
+    private readonly Dropout? lora_dropout;
+    private readonly double scale;
+
+    /// <summary>Creates the layer; the frozen weight gets PyTorch's Linear initialisation until weights are loaded.</summary>
+    public LoraLinear(int inFeatures, int outFeatures, bool hasBias, int rank, double alpha, double dropout = 0,
+        Device? device = null, ScalarType? dtype = null) : base(nameof(LoraLinear))
+    {
+        using var template = nn.Linear(inFeatures, outFeatures, hasBias, device, dtype);
+        weight = new Parameter(template.weight!.detach().clone());
+        bias = hasBias ? new Parameter(template.bias!.detach().clone()) : null;
+        using var update = new LoraUpdate(inFeatures, outFeatures, rank, alpha, device, dtype);
+        lora_A = new Parameter(update.A.detach().clone());
+        lora_B = new Parameter(update.B.detach().clone());
+        scale = update.Scale;
+        lora_dropout = dropout > 0 ? nn.Dropout(dropout) : null;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public bool Merged { get; private set; }
+
+    /// <summary>The frozen weight [out, in].</summary>
+    public Parameter Weight => weight;
+
+    /// <summary>ΔW = (alpha / r)·B·A.</summary>
+    public Tensor Delta() => lora_B.matmul(lora_A).mul_(scale);
+
+    /// <summary>x [.., in] → [.., out].</summary>
+    public override Tensor forward(Tensor x)
+    {
+        if (Merged) return nn.functional.linear(x, weight, bias);
+        using var scope = NewDisposeScope();
+        Tensor y;
+        if (lora_dropout is null)
+        {
+            y = nn.functional.linear(x, weight + Delta(), bias);
+        }
+        else
+        {
+            var down = nn.functional.linear(lora_dropout.call(x), lora_A);
+            y = nn.functional.linear(x, weight, bias) + nn.functional.linear(down, lora_B) * scale;
+        }
+        return y.MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public void Merge()
+    {
+        if (Merged) return;
+        using var noGrad = no_grad();
+        using var delta = Delta();
+        weight.add_(delta);
+        Merged = true;
+    }
+
+    /// <inheritdoc />
+    public void Unmerge()
+    {
+        if (!Merged) return;
+        using var noGrad = no_grad();
+        using var delta = Delta();
+        weight.sub_(delta);
+        Merged = false;
+    }
+}

@@ -1,0 +1,88 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pvp.Blocks;
+
+/// <summary>
+/// timm's fused qkv projection (rows [q; k; v]) with LoRA on chosen slices only. Keys: <c>weight</c>, <c>bias</c>
+/// (the frozen fused layer, as timm), and <c>q.lora_A</c>, <c>q.lora_B</c>, <c>v.lora_A</c>, … per adapted slice.
+/// </summary>
+public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer
+{
+    private readonly Parameter weight;
+    private readonly Parameter? bias;
+    private readonly LoraUpdate? q;
+    private readonly LoraUpdate? k;
+    private readonly LoraUpdate? v;
+    private readonly Dropout? lora_dropout;
+    private readonly int dim;
+
+    /// <summary>Creates the layer for width <paramref name="dim"/>, adapting the slices named by <paramref name="targets"/>.</summary>
+    public LoraQkvLinear(int dim, bool hasBias, LoraTargets targets, int rank, double alpha, double dropout = 0,
+        Device? device = null, ScalarType? dtype = null) : base(nameof(LoraQkvLinear))
+    {
+        if ((targets & (LoraTargets.Query | LoraTargets.Key | LoraTargets.Value)) == 0)
+            throw new ArgumentException("At least one of Query, Key, Value must be adapted.", nameof(targets));
+        this.dim = dim;
+        using var template = nn.Linear(dim, 3L * dim, hasBias, device, dtype);
+        weight = new Parameter(template.weight!.detach().clone());
+        bias = hasBias ? new Parameter(template.bias!.detach().clone()) : null;
+        if (targets.HasFlag(LoraTargets.Query)) q = new LoraUpdate(dim, dim, rank, alpha, device, dtype);
+        if (targets.HasFlag(LoraTargets.Key)) k = new LoraUpdate(dim, dim, rank, alpha, device, dtype);
+        if (targets.HasFlag(LoraTargets.Value)) v = new LoraUpdate(dim, dim, rank, alpha, device, dtype);
+        lora_dropout = dropout > 0 ? nn.Dropout(dropout) : null;
+        RegisterComponents();
+    }
+
+    /// <inheritdoc />
+    public bool Merged { get; private set; }
+
+    /// <summary>The frozen fused weight [3D, D].</summary>
+    public Parameter Weight => weight;
+
+    /// <summary>The fused ΔW [3D, D]: each adapted slice's (alpha / r)·B·A, zeros elsewhere.</summary>
+    public Tensor Delta()
+    {
+        using var scope = NewDisposeScope();
+        var parts = new[] { q, k, v }
+            .Select(update => update?.Delta() ?? zeros(new long[] { dim, dim }, dtype: weight.dtype, device: weight.device))
+            .ToArray();
+        return cat(parts, 0).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>x [.., D] → [.., 3D].</summary>
+    public override Tensor forward(Tensor x)
+    {
+        if (Merged) return nn.functional.linear(x, weight, bias);
+        using var scope = NewDisposeScope();
+        if (lora_dropout is null)
+            return nn.functional.linear(x, weight + Delta(), bias).MoveToOuterDisposeScope();
+
+        var dropped = lora_dropout.call(x);
+        var slices = new[] { q, k, v }
+            .Select(update => update?.Apply(dropped) ?? zeros_like(dropped))
+            .ToArray();
+        return (nn.functional.linear(x, weight, bias) + cat(slices, -1)).MoveToOuterDisposeScope();
+    }
+
+    /// <inheritdoc />
+    public void Merge()
+    {
+        if (Merged) return;
+        using var noGrad = no_grad();
+        using var delta = Delta();
+        weight.add_(delta);
+        Merged = true;
+    }
+
+    /// <inheritdoc />
+    public void Unmerge()
+    {
+        if (!Merged) return;
+        using var noGrad = no_grad();
+        using var delta = Delta();
+        weight.sub_(delta);
+        Merged = false;
+    }
+}

@@ -1,0 +1,51 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Pvp.Blocks;
+
+/// <summary>
+/// The low-rank pair of LoRA: <c>lora_A</c> [r, in] (Kaiming-uniform with a = √5, i.e. U(−1/√in, 1/√in)) and
+/// <c>lora_B</c> [out, r] (zeros), scaled by alpha / r.
+/// </summary>
+public sealed class LoraUpdate : nn.Module
+{
+    private readonly Parameter lora_A;
+    private readonly Parameter lora_B;
+
+    /// <summary>Creates the pair.</summary>
+    public LoraUpdate(int inFeatures, int outFeatures, int rank, double alpha, Device? device = null, ScalarType? dtype = null)
+        : base(nameof(LoraUpdate))
+    {
+        if (rank <= 0 || rank > Math.Min(inFeatures, outFeatures))
+            throw new ArgumentOutOfRangeException(nameof(rank), rank, $"LoRA rank must be in 1..{Math.Min(inFeatures, outFeatures)}.");
+        Rank = rank;
+        Scale = alpha / rank;
+        double bound = 1.0 / Math.Sqrt(inFeatures);
+        lora_A = new Parameter(empty(new long[] { rank, inFeatures }, dtype: dtype, device: device).uniform_(-bound, bound));
+        lora_B = new Parameter(zeros(new long[] { outFeatures, rank }, dtype: dtype, device: device));
+        RegisterComponents();
+    }
+
+    /// <summary>The rank r.</summary>
+    public int Rank { get; }
+
+    /// <summary>alpha / r.</summary>
+    public double Scale { get; }
+
+    /// <summary>A [r, in].</summary>
+    public Parameter A => lora_A;
+
+    /// <summary>B [out, r].</summary>
+    public Parameter B => lora_B;
+
+    /// <summary>ΔW = (alpha / r)·B·A, [out, in].</summary>
+    public Tensor Delta() => lora_B.matmul(lora_A).mul_(Scale);
+
+    /// <summary>The update applied to inputs: (alpha / r)·x·Aᵀ·Bᵀ, for when dropout on x rules out forming ΔW.</summary>
+    public Tensor Apply(Tensor x)
+    {
+        using var down = nn.functional.linear(x, lora_A);
+        return nn.functional.linear(down, lora_B).mul_(Scale);
+    }
+}

@@ -1,0 +1,29 @@
+using TorchSharp.Modules;
+
+namespace Pvp;
+
+/// <summary>Learning-rate scales and prompt decay that a declaration sets for its parameter groups.</summary>
+/// <param name="LearningRateScales">Multiplier of the base learning rate per kind; kinds not listed use 1.</param>
+/// <param name="DecayPrompts">Whether prompts take weight decay (VPT: no).</param>
+public sealed record GroupSettings(IReadOnlyDictionary<ParameterKinds, double> LearningRateScales, bool DecayPrompts)
+{
+    /// <summary>Scale 1 everywhere, prompts not decayed.</summary>
+    public static GroupSettings Default { get; } = new(new Dictionary<ParameterKinds, double>(), false);
+
+    /// <summary>The multiplier for <paramref name="kind"/>.</summary>
+    public double ScaleOf(ParameterKinds kind) => LearningRateScales.TryGetValue(kind, out double s) ? s : 1.0;
+}
+
+/// <summary>One optimizer parameter group: trainable parameters of one kind that share learning rate and decay.</summary>
+/// <param name="Name">e.g. <c>lora</c>, <c>head</c>, <c>head (no decay)</c>.</param>
+/// <param name="Kind">The kind the parameters train as.</param>
+/// <param name="LearningRate">Base learning rate × the kind's scale.</param>
+/// <param name="WeightDecay">The decay applied (0 for biases, norms, prompts, tokens).</param>
+/// <param name="Parameters">The parameters, by state-dict name.</param>
+public sealed record ParameterGroup(
+    string Name, ParameterKinds Kind, double LearningRate, double WeightDecay,
+    IReadOnlyList<(string Name, Parameter Parameter)> Parameters)
+{
+    /// <summary>Total elements.</summary>
+    public long ElementCount => Parameters.Sum(p => p.Parameter.numel());
+}

@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using static TorchSharp.torch;
+
+namespace Pvp;
+
+/// <summary>Makes a model of a declared variant.</summary>
+/// <param name="numClasses">Classes of the head (0: none).</param>
+/// <param name="device">Where to allocate it.</param>
+/// <param name="dtype">Its element type.</param>
+public delegate PetModel VariantFactory(int numClasses, Device? device, ScalarType dtype);
+
+/// <summary>
+/// Every declared variant of the loaded assemblies, by class name, so that a recipe file can name one as a string.
+/// Generated code registers each variant when its assembly loads.
+/// </summary>
+public static class VariantRegistry
+{
+    private static readonly ConcurrentDictionary<string, (VariantFactory Factory, Type Type)> Variants = new(StringComparer.Ordinal);
+
+    /// <summary>Registers a variant (generated code calls this; a second registration of a name keeps the first).</summary>
+    public static void Register(string name, Type type, VariantFactory factory) => Variants.TryAdd(name, (factory, type));
+
+    /// <summary>Runs the registrations of <paramref name="assembly"/> (its module initializer) if it has not run yet.</summary>
+    public static void Load(System.Reflection.Assembly assembly) => RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+
+    /// <summary>The registered names, sorted.</summary>
+    public static IReadOnlyList<string> Names => Variants.Keys.OrderBy(n => n, StringComparer.Ordinal).ToList();
+
+    /// <summary>The class of a registered variant.</summary>
+    public static Type TypeOf(string name) => Find(name).Type;
+
+    /// <summary>Creates a model of the variant called <paramref name="name"/>.</summary>
+    /// <exception cref="KeyNotFoundException">No such variant; the message lists the close names.</exception>
+    public static PetModel Create(string name, int numClasses, Device? device = null, ScalarType dtype = ScalarType.Float32) =>
+        Find(name).Factory(numClasses, device, dtype);
+
+    private static (VariantFactory Factory, Type Type) Find(string name)
+    {
+        if (Variants.TryGetValue(name, out var entry)) return entry;
+        var close = Variants.Keys.Where(k => k.Contains(name, StringComparison.OrdinalIgnoreCase) || name.Contains(k, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(k => k, StringComparer.Ordinal).Take(8).ToList();
+        string hint = close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?" : $" Known variants: {string.Join(", ", Names.Take(20))}{(Variants.Count > 20 ? ", …" : "")}.";
+        throw new KeyNotFoundException($"No PETuning variant named '{name}' is registered.{hint} (Is the assembly that declares it loaded?)");
+    }
+}
