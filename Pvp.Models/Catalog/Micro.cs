@@ -25,3 +25,24 @@ public partial class LoraMicro;
 [VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
 [Adapter(Bottleneck = 8, Placement = AdapterPlacement.Parallel)]
 public partial class AdaptFormerMicro;
+
+/// <summary>Micro ViT — full fine-tuning.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[FullFineTune]
+public partial class FullFineTuneMicro;
+
+/// <summary>Micro ViT — BitFit.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[TrainBias]
+public partial class BitFitMicro;
+
+/// <summary>Micro ViT — sequential adapter, bottleneck 8.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Adapter(Bottleneck = 8)]
+public partial class AdapterMicro;
+
+/// <summary>Micro ViT — VPT-deep (4 tokens) with LoRA r = 4 on q and v of blocks 1 and 2.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Prompts(Length = 4, Deep = true)]
+[Lora(Rank = 4, Alpha = 8, Blocks = "1..")]
+public partial class VptDeepLoraMicro;

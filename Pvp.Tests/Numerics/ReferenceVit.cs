@@ -4,30 +4,60 @@ using F = TorchSharp.torch.nn.functional;
 
 namespace Pvp.Tests.Numerics;
 
+/// <summary>Where a test's reference computation departs from the plain ViT.</summary>
+internal sealed class ReferenceHooks
+{
+    /// <summary>Prompts [1, T, D] to place before block i: inserted after CLS the first time, replacing the previous T tokens after that.</summary>
+    public Func<int, Tensor?>? PromptsBefore { get; init; }
+
+    /// <summary>The weight actually used for a state-dict key (e.g. W + ΔW for LoRA).</summary>
+    public Func<string, Tensor, Tensor>? Weight { get; init; }
+
+    /// <summary>The MLP branch of block i: (i, norm2 output y, MLP output m) → new m.</summary>
+    public Func<int, Tensor, Tensor, Tensor>? MlpBranch { get; init; }
+
+    /// <summary>The input of block i → what the block sees.</summary>
+    public Func<int, Tensor, Tensor>? BlockInput { get; init; }
+}
+
 /// <summary>
 /// An independent ViT forward written with functional ops over a timm-layout state dict: explicit softmax attention
-/// (not scaled_dot_product_attention), separate q/k/v slices, no module code shared with the generated model.
+/// (not scaled_dot_product_attention), separate q/k/v slices, LayerNorm by hand, no module code shared with the
+/// generated model. PETuning departures come in as <see cref="ReferenceHooks"/>.
 /// </summary>
 internal static class ReferenceVit
 {
-    public static Tensor Forward(IReadOnlyDictionary<string, Tensor> w, Tensor x, int depth, int heads, int patch)
+    public static Tensor Forward(IReadOnlyDictionary<string, Tensor> w, Tensor x, int depth, int heads, int patch, ReferenceHooks? hooks = null)
     {
+        hooks ??= new ReferenceHooks();
+        Tensor W(string key) => hooks.Weight?.Invoke(key, w[key]) ?? w[key];
         using var scope = NewDisposeScope();
         var tokens = F.conv2d(x, w["patch_embed.proj.weight"], w["patch_embed.proj.bias"], strides: new long[] { patch, patch });
         tokens = tokens.flatten(2).transpose(1, 2);
-        long b = tokens.shape[0], d = tokens.shape[2];
+        long b = tokens.shape[0], n = tokens.shape[1], d = tokens.shape[2];
         var h = cat(new[] { w["cls_token"].expand(b, 1, d), tokens }, 1) + w["pos_embed"];
         for (int i = 0; i < depth; i++)
         {
+            if (hooks.PromptsBefore?.Invoke(i) is { } prompts)
+            {
+                long t = prompts.shape[1];
+                bool present = h.shape[1] > 1 + n;
+                var after = present ? h[.., (int)(1 + t)..] : h[.., 1..];
+                h = cat(new[] { h[.., ..1], prompts.expand(b, t, d), after }, 1);
+            }
+            if (hooks.BlockInput is { } input) h = input(i, h);
             string p = $"blocks.{i}.";
             var y = LayerNorm(h, w, p + "norm1");
-            h = h + F.linear(Attention(y, w, p + "attn.", heads), w[p + "attn.proj.weight"], w[p + "attn.proj.bias"]);
+            h = h + F.linear(Attention(y, W(p + "attn.qkv.weight"), w.GetValueOrDefault(p + "attn.qkv.bias"), heads),
+                W(p + "attn.proj.weight"), w[p + "attn.proj.bias"]);
             y = LayerNorm(h, w, p + "norm2");
-            var hidden = F.gelu(F.linear(y, w[p + "mlp.fc1.weight"], w[p + "mlp.fc1.bias"]));
-            h = h + F.linear(hidden, w[p + "mlp.fc2.weight"], w[p + "mlp.fc2.bias"]);
+            var hidden = F.gelu(F.linear(y, W(p + "mlp.fc1.weight"), w[p + "mlp.fc1.bias"]));
+            var m = F.linear(hidden, W(p + "mlp.fc2.weight"), w[p + "mlp.fc2.bias"]);
+            if (hooks.MlpBranch is { } branch) m = branch(i, y, m);
+            h = h + m;
         }
         h = LayerNorm(h, w, "norm");
-        return F.linear(h.select(1, 0), w["head.weight"], w["head.bias"]).MoveToOuterDisposeScope();
+        return F.linear(h[.., 0], w["head.weight"], w["head.bias"]).MoveToOuterDisposeScope();
     }
 
     private static Tensor LayerNorm(Tensor h, IReadOnlyDictionary<string, Tensor> w, string name)
@@ -37,22 +67,16 @@ internal static class ReferenceVit
         return (h - mean) / (variance + 1e-6).sqrt() * w[name + ".weight"] + w[name + ".bias"];
     }
 
-    private static Tensor Attention(Tensor y, IReadOnlyDictionary<string, Tensor> w, string p, int heads)
+    private static Tensor Attention(Tensor y, Tensor qkvWeight, Tensor? qkvBias, int heads)
     {
         long b = y.shape[0], n = y.shape[1], d = y.shape[2], hd = d / heads;
-        var qkvWeight = w[p + "qkv.weight"];
-        var qkvBias = w.TryGetValue(p + "qkv.bias", out var bias) ? bias : null;
-        Tensor Project(int slot)
-        {
-            var weight = qkvWeight.narrow(0, slot * d, d);
-            var sliceBias = qkvBias?.narrow(0, slot * d, d);
-            return F.linear(y, weight, sliceBias).view(b, n, heads, hd).transpose(1, 2);
-        }
+        Tensor Project(int slot) =>
+            F.linear(y, qkvWeight[(int)(slot * d)..(int)((slot + 1) * d)], qkvBias?[(int)(slot * d)..(int)((slot + 1) * d)])
+                .view(b, n, heads, hd).transpose(1, 2);
         var q = Project(0);
         var k = Project(1);
         var v = Project(2);
         var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(hd);
-        var attended = scores.softmax(-1).matmul(v);
-        return attended.transpose(1, 2).reshape(b, n, d);
+        return scores.softmax(-1).matmul(v).transpose(1, 2).reshape(b, n, d);
     }
 }

@@ -1,3 +1,7 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
 namespace Pvp.Tests.Numerics;
 
 /// <summary>The tiny ViT of the numerical tests: 32×32, patch 4, width 64, 3 blocks, 4 heads.</summary>
@@ -7,3 +11,61 @@ public partial class TinyVit;
 /// <summary>The shape of torchvision's reference fixture: 48×48, patch 8, width 96, 2 blocks, 6 heads, MLP 384.</summary>
 [VisionTransformer(ImageSize = 48, PatchSize = 8, EmbedDim = 96, Depth = 2, Heads = 6)]
 public partial class FixtureVit;
+
+/// <summary>The fixture's VPT-deep: 4 prompt tokens per block.</summary>
+[VisionTransformer(ImageSize = 48, PatchSize = 8, EmbedDim = 96, Depth = 2, Heads = 6)]
+[Prompts(Length = 4, Deep = true)]
+public partial class FixtureVptDeep;
+
+/// <summary>The fixture's LoRA: rank 4, alpha 8, on q and v of every block.</summary>
+[VisionTransformer(ImageSize = 48, PatchSize = 8, EmbedDim = 96, Depth = 2, Heads = 6)]
+[Lora(Rank = 4, Alpha = 8, Targets = LoraTargets.Query | LoraTargets.Value)]
+public partial class FixtureLora;
+
+/// <summary>LoRA on every layer kind, with several ranks, on the tiny ViT.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Lora(Rank = 4, Alpha = 16, Targets = LoraTargets.Query | LoraTargets.Key | LoraTargets.Value | LoraTargets.Output, Blocks = "..2")]
+[Lora(Rank = 2, Alpha = 2, Targets = LoraTargets.MlpFc1 | LoraTargets.MlpFc2, LearningRateScale = 10)]
+public partial class TinyLoraEverywhere;
+
+/// <summary>VPT-deep on the middle and last block only, with prompt dropout.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Prompts(Length = 3, Deep = true, Blocks = "1..", Dropout = 0.5)]
+public partial class TinyVptLate;
+
+/// <summary>Sequential adapters with an explicit scale.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Adapter(Bottleneck = 6, Placement = AdapterPlacement.Sequential, Scale = 0.5)]
+public partial class TinySequentialAdapter;
+
+/// <summary>AdaptFormer on the last two blocks.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Adapter(Bottleneck = 6, Placement = AdapterPlacement.Parallel, Blocks = "^2..")]
+public partial class TinyAdaptFormer;
+
+/// <summary>A user's module: a per-channel scale and shift (as in SSF), attached after each MLP.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Attach(typeof(ScaleShift), Site = AttachSite.AfterMlp)]
+[Attach(typeof(ScaleShift), Site = AttachSite.BlockInput, Blocks = "0")]
+public partial class TinyScaleShift;
+
+/// <summary>An attachment the library has never heard of: y = x·scale + shift per channel, starting as the identity.</summary>
+public sealed class ScaleShift : nn.Module<Tensor, Tensor>, IPetAttachment
+{
+    private readonly Parameter scale;
+    private readonly Parameter shift;
+
+    public ScaleShift(AttachContext context) : base(nameof(ScaleShift))
+    {
+        scale = new Parameter(ones(new long[] { context.EmbedDim }, dtype: context.Dtype, device: context.Device));
+        shift = new Parameter(zeros(new long[] { context.EmbedDim }, dtype: context.Dtype, device: context.Device));
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => x * scale + shift;
+}
+
+/// <summary>VPT-deep on the micro ViT with 16 tokens instead of the catalog's 8: same keys, other shapes.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Prompts(Length = 16, Deep = true)]
+public partial class VptDeepMicroLong;

@@ -1,0 +1,226 @@
+using Pvp.Weights;
+using TorchSharp;
+using static Pvp.Tests.Numerics.TestTensors;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Pvp.Tests.Numerics;
+
+/// <summary>
+/// The generated PETuning modules against references written here (LoRA, VPT replacement, adapters, a user's
+/// module) and against torchvision-based fixtures made outside this project.
+/// </summary>
+public class PetuningNumericsTests
+{
+    private static Tensor Images(int batch = 4) => randn(batch, 3, 32, 32);
+
+    private static (TinyVit Backbone, Dictionary<string, Tensor> Weights) PerturbedBackbone(int seed)
+    {
+        manual_seed(seed);
+        var backbone = new TinyVit(numClasses: 10);
+        Perturb(backbone);
+        backbone.eval();
+        return (backbone, backbone.state_dict());
+    }
+
+    [Fact]
+    public void LoraWithZeroBEqualsTheBackbone()
+    {
+        var (backbone, _) = PerturbedBackbone(1);
+        using var lora = new TinyLoraEverywhere(numClasses: 10);
+        CopyShared(backbone, lora);
+        lora.eval();
+        using var x = Images();
+        using var noGrad = no_grad();
+        Assert.True(MaxDiff(lora.call(x), backbone.call(x)) <= 1e-6);
+    }
+
+    [Fact]
+    public void LoraMatchesItsDefinitionAndMergesBothWays()
+    {
+        var (backbone, _) = PerturbedBackbone(2);
+        using var lora = new TinyLoraEverywhere(numClasses: 10);
+        CopyShared(backbone, lora);
+        Perturb(lora, 0.1, name => name.Contains("lora_", StringComparison.Ordinal));
+        lora.eval();
+        var w = lora.state_dict();
+
+        // W + (alpha / r)·B·A per adapted layer: q, k, v slices and proj of blocks 0–1 (r 4, alpha 16), fc1 and fc2 everywhere (r 2, alpha 2).
+        Tensor Delta(string prefix, double scale) => w[prefix + ".lora_B"].matmul(w[prefix + ".lora_A"]) * scale;
+        Tensor Effective(string key, Tensor weight)
+        {
+            string layer = key[..^".weight".Length];
+            int block = int.Parse(key.Split('.')[1]);
+            if (key.EndsWith("attn.qkv.weight", StringComparison.Ordinal) && block < 2)
+                return weight + cat(new[] { Delta(layer + ".q", 4), Delta(layer + ".k", 4), Delta(layer + ".v", 4) }, 0);
+            if (key.EndsWith("attn.proj.weight", StringComparison.Ordinal) && block < 2) return weight + Delta(layer, 4);
+            if (key.Contains("mlp.fc", StringComparison.Ordinal)) return weight + Delta(layer, 1);
+            return weight;
+        }
+
+        using var x = Images();
+        using var noGrad = no_grad();
+        var unmerged = lora.call(x);
+        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks { Weight = Effective });
+        Assert.True(MaxDiff(unmerged, reference) <= 1e-5, $"LoRA vs reference: {MaxDiff(unmerged, reference):E2}");
+        Assert.True(MaxDiff(unmerged, backbone.call(x)) > 1e-3, "the update should change the output");
+
+        var before = Snapshot(lora);
+        lora.MergeLora();
+        var merged = lora.call(x);
+        Assert.True(MaxDiff(merged, unmerged) <= 1e-5, $"merged vs unmerged: {MaxDiff(merged, unmerged):E2}");
+        Assert.True(MaxDiff(lora.state_dict()["blocks.0.attn.qkv.weight"], before["blocks.0.attn.qkv.weight"]) > 1e-4, "merge folds ΔW into W");
+        lora.MergeLora(); // idempotent
+        Assert.True(MaxDiff(lora.call(x), unmerged) <= 1e-5);
+
+        lora.UnmergeLora();
+        foreach (var (key, value) in lora.state_dict())
+            Assert.True(MaxDiff(value, before[key]) <= 1e-6, $"{key} after unmerge");
+    }
+
+    [Fact]
+    public void VptDeepFollowsTheReplacementRule()
+    {
+        var (_, _) = PerturbedBackbone(3);
+        manual_seed(3);
+        using var vpt = new TinyVptLate(numClasses: 10);
+        Perturb(vpt);
+        vpt.eval();
+        var w = vpt.state_dict();
+        using var x = Images();
+        using var noGrad = no_grad();
+        var logits = vpt.call(x);
+        // Prompts enter before block 1 and are replaced before block 2; block 0 sees no prompts.
+        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
+        {
+            PromptsBefore = i => i switch { 1 => w["prompt_embeddings"], 2 => w["deep_prompt_embeddings"][..1], _ => null },
+        });
+        Assert.Equal(new long[] { 1, 3, 64 }, w["prompt_embeddings"].shape);
+        Assert.Equal(new long[] { 1, 3, 64 }, w["deep_prompt_embeddings"].shape);
+        Assert.True(MaxDiff(logits, reference) <= 1e-5, $"VPT vs reference: {MaxDiff(logits, reference):E2}");
+    }
+
+    [Fact]
+    public void PromptDropoutActsOnlyWhileTraining()
+    {
+        manual_seed(4);
+        using var vpt = new TinyVptLate(numClasses: 10);
+        using var x = Images();
+        using var noGrad = no_grad();
+        vpt.eval();
+        Assert.Equal(0, MaxDiff(vpt.call(x), vpt.call(x)));
+        vpt.train();
+        Assert.True(MaxDiff(vpt.call(x), vpt.call(x)) > 1e-4, "dropout p = 0.5 on prompts should vary between calls");
+    }
+
+    [Fact]
+    public void PromptInitialisationIsVptsUniform()
+    {
+        manual_seed(5);
+        using var vpt = new Pvp.Models.VptDeepB16(numClasses: 2);
+        var prompts = vpt.state_dict()["deep_prompt_embeddings"];
+        double v = Math.Sqrt(6.0 / (3 * 16 * 16 + 768)); // 0.0625
+        Assert.True(prompts.abs().max().item<float>() <= v + 1e-7);
+        Assert.InRange(prompts.std().item<float>(), v / Math.Sqrt(3) * 0.98, v / Math.Sqrt(3) * 1.02); // U(−v, v) has std v/√3
+    }
+
+    [Fact]
+    public void SequentialAdapterMatchesItsDefinition()
+    {
+        manual_seed(6);
+        using var model = new TinySequentialAdapter(numClasses: 10);
+        Perturb(model);
+        model.eval();
+        var w = model.state_dict();
+        Tensor Adapter(int i, Tensor input) =>
+            F.linear(F.relu(F.linear(input, w[$"blocks.{i}.adapter.down_proj.weight"], w[$"blocks.{i}.adapter.down_proj.bias"])),
+                w[$"blocks.{i}.adapter.up_proj.weight"], w[$"blocks.{i}.adapter.up_proj.bias"]);
+        using var x = Images();
+        using var noGrad = no_grad();
+        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks { MlpBranch = (i, y, m) => m + 0.5 * Adapter(i, m) });
+        Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
+    }
+
+    [Fact]
+    public void AdaptFormerMatchesItsDefinitionAndStartsAsTheBackbone()
+    {
+        var (backbone, _) = PerturbedBackbone(7);
+        using var model = new TinyAdaptFormer(numClasses: 10);
+        CopyShared(backbone, model);
+        model.eval();
+        using var x = Images();
+        using var noGrad = no_grad();
+        Assert.True(MaxDiff(model.call(x), backbone.call(x)) <= 1e-6, "zero-initialised up-projection: starts as the backbone");
+
+        Perturb(model, 0.2, name => name.Contains(".adapter.", StringComparison.Ordinal));
+        var w = model.state_dict();
+        Assert.DoesNotContain("blocks.0.adapter.up_proj.weight", w.Keys); // Blocks = "^2.." → blocks 1 and 2
+        Tensor Adapter(int i, Tensor input) =>
+            F.linear(F.relu(F.linear(input, w[$"blocks.{i}.adapter.down_proj.weight"], w[$"blocks.{i}.adapter.down_proj.bias"])),
+                w[$"blocks.{i}.adapter.up_proj.weight"], w[$"blocks.{i}.adapter.up_proj.bias"]);
+        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks { MlpBranch = (i, y, m) => i == 0 ? m : m + 0.1 * Adapter(i, y) });
+        Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
+    }
+
+    [Fact]
+    public void UsersModuleAttachesWhereDeclared()
+    {
+        var (backbone, _) = PerturbedBackbone(8);
+        using var model = new TinyScaleShift(numClasses: 10);
+        CopyShared(backbone, model);
+        model.eval();
+        using var x = Images();
+        using var noGrad = no_grad();
+        Assert.True(MaxDiff(model.call(x), backbone.call(x)) <= 1e-6, "identity-initialised attachments start as the backbone");
+
+        Perturb(model, 0.2, name => name.Contains("scale_shift", StringComparison.Ordinal));
+        var w = model.state_dict();
+        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
+        {
+            BlockInput = (i, h) => i == 0 ? h * w["blocks.0.scale_shift_block_input.scale"] + w["blocks.0.scale_shift_block_input.shift"] : h,
+            MlpBranch = (i, y, m) => m * w[$"blocks.{i}.scale_shift_after_mlp.scale"] + w[$"blocks.{i}.scale_shift_after_mlp.shift"],
+        });
+        Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
+    }
+
+    [Fact]
+    public void VptDeepMatchesTheTorchvisionFixture()
+    {
+        using var model = new FixtureVptDeep(numClasses: 7);
+        var weights = SafeTensors.Load(TestData("timm_state.safetensors"));
+        var (missing, unexpected) = model.load_state_dict(weights, strict: false);
+        Assert.Equal(new[] { "deep_prompt_embeddings", "prompt_embeddings" }, missing.OrderBy(k => k));
+        Assert.Empty(unexpected);
+        var fixture = SafeTensors.Load(TestData("vpt_deep.safetensors"));
+        model.ImportPetuning(new Dictionary<string, Tensor>
+        {
+            ["prompt_embeddings"] = fixture["prompt_embeddings"],
+            ["deep_prompt_embeddings"] = fixture["deep_prompt_embeddings"],
+        });
+        model.eval();
+        using var x = SafeTensors.Load(TestData("input.safetensors"))["x"];
+        using var noGrad = no_grad();
+        double diff = MaxDiff(model.call(x), fixture["logits"]);
+        Assert.True(diff <= 1e-4, $"VPT-deep vs fixture: {diff:E2}");
+    }
+
+    [Fact]
+    public void LoraMatchesTheTorchvisionFixture()
+    {
+        using var model = new FixtureLora(numClasses: 7);
+        model.load_state_dict(SafeTensors.Load(TestData("timm_state.safetensors")), strict: false);
+        var fixture = SafeTensors.Load(TestData("lora.safetensors"));
+        Assert.Equal(4, fixture["rank"].item<long>());
+        // The fixture names slices blocks.{i}.attn.{q,v}.*; ours live inside the fused layer they adapt: attn.qkv.{q,v}.*.
+        var lora = fixture.Where(p => p.Key.Contains("lora_", StringComparison.Ordinal))
+            .ToDictionary(p => p.Key.Replace(".attn.", ".attn.qkv.", StringComparison.Ordinal), p => p.Value);
+        model.ImportPetuning(lora);
+        model.eval();
+        using var x = SafeTensors.Load(TestData("input.safetensors"))["x"];
+        using var noGrad = no_grad();
+        double diff = MaxDiff(model.call(x), fixture["logits"]);
+        Assert.True(diff <= 1e-4, $"LoRA vs fixture: {diff:E2}");
+        model.MergeLora();
+        Assert.True(MaxDiff(model.call(x), fixture["logits"]) <= 1e-4);
+    }
+}

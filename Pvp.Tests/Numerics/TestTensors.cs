@@ -1,0 +1,34 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Pvp.Tests.Numerics;
+
+/// <summary>Helpers the numerical tests share.</summary>
+internal static class TestTensors
+{
+    public static string TestData(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", name);
+
+    /// <summary>Adds N(0, σ²) noise to every parameter whose name passes <paramref name="filter"/>, so none is trivial.</summary>
+    public static void Perturb(nn.Module model, double sigma = 0.05, Func<string, bool>? filter = null)
+    {
+        using var noGrad = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+            if (filter is null || filter(name))
+                p.add_(randn_like(p) * sigma);
+    }
+
+    /// <summary>Copies every parameter of <paramref name="from"/> into the same-named parameter of <paramref name="to"/>.</summary>
+    public static void CopyShared(nn.Module from, nn.Module to)
+    {
+        var target = to.state_dict();
+        using var noGrad = no_grad();
+        foreach (var (name, value) in from.state_dict())
+            if (target.TryGetValue(name, out var t)) t.copy_(value);
+    }
+
+    public static double MaxDiff(Tensor a, Tensor b) => (a - b).abs().max().item<float>();
+
+    /// <summary>A detached copy of the state dict's values.</summary>
+    public static Dictionary<string, Tensor> Snapshot(nn.Module model) =>
+        model.state_dict().ToDictionary(p => p.Key, p => p.Value.detach().clone());
+}
