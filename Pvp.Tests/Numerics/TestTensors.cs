@@ -26,6 +26,9 @@ internal static class TestTensors
             if (target.TryGetValue(name, out var t)) t.copy_(value);
     }
 
+    /// <summary>Bit-for-bit equality of shape and values.</summary>
+    public static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+
     public static double MaxDiff(Tensor a, Tensor b) => (a - b).abs().max().item<float>();
 
     /// <summary>A detached copy of the state dict's values.</summary>
