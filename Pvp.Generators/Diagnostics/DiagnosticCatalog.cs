@@ -102,7 +102,7 @@ public static class DiagnosticCatalog
     /// <summary>PVP016: two attributes claim one layer or site of one block.</summary>
     public static readonly DiagnosticDescriptor ConflictingClaims = new(
         "PVP016", "Conflicting claims on one site",
-        "{0} of block {1} is already claimed by another attribute; give each layer or site of a block to one module",
+        "{0} of {1} is already claimed by another attribute; give each layer or site of a block to one module",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     /// <summary>PVP017: PETuning attributes without a backbone.</summary>

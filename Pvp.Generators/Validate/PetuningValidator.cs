@@ -30,6 +30,7 @@ internal sealed class PetuningValidator
     private readonly List<DiagnosticInfo> diagnostics;
     private readonly List<string> card = new();
     private readonly Dictionary<int, double> scales = new();
+    private readonly Dictionary<string, List<int>> conflicts = new();
 
     // Per block: what is claimed, and by which attribute (index into a list of claim owners).
     private readonly LoraLayerSpec?[][] lora; // [block][layer: 0 qkv, 1 proj, 2 fc1, 3 fc2]
@@ -168,9 +169,9 @@ internal sealed class PetuningValidator
             if (qkv != 0)
             {
                 if ((qkvClaims[b] & qkv) != 0)
-                    Report(DiagnosticCatalog.ConflictingClaims, l.Location, $"LoRA on {Slices(qkvClaims[b] & qkv)} of attn.qkv", b);
+                    Conflict($"LoRA on {Slices(qkvClaims[b] & qkv)} of attn.qkv", b);
                 else if (qkvOwner[b] is not null && !ReferenceEquals(qkvOwner[b], l) && !SameSettings(lora[b][0]!, qkvSpec))
-                    Report(DiagnosticCatalog.ConflictingClaims, l.Location, "The fused attn.qkv (one LoRA setting for its slices)", b);
+                    Conflict("The fused attn.qkv (its slices take one Rank, Alpha and Dropout)", b);
                 else
                 {
                     qkvClaims[b] |= qkv;
@@ -178,19 +179,20 @@ internal sealed class PetuningValidator
                     lora[b][0] = qkvSpec with { Targets = qkvClaims[b] };
                 }
             }
-            ClaimLinear(b, 1, RuntimeEnums.Output, "attn.proj", targets, rank, alpha, dropout, l.Location);
-            ClaimLinear(b, 2, RuntimeEnums.MlpFc1, "mlp.fc1", targets, rank, alpha, dropout, l.Location);
-            ClaimLinear(b, 3, RuntimeEnums.MlpFc2, "mlp.fc2", targets, rank, alpha, dropout, l.Location);
+            ClaimLinear(b, 1, RuntimeEnums.Output, "attn.proj", targets, rank, alpha, dropout);
+            ClaimLinear(b, 2, RuntimeEnums.MlpFc1, "mlp.fc1", targets, rank, alpha, dropout);
+            ClaimLinear(b, 3, RuntimeEnums.MlpFc2, "mlp.fc2", targets, rank, alpha, dropout);
         }
+        ReportConflicts(l.Location);
         card.Add($"LoRA r={rank} alpha={Num(alpha)} on {TargetNames(targets)} of {range.Value.Describe()}" +
                  (dropout > 0 ? $", dropout {Num(dropout)}" : ""));
     }
 
-    private void ClaimLinear(int block, int layer, int bit, string name, int targets, int rank, double alpha, double dropout, LocationInfo? location)
+    private void ClaimLinear(int block, int layer, int bit, string name, int targets, int rank, double alpha, double dropout)
     {
         if ((targets & bit) == 0) return;
         if (lora[block][layer] is not null)
-            Report(DiagnosticCatalog.ConflictingClaims, location, $"LoRA on {name}", block);
+            Conflict($"LoRA on {name}", block);
         else
             lora[block][layer] = new LoraLayerSpec(bit, rank, alpha, dropout);
     }
@@ -215,12 +217,13 @@ internal sealed class PetuningValidator
         {
             if (adapters[b] is not null || siteTaken[b][site])
             {
-                Report(DiagnosticCatalog.ConflictingClaims, a.Location, adapters[b] is not null ? "The adapter" : $"Site {RuntimeEnums.SiteNames[site]}", b);
+                Conflict(adapters[b] is not null ? "The adapter" : $"Site {RuntimeEnums.SiteNames[site]}", b);
                 continue;
             }
             adapters[b] = new AdapterSpec(parallel, bottleneck, scale);
             siteTaken[b][site] = true;
         }
+        ReportConflicts(a.Location);
         card.Add(parallel
             ? $"AdaptFormer adapter (bottleneck {bottleneck}, scale {Num(scale)}) beside the MLP of {range.Value.Describe()}"
             : $"Sequential adapter (bottleneck {bottleneck}{(scale != 1 ? $", scale {Num(scale)}" : "")}) after the MLP of {range.Value.Describe()}");
@@ -252,7 +255,7 @@ internal sealed class PetuningValidator
         int site = a.Site?.Value ?? RuntimeEnums.AfterMlp;
         bool ok = true;
         if (!type.IsAttachment) ok = Report(DiagnosticCatalog.NotAnAttachment, a.Module.Location ?? a.Location, type.Name);
-        if (!type.IsConstructible) ok = Report(DiagnosticCatalog.AttachmentNotConstructible, a.Module.Location ?? a.Location, type.Name);
+        else if (!type.IsConstructible) ok = Report(DiagnosticCatalog.AttachmentNotConstructible, a.Module.Location ?? a.Location, type.Name);
         if (site < 0 || site >= RuntimeEnums.SiteNames.Length)
             ok = Report(DiagnosticCatalog.ValueOutOfRange, a.Site?.Location ?? a.Location, "Site", site, "an AttachSite");
         ok &= CheckScale(RuntimeEnums.Attachment, "Attach", a.LearningRateScale);
@@ -264,13 +267,31 @@ internal sealed class PetuningValidator
         {
             if (siteTaken[b][site])
             {
-                Report(DiagnosticCatalog.ConflictingClaims, a.Location, $"Site {RuntimeEnums.SiteNames[site]}", b);
+                Conflict($"Site {RuntimeEnums.SiteNames[site]}", b);
                 continue;
             }
             siteTaken[b][site] = true;
             sites[b][site] = new AttachSpec(type.FullName, type.Name, site, field);
         }
+        ReportConflicts(a.Location);
         card.Add($"{type.Name} {RuntimeEnums.SiteDescriptions[site]} {range.Value.Describe()} ({field})");
+    }
+
+    private void Conflict(string what, int block)
+    {
+        if (!conflicts.TryGetValue(what, out var blocks)) conflicts[what] = blocks = new List<int>();
+        blocks.Add(block);
+    }
+
+    /// <summary>One diagnostic per conflicting claim of an attribute, naming every block where it conflicts.</summary>
+    private void ReportConflicts(LocationInfo? location)
+    {
+        foreach (var pair in conflicts)
+        {
+            string blocks = pair.Value.Count == 1 ? $"block {pair.Value[0]}" : $"blocks {Emit.ModelEmitter.Ranges(pair.Value)}";
+            Report(DiagnosticCatalog.ConflictingClaims, location, pair.Key, blocks);
+        }
+        conflicts.Clear();
     }
 
     private BlockRange? ResolveRange(Declared<string>? blocks, LocationInfo? attributeLocation)

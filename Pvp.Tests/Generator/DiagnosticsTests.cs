@@ -25,6 +25,27 @@ public class DiagnosticsTests
     [InlineData("PVP006", "[VisionTransformer(VitPreset.Small16, [|QkvBias = false|])] public partial class M;")]
     [InlineData("PVP007", "[[|VisionTransformer(EmbedDim = 64, Heads = 4)|]] public partial class M;")]
     [InlineData("PVP008", "[VisionTransformer([|(VitPreset)42|])] public partial class M;")]
+    [InlineData("PVP009", "[VisionTransformer(VitPreset.Tiny16)] [Lora([|Blocks = \"6..14\"|])] public partial class M;")]
+    [InlineData("PVP009", "[VisionTransformer(VitPreset.Tiny16)] [Prompts([|Blocks = \"5..5\"|])] public partial class M;")]
+    [InlineData("PVP010", "[VisionTransformer(VitPreset.Tiny16)] [Adapter([|Blocks = \"six\"|])] public partial class M;")]
+    [InlineData("PVP011", "[VisionTransformer(VitPreset.Tiny16)] [Lora([|Rank = 0|])] public partial class M;")]
+    [InlineData("PVP011", "[VisionTransformer(VitPreset.Tiny16)] [Lora([|Rank = 193|])] public partial class M;")]
+    [InlineData("PVP012", "[VisionTransformer(VitPreset.Tiny16)] [Prompts([|Length = 0|], Deep = true)] public partial class M;")]
+    [InlineData("PVP013", "[VisionTransformer(VitPreset.Tiny16)] [Attach([|typeof(string)|])] public partial class M;")]
+    [InlineData("PVP014", "[VisionTransformer(VitPreset.Tiny16)] [Prompts] [[|LinearProbe|]] public partial class M;")]
+    [InlineData("PVP014", "[VisionTransformer(VitPreset.Tiny16)] [[|FullFineTune|]] [TrainBias] public partial class M;")]
+    [InlineData("PVP015", "[VisionTransformer(VitPreset.Tiny16)] [Attach([|typeof(Pvp.Tests.Generator.NoContextConstructor)|])] public partial class M;")]
+    [InlineData("PVP016", "[VisionTransformer(VitPreset.Tiny16)] [Lora(Targets = LoraTargets.Query)] [[|Lora(Targets = LoraTargets.Query | LoraTargets.Key, Blocks = \"11\")|]] public partial class M;")]
+    [InlineData("PVP016", "[VisionTransformer(VitPreset.Tiny16)] [Adapter(Placement = AdapterPlacement.Parallel)] [[|Attach(typeof(Pvp.Tests.Numerics.ScaleShift), Site = AttachSite.BesideMlp, Blocks = \"^1\")|]] public partial class M;")]
+    [InlineData("PVP016", "[VisionTransformer(VitPreset.Tiny16)] [Lora(Targets = LoraTargets.Query, Rank = 4)] [[|Lora(Targets = LoraTargets.Value, Rank = 8)|]] public partial class M;")]
+    [InlineData("PVP017", "[[|Prompts(Length = 10)|]] public partial class M;")]
+    [InlineData("PVP018", "[VisionTransformer(VitPreset.Tiny16)] [Prompts] [[|Prompts(Deep = true)|]] public partial class M;")]
+    [InlineData("PVP018", "[VisionTransformer(VitPreset.Tiny16)] [TrainBias] [[|TrainBias|]] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Tiny16)] [Prompts([|Dropout = 1.5|])] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Tiny16)] [Lora([|Targets = LoraTargets.None|])] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Tiny16)] [Lora([|Alpha = -1|])] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Tiny16)] [Adapter([|LearningRateScale = 0|])] public partial class M;")]
+    [InlineData("PVP004", "[VisionTransformer(VitPreset.Tiny16)] [Adapter([|Bottleneck = 0|])] public partial class M;")]
     public void InvalidDeclarationIsReportedAtItsSource(string id, string markedDeclaration)
     {
         var (source, expectedSpan) = Unmark("using Pvp;\nnamespace Demo;\n" + markedDeclaration + "\n");
@@ -36,6 +57,25 @@ public class DiagnosticsTests
         Assert.Equal(expectedSpan, source.Substring(diagnostic.Location.SourceSpan.Start, diagnostic.Location.SourceSpan.Length));
         Assert.Empty(result.GeneratedTrees);
         Assert.DoesNotContain(output.GetDiagnostics(), d => d.Severity == DiagnosticSeverity.Error);
+    }
+
+    [Fact]
+    public void ValidCombinationsGenerateWithoutDiagnostics()
+    {
+        var (result, output) = GeneratorHarness.Run("""
+            using Pvp;
+            [VisionTransformer(VitPreset.Tiny16)]
+            [Prompts(Length = 10, Deep = true, Blocks = "..6")]
+            [Lora(Targets = LoraTargets.Query | LoraTargets.Value, Blocks = "6..")]
+            [Lora(Targets = LoraTargets.Key, Blocks = "6..")]
+            [Lora(Targets = LoraTargets.MlpFc1, Rank = 2)]
+            [Adapter(Placement = AdapterPlacement.Parallel, Blocks = "^4..")]
+            [Attach(typeof(Pvp.Tests.Numerics.ScaleShift), Site = AttachSite.AfterMlp)]
+            [TrainNorms]
+            public partial class Everything;
+            """);
+        Assert.Empty(GeneratorHarness.AllErrors(result, output));
+        Assert.Single(result.GeneratedTrees);
     }
 
     [Fact]
@@ -79,4 +119,12 @@ public class DiagnosticsTests
         string source = marked.Remove(end, 2).Remove(start, 2);
         return (source, source.Substring(start, end - start - 2));
     }
+}
+
+/// <summary>An attachment whose constructor the generated code cannot call (PVP015).</summary>
+public sealed class NoContextConstructor : TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>, IPetAttachment
+{
+    public NoContextConstructor(int width) : base(nameof(NoContextConstructor)) => _ = width;
+
+    public override TorchSharp.torch.Tensor forward(TorchSharp.torch.Tensor x) => x;
 }
