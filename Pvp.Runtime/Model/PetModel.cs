@@ -159,6 +159,12 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
             target.copy_(tensors[name]);
     }
 
+    /// <summary>
+    /// Loads pre-trained backbone weights (timm or torchvision layout, safetensors or a PyTorch state dict) into this
+    /// model: see <see cref="BackboneWeights"/>. PETuning modules keep their initialisation.
+    /// </summary>
+    public WeightLoadReport LoadBackbone(string path, BackboneLoadOptions? options = null) => BackboneWeights.Load(this, path, options);
+
     /// <summary>Folds every LoRA update into its frozen weight (for inference); see <see cref="UnmergeLora"/>.</summary>
     public void MergeLora()
     {
