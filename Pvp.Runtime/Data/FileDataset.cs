@@ -1,0 +1,174 @@
+using System.Text.Json;
+using SkiaSharp;
+
+namespace Pvp.Data;
+
+/// <summary>What to do with images that cannot be decoded.</summary>
+public enum UnreadableImages
+{
+    /// <summary>Fail when one is read, naming it (default; nothing is decoded up front).</summary>
+    Fail,
+    /// <summary>Decode every image once when opening, and leave out those that fail, counting them.</summary>
+    Skip,
+}
+
+/// <summary>
+/// Images on disk with labels: an ImageFolder tree, a list file (<c>relative/path label</c> per line, VTAB-1k's
+/// form) or an FGVC JSON split (<c>{"relative/path": label}</c>, VPT's form).
+/// </summary>
+public sealed class FileDataset : IImageDataset
+{
+    private readonly (string Path, int Label)[] samples;
+
+    private FileDataset(string root, IReadOnlyList<string> classes, (string, int)[] samples, IReadOnlyList<string> skipped)
+    {
+        Root = root;
+        Classes = classes;
+        this.samples = samples;
+        Skipped = skipped;
+    }
+
+    /// <summary>The folder paths are relative to.</summary>
+    public string Root { get; }
+
+    /// <inheritdoc />
+    public IReadOnlyList<string> Classes { get; }
+
+    /// <summary>Images left out as unreadable (with <see cref="UnreadableImages.Skip"/>), each with its problem.</summary>
+    public IReadOnlyList<string> Skipped { get; }
+
+    /// <inheritdoc />
+    public int Count => samples.Length;
+
+    /// <inheritdoc />
+    public int LabelOf(int index) => samples[index].Label;
+
+    /// <summary>The image's path relative to <see cref="Root"/> (with '/' separators).</summary>
+    public string NameOf(int index) => Path.GetRelativePath(Root, samples[index].Path).Replace('\\', '/');
+
+    /// <summary>The image's full path.</summary>
+    public string PathOf(int index) => samples[index].Path;
+
+    /// <inheritdoc />
+    public SKBitmap Read(int index) => ImageCodec.Decode(samples[index].Path);
+
+    /// <summary>
+    /// An ImageFolder tree: one sub-folder per class (sorted by name, as torchvision), images inside (recursively).
+    /// </summary>
+    /// <exception cref="DatasetException">The root is missing, has no class folders, or a class folder has no images.</exception>
+    public static FileDataset ImageFolder(string root, UnreadableImages unreadable = UnreadableImages.Fail)
+    {
+        if (!Directory.Exists(root)) throw new DatasetException($"ImageFolder root '{root}' does not exist.");
+        var classDirs = Directory.GetDirectories(root).OrderBy(d => Path.GetFileName(d), StringComparer.Ordinal).ToList();
+        if (classDirs.Count == 0) throw new DatasetException($"ImageFolder root '{root}' has no class sub-folders; put each class's images in a folder named after it.");
+        var samples = new List<(string, int)>();
+        for (int label = 0; label < classDirs.Count; label++)
+        {
+            var images = Directory.EnumerateFiles(classDirs[label], "*", SearchOption.AllDirectories)
+                .Where(f => ImageCodec.Extensions.Contains(Path.GetExtension(f)))
+                .OrderBy(f => f, StringComparer.Ordinal).ToList();
+            if (images.Count == 0)
+                throw new DatasetException($"Class folder '{classDirs[label]}' has no images ({string.Join(", ", ImageCodec.Extensions)}).");
+            samples.AddRange(images.Select(f => (f, label)));
+        }
+        return Create(root, classDirs.Select(d => Path.GetFileName(d)!).ToList(), samples, unreadable, $"ImageFolder '{root}'");
+    }
+
+    /// <summary>
+    /// A list file: each non-empty line is <c>relative/path label</c> (the last space separates them; paths may
+    /// contain spaces). Labels are 0-based; the class count is <paramref name="classCount"/>, or max label + 1.
+    /// </summary>
+    /// <exception cref="DatasetException">Names the file and line of a malformed line, a bad label or a missing image.</exception>
+    public static FileDataset ListFile(string root, string listPath, int? classCount = null, UnreadableImages unreadable = UnreadableImages.Fail)
+    {
+        if (!File.Exists(listPath)) throw new DatasetException($"List file '{listPath}' does not exist.");
+        if (!Directory.Exists(root)) throw new DatasetException($"Image root '{root}' (for list file '{listPath}') does not exist.");
+        var samples = new List<(string, int)>();
+        int lineNumber = 0;
+        foreach (string raw in File.ReadLines(listPath))
+        {
+            lineNumber++;
+            string line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            int space = line.LastIndexOfAny(new[] { ' ', '\t' });
+            if (space <= 0 || !int.TryParse(line[(space + 1)..], out int label))
+                throw new DatasetException($"{listPath}:{lineNumber}: expected 'relative/path label', got '{line}'.");
+            samples.Add((Path.GetFullPath(Path.Combine(root, line[..space].Trim())), CheckLabel(label, classCount, $"{listPath}:{lineNumber}")));
+        }
+        return FromLabelled(root, samples, classCount, unreadable, $"list file '{listPath}'");
+    }
+
+    /// <summary>An FGVC split file as VPT uses: a JSON object from relative image path to 0-based label.</summary>
+    /// <exception cref="DatasetException">Names the file and entry of invalid JSON, a non-integer or out-of-range label, or a missing image.</exception>
+    public static FileDataset FgvcJson(string root, string jsonPath, int? classCount = null, UnreadableImages unreadable = UnreadableImages.Fail)
+    {
+        if (!File.Exists(jsonPath)) throw new DatasetException($"FGVC split file '{jsonPath}' does not exist.");
+        if (!Directory.Exists(root)) throw new DatasetException($"Image root '{root}' (for '{jsonPath}') does not exist.");
+        JsonDocument document;
+        try { document = JsonDocument.Parse(File.ReadAllText(jsonPath)); }
+        catch (JsonException e) { throw new DatasetException($"{jsonPath}: not valid JSON (line {e.LineNumber + 1}): {e.Message}"); }
+        using (document)
+        {
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+                throw new DatasetException($"{jsonPath}: expected an object {{\"relative/path\": label, …}}.");
+            var samples = new List<(string, int)>();
+            foreach (var entry in document.RootElement.EnumerateObject())
+            {
+                if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out int label))
+                    throw new DatasetException($"{jsonPath}: entry \"{entry.Name}\" has label {entry.Value.GetRawText()}, not an integer.");
+                samples.Add((Path.GetFullPath(Path.Combine(root, entry.Name)), CheckLabel(label, classCount, $"{jsonPath}: entry \"{entry.Name}\"")));
+            }
+            return FromLabelled(root, samples, classCount, unreadable, $"FGVC split '{jsonPath}'");
+        }
+    }
+
+    private static int CheckLabel(int label, int? classCount, string where)
+    {
+        if (label < 0 || (classCount is { } n && label >= n))
+            throw new DatasetException($"{where}: label {label} is out of range 0..{(classCount is { } c ? c - 1 : "∞")}.");
+        return label;
+    }
+
+    private static FileDataset FromLabelled(string root, List<(string Path, int Label)> samples, int? classCount, UnreadableImages unreadable, string what)
+    {
+        if (samples.Count == 0) throw new DatasetException($"{what} lists no images.");
+        var missing = samples.Where(s => !File.Exists(s.Path)).Take(5).Select(s => s.Path).ToList();
+        if (missing.Count > 0 && unreadable == UnreadableImages.Fail)
+            throw new DatasetException($"{what} names images that do not exist, e.g. {string.Join(", ", missing)}.");
+        int classes = classCount ?? samples.Max(s => s.Label) + 1;
+        var counts = new int[classes];
+        foreach (var (_, label) in samples) counts[label]++;
+        var empty = Enumerable.Range(0, classes).Where(c => counts[c] == 0).ToList();
+        if (empty.Count > 0)
+            throw new DatasetException($"{what} has no images of class {string.Join(", ", empty.Take(10))}{(empty.Count > 10 ? ", …" : "")}; labels must cover 0..{classes - 1}.");
+        return Create(root, Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), samples, unreadable, what);
+    }
+
+    private static FileDataset Create(string root, IReadOnlyList<string> classes, List<(string Path, int Label)> samples, UnreadableImages unreadable, string what)
+    {
+        var skipped = new List<string>();
+        if (unreadable == UnreadableImages.Skip)
+        {
+            var readable = new bool[samples.Count];
+            var problems = new string?[samples.Count];
+            Parallel.For(0, samples.Count, i =>
+            {
+                try
+                {
+                    using var _ = ImageCodec.Decode(samples[i].Path);
+                    readable[i] = true;
+                }
+                catch (ImageReadException e)
+                {
+                    problems[i] = e.Message;
+                }
+            });
+            skipped.AddRange(problems.Where(p => p is not null)!);
+            samples = samples.Where((_, i) => readable[i]).ToList();
+            if (skipped.Count > 0)
+                Console.Error.WriteLine($"warning: {what}: skipped {skipped.Count} unreadable image(s), e.g. {skipped[0]}");
+            if (samples.Count == 0) throw new DatasetException($"{what}: no readable images.");
+        }
+        return new FileDataset(Path.GetFullPath(root), classes, samples.ToArray(), skipped);
+    }
+}
