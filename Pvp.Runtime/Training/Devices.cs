@@ -1,0 +1,23 @@
+using static TorchSharp.torch;
+
+namespace Pvp.Training;
+
+/// <summary>Turns a device name from options or a recipe into a torch device.</summary>
+public static class Devices
+{
+    /// <summary><c>auto</c> → CUDA when available, else the CPU; <c>cpu</c>; <c>cuda</c> or <c>cuda:N</c>.</summary>
+    /// <exception cref="ArgumentException">An unknown name, or CUDA asked for where it is not available.</exception>
+    public static Device Resolve(string name)
+    {
+        string n = name.Trim().ToLowerInvariant();
+        if (n == "auto") return cuda.is_available() ? CUDA : CPU;
+        if (n == "cpu") return CPU;
+        if (n == "cuda" || n.StartsWith("cuda:", StringComparison.Ordinal))
+        {
+            if (!cuda.is_available())
+                throw new ArgumentException($"Device '{name}' was asked for, but CUDA is not available: build with -p:TorchBackend=cuda on a machine with an NVIDIA GPU, or use 'cpu' or 'auto'.");
+            return new Device(n);
+        }
+        throw new ArgumentException($"Unknown device '{name}': use auto, cpu, cuda or cuda:N.");
+    }
+}
