@@ -216,7 +216,9 @@ internal static class ModelEmitter
         w.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
         w.Line("#pragma warning restore CA2255");
         w.Line($"internal static void RegisterVariant() =>");
-        w.Line($"    global::Pvp.VariantRegistry.Register(\"{spec.ClassName}\", typeof({spec.ClassName}), static (numClasses, device, dtype) => new {spec.ClassName}(numClasses, device, dtype));");
+        bool plain = spec.Prompts is null && spec.Blocks.All(b => b.IsPlain) && spec.TrainableKinds == RuntimeEnums.AllKinds;
+        w.Line($"    global::Pvp.VariantRegistry.Register(\"{spec.ClassName}\", typeof({spec.ClassName}), Config, s_attachments, isPlainBackbone: {Bool(plain)},");
+        w.Line($"        static (numClasses, device, dtype) => new {spec.ClassName}(numClasses, device, dtype));");
     }
 
     /// <summary>Block index → its class (plain timm Block, or a generated class shared by blocks of equal shape).</summary>

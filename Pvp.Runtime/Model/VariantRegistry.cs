@@ -10,16 +10,26 @@ namespace Pvp;
 /// <param name="dtype">Its element type.</param>
 public delegate PetModel VariantFactory(int numClasses, Device? device, ScalarType dtype);
 
+/// <summary>A registered variant.</summary>
+/// <param name="Name">The class name.</param>
+/// <param name="Type">The class.</param>
+/// <param name="Backbone">Its backbone.</param>
+/// <param name="Attachments">What its declaration attaches (model-card lines).</param>
+/// <param name="IsPlainBackbone">No PETuning modules and every parameter trains: usable to pre-train a backbone.</param>
+/// <param name="Factory">Builds one.</param>
+public sealed record VariantInfo(string Name, Type Type, VitConfig Backbone, IReadOnlyList<string> Attachments, bool IsPlainBackbone, VariantFactory Factory);
+
 /// <summary>
 /// Every declared variant of the loaded assemblies, by class name, so that a recipe file can name one as a string.
 /// Generated code registers each variant when its assembly loads.
 /// </summary>
 public static class VariantRegistry
 {
-    private static readonly ConcurrentDictionary<string, (VariantFactory Factory, Type Type)> Variants = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, VariantInfo> Variants = new(StringComparer.Ordinal);
 
     /// <summary>Registers a variant (generated code calls this; a second registration of a name keeps the first).</summary>
-    public static void Register(string name, Type type, VariantFactory factory) => Variants.TryAdd(name, (factory, type));
+    public static void Register(string name, Type type, VitConfig backbone, IReadOnlyList<string> attachments, bool isPlainBackbone, VariantFactory factory) =>
+        Variants.TryAdd(name, new VariantInfo(name, type, backbone, attachments, isPlainBackbone, factory));
 
     /// <summary>Runs the registrations of <paramref name="assembly"/> (its module initializer) if it has not run yet.</summary>
     public static void Load(System.Reflection.Assembly assembly) => RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
@@ -30,12 +40,23 @@ public static class VariantRegistry
     /// <summary>The class of a registered variant.</summary>
     public static Type TypeOf(string name) => Find(name).Type;
 
+    /// <summary>What is known of a registered variant without building it.</summary>
+    /// <exception cref="KeyNotFoundException">No such variant; the message lists the close names.</exception>
+    public static VariantInfo Describe(string name) => Find(name);
+
+    /// <summary>Every registered variant, by name.</summary>
+    public static IReadOnlyList<VariantInfo> All => Variants.Values.OrderBy(v => v.Name, StringComparer.Ordinal).ToList();
+
     /// <summary>Creates a model of the variant called <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">No such variant; the message lists the close names.</exception>
     public static PetModel Create(string name, int numClasses, Device? device = null, ScalarType dtype = ScalarType.Float32) =>
         Find(name).Factory(numClasses, device, dtype);
 
-    private static (VariantFactory Factory, Type Type) Find(string name)
+    /// <summary>A registered plain backbone (no PETuning modules, everything trains) with exactly this configuration, or null.</summary>
+    public static VariantInfo? FindPlainBackbone(VitConfig config) =>
+        Variants.Values.Where(v => v.IsPlainBackbone && v.Backbone == config).OrderBy(v => v.Name, StringComparer.Ordinal).FirstOrDefault();
+
+    private static VariantInfo Find(string name)
     {
         if (Variants.TryGetValue(name, out var entry)) return entry;
         var close = Variants.Keys.Where(k => k.Contains(name, StringComparison.OrdinalIgnoreCase) || name.Contains(k, StringComparison.OrdinalIgnoreCase))

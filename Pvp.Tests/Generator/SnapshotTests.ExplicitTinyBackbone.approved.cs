@@ -70,6 +70,7 @@ namespace Demo
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("TinyVit", typeof(TinyVit), static (numClasses, device, dtype) => new TinyVit(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("TinyVit", typeof(TinyVit), Config, s_attachments, isPlainBackbone: true,
+                static (numClasses, device, dtype) => new TinyVit(numClasses, device, dtype));
     }
 }

@@ -68,6 +68,7 @@ namespace Demo.Nested.Names
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("Narrow", typeof(Narrow), static (numClasses, device, dtype) => new Narrow(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("Narrow", typeof(Narrow), Config, s_attachments, isPlainBackbone: true,
+                static (numClasses, device, dtype) => new Narrow(numClasses, device, dtype));
     }
 }

@@ -86,5 +86,6 @@ partial class SmallAt384 : global::Pvp.PetModel
     [global::System.Runtime.CompilerServices.ModuleInitializer]
     #pragma warning restore CA2255
     internal static void RegisterVariant() =>
-        global::Pvp.VariantRegistry.Register("SmallAt384", typeof(SmallAt384), static (numClasses, device, dtype) => new SmallAt384(numClasses, device, dtype));
+        global::Pvp.VariantRegistry.Register("SmallAt384", typeof(SmallAt384), Config, s_attachments, isPlainBackbone: true,
+            static (numClasses, device, dtype) => new SmallAt384(numClasses, device, dtype));
 }

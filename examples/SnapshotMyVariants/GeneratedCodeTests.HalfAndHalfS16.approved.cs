@@ -106,7 +106,8 @@ namespace MyApp
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("HalfAndHalfS16", typeof(HalfAndHalfS16), static (numClasses, device, dtype) => new HalfAndHalfS16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("HalfAndHalfS16", typeof(HalfAndHalfS16), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new HalfAndHalfS16(numClasses, device, dtype));
 
         /// <summary>Blocks 6–11: timm's Block with an AdaptFormer adapter (bottleneck 16).</summary>
         private sealed class AdaptFormerBlock : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>

@@ -74,7 +74,8 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("AdaptFormerMicro", typeof(AdaptFormerMicro), static (numClasses, device, dtype) => new AdaptFormerMicro(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("AdaptFormerMicro", typeof(AdaptFormerMicro), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new AdaptFormerMicro(numClasses, device, dtype));
 
         /// <summary>Blocks 0–2: timm's Block with an AdaptFormer adapter (bottleneck 8).</summary>
         private sealed class AdaptFormerBlock : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>

@@ -92,7 +92,8 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("AdaptFormerTi16", typeof(AdaptFormerTi16), static (numClasses, device, dtype) => new AdaptFormerTi16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("AdaptFormerTi16", typeof(AdaptFormerTi16), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new AdaptFormerTi16(numClasses, device, dtype));
 
         /// <summary>Blocks 0–11: timm's Block with an AdaptFormer adapter (bottleneck 8).</summary>
         private sealed class AdaptFormerBlock : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>

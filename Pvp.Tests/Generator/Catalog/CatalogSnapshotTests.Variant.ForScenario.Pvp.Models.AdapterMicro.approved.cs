@@ -74,7 +74,8 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("AdapterMicro", typeof(AdapterMicro), static (numClasses, device, dtype) => new AdapterMicro(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("AdapterMicro", typeof(AdapterMicro), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new AdapterMicro(numClasses, device, dtype));
 
         /// <summary>Blocks 0–2: timm's Block with a sequential adapter (bottleneck 8).</summary>
         private sealed class AdapterBlock : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>

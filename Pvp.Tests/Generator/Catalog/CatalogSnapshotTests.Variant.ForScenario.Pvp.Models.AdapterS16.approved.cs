@@ -92,7 +92,8 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("AdapterS16", typeof(AdapterS16), static (numClasses, device, dtype) => new AdapterS16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("AdapterS16", typeof(AdapterS16), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new AdapterS16(numClasses, device, dtype));
 
         /// <summary>Blocks 0–11: timm's Block with a sequential adapter (bottleneck 8).</summary>
         private sealed class AdapterBlock : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>

@@ -88,6 +88,7 @@ namespace Pvp.Models.Backbones
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("VitBase16", typeof(VitBase16), static (numClasses, device, dtype) => new VitBase16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("VitBase16", typeof(VitBase16), Config, s_attachments, isPlainBackbone: true,
+                static (numClasses, device, dtype) => new VitBase16(numClasses, device, dtype));
     }
 }

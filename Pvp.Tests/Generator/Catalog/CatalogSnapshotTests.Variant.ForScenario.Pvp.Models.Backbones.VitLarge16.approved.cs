@@ -112,6 +112,7 @@ namespace Pvp.Models.Backbones
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("VitLarge16", typeof(VitLarge16), static (numClasses, device, dtype) => new VitLarge16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("VitLarge16", typeof(VitLarge16), Config, s_attachments, isPlainBackbone: true,
+                static (numClasses, device, dtype) => new VitLarge16(numClasses, device, dtype));
     }
 }

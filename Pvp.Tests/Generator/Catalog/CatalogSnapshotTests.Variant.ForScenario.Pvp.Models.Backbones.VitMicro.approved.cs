@@ -70,6 +70,7 @@ namespace Pvp.Models.Backbones
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("VitMicro", typeof(VitMicro), static (numClasses, device, dtype) => new VitMicro(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("VitMicro", typeof(VitMicro), Config, s_attachments, isPlainBackbone: true,
+                static (numClasses, device, dtype) => new VitMicro(numClasses, device, dtype));
     }
 }

@@ -92,6 +92,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("BitFitB16", typeof(BitFitB16), static (numClasses, device, dtype) => new BitFitB16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("BitFitB16", typeof(BitFitB16), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new BitFitB16(numClasses, device, dtype));
     }
 }

@@ -74,6 +74,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("BitFitMicro", typeof(BitFitMicro), static (numClasses, device, dtype) => new BitFitMicro(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("BitFitMicro", typeof(BitFitMicro), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new BitFitMicro(numClasses, device, dtype));
     }
 }

@@ -92,6 +92,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("BitFitTi16", typeof(BitFitTi16), static (numClasses, device, dtype) => new BitFitTi16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("BitFitTi16", typeof(BitFitTi16), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new BitFitTi16(numClasses, device, dtype));
     }
 }

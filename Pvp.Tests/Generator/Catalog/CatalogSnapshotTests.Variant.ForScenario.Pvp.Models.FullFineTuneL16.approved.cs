@@ -116,6 +116,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("FullFineTuneL16", typeof(FullFineTuneL16), static (numClasses, device, dtype) => new FullFineTuneL16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("FullFineTuneL16", typeof(FullFineTuneL16), Config, s_attachments, isPlainBackbone: true,
+                static (numClasses, device, dtype) => new FullFineTuneL16(numClasses, device, dtype));
     }
 }

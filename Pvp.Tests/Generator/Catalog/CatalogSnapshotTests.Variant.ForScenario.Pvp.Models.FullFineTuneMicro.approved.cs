@@ -74,6 +74,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("FullFineTuneMicro", typeof(FullFineTuneMicro), static (numClasses, device, dtype) => new FullFineTuneMicro(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("FullFineTuneMicro", typeof(FullFineTuneMicro), Config, s_attachments, isPlainBackbone: true,
+                static (numClasses, device, dtype) => new FullFineTuneMicro(numClasses, device, dtype));
     }
 }

@@ -92,6 +92,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("FullFineTuneS16", typeof(FullFineTuneS16), static (numClasses, device, dtype) => new FullFineTuneS16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("FullFineTuneS16", typeof(FullFineTuneS16), Config, s_attachments, isPlainBackbone: true,
+                static (numClasses, device, dtype) => new FullFineTuneS16(numClasses, device, dtype));
     }
 }

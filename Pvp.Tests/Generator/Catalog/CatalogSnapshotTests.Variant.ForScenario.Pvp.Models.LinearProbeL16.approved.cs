@@ -116,6 +116,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("LinearProbeL16", typeof(LinearProbeL16), static (numClasses, device, dtype) => new LinearProbeL16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("LinearProbeL16", typeof(LinearProbeL16), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new LinearProbeL16(numClasses, device, dtype));
     }
 }

@@ -74,6 +74,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("LinearProbeMicro", typeof(LinearProbeMicro), static (numClasses, device, dtype) => new LinearProbeMicro(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("LinearProbeMicro", typeof(LinearProbeMicro), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new LinearProbeMicro(numClasses, device, dtype));
     }
 }

@@ -116,7 +116,8 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("LoraL16", typeof(LoraL16), static (numClasses, device, dtype) => new LoraL16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("LoraL16", typeof(LoraL16), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new LoraL16(numClasses, device, dtype));
 
         /// <summary>Blocks 0–23: timm's Block with LoRA r=8 on attn.qkv slices q, v.</summary>
         private sealed class LoraQvBlock : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>

@@ -110,6 +110,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("VptDeepB16", typeof(VptDeepB16), static (numClasses, device, dtype) => new VptDeepB16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("VptDeepB16", typeof(VptDeepB16), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new VptDeepB16(numClasses, device, dtype));
     }
 }

@@ -146,6 +146,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("VptDeepL16", typeof(VptDeepL16), static (numClasses, device, dtype) => new VptDeepL16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("VptDeepL16", typeof(VptDeepL16), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new VptDeepL16(numClasses, device, dtype));
     }
 }

@@ -85,7 +85,8 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("VptDeepLoraMicro", typeof(VptDeepLoraMicro), static (numClasses, device, dtype) => new VptDeepLoraMicro(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("VptDeepLoraMicro", typeof(VptDeepLoraMicro), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new VptDeepLoraMicro(numClasses, device, dtype));
 
         /// <summary>Blocks 1–2: timm's Block with LoRA r=4 on attn.qkv slices q, v.</summary>
         private sealed class LoraQvBlock : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>

@@ -83,6 +83,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("VptDeepMicro", typeof(VptDeepMicro), static (numClasses, device, dtype) => new VptDeepMicro(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("VptDeepMicro", typeof(VptDeepMicro), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new VptDeepMicro(numClasses, device, dtype));
     }
 }

@@ -110,6 +110,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("VptDeepTi16", typeof(VptDeepTi16), static (numClasses, device, dtype) => new VptDeepTi16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("VptDeepTi16", typeof(VptDeepTi16), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new VptDeepTi16(numClasses, device, dtype));
     }
 }

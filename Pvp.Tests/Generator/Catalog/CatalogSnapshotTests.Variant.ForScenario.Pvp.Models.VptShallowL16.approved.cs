@@ -120,6 +120,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("VptShallowL16", typeof(VptShallowL16), static (numClasses, device, dtype) => new VptShallowL16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("VptShallowL16", typeof(VptShallowL16), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new VptShallowL16(numClasses, device, dtype));
     }
 }

@@ -78,6 +78,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("VptShallowMicro", typeof(VptShallowMicro), static (numClasses, device, dtype) => new VptShallowMicro(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("VptShallowMicro", typeof(VptShallowMicro), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new VptShallowMicro(numClasses, device, dtype));
     }
 }

@@ -96,6 +96,7 @@ namespace Pvp.Models
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
-            global::Pvp.VariantRegistry.Register("VptShallowS16", typeof(VptShallowS16), static (numClasses, device, dtype) => new VptShallowS16(numClasses, device, dtype));
+            global::Pvp.VariantRegistry.Register("VptShallowS16", typeof(VptShallowS16), Config, s_attachments, isPlainBackbone: false,
+                static (numClasses, device, dtype) => new VptShallowS16(numClasses, device, dtype));
     }
 }
