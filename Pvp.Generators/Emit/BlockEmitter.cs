@@ -85,14 +85,14 @@ internal static class BlockEmitter
             if (At(RuntimeEnums.BlockInput) is { } input) w.Line($"h = {input.FieldName}.call(h); // {input.TypeName} on the block input");
             w.Line("var a = attn.call(norm1.call(h));");
             if (At(RuntimeEnums.AfterAttention) is { } afterAttention) w.Line($"a = {afterAttention.FieldName}.call(a); // {afterAttention.TypeName} after attention");
-            w.Line("h = h + a;");
+            w.Line($"h = {ModelEmitter.Add}(h, a);");
             w.Line("var y = norm2.call(h);");
             w.Line("var m = mlp.call(y);");
-            if (shape.Adapter is { Parallel: true }) w.Line("m = m + adapter.call(y); // AdaptFormer: beside the MLP, on its input");
-            if (At(RuntimeEnums.BesideMlp) is { } beside) w.Line($"m = m + {beside.FieldName}.call(y); // {beside.TypeName} beside the MLP");
-            if (shape.Adapter is { Parallel: false }) w.Line("m = m + adapter.call(m); // sequential adapter after the MLP, with its residual");
+            if (shape.Adapter is { Parallel: true }) w.Line($"m = {ModelEmitter.Add}(m, adapter.call(y)); // AdaptFormer: beside the MLP, on its input");
+            if (At(RuntimeEnums.BesideMlp) is { } beside) w.Line($"m = {ModelEmitter.Add}(m, {beside.FieldName}.call(y)); // {beside.TypeName} beside the MLP");
+            if (shape.Adapter is { Parallel: false }) w.Line($"m = {ModelEmitter.Add}(m, adapter.call(m)); // sequential adapter after the MLP, with its residual");
             if (At(RuntimeEnums.AfterMlp) is { } afterMlp) w.Line($"m = {afterMlp.FieldName}.call(m); // {afterMlp.TypeName} after the MLP");
-            w.Line("h = h + m;");
+            w.Line($"h = {ModelEmitter.Add}(h, m);");
             if (At(RuntimeEnums.BlockOutput) is { } output) w.Line($"h = {output.FieldName}.call(h); // {output.TypeName} on the block output");
             w.Line("return h.MoveToOuterDisposeScope();");
         }

@@ -20,6 +20,9 @@ internal static class ModelEmitter
     private const string Parameter = "global::TorchSharp.Modules.Parameter";
     private const string Blocks = "global::Pvp.Blocks";
 
+    /// <summary>Tensor addition that keeps its alpha scalar alive (see the runtime's <c>Scalars</c>): never <c>a + b</c>.</summary>
+    internal const string Add = "global::Pvp.Scalars.Add";
+
     public static GeneratedFile Emit(VariantSpec spec)
     {
         var w = new IndentedWriter();
@@ -195,7 +198,7 @@ internal static class ModelEmitter
         using (w.Block($"public override {Tensor} forward({Tensor} x)"))
         {
             w.Line($"using var scope = {Torch}.NewDisposeScope();");
-            w.Line($"var h = global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token) + pos_embed; // [B, {b.TokenCount}, {d}]");
+            w.Line($"var h = {Add}(global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token), pos_embed); // [B, {b.TokenCount}, {d}]");
             for (int i = 0; i < b.Depth; i++)
             {
                 if (p is not null && i == p.FirstBlock)

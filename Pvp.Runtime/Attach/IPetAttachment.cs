@@ -5,7 +5,8 @@ namespace Pvp;
 /// <summary>
 /// A user's PETuning module that <see cref="AttachAttribute"/> can place in a block. Implement it on a
 /// <c>nn.Module&lt;Tensor, Tensor&gt;</c> that maps [B, N, D] → [B, N, D] and give the class a public constructor
-/// taking an <see cref="AttachContext"/>.
+/// taking an <see cref="AttachContext"/>. In its forward, add tensors with <see cref="Scalars.Add"/> rather than
+/// <c>+</c> (see <see cref="Scalars"/> for why).
 /// </summary>
 public interface IPetAttachment
 {

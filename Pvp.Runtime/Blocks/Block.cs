@@ -48,7 +48,7 @@ public sealed class Block : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var h = x + attn.call(norm1.call(x));
-        return (h + mlp.call(norm2.call(h))).MoveToOuterDisposeScope();
+        var h = Scalars.Add(x, attn.call(norm1.call(x)));
+        return Scalars.Add(h, mlp.call(norm2.call(h))).MoveToOuterDisposeScope();
     }
 }

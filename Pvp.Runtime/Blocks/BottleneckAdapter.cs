@@ -13,14 +13,15 @@ public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
 {
     private readonly Linear down_proj;
     private readonly Linear up_proj;
-    private readonly double scale;
+    private readonly Scalar scale;
 
     /// <summary>Creates the adapter.</summary>
     public BottleneckAdapter(int dim, int bottleneck, double scale, Device? device = null, ScalarType? dtype = null)
         : base(nameof(BottleneckAdapter))
     {
         if (bottleneck <= 0) throw new ArgumentOutOfRangeException(nameof(bottleneck), bottleneck, "The bottleneck must be positive.");
-        this.scale = scale;
+        Scale = scale;
+        this.scale = scale.ToScalar();
         down_proj = nn.Linear(dim, bottleneck, device: device, dtype: dtype);
         up_proj = nn.Linear(bottleneck, dim, device: device, dtype: dtype);
         using (no_grad())
@@ -33,7 +34,7 @@ public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The output scale s.</summary>
-    public double Scale => scale;
+    public double Scale { get; }
 
     /// <summary>[B, N, D] → [B, N, D].</summary>
     public override Tensor forward(Tensor x)

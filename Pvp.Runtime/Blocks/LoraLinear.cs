@@ -19,7 +19,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
     private readonly Parameter lora_A;
     private readonly Parameter lora_B;
     private readonly Dropout? lora_dropout;
-    private readonly double scale;
+    private readonly Scalar scale;
 
     /// <summary>Creates the layer; the frozen weight gets PyTorch's Linear initialisation until weights are loaded.</summary>
     public LoraLinear(int inFeatures, int outFeatures, bool hasBias, int rank, double alpha, double dropout = 0,
@@ -31,7 +31,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
         using var update = new LoraUpdate(inFeatures, outFeatures, rank, alpha, device, dtype);
         lora_A = new Parameter(update.A.detach().clone());
         lora_B = new Parameter(update.B.detach().clone());
-        scale = update.Scale;
+        scale = update.Scale.ToScalar();
         lora_dropout = dropout > 0 ? nn.Dropout(dropout) : null;
         RegisterComponents();
     }
@@ -53,12 +53,12 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
         Tensor y;
         if (lora_dropout is null)
         {
-            y = nn.functional.linear(x, weight + Delta(), bias);
+            y = nn.functional.linear(x, Scalars.Add(weight, Delta()), bias);
         }
         else
         {
             var down = nn.functional.linear(lora_dropout.call(x), lora_A);
-            y = nn.functional.linear(x, weight, bias) + nn.functional.linear(down, lora_B) * scale;
+            y = Scalars.Add(nn.functional.linear(x, weight, bias), nn.functional.linear(down, lora_B).mul_(scale));
         }
         return y.MoveToOuterDisposeScope();
     }
@@ -69,7 +69,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
         if (Merged) return;
         using var noGrad = no_grad();
         using var delta = Delta();
-        weight.add_(delta);
+        weight.add_(delta, Scalars.One);
         Merged = true;
     }
 

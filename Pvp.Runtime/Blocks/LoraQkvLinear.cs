@@ -57,13 +57,13 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer
         if (Merged) return nn.functional.linear(x, weight, bias);
         using var scope = NewDisposeScope();
         if (lora_dropout is null)
-            return nn.functional.linear(x, weight + Delta(), bias).MoveToOuterDisposeScope();
+            return nn.functional.linear(x, Scalars.Add(weight, Delta()), bias).MoveToOuterDisposeScope();
 
         var dropped = lora_dropout.call(x);
         var slices = new[] { q, k, v }
             .Select(update => update?.Apply(dropped) ?? zeros_like(dropped))
             .ToArray();
-        return (nn.functional.linear(x, weight, bias) + cat(slices, -1)).MoveToOuterDisposeScope();
+        return Scalars.Add(nn.functional.linear(x, weight, bias), cat(slices, -1)).MoveToOuterDisposeScope();
     }
 
     /// <inheritdoc />
@@ -72,7 +72,7 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer
         if (Merged) return;
         using var noGrad = no_grad();
         using var delta = Delta();
-        weight.add_(delta);
+        weight.add_(delta, Scalars.One);
         Merged = true;
     }
 

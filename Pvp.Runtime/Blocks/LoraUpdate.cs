@@ -12,6 +12,7 @@ public sealed class LoraUpdate : nn.Module
 {
     private readonly Parameter lora_A;
     private readonly Parameter lora_B;
+    private readonly Scalar scale;
 
     /// <summary>Creates the pair.</summary>
     public LoraUpdate(int inFeatures, int outFeatures, int rank, double alpha, Device? device = null, ScalarType? dtype = null)
@@ -21,6 +22,7 @@ public sealed class LoraUpdate : nn.Module
             throw new ArgumentOutOfRangeException(nameof(rank), rank, $"LoRA rank must be in 1..{Math.Min(inFeatures, outFeatures)}.");
         Rank = rank;
         Scale = alpha / rank;
+        scale = Scale.ToScalar();
         double bound = 1.0 / Math.Sqrt(inFeatures);
         lora_A = new Parameter(empty(new long[] { rank, inFeatures }, dtype: dtype, device: device).uniform_(-bound, bound));
         lora_B = new Parameter(zeros(new long[] { outFeatures, rank }, dtype: dtype, device: device));
@@ -40,12 +42,12 @@ public sealed class LoraUpdate : nn.Module
     public Parameter B => lora_B;
 
     /// <summary>ΔW = (alpha / r)·B·A, [out, in].</summary>
-    public Tensor Delta() => lora_B.matmul(lora_A).mul_(Scale);
+    public Tensor Delta() => lora_B.matmul(lora_A).mul_(scale);
 
     /// <summary>The update applied to inputs: (alpha / r)·x·Aᵀ·Bᵀ, for when dropout on x rules out forming ΔW.</summary>
     public Tensor Apply(Tensor x)
     {
         using var down = nn.functional.linear(x, lora_A);
-        return nn.functional.linear(down, lora_B).mul_(Scale);
+        return nn.functional.linear(down, lora_B).mul_(scale);
     }
 }

@@ -20,9 +20,12 @@ public static class Init
         double low = NormalCdf((a - mean) / std), high = NormalCdf((b - mean) / std);
         tensor.uniform_(2 * low - 1, 2 * high - 1);
         tensor.erfinv_();
-        tensor.mul_(std * Math.Sqrt(2.0));
-        tensor.add_(mean);
-        tensor.clamp_(a, b);
+        Scalars.MultiplyInPlace(tensor, std * Math.Sqrt(2.0));
+        using var shift = mean.ToScalar();
+        using var lower = a.ToScalar();
+        using var upper = b.ToScalar();
+        tensor.add_(shift);
+        tensor.clamp_(lower, upper);
         return tensor;
     }
 

@@ -101,14 +101,12 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>AdamW over <see cref="ParameterGroups"/>, each group with its own learning rate and decay.</summary>
-    public optim.Optimizer CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999)
+    /// <exception cref="InvalidOperationException">Nothing trains.</exception>
+    public Training.PetAdamW CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999)
     {
-        var groups = ParameterGroups(learningRate, weightDecay)
-            .Select(g => new AdamW.ParamGroup(g.Parameters.Select(p => p.Parameter),
-                new AdamW.Options { LearningRate = g.LearningRate, weight_decay = g.WeightDecay }))
-            .ToList();
+        var groups = ParameterGroups(learningRate, weightDecay);
         if (groups.Count == 0) throw new InvalidOperationException($"{VariantName} has no trainable parameters.");
-        return optim.AdamW(groups, learningRate, beta1, beta2, weight_decay: weightDecay);
+        return new Training.PetAdamW(groups, beta1, beta2);
     }
 
     /// <summary>

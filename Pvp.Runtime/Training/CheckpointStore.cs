@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Pvp.Weights;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Pvp.Training;
@@ -10,13 +9,15 @@ namespace Pvp.Training;
 public sealed record TrainingPosition(int Epoch, int Batch, long Step);
 
 /// <summary>
-/// A run's checkpoints: the trainable parameters (safetensors, with the torch RNG state), the optimizer's state and a
-/// <c>latest.json</c> pointer. Every file is written to a temporary name and renamed, and the pointer is renamed last,
-/// so a crash at any moment leaves the previous checkpoint intact. The two newest checkpoints are kept.
+/// A run's checkpoints: one safetensors file per checkpoint with the trainable parameters, the optimizer's state
+/// (<c>optimizer.*</c>) and the torch RNG state, and a <c>latest.json</c> pointer. Each file is written to a temporary
+/// name and renamed, the pointer last, so a crash at any moment leaves the previous checkpoint intact. The two newest
+/// checkpoints are kept.
 /// </summary>
 public sealed class CheckpointStore(string directory)
 {
     private const string RngKey = "__torch_rng_state__";
+    private const string OptimizerPrefix = "optimizer.";
 
     /// <summary>The folder holding the checkpoints.</summary>
     public string Directory { get; } = directory;
@@ -27,21 +28,16 @@ public sealed class CheckpointStore(string directory)
     public bool Exists => File.Exists(Pointer);
 
     /// <summary>Writes a checkpoint of <paramref name="model"/>'s trainable parameters and <paramref name="optimizer"/> at <paramref name="position"/>.</summary>
-    public void Save(PetModel model, optim.Optimizer optimizer, TrainingPosition position)
+    public void Save(PetModel model, PetAdamW optimizer, TrainingPosition position)
     {
         System.IO.Directory.CreateDirectory(Directory);
         string stem = $"step-{position.Step:D8}";
         var tensors = model.named_parameters().Where(p => p.parameter.requires_grad).ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        foreach (var (key, value) in optimizer.StateDict()) tensors[OptimizerPrefix + key] = value;
         using var rng = random.get_rng_state();
         tensors[RngKey] = rng;
         WriteAtomically(Path.Combine(Directory, stem + ".safetensors"), path => SafeTensors.Save(path, tensors,
             new Dictionary<string, string> { ["variant"] = model.VariantName }));
-        WriteAtomically(Path.Combine(Directory, stem + ".optim"), path =>
-        {
-            using var stream = File.Create(path);
-            using var writer = new BinaryWriter(stream);
-            ((OptimizerHelper)optimizer).save_state_dict(writer);
-        });
         var pointer = new Dictionary<string, object> { ["epoch"] = position.Epoch, ["batch"] = position.Batch, ["step"] = position.Step, ["stem"] = stem, ["variant"] = model.VariantName };
         WriteAtomically(Pointer, path => File.WriteAllText(path, JsonSerializer.Serialize(pointer)));
         Prune(keep: 2);
@@ -49,7 +45,7 @@ public sealed class CheckpointStore(string directory)
 
     /// <summary>Restores the latest checkpoint into <paramref name="model"/> and <paramref name="optimizer"/>; returns where to continue.</summary>
     /// <exception cref="InvalidDataException">The checkpoint belongs to another variant or does not fit; names the keys.</exception>
-    public TrainingPosition Restore(PetModel model, optim.Optimizer optimizer)
+    public TrainingPosition Restore(PetModel model, PetAdamW optimizer)
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Pointer));
         var root = document.RootElement;
@@ -60,6 +56,9 @@ public sealed class CheckpointStore(string directory)
         var tensors = SafeTensors.Load(Path.Combine(Directory, stem + ".safetensors"));
         var rng = tensors[RngKey];
         tensors.Remove(RngKey);
+        var optimizerState = tensors.Where(p => p.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
+            .ToDictionary(p => p.Key[OptimizerPrefix.Length..], p => p.Value);
+        foreach (string key in optimizerState.Keys) tensors.Remove(OptimizerPrefix + key);
         var target = model.named_parameters().Where(p => p.parameter.requires_grad).ToDictionary(p => p.name, p => p.parameter);
         var problems = target.Keys.Except(tensors.Keys).Select(k => $"missing {k}")
             .Concat(tensors.Keys.Except(target.Keys).Select(k => $"unexpected {k}"))
@@ -70,9 +69,7 @@ public sealed class CheckpointStore(string directory)
         using (no_grad())
             foreach (var (name, parameter) in target)
                 parameter.copy_(tensors[name]);
-        using (var stream = File.OpenRead(Path.Combine(Directory, stem + ".optim")))
-        using (var reader = new BinaryReader(stream))
-            ((OptimizerHelper)optimizer).load_state_dict(reader);
+        optimizer.LoadStateDict(optimizerState);
         random.set_rng_state(rng);
         return new TrainingPosition(root.GetProperty("epoch").GetInt32(), root.GetProperty("batch").GetInt32(), root.GetProperty("step").GetInt64());
     }
@@ -89,9 +86,6 @@ public sealed class CheckpointStore(string directory)
         var stems = System.IO.Directory.GetFiles(Directory, "step-*.safetensors")
             .Select(Path.GetFileNameWithoutExtension).OrderByDescending(s => s, StringComparer.Ordinal).Skip(keep);
         foreach (string stem in stems!)
-        {
             File.Delete(Path.Combine(Directory, stem + ".safetensors"));
-            File.Delete(Path.Combine(Directory, stem + ".optim"));
-        }
     }
 }

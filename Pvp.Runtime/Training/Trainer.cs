@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Pvp.Data;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Pvp.Training;
@@ -48,8 +47,7 @@ public static class Trainer
         long warmupSteps = (long)Math.Round(options.WarmupEpochs * stepsPerEpoch);
 
         using var optimizer = model.CreateAdamW(options.LearningRate, options.WeightDecay);
-        var groups = ((OptimizerHelper)optimizer).ParamGroups.ToList();
-        var peakRates = groups.Select(g => g.LearningRate).ToArray();
+        var groups = optimizer.Groups;
         var trainable = model.parameters().Where(p => p.requires_grad).ToList();
 
         var store = runDirectory is null ? null : new CheckpointStore(Path.Combine(runDirectory, "checkpoints"));
@@ -81,7 +79,7 @@ public static class Trainer
                 using (var scope = NewDisposeScope())
                 {
                     double factor = LearningRateSchedule.Factor(step, totalSteps, warmupSteps);
-                    for (int g = 0; g < groups.Count; g++) groups[g].LearningRate = peakRates[g] * factor;
+                    foreach (var group in groups) group.LearningRate = group.PeakLearningRate * factor;
                     var images = batch.Images.to(device);
                     var labels = batch.Labels.to(device);
                     var logits = model.call(images);
@@ -92,10 +90,10 @@ public static class Trainer
                         metrics.Write("diverged", new Dictionary<string, object?> { ["step"] = step, ["loss"] = value, ["lr"] = options.LearningRate * factor });
                         throw new TrainingDivergedException(step, options.LearningRate * factor, value);
                     }
-                    optimizer.zero_grad();
+                    optimizer.ZeroGrad();
                     loss.backward();
                     if (options.ClipGradNorm > 0) nn.utils.clip_grad_norm_(trainable, options.ClipGradNorm);
-                    optimizer.step();
+                    optimizer.Step();
                     step++;
                     batchIndex++;
                     lastLoss = value;

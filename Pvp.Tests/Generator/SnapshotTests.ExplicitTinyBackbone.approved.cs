@@ -57,7 +57,7 @@ namespace Demo
         public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor x)
         {
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var h = global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token) + pos_embed; // [B, 65, 64]
+            var h = global::Pvp.Scalars.Add(global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token), pos_embed); // [B, 65, 64]
             h = blocks[0].call(h);
             h = blocks[1].call(h);
             h = blocks[2].call(h);

@@ -83,10 +83,10 @@ public class FreezingTests
         // Two steps: zero-initialised halves (LoRA B, adapter up-projections) only pass gradient to their partners after one.
         for (int step = 0; step < 2; step++)
         {
-            optimizer.zero_grad();
+            optimizer.ZeroGrad();
             using var loss = nn.functional.cross_entropy(model.call(x), y);
             loss.backward();
-            optimizer.step();
+            optimizer.Step();
         }
         foreach (var (name, value) in model.state_dict())
         {

@@ -59,7 +59,9 @@ public class ParameterGroupTests
     public void AdamWGetsOneGroupPerParameterGroup()
     {
         using var model = new AdaptFormerMicro(numClasses: 5);
-        using var optimizer = (TorchSharp.Modules.AdamW)model.CreateAdamW(1e-3, 0.05);
-        Assert.Equal(model.ParameterGroups(1e-3, 0.05).Count, optimizer.ParamGroups.Count());
+        using var optimizer = model.CreateAdamW(1e-3, 0.05);
+        var groups = model.ParameterGroups(1e-3, 0.05);
+        Assert.Equal(groups.Select(g => (g.Name, g.LearningRate, g.WeightDecay, g.Parameters.Count)),
+            optimizer.Groups.Select(g => (g.Name, g.LearningRate, g.WeightDecay, g.Parameters.Count)));
     }
 }

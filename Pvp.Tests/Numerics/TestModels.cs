@@ -62,7 +62,8 @@ public sealed class ScaleShift : nn.Module<Tensor, Tensor>, IPetAttachment
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => x * scale + shift;
+    // Pvp.Scalars.Add rather than '+': TorchSharp's operator passes a temporary scalar the GC may free mid-call.
+    public override Tensor forward(Tensor x) => Pvp.Scalars.Add(x.mul(scale), shift);
 }
 
 /// <summary>VPT-deep on the micro ViT with 16 tokens instead of the catalog's 8: same keys, other shapes.</summary>

@@ -49,10 +49,10 @@ double Step()
 {
     var watch = Stopwatch.StartNew();
     using var scope = NewDisposeScope();
-    optimizer.zero_grad();
+    optimizer.ZeroGrad();
     var loss = nn.functional.cross_entropy(model.call(x), y);
     loss.backward();
-    optimizer.step();
+    optimizer.Step();
     return watch.Elapsed.TotalSeconds;
 }
 Step(); // warm-up

@@ -22,9 +22,9 @@ for (int step = 1; step <= 60; step++)
         long q = labels[i].item<long>();
         images[i, .., TensorIndex.Slice(q / 2 * 16, q / 2 * 16 + 16), TensorIndex.Slice(q % 2 * 16, q % 2 * 16 + 16)] += 1.0;
     }
-    optimizer.zero_grad();
+    optimizer.ZeroGrad();
     var loss = nn.functional.cross_entropy(model.call(images), labels);
     loss.backward();
-    optimizer.step();
+    optimizer.Step();
     if (step % 15 == 0) Console.WriteLine($"step {step,3}: loss {loss.item<float>():F4}");
 }

@@ -22,7 +22,8 @@ public sealed class ScaleShift : nn.Module<Tensor, Tensor>, IPetAttachment
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => x * scale + shift;
+    // Pvp.Scalars.Add rather than '+': TorchSharp's operator passes a temporary scalar the GC may free mid-call.
+    public override Tensor forward(Tensor x) => Pvp.Scalars.Add(x.mul(scale), shift);
 }
 
 /// <summary>The new variant: scale-shift after every attention and every MLP of a small ViT.</summary>

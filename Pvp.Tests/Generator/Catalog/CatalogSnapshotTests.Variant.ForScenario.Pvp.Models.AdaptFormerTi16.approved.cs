@@ -70,7 +70,7 @@ namespace Pvp.Models
         public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor x)
         {
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var h = global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token) + pos_embed; // [B, 197, 192]
+            var h = global::Pvp.Scalars.Add(global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token), pos_embed); // [B, 197, 192]
             h = blocks[0].call(h);
             h = blocks[1].call(h);
             h = blocks[2].call(h);
@@ -123,11 +123,11 @@ namespace Pvp.Models
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var h = x;
                 var a = attn.call(norm1.call(h));
-                h = h + a;
+                h = global::Pvp.Scalars.Add(h, a);
                 var y = norm2.call(h);
                 var m = mlp.call(y);
-                m = m + adapter.call(y); // AdaptFormer: beside the MLP, on its input
-                h = h + m;
+                m = global::Pvp.Scalars.Add(m, adapter.call(y)); // AdaptFormer: beside the MLP, on its input
+                h = global::Pvp.Scalars.Add(h, m);
                 return h.MoveToOuterDisposeScope();
             }
         }

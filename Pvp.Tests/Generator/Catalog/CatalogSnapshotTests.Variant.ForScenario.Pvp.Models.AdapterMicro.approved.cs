@@ -61,7 +61,7 @@ namespace Pvp.Models
         public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor x)
         {
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var h = global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token) + pos_embed; // [B, 65, 64]
+            var h = global::Pvp.Scalars.Add(global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token), pos_embed); // [B, 65, 64]
             h = blocks[0].call(h);
             h = blocks[1].call(h);
             h = blocks[2].call(h);
@@ -105,11 +105,11 @@ namespace Pvp.Models
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var h = x;
                 var a = attn.call(norm1.call(h));
-                h = h + a;
+                h = global::Pvp.Scalars.Add(h, a);
                 var y = norm2.call(h);
                 var m = mlp.call(y);
-                m = m + adapter.call(m); // sequential adapter after the MLP, with its residual
-                h = h + m;
+                m = global::Pvp.Scalars.Add(m, adapter.call(m)); // sequential adapter after the MLP, with its residual
+                h = global::Pvp.Scalars.Add(h, m);
                 return h.MoveToOuterDisposeScope();
             }
         }

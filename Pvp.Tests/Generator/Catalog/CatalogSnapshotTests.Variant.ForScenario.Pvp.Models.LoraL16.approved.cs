@@ -82,7 +82,7 @@ namespace Pvp.Models
         public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor x)
         {
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var h = global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token) + pos_embed; // [B, 197, 1024]
+            var h = global::Pvp.Scalars.Add(global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token), pos_embed); // [B, 197, 1024]
             h = blocks[0].call(h);
             h = blocks[1].call(h);
             h = blocks[2].call(h);
@@ -145,10 +145,10 @@ namespace Pvp.Models
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var h = x;
                 var a = attn.call(norm1.call(h));
-                h = h + a;
+                h = global::Pvp.Scalars.Add(h, a);
                 var y = norm2.call(h);
                 var m = mlp.call(y);
-                h = h + m;
+                h = global::Pvp.Scalars.Add(h, m);
                 return h.MoveToOuterDisposeScope();
             }
         }

@@ -88,7 +88,7 @@ namespace Pvp.Models
         public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor x)
         {
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var h = global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token) + pos_embed; // [B, 197, 1024]
+            var h = global::Pvp.Scalars.Add(global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token), pos_embed); // [B, 197, 1024]
             h = global::Pvp.VitOps.InsertPrompts(h, prompt_embeddings); // [B, 1 + 50 + 196, 1024]
             h = blocks[0].call(h);
             h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 0, 1));

@@ -90,7 +90,7 @@ namespace Pvp.Models
         public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor x)
         {
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var h = global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token) + pos_embed; // [B, 197, 1024]
+            var h = global::Pvp.Scalars.Add(global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token), pos_embed); // [B, 197, 1024]
             h = global::Pvp.VitOps.InsertPrompts(h, prompt_embeddings); // [B, 1 + 10 + 196, 1024]
             h = blocks[0].call(h);
             h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 0, 1));
@@ -177,10 +177,10 @@ namespace Pvp.Models
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var h = x;
                 var a = attn.call(norm1.call(h));
-                h = h + a;
+                h = global::Pvp.Scalars.Add(h, a);
                 var y = norm2.call(h);
                 var m = mlp.call(y);
-                h = h + m;
+                h = global::Pvp.Scalars.Add(h, m);
                 return h.MoveToOuterDisposeScope();
             }
         }

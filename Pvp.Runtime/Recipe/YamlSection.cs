@@ -1,0 +1,171 @@
+using System.Globalization;
+using YamlDotNet.RepresentationModel;
+
+namespace Pvp.Recipe;
+
+/// <summary>
+/// Reads one YAML mapping with typed accessors that report bad values at their line, and, when finished, every key
+/// that was not asked for (a misspelt key must never be silently ignored).
+/// </summary>
+internal sealed class YamlSection
+{
+    private readonly string file;
+    private readonly YamlMappingNode node;
+    private readonly HashSet<string> known = new(StringComparer.Ordinal);
+
+    public YamlSection(string file, YamlMappingNode node, string path)
+    {
+        this.file = file;
+        this.node = node;
+        Path = path;
+    }
+
+    public string Path { get; }
+
+    private string Key(string key) => Path.Length == 0 ? key : $"{Path}.{key}";
+
+    /// <summary>An error located at this section's start.</summary>
+    public RecipeException Error(string message) => Error(node, message);
+
+    public RecipeException Error(YamlNode at, string message) =>
+        new($"{file}:{at.Start.Line}:{at.Start.Column}: {message}");
+
+    private YamlNode? Get(string key)
+    {
+        known.Add(key);
+        foreach (var (k, v) in node.Children)
+            if (k is YamlScalarNode s && s.Value == key) return v;
+        return null;
+    }
+
+    public bool Has(string key) => node.Children.Keys.OfType<YamlScalarNode>().Any(k => k.Value == key);
+
+    private static bool IsNull(YamlNode value) => value is YamlScalarNode { Value: null or "" or "null" or "~" } s && s.Style == YamlDotNet.Core.ScalarStyle.Plain;
+
+    private string Scalar(YamlNode value, string key, string expected)
+    {
+        if (value is not YamlScalarNode scalar || scalar.Value is null) throw Error(value, $"{Key(key)}: expected {expected}, got a {Kind(value)}.");
+        return scalar.Value;
+    }
+
+    private static string Kind(YamlNode value) => value switch
+    {
+        YamlMappingNode => "mapping",
+        YamlSequenceNode => "list",
+        _ => "value",
+    };
+
+    public string? OptionalString(string key)
+    {
+        var value = Get(key);
+        return value is null || IsNull(value) ? null : Scalar(value, key, "a string");
+    }
+
+    public string String(string key, string? fallback = null)
+    {
+        var value = Get(key);
+        if (value is null || IsNull(value))
+            return fallback ?? throw new RecipeException($"{file}:{node.Start.Line}:{node.Start.Column}: missing key '{Key(key)}'.");
+        return Scalar(value, key, "a string");
+    }
+
+    public int Int(string key, int? fallback, int min = int.MinValue, int max = int.MaxValue)
+    {
+        var value = Get(key);
+        if (value is null)
+            return fallback ?? throw new RecipeException($"{file}:{node.Start.Line}:{node.Start.Column}: missing key '{Key(key)}'.");
+        string text = Scalar(value, key, "a whole number");
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int result))
+            throw Error(value, $"{Key(key)}: expected a whole number, got '{text}'.");
+        if (result < min || result > max)
+            throw Error(value, $"{Key(key)}: {result} is out of range; expected {Range(min, max)}.");
+        return result;
+    }
+
+    public int? OptionalInt(string key, int min = int.MinValue) => Has(key) && !IsNull(Get(key)!) ? Int(key, null, min) : MarkKnown(key);
+
+    private int? MarkKnown(string key)
+    {
+        known.Add(key);
+        return null;
+    }
+
+    public double Double(string key, double fallback, double min = double.MinValue, double max = double.MaxValue, bool exclusiveMin = false)
+    {
+        var value = Get(key);
+        if (value is null) return fallback;
+        string text = Scalar(value, key, "a number");
+        if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double result) || !double.IsFinite(result))
+            throw Error(value, $"{Key(key)}: expected a number, got '{text}'.");
+        if (result < min || result > max || (exclusiveMin && result <= min))
+            throw Error(value, $"{Key(key)}: {result.ToString(CultureInfo.InvariantCulture)} is out of range; expected {(exclusiveMin ? $"more than {min.ToString(CultureInfo.InvariantCulture)}" : Range(min, max))}.");
+        return result;
+    }
+
+    public bool Bool(string key, bool fallback)
+    {
+        var value = Get(key);
+        if (value is null) return fallback;
+        string text = Scalar(value, key, "true or false");
+        return text switch
+        {
+            "true" or "True" or "yes" => true,
+            "false" or "False" or "no" => false,
+            _ => throw Error(value, $"{Key(key)}: expected true or false, got '{text}'."),
+        };
+    }
+
+    public IReadOnlyList<int> IntList(string key, IReadOnlyList<int> fallback, int min)
+    {
+        var value = Get(key);
+        if (value is null) return fallback;
+        if (value is not YamlSequenceNode list || list.Children.Count == 0)
+            throw Error(value, $"{Key(key)}: expected a non-empty list of whole numbers such as [1, 2, 4].");
+        return list.Children.Select(item =>
+        {
+            string text = Scalar(item, key, "a whole number");
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < min)
+                throw Error(item, $"{Key(key)}: expected whole numbers of at least {min}, got '{text}'.");
+            return v;
+        }).ToList();
+    }
+
+    public YamlSection? OptionalSection(string key)
+    {
+        var value = Get(key);
+        if (value is null || IsNull(value)) return null;
+        if (value is not YamlMappingNode mapping) throw Error(value, $"{Key(key)}: expected a mapping (key: value lines), got a {Kind(value)}.");
+        return new YamlSection(file, mapping, Key(key));
+    }
+
+    public YamlSection Section(string key) =>
+        OptionalSection(key) ?? throw new RecipeException($"{file}:{node.Start.Line}:{node.Start.Column}: missing section '{Key(key)}'.");
+
+    public IReadOnlyList<YamlSection> SectionList(string key)
+    {
+        var value = Get(key);
+        if (value is not YamlSequenceNode list || list.Children.Count == 0)
+            throw value is null
+                ? new RecipeException($"{file}:{node.Start.Line}:{node.Start.Column}: missing list '{Key(key)}'.")
+                : Error(value, $"{Key(key)}: expected a non-empty list of mappings.");
+        return list.Children.Select((item, i) => item is YamlMappingNode m
+            ? new YamlSection(file, m, $"{Key(key)}[{i}]")
+            : throw Error(item, $"{Key(key)}[{i}]: expected a mapping.")).ToList();
+    }
+
+    /// <summary>Fails on the first key that was never asked for, listing the keys this section takes.</summary>
+    public void Finish()
+    {
+        foreach (var (k, _) in node.Children)
+        {
+            string name = (k as YamlScalarNode)?.Value ?? "?";
+            if (!known.Contains(name))
+                throw Error(k, $"unknown key '{name}'{(Path.Length == 0 ? "" : $" in {Path}")}; expected one of: {string.Join(", ", known.OrderBy(x => x, StringComparer.Ordinal))}.");
+        }
+    }
+
+    private static string Range(double min, double max) =>
+        (min == double.MinValue || min == int.MinValue) ? $"at most {max}" :
+        (max == double.MaxValue || max == int.MaxValue) ? $"at least {min.ToString(CultureInfo.InvariantCulture)}" :
+        $"between {min.ToString(CultureInfo.InvariantCulture)} and {max.ToString(CultureInfo.InvariantCulture)}";
+}
