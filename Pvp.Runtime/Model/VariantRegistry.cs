@@ -59,9 +59,28 @@ public static class VariantRegistry
     private static VariantInfo Find(string name)
     {
         if (Variants.TryGetValue(name, out var entry)) return entry;
-        var close = Variants.Keys.Where(k => k.Contains(name, StringComparison.OrdinalIgnoreCase) || name.Contains(k, StringComparison.OrdinalIgnoreCase))
-            .OrderBy(k => k, StringComparer.Ordinal).Take(8).ToList();
+        // Close names: the same up to two edits, comparing the typed name with each name's prefix of the same length.
+        var close = Variants.Keys
+            .Select(k => (Name: k, Distance: EditDistance(name.ToLowerInvariant(), k[..Math.Min(k.Length, name.Length)].ToLowerInvariant())))
+            .Where(p => p.Distance <= 2).OrderBy(p => p.Distance).ThenBy(p => p.Name, StringComparer.Ordinal).Take(8).Select(p => p.Name).ToList();
         string hint = close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?" : $" Known variants: {string.Join(", ", Names.Take(20))}{(Variants.Count > 20 ? ", …" : "")}.";
         throw new KeyNotFoundException($"No PETuning variant named '{name}' is registered.{hint} (Is the assembly that declares it loaded?)");
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int previous = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int current = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
+                previous = current;
+            }
+        }
+        return row[b.Length];
     }
 }

@@ -66,9 +66,10 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results)
         {
             var rows = task.ToList();
             double[] xs = rows.Select(s => Math.Log2(s.Shots)).ToArray();
-            AddSeries(plot, xs, rows.Select(s => 100 * s.PvpMean).ToArray(), rows.Select(s => 100 * s.PvpStd).ToArray(), $"{task.Key}: PVP init", palette.GetColor(colour), dashed: false);
+            // Each task gets a pair of colours: PVP solid, random init dashed in the next colour.
+            AddSeries(plot, xs, rows.Select(s => 100 * s.PvpMean).ToArray(), rows.Select(s => 100 * s.PvpStd).ToArray(), $"{task.Key}: PVP init", palette.GetColor(2 * colour), dashed: false);
             if (rows.All(s => s.RandomMean is not null))
-                AddSeries(plot, xs, rows.Select(s => 100 * s.RandomMean!.Value).ToArray(), rows.Select(s => 100 * s.RandomStd!.Value).ToArray(), $"{task.Key}: random init", palette.GetColor(colour), dashed: true);
+                AddSeries(plot, xs, rows.Select(s => 100 * s.RandomMean!.Value).ToArray(), rows.Select(s => 100 * s.RandomStd!.Value).ToArray(), $"{task.Key}: random init", palette.GetColor(2 * colour + 1), dashed: true);
             colour++;
         }
         var shots = Summary().Select(s => s.Shots).Distinct().OrderBy(s => s).ToArray();

@@ -1,0 +1,91 @@
+using Pvp.Recipe;
+
+namespace Pvp.Tests.Recipe;
+
+/// <summary>Both PVP stages end to end on a tiny recipe; results merge from cell folders; finished work is skipped.</summary>
+public sealed class PvpRunnerTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("pvp-run-").FullName;
+
+    static PvpRunnerTests() => VariantRegistry.Load(typeof(Pvp.Models.VptDeepMicro).Assembly);
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private sealed class Quiet : IRunReporter
+    {
+        public readonly List<string> Lines = new();
+        public void Stage(string title) => Lines.Add("== " + title);
+        public void Info(string line) => Lines.Add(line);
+        public Pvp.Training.ITrainingObserver Observer(string run) => Pvp.Training.SilentObserver.Instance;
+    }
+
+    [Fact]
+    public void BothStagesRunAndWriteTheReport()
+    {
+        var recipe = RecipeParser.Parse("""
+            variant: VptDeepMicro
+            output: run
+            workers: 2
+            backbone: { pretrain: { epochs: 1, batch: 16 } }
+            source:
+              builtin: { classes: 6, train_per_class: 6, test_per_class: 2 }
+            stage1: { epochs: 1, lr: 0.01, batch: 16 }
+            stage2:
+              tasks:
+                - name: shapes
+                  builtin: { classes: 3, train_per_class: 4, test_per_class: 4 }
+              shots: [1, 2]
+              seeds: [0, 1]
+              epochs: 2
+            """, Path.Combine(folder, "recipe.yaml"));
+        var quiet = new Quiet();
+        var report = new PvpRunner(recipe, quiet).Run();
+        string run = Path.Combine(folder, "run");
+
+        Assert.Contains(quiet.Lines, l => l.Contains("no weights given, so a", StringComparison.Ordinal) && l.Contains("FullFineTuneMicro", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(run, "backbone", "backbone.safetensors")));
+        Assert.True(File.Exists(Path.Combine(run, "stage1", "petuning.safetensors")));
+        string sidecar = File.ReadAllText(Path.Combine(run, "stage1", "petuning.json"));
+        Assert.Contains("\"variant\": \"VptDeepMicro\"", sidecar);
+        Assert.Contains("\"prompt_embeddings\": [", sidecar);
+        Assert.Contains("built-in source shapes: 6 classes", sidecar);
+
+        Assert.Equal(8, report.Results.Count);
+        Assert.True(File.Exists(Path.Combine(run, "stage2", "shapes", "2shot-seed1-random", "result.json")));
+        Assert.Equal(7, File.ReadAllLines(Path.Combine(run, "stage2", "shapes", "2shot-seed1-pvp", "split.txt")).Length); // comment + 3 classes × 2
+        Assert.Equal(9, File.ReadAllLines(Path.Combine(run, "results.csv")).Length);
+        Assert.Contains("| 1 |", File.ReadAllText(Path.Combine(run, "results.md")));
+        Assert.True(new FileInfo(Path.Combine(run, "accuracy_vs_shots.png")).Length > 1000);
+        Assert.Contains("\"event\":\"step\"", File.ReadAllText(Path.Combine(run, "stage2", "shapes", "1shot-seed0-pvp", "metrics.jsonl")));
+
+        // Running again skips every finished piece; evaluation of a saved cell reproduces its accuracy.
+        var again = new Quiet();
+        new PvpRunner(recipe, again).Run();
+        Assert.Contains(again.Lines, l => l.StartsWith("stage 1: done earlier", StringComparison.Ordinal));
+        Assert.DoesNotContain(again.Lines, l => l.Contains("top-1", StringComparison.Ordinal) && l.StartsWith("shapes/", StringComparison.Ordinal));
+        var cell = GridCell.Parse("shapes/2shot-seed0-pvp");
+        double saved = report.Results.Single(r => r.Task == "shapes" && r.Shots == 2 && r.Seed == 0 && r.Init == "pvp").Top1;
+        Assert.Equal(saved, new PvpRunner(recipe, again).Evaluate(cell).Top1, 6);
+    }
+
+    [Fact]
+    public void ReportAveragesSeedsAndComparesInits()
+    {
+        var results = new[]
+        {
+            new CellResult("t", 1, 0, "pvp", 0.50, 1, 1, 1, 1), new CellResult("t", 1, 1, "pvp", 0.70, 1, 1, 1, 1),
+            new CellResult("t", 1, 0, "random", 0.30, 1, 1, 1, 1), new CellResult("t", 1, 1, "random", 0.40, 1, 1, 1, 1),
+            new CellResult("t", 4, 0, "pvp", 0.90, 1, 1, 1, 1),
+        };
+        var summary = new ResultsReport(results).Summary();
+        var one = summary.Single(s => s.Shots == 1);
+        Assert.Equal(0.60, one.PvpMean, 12);
+        Assert.Equal(Math.Sqrt(0.02), one.PvpStd, 12);        // sample std of 0.5 and 0.7
+        Assert.Equal(0.35, one.RandomMean!.Value, 12);
+        Assert.Equal(0.25, one.Difference!.Value, 12);
+        Assert.Null(summary.Single(s => s.Shots == 4).RandomMean);
+        string markdown = new ResultsReport(results).Markdown("title");
+        Assert.Contains("| 1 | 60.0 ± 14.1 | 35.0 ± 7.1 | +25.0 | 2 |", markdown);
+        Assert.Contains("| 4 | 90.0 ± 0.0 | — | — | 1 |", markdown);
+    }
+}

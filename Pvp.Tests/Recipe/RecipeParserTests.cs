@@ -1,0 +1,95 @@
+using Pvp.Recipe;
+
+namespace Pvp.Tests.Recipe;
+
+/// <summary>Recipe files: the shipped ones parse, and every mistake is named with its file, line and key.</summary>
+public sealed class RecipeParserTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("pvp-recipe-").FullName;
+
+    static RecipeParserTests() => VariantRegistry.Load(typeof(Pvp.Models.VptDeepMicro).Assembly);
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    private const string Valid = """
+        variant: VptDeepMicro
+        output: run
+        source:
+          builtin: { classes: 6, train_per_class: 5, test_per_class: 3 }
+        stage1: { epochs: 1, lr: 0.01, batch: 8 }
+        stage2:
+          tasks:
+            - name: shapes
+              builtin: { classes: 3, train_per_class: 4, test_per_class: 3 }
+          shots: [1, 2]
+          seeds: [0]
+          epochs: 1
+        """;
+
+    private PvpRecipe Parse(string yaml) => RecipeParser.Parse(yaml, Path.Combine(folder, "recipe.yaml"));
+
+    private string Error(string yaml) => Assert.Throws<RecipeException>(() => Parse(yaml)).Message;
+
+    private static string RepoFile(string relative, [System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", relative));
+
+    [Fact]
+    public void ShippedRecipesParse()
+    {
+        var builtin = RecipeParser.Load(RepoFile("recipes/builtin.yaml"));
+        Assert.Equal("VptDeepMicro", builtin.Variant);
+        Assert.Null(builtin.BackboneWeights);
+        Assert.Equal(new[] { 1, 2, 4, 8, 16 }, builtin.Stage2.Shots);
+        Assert.Equal(3, builtin.Stage2.Seeds.Count);
+
+        var paper = RecipeParser.Load(RepoFile("recipes/paper-vitb16-fgvc.yaml"));
+        Assert.Equal("VptDeepB16", paper.Variant);
+        Assert.EndsWith("vit_base_patch16_224.augreg_in21k.safetensors", paper.BackboneWeights);
+        Assert.Equal(new[] { "cub", "nabirds", "flowers", "dogs", "cars" }, paper.Stage2.Tasks.Select(t => t.Name));
+        Assert.IsType<FgvcSpec>(paper.Stage2.Tasks[0].Data);
+        Assert.Equal(200, ((FgvcSpec)paper.Stage2.Tasks[0].Data).Classes);
+    }
+
+    [Fact]
+    public void DefaultsAndRelativePathsResolve()
+    {
+        var recipe = Parse(Valid);
+        Assert.Equal(Path.Combine(folder, "run"), recipe.Output);
+        Assert.Equal("auto", recipe.Device);
+        Assert.Equal(8, recipe.Stage1.Batch);
+        Assert.Equal(16, recipe.Stage2.Settings.Batch);
+        Assert.True(recipe.Stage2.Baseline);
+        var target = Assert.IsType<BuiltinDatasetSpec>(recipe.Stage2.Tasks[0].Data);
+        Assert.Equal(6, target.SourceClasses); // the target classes come after the source's, so they never overlap
+    }
+
+    [Theory]
+    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lerning_rate: 0.01 }", "recipe.yaml:5:22: unknown key 'lerning_rate' in stage1; expected one of: augment, batch, clip_grad")]
+    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lr: fast }", "recipe.yaml:5:26: stage1.lr: expected a number, got 'fast'.")]
+    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 0 }", "recipe.yaml:5:19: stage1.epochs: 0 is out of range; expected at least 1.")]
+    [InlineData("  shots: [1, 2]", "  shots: [1, zero]", "recipe.yaml:10:14: stage2.shots: expected whole numbers of at least 1, got 'zero'.")]
+    [InlineData("variant: VptDeepMicro", "variant: VptDepMicro", "recipe.yaml:1:10: variant: No PETuning variant named 'VptDepMicro' is registered. Did you mean: VptDeepMicro")]
+    [InlineData("output: run", "output: run\ndevise: cpu", "recipe.yaml:3:1: unknown key 'devise'; expected one of:")]
+    [InlineData("output: run", "output: run\ndevice: tpu", "recipe.yaml:3:9: device: expected auto, cpu, cuda or cuda:N, got 'tpu'.")]
+    [InlineData("      builtin: { classes: 3, train_per_class: 4, test_per_class: 3 }", "      builtin: { classes: 3 }\n      list: { root: a, train: b, test: c }", "give exactly one of builtin, imagefolder, list or fgvc (found builtin, list)")]
+    [InlineData("  seeds: [0]", "  seeds: 0", "recipe.yaml:11:10: stage2.seeds: expected a non-empty list of whole numbers")]
+    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "", "missing section 'stage1'")]
+    [InlineData("    - name: shapes", "    - name: my shapes", "stage2.tasks[0].name 'my shapes' is used as a folder name")]
+    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lr: [0.01 }", "recipe.yaml:5:")]
+    public void MistakesNameFileLineAndKey(string replace, string with, string expected)
+    {
+        Assert.Contains(replace, Valid);
+        string message = Error(Valid.Replace(replace, with));
+        Assert.Contains(expected, message);
+    }
+
+    [Fact]
+    public void CellIdsAreDeterministicAndParse()
+    {
+        var recipe = Parse(Valid);
+        var cells = new PvpRunner(recipe).Cells();
+        Assert.Equal(new[] { "shapes/1shot-seed0-pvp", "shapes/1shot-seed0-random", "shapes/2shot-seed0-pvp", "shapes/2shot-seed0-random" }, cells.Select(c => c.Id));
+        Assert.Equal(cells[3], GridCell.Parse("shapes/2shot-seed0-random"));
+        Assert.Contains("expected TASK/<k>shot-seed<s>-pvp", Assert.Throws<FormatException>(() => GridCell.Parse("shapes/two")).Message);
+    }
+}

@@ -1,0 +1,267 @@
+using System.ComponentModel;
+using Pvp.Checkpoints;
+using Pvp.Data;
+using Pvp.Recipe;
+using Pvp.Training;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace Pvp.Command;
+
+/// <summary>Settings of the commands that take a recipe file.</summary>
+public class RecipeSettings : CommandSettings
+{
+    /// <summary>The recipe.</summary>
+    [CommandArgument(0, "<recipe>")]
+    [Description("The YAML recipe file (see recipes/).")]
+    public string Recipe { get; init; } = "";
+
+    /// <summary>Overrides the recipe's output folder.</summary>
+    [CommandOption("-o|--output <DIR>")]
+    [Description("Run folder; overrides the recipe's 'output'.")]
+    public string? Output { get; init; }
+
+    /// <summary>Overrides the recipe's device.</summary>
+    [CommandOption("-d|--device <DEVICE>")]
+    [Description("auto, cpu, cuda or cuda:N; overrides the recipe's 'device'.")]
+    public string? Device { get; init; }
+
+    /// <summary>The recipe with command-line overrides applied.</summary>
+    public PvpRecipe Load()
+    {
+        var recipe = RecipeParser.Load(Recipe);
+        if (Output is not null) recipe = recipe with { Output = Path.GetFullPath(Output) };
+        if (Device is not null) recipe = recipe with { Device = Device };
+        return recipe;
+    }
+}
+
+/// <summary>Shared error handling and Ctrl+C for recipe commands.</summary>
+public abstract class RecipeCommand<TSettings> : Command<TSettings> where TSettings : RecipeSettings
+{
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, TSettings settings, CancellationToken cancellationToken)
+    {
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ConsoleCancelEventHandler handler = (_, e) =>
+        {
+            e.Cancel = true; // finish the current step, save a checkpoint, exit; the same command continues later
+            cancel.Cancel();
+            AnsiConsole.MarkupLine("[yellow]stopping after the current step (a checkpoint is written)…[/]");
+        };
+        Console.CancelKeyPress += handler;
+        try
+        {
+            var recipe = settings.Load();
+            return Run(recipe, settings, cancel.Token);
+        }
+        catch (RecipeException e)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]recipe error:[/] {e.Message}");
+            return 2;
+        }
+        catch (OperationCanceledException e)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{e.Message}[/]");
+            return 130;
+        }
+        catch (Exception e) when (e is DatasetException or ImageReadException or CheckpointMismatchException or TrainingDivergedException
+                                      or FileNotFoundException or InvalidDataException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= handler;
+        }
+    }
+
+    /// <summary>The command's work.</summary>
+    protected abstract int Run(PvpRecipe recipe, TSettings settings, CancellationToken cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/> with a live progress display: one bar per training run.</summary>
+    protected static T WithProgress<T>(Func<IRunReporter, T> work) =>
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(context => work(new SpectreReporter(context)));
+
+    /// <summary>Prints the markdown results table.</summary>
+    protected static void PrintReport(ResultsReport report, PvpRecipe recipe)
+    {
+        AnsiConsole.WriteLine();
+        AnsiConsole.WriteLine(report.Markdown($"{recipe.Variant}: PVP vs random init"));
+        AnsiConsole.MarkupLineInterpolated($"results in [bold]{recipe.Output}[/]: results.csv, results.md, accuracy_vs_shots.png");
+    }
+}
+
+/// <summary><c>pvp run</c>.</summary>
+public sealed class RunCommand : RecipeCommand<RecipeSettings>
+{
+    /// <inheritdoc />
+    protected override int Run(PvpRecipe recipe, RecipeSettings settings, CancellationToken cancellationToken)
+    {
+        var report = WithProgress(reporter => new PvpRunner(recipe, reporter).Run(cancellationToken));
+        PrintReport(report, recipe);
+        return 0;
+    }
+}
+
+/// <summary><c>pvp pretrain</c>.</summary>
+public sealed class PretrainCommand : RecipeCommand<RecipeSettings>
+{
+    /// <inheritdoc />
+    protected override int Run(PvpRecipe recipe, RecipeSettings settings, CancellationToken cancellationToken)
+    {
+        WithProgress(reporter =>
+        {
+            new PvpRunner(recipe, reporter).Pretrain(cancellationToken);
+            return 0;
+        });
+        return 0;
+    }
+}
+
+/// <summary>Settings of <c>pvp tune</c>.</summary>
+public sealed class TuneSettings : RecipeSettings
+{
+    /// <summary>One cell by id.</summary>
+    [CommandOption("--cell <ID>")]
+    [Description("Run only this cell, e.g. shapes/4shot-seed1-pvp (ids are deterministic: spread cells over machines, then merge their folders).")]
+    public string? Cell { get; init; }
+
+    /// <summary>Only this task.</summary>
+    [CommandOption("--task <NAME>")]
+    public string? Task { get; init; }
+
+    /// <summary>Only this shot count.</summary>
+    [CommandOption("--shots <K>")]
+    public int? Shots { get; init; }
+
+    /// <summary>Only this seed.</summary>
+    [CommandOption("--seed <S>")]
+    public int? Seed { get; init; }
+
+    /// <summary>Only PVP or only random init.</summary>
+    [CommandOption("--init <pvp|random>")]
+    public string? Init { get; init; }
+
+    /// <summary>List the cells instead of running them.</summary>
+    [CommandOption("--list")]
+    [Description("Print the cell ids (and whether each has finished) instead of running them.")]
+    public bool List { get; init; }
+}
+
+/// <summary><c>pvp tune</c>.</summary>
+public sealed class TuneCommand : RecipeCommand<TuneSettings>
+{
+    /// <inheritdoc />
+    protected override int Run(PvpRecipe recipe, TuneSettings s, CancellationToken cancellationToken)
+    {
+        var only = s.Cell is null ? null : GridCell.Parse(s.Cell);
+        bool Keep(GridCell c) => (only is null || c == only) && (s.Task is null || c.Task == s.Task) && (s.Shots is null || c.Shots == s.Shots)
+                                 && (s.Seed is null || c.Seed == s.Seed) && (s.Init is null || c.Init == s.Init);
+        var runner = new PvpRunner(recipe);
+        var cells = runner.Cells().Where(Keep).ToList();
+        if (cells.Count == 0) throw new ArgumentException("No cell of the recipe matches the filter; 'pvp tune RECIPE --list' shows them.");
+        if (s.List)
+        {
+            foreach (var cell in cells)
+                AnsiConsole.WriteLine($"{cell.Id}{(File.Exists(Path.Combine(recipe.Output, "stage2", cell.Task, cell.Id.Split('/')[1], "result.json")) ? "  (done)" : "")}");
+            return 0;
+        }
+        WithProgress(reporter => new PvpRunner(recipe, reporter).Tune(Keep, cancellationToken));
+        return 0;
+    }
+}
+
+/// <summary><c>pvp report</c>.</summary>
+public sealed class ReportCommand : RecipeCommand<RecipeSettings>
+{
+    /// <inheritdoc />
+    protected override int Run(PvpRecipe recipe, RecipeSettings settings, CancellationToken cancellationToken)
+    {
+        var report = new PvpRunner(recipe).Report();
+        if (report.Results.Count == 0) AnsiConsole.MarkupLine("[yellow]no finished cells yet[/]");
+        PrintReport(report, recipe);
+        return 0;
+    }
+}
+
+/// <summary>Settings of <c>pvp eval</c>.</summary>
+public sealed class EvalSettings : RecipeSettings
+{
+    /// <summary>The cell to evaluate.</summary>
+    [CommandOption("--cell <ID>")]
+    [Description("A finished cell, e.g. shapes/4shot-seed1-pvp.")]
+    public string Cell { get; init; } = "";
+}
+
+/// <summary><c>pvp eval</c>.</summary>
+public sealed class EvalCommand : RecipeCommand<EvalSettings>
+{
+    /// <inheritdoc />
+    protected override int Run(PvpRecipe recipe, EvalSettings settings, CancellationToken cancellationToken)
+    {
+        if (settings.Cell.Length == 0) throw new ArgumentException("Give the cell to evaluate with --cell, e.g. --cell shapes/4shot-seed1-pvp.");
+        var result = new PvpRunner(recipe).Evaluate(GridCell.Parse(settings.Cell));
+        AnsiConsole.MarkupLineInterpolated($"{settings.Cell}: {result}");
+        return 0;
+    }
+}
+
+/// <summary><c>pvp variants</c>.</summary>
+public sealed class VariantsCommand : Command<VariantsCommand.Settings>
+{
+    /// <summary>No options.</summary>
+    public sealed class Settings : CommandSettings;
+
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var table = new Table().AddColumns("variant", "backbone", "attaches");
+        foreach (var v in VariantRegistry.All)
+            table.AddRow(Markup.Escape(v.Name), Markup.Escape(v.Backbone.ToString()),
+                Markup.Escape(v.Attachments.Count == 0 ? "(plain backbone: everything trains)" : string.Join("; ", v.Attachments)));
+        AnsiConsole.Write(table);
+        return 0;
+    }
+}
+
+/// <summary><c>pvp inspect</c>.</summary>
+public sealed class InspectCommand : Command<InspectCommand.Settings>
+{
+    /// <summary>The variant and class count.</summary>
+    public sealed class Settings : CommandSettings
+    {
+        /// <summary>A registered variant.</summary>
+        [CommandArgument(0, "<variant>")]
+        public string Variant { get; init; } = "";
+
+        /// <summary>Head classes.</summary>
+        [CommandOption("-c|--classes <N>")]
+        [DefaultValue(1000)]
+        public int Classes { get; init; } = 1000;
+    }
+
+    /// <inheritdoc />
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var model = VariantRegistry.Create(settings.Variant, settings.Classes);
+            AnsiConsole.Write(model.ModelCard());
+            var table = new Table().AddColumns("optimizer group", "parameters", "elements", "lr scale", "decay");
+            foreach (var g in model.ParameterGroups(1.0, 1.0))
+                table.AddRow(Markup.Escape(g.Name), g.Parameters.Count.ToString(), g.ElementCount.ToString("N0"), g.LearningRate.ToString("G3"), g.WeightDecay > 0 ? "yes" : "no");
+            AnsiConsole.Write(table);
+            return 0;
+        }
+        catch (KeyNotFoundException e)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+    }
+}

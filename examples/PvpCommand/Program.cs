@@ -1,0 +1,24 @@
+using Pvp;
+using Pvp.Command;
+using Spectre.Console.Cli;
+
+// Variants declared in Pvp.Models register themselves when their assembly loads; load it before any command runs.
+VariantRegistry.Load(typeof(Pvp.Models.VptDeepB16).Assembly);
+
+var app = new CommandApp();
+app.Configure(config =>
+{
+    config.SetApplicationName("pvp");
+    config.AddCommand<RunCommand>("run").WithDescription("Run a recipe end to end: backbone (if needed), stage 1, stage 2, report.")
+        .WithExample("run", "recipes/builtin.yaml");
+    config.AddCommand<PretrainCommand>("pretrain").WithDescription("Stage 1: pre-train the PETuning modules on the source data (after pre-training a backbone when the recipe gives no weights).");
+    config.AddCommand<TuneCommand>("tune").WithDescription("Stage 2: few-shot runs from the stage-1 modules and from random ones; all cells, a filter, or one --cell.")
+        .WithExample("tune", "recipes/builtin.yaml", "--shots", "1", "--seed", "0")
+        .WithExample("tune", "recipes/builtin.yaml", "--cell", "shapes/4shot-seed1-pvp");
+    config.AddCommand<ReportCommand>("report").WithDescription("Merge every finished cell of the run folder into results.csv, results.md and accuracy_vs_shots.png.");
+    config.AddCommand<EvalCommand>("eval").WithDescription("Evaluate a finished cell's saved model on its task's test split.");
+    config.AddCommand<VariantsCommand>("variants").WithDescription("List the registered PETuning variants.");
+    config.AddCommand<InspectCommand>("inspect").WithDescription("Print a variant's model card and optimizer groups.")
+        .WithExample("inspect", "VptDeepB16", "--classes", "200");
+});
+return app.Run(args);
