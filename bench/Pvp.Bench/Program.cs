@@ -1,0 +1,28 @@
+// Pvp's benchmarks: each prints figures and ratios measured side by side in one run.
+//
+//   dotnet run -c Release --project bench/Pvp.Bench -- step        generated vs hand-written VPT-deep ViT-S/16 step (and PyTorch, if installed)
+//   dotnet run -c Release --project bench/Pvp.Bench -- memory      peak RSS and optimizer state of a ViT-B/16 step per variant
+//   dotnet run -c Release --project bench/Pvp.Bench -- inference   LoRA merged vs unmerged; fused vs explicit attention
+//   dotnet run -c Release --project bench/Pvp.Bench -- precision   bf16 frozen backbone vs fp32: step speed and few-shot accuracy
+//   dotnet run -c Release --project bench/Pvp.Bench -- generator   generating and compiling 200 variants; incremental re-run
+using Pvp.Bench;
+using static TorchSharp.torch;
+
+Pvp.VariantRegistry.Load(typeof(Pvp.Models.VptDeepB16).Assembly);
+string command = args.FirstOrDefault() ?? "help";
+Console.WriteLine($"machine: {Environment.ProcessorCount} cores, torch threads {get_num_threads()}, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription}, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}");
+return command switch
+{
+    "step" => StepBench.Run(args.Skip(1).ToArray()),
+    "memory" => MemoryBench.Run(args.Skip(1).ToArray()),
+    "memory-child" => MemoryBench.Child(args[1]),
+    "inference" => InferenceBench.Run(),
+    "generator" => GeneratorBench.Run(),
+    _ => Help(),
+};
+
+static int Help()
+{
+    Console.WriteLine("usage: dotnet run -c Release --project bench/Pvp.Bench -- step|memory|inference|precision|generator");
+    return 2;
+}
