@@ -44,6 +44,9 @@ internal static class RuntimeEnums
     // Pvp.AdapterPlacement
     public const int Sequential = 0, Parallel = 1;
 
+    // Pvp.PrecisionPlan
+    public const int Float32Plan = 0, BackboneBf16Plan = 1;
+
     // Pvp.AttachSite
     public const int BlockInput = 0, AfterAttention = 1, BesideMlp = 2, AfterMlp = 3, BlockOutput = 4;
 

@@ -53,17 +53,22 @@ internal static class BlockEmitter
             w.Line($"private readonly {Blocks}.Mlp mlp;");
             if (shape.Adapter is not null) w.Line($"private readonly {Blocks}.BottleneckAdapter adapter;");
             foreach (var a in shape.Attachments) w.Line($"private readonly {a.TypeFullName} {a.FieldName};");
+            bool castAttachments = b.BackboneBf16 && shape.Attachments.Count > 0;
+            if (castAttachments) w.Line($"private readonly {Torch}.ScalarType trainableDtype; // attached modules compute in it");
+            string frozen = ModelEmitter.FrozenDtype(b);
             w.Line();
-            using (w.Block($"public {blockClass.Name}(int index, {Torch}.Device? device, {Torch}.ScalarType dtype) : base(\"Block\")"))
+            string signature = $"int index, {Torch}.Device? device, {Torch}.ScalarType dtype" + (b.BackboneBf16 ? $", {Torch}.ScalarType frozen" : "");
+            using (w.Block($"public {blockClass.Name}({signature}) : base(\"Block\")"))
             {
-                w.Line($"norm1 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.Block.NormEps, device: device, dtype: dtype);");
+                if (castAttachments) w.Line("trainableDtype = dtype;");
+                w.Line($"norm1 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.Block.NormEps, device: device, dtype: {frozen});");
                 w.Line($"attn = new {Blocks}.Attention({d}, {b.Heads},");
                 w.Line($"    qkv: {Qkv(shape.Qkv, b)},");
-                w.Line($"    proj: {Linear(shape.Proj, d, d, "true")});");
-                w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.Block.NormEps, device: device, dtype: dtype);");
+                w.Line($"    proj: {Linear(shape.Proj, d, d, "true", frozen)});");
+                w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.Block.NormEps, device: device, dtype: {frozen});");
                 w.Line($"mlp = new {Blocks}.Mlp(");
-                w.Line($"    fc1: {Linear(shape.Fc1, d, b.MlpHidden, "true")},");
-                w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true")});");
+                w.Line($"    fc1: {Linear(shape.Fc1, d, b.MlpHidden, "true", frozen)},");
+                w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true", frozen)});");
                 if (shape.Adapter is { } adapter)
                     w.Line($"adapter = new {Blocks}.BottleneckAdapter({d}, {adapter.Bottleneck}, scale: {PetuningValidator.Num(adapter.Scale)}, device, dtype);");
                 foreach (var a in shape.Attachments)
@@ -71,29 +76,31 @@ internal static class BlockEmitter
                 w.Line("RegisterComponents();");
             }
             w.Line();
-            EmitForward(w, shape);
+            EmitForward(w, shape, castAttachments);
         }
     }
 
-    private static void EmitForward(IndentedWriter w, BlockShape shape)
+    private static void EmitForward(IndentedWriter w, BlockShape shape, bool castAttachments)
     {
         AttachSpec? At(int site) => shape.Attachments.FirstOrDefault(a => a.Site == site);
+        // Under a bf16 backbone plan an attached module computes in the trainable dtype; its output returns to the stream's.
+        string Call(AttachSpec a, string input) => castAttachments ? $"{a.FieldName}.call({input}.to(trainableDtype)).to({input}.dtype)" : $"{a.FieldName}.call({input})";
         using (w.Block($"public override {Tensor} forward({Tensor} x)"))
         {
             w.Line($"using var scope = {Torch}.NewDisposeScope();");
             w.Line("var h = x;");
-            if (At(RuntimeEnums.BlockInput) is { } input) w.Line($"h = {input.FieldName}.call(h); // {input.TypeName} on the block input");
+            if (At(RuntimeEnums.BlockInput) is { } input) w.Line($"h = {Call(input, "h")}; // {input.TypeName} on the block input");
             w.Line("var a = attn.call(norm1.call(h));");
-            if (At(RuntimeEnums.AfterAttention) is { } afterAttention) w.Line($"a = {afterAttention.FieldName}.call(a); // {afterAttention.TypeName} after attention");
+            if (At(RuntimeEnums.AfterAttention) is { } afterAttention) w.Line($"a = {Call(afterAttention, "a")}; // {afterAttention.TypeName} after attention");
             w.Line($"h = {ModelEmitter.Add}(h, a);");
             w.Line("var y = norm2.call(h);");
             w.Line("var m = mlp.call(y);");
             if (shape.Adapter is { Parallel: true }) w.Line($"m = {ModelEmitter.Add}(m, adapter.call(y)); // AdaptFormer: beside the MLP, on its input");
-            if (At(RuntimeEnums.BesideMlp) is { } beside) w.Line($"m = {ModelEmitter.Add}(m, {beside.FieldName}.call(y)); // {beside.TypeName} beside the MLP");
+            if (At(RuntimeEnums.BesideMlp) is { } beside) w.Line($"m = {ModelEmitter.Add}(m, {Call(beside, "y")}); // {beside.TypeName} beside the MLP");
             if (shape.Adapter is { Parallel: false }) w.Line($"m = {ModelEmitter.Add}(m, adapter.call(m)); // sequential adapter after the MLP, with its residual");
-            if (At(RuntimeEnums.AfterMlp) is { } afterMlp) w.Line($"m = {afterMlp.FieldName}.call(m); // {afterMlp.TypeName} after the MLP");
+            if (At(RuntimeEnums.AfterMlp) is { } afterMlp) w.Line($"m = {Call(afterMlp, "m")}; // {afterMlp.TypeName} after the MLP");
             w.Line($"h = {ModelEmitter.Add}(h, m);");
-            if (At(RuntimeEnums.BlockOutput) is { } output) w.Line($"h = {output.FieldName}.call(h); // {output.TypeName} on the block output");
+            if (At(RuntimeEnums.BlockOutput) is { } output) w.Line($"h = {Call(output, "h")}; // {output.TypeName} on the block output");
             w.Line("return h.MoveToOuterDisposeScope();");
         }
     }
@@ -101,20 +108,23 @@ internal static class BlockEmitter
     private static string Qkv(LoraLayerSpec? lora, BackboneSpec b)
     {
         int d = b.EmbedDim;
-        if (lora is null) return $"{Torch}.nn.Linear({d}, {3 * d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, device: device, dtype: dtype)";
+        string frozen = ModelEmitter.FrozenDtype(b);
+        if (lora is null) return $"{Torch}.nn.Linear({d}, {3 * d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, device: device, dtype: {frozen})";
         var targets = new List<string>();
         if ((lora.Targets & RuntimeEnums.Query) != 0) targets.Add("global::Pvp.LoraTargets.Query");
         if ((lora.Targets & RuntimeEnums.Key) != 0) targets.Add("global::Pvp.LoraTargets.Key");
         if ((lora.Targets & RuntimeEnums.Value) != 0) targets.Add("global::Pvp.LoraTargets.Value");
         return $"new {Blocks}.LoraQkvLinear({d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, {string.Join(" | ", targets)}, " +
-               $"rank: {lora.Rank}, alpha: {PetuningValidator.Num(lora.Alpha)}, dropout: {PetuningValidator.Num(lora.Dropout)}, device, dtype)";
+               $"rank: {lora.Rank}, alpha: {PetuningValidator.Num(lora.Alpha)}, dropout: {PetuningValidator.Num(lora.Dropout)}, device, dtype" +
+               (b.BackboneBf16 ? ", frozenDtype: frozen)" : ")");
     }
 
-    private static string Linear(LoraLayerSpec? lora, int inFeatures, int outFeatures, string hasBias) =>
+    private static string Linear(LoraLayerSpec? lora, int inFeatures, int outFeatures, string hasBias, string frozen) =>
         lora is null
-            ? $"{Torch}.nn.Linear({inFeatures}, {outFeatures}, device: device, dtype: dtype)"
+            ? $"{Torch}.nn.Linear({inFeatures}, {outFeatures}, device: device, dtype: {frozen})"
             : $"new {Blocks}.LoraLinear({inFeatures}, {outFeatures}, hasBias: {hasBias}, rank: {lora.Rank}, " +
-              $"alpha: {PetuningValidator.Num(lora.Alpha)}, dropout: {PetuningValidator.Num(lora.Dropout)}, device, dtype)";
+              $"alpha: {PetuningValidator.Num(lora.Alpha)}, dropout: {PetuningValidator.Num(lora.Dropout)}, device, dtype" +
+              (frozen == "dtype" ? ")" : $", frozenDtype: {frozen})");
 
     private static string Summary(BlockShape shape)
     {

@@ -105,6 +105,11 @@ internal static class ModelEmitter
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Line("public override global::Pvp.VitConfig Backbone => Config;");
+        if (b.BackboneBf16)
+        {
+            w.Line("/// <inheritdoc />");
+            w.Line($"public override {Torch}.ScalarType? FrozenBackboneDtype => {Torch}.ScalarType.BFloat16;");
+        }
         w.Line("/// <inheritdoc />");
         w.Line($"public override string VariantName => \"{spec.ClassName}\";");
         w.Line("/// <inheritdoc />");
@@ -140,12 +145,14 @@ internal static class ModelEmitter
         w.Line($"private readonly global::TorchSharp.Modules.ModuleList<{Module}> blocks; // {layout}");
         w.Line($"private readonly global::TorchSharp.Modules.LayerNorm norm; // [{d}], eps 1e-6");
         w.Line($"private readonly {Module} head; // Linear({d} → numClasses), Identity when numClasses is 0");
+        if (b.BackboneBf16) w.Line($"private readonly {Torch}.ScalarType trainableDtype; // prompts, head, and what the blocks attach: the constructor's dtype");
     }
 
     private static void EmitConstructor(IndentedWriter w, VariantSpec spec, Dictionary<int, BlockClass> blockClasses)
     {
         var b = spec.Backbone;
         int d = b.EmbedDim;
+        string frozen = FrozenDtype(b);
         w.Line("/// <summary>Creates the model: timm's initialisation for the backbone, each PETuning module's own for it, the backbone frozen as declared.</summary>");
         w.Line("/// <param name=\"numClasses\">Classes of the head; 0 for no head (the forward then returns the pooled features).</param>");
         w.Line("/// <param name=\"device\">Where to allocate the weights (the CPU when null).</param>");
@@ -154,9 +161,14 @@ internal static class ModelEmitter
         w.Line($"    : base(nameof({spec.ClassName}), numClasses)");
         using (w.Open())
         {
-            w.Line($"patch_embed = new {Blocks}.PatchEmbed({b.InChannels}, {b.PatchSize}, {d}, device, dtype);");
-            w.Line($"cls_token = new {Parameter}({Zeros($"1, 1, {d}")});");
-            w.Line($"pos_embed = new {Parameter}({Zeros($"1, {b.TokenCount}, {d}")});");
+            if (b.BackboneBf16)
+            {
+                w.Line($"var frozen = {Torch}.ScalarType.BFloat16; // Precision = BackboneBf16: the frozen backbone lives in bf16");
+                w.Line("trainableDtype = dtype;");
+            }
+            w.Line($"patch_embed = new {Blocks}.PatchEmbed({b.InChannels}, {b.PatchSize}, {d}, device, {frozen});");
+            w.Line($"cls_token = new {Parameter}({Zeros($"1, 1, {d}", frozen)});");
+            w.Line($"pos_embed = new {Parameter}({Zeros($"1, {b.TokenCount}, {d}", frozen)});");
             if (spec.Prompts is { } p)
             {
                 w.Line($"prompt_embeddings = new {Parameter}({Zeros($"1, {p.Length}, {d}")});");
@@ -169,11 +181,11 @@ internal static class ModelEmitter
                 string separator = i == b.Depth - 1 ? ");" : ",";
                 var blockClass = blockClasses[i];
                 string create = blockClass.Shape is null
-                    ? $"new {Blocks}.Block({d}, {b.Heads}, {b.MlpHidden}, qkvBias: {Bool(b.QkvBias)}, device, dtype)"
-                    : $"new {blockClass.Name}({i}, device, dtype)";
+                    ? $"new {Blocks}.Block({d}, {b.Heads}, {b.MlpHidden}, qkvBias: {Bool(b.QkvBias)}, device, {frozen})"
+                    : $"new {blockClass.Name}({i}, device, dtype{(b.BackboneBf16 ? ", frozen" : "")})";
                 w.Line($"    {create}{separator}");
             }
-            w.Line($"norm = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.Block.NormEps, device: device, dtype: dtype);");
+            w.Line($"norm = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.Block.NormEps, device: device, dtype: {frozen});");
             w.Line("head = numClasses > 0");
             w.Line($"    ? {Torch}.nn.Linear({d}, numClasses, device: device, dtype: dtype)");
             w.Line($"    : {Torch}.nn.Identity();");
@@ -193,12 +205,17 @@ internal static class ModelEmitter
         var b = spec.Backbone;
         int d = b.EmbedDim;
         var p = spec.Prompts;
-        string Prompt(string tensor) => p is { Dropout: > 0 } ? $"prompt_dropout.call({tensor})" : tensor;
+        string Prompt(string tensor)
+        {
+            string cast = b.BackboneBf16 ? $"{tensor}.to({Torch}.ScalarType.BFloat16)" : tensor;
+            return p is { Dropout: > 0 } ? $"prompt_dropout.call({cast})" : cast;
+        }
+        string input = b.BackboneBf16 ? $"x.to({Torch}.ScalarType.BFloat16)" : "x";
         w.Line($"/// <summary>Images [B, {b.InChannels}, {b.ImageSize}, {b.ImageSize}] → logits [B, numClasses] (pooled features [B, {d}] without a head).</summary>");
         using (w.Block($"public override {Tensor} forward({Tensor} x)"))
         {
             w.Line($"using var scope = {Torch}.NewDisposeScope();");
-            w.Line($"var h = {Add}(global::Pvp.VitOps.PrependClassToken(patch_embed.call(x), cls_token), pos_embed); // [B, {b.TokenCount}, {d}]");
+            w.Line($"var h = {Add}(global::Pvp.VitOps.PrependClassToken(patch_embed.call({input}), cls_token), pos_embed); // [B, {b.TokenCount}, {d}]");
             for (int i = 0; i < b.Depth; i++)
             {
                 if (p is not null && i == p.FirstBlock)
@@ -208,7 +225,9 @@ internal static class ModelEmitter
                 w.Line($"h = blocks[{i}].call(h);");
             }
             w.Line("h = norm.call(h);");
-            w.Line("return head.call(global::Pvp.VitOps.ClassToken(h)).MoveToOuterDisposeScope();");
+            w.Line(b.BackboneBf16
+                ? "return head.call(global::Pvp.VitOps.ClassToken(h).to(trainableDtype)).MoveToOuterDisposeScope(); // the head and the loss in the trainable dtype"
+                : "return head.call(global::Pvp.VitOps.ClassToken(h)).MoveToOuterDisposeScope();");
         }
     }
 
@@ -267,8 +286,11 @@ internal static class ModelEmitter
         return string.Join(", ", parts);
     }
 
-    private static string Zeros(string shape) =>
-        $"{Torch}.zeros(new long[] {{ {shape} }}, dtype: dtype, device: device)";
+    private static string Zeros(string shape, string dtype = "dtype") =>
+        $"{Torch}.zeros(new long[] {{ {shape} }}, dtype: {dtype}, device: device)";
+
+    /// <summary>The constructor variable the frozen backbone's modules are built with.</summary>
+    internal static string FrozenDtype(BackboneSpec b) => b.BackboneBf16 ? "frozen" : "dtype";
 
     private static string Kinds(int kinds)
     {

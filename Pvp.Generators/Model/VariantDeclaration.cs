@@ -17,7 +17,8 @@ internal sealed record BackboneDeclaration(
     Declared<int>? Depth,
     Declared<int>? Heads,
     Declared<double>? MlpRatio,
-    Declared<bool>? QkvBias);
+    Declared<bool>? QkvBias,
+    Declared<int>? Precision);
 
 /// <summary>
 /// The parse step's output for one annotated class: its name and shape as facts, plus its backbone declaration.

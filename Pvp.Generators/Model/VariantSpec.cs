@@ -10,7 +10,8 @@ internal sealed record BackboneSpec(
     int Heads,
     int MlpHidden,
     bool QkvBias,
-    string? PresetName)
+    string? PresetName,
+    bool BackboneBf16 = false)
 {
     public int GridSize => ImageSize / PatchSize;
     public int PatchCount => GridSize * GridSize;

@@ -101,7 +101,8 @@ internal static class DeclarationParser
             arguments.Named<int>("Depth"),
             arguments.Named<int>("Heads"),
             arguments.Named<double>("MlpRatio"),
-            arguments.Named<bool>("QkvBias"));
+            arguments.Named<bool>("QkvBias"),
+            arguments.Named<int>("Precision"));
     }
 
     /// <summary>Reduces the attached type to the facts validation needs.</summary>

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using Pvp.Generators.Diagnostics;
 using Pvp.Generators.Model;
 
@@ -29,6 +30,22 @@ internal static class DeclarationValidator
         if (backbone is null) return new ValidationResult(null, diagnostics.ToEquatableArray());
 
         var petuning = new PetuningValidator(declaration, backbone, diagnostics).Resolve();
+        if (declaration.Backbone.Precision is { } precision)
+        {
+            if (precision.Value is not (RuntimeEnums.Float32Plan or RuntimeEnums.BackboneBf16Plan))
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.ValueOutOfRange, precision.Location, "Precision", precision.Value, "Float32 or BackboneBf16"));
+            else if (precision.Value == RuntimeEnums.BackboneBf16Plan)
+            {
+                int backboneKinds = RuntimeEnums.Backbone | RuntimeEnums.Bias | RuntimeEnums.Norm;
+                if ((petuning.TrainableKinds & backboneKinds) != 0)
+                {
+                    string culprit = declaration.Markers.FirstOrDefault(m => m.Name is "FullFineTune" or "TrainBias" or "TrainNorms")?.Name
+                                     ?? "VisionTransformer] with no PETuning attribute (a plain backbone trains everything)[";
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.PrecisionNeedsFrozenBackbone, precision.Location, culprit.Trim('[', ']')));
+                }
+                else backbone = backbone with { BackboneBf16 = true };
+            }
+        }
         var spec = diagnostics.Count == 0
             ? new VariantSpec(declaration.Namespace, declaration.ClassName, backbone, petuning.Prompts, petuning.Blocks,
                 petuning.TrainableKinds, petuning.LearningRateScales, petuning.DecayPrompts, petuning.CardLines)

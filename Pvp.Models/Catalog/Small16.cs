@@ -46,3 +46,8 @@ public partial class AdaptFormerS16;
 [Prompts(Length = 10, Deep = true)]
 [Lora(Rank = 8, Targets = LoraTargets.Query | LoraTargets.Value, Blocks = "6..")]
 public partial class VptDeepLoraS16;
+
+/// <summary>ViT-S/16 — VPT-deep with 50 tokens, the frozen backbone in bfloat16 (Precision = BackboneBf16): several times faster on CPUs with AVX-512 BF16 and on GPUs.</summary>
+[VisionTransformer(VitPreset.Small16, Precision = PrecisionPlan.BackboneBf16)]
+[Prompts(Length = 50, Deep = true)]
+public partial class VptDeepBf16S16;

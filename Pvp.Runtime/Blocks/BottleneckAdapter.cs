@@ -36,11 +36,11 @@ public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
     /// <summary>The output scale s.</summary>
     public double Scale { get; }
 
-    /// <summary>[B, N, D] → [B, N, D].</summary>
+    /// <summary>[B, N, D] → [B, N, D], computed in the adapter's own type and returned in the input's (e.g. bf16 in, fp32 inside).</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var hidden = nn.functional.relu(down_proj.call(x));
-        return up_proj.call(hidden).mul_(scale).MoveToOuterDisposeScope();
+        var hidden = nn.functional.relu(down_proj.call(x.to(down_proj.weight!.dtype)));
+        return up_proj.call(hidden).mul_(scale).to(x.dtype).MoveToOuterDisposeScope();
     }
 }

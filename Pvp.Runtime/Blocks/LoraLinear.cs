@@ -22,10 +22,19 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
     private readonly Scalar scale;
 
     /// <summary>Creates the layer; the frozen weight gets PyTorch's Linear initialisation until weights are loaded.</summary>
+    /// <param name="inFeatures">Input width.</param>
+    /// <param name="outFeatures">Output width.</param>
+    /// <param name="hasBias">Whether the frozen layer has a bias.</param>
+    /// <param name="rank">LoRA rank r.</param>
+    /// <param name="alpha">Scale numerator: the update is (alpha / r)·B·A.</param>
+    /// <param name="dropout">Dropout on the update's input while training.</param>
+    /// <param name="device">Where to allocate.</param>
+    /// <param name="dtype">Type of the trainable A and B.</param>
+    /// <param name="frozenDtype">Type of the frozen weight and bias (e.g. bfloat16); null: <paramref name="dtype"/>.</param>
     public LoraLinear(int inFeatures, int outFeatures, bool hasBias, int rank, double alpha, double dropout = 0,
-        Device? device = null, ScalarType? dtype = null) : base(nameof(LoraLinear))
+        Device? device = null, ScalarType? dtype = null, ScalarType? frozenDtype = null) : base(nameof(LoraLinear))
     {
-        using var template = nn.Linear(inFeatures, outFeatures, hasBias, device, dtype);
+        using var template = nn.Linear(inFeatures, outFeatures, hasBias, device, frozenDtype ?? dtype);
         weight = new Parameter(template.weight!.detach().clone());
         bias = hasBias ? new Parameter(template.bias!.detach().clone()) : null;
         using var update = new LoraUpdate(inFeatures, outFeatures, rank, alpha, device, dtype);
@@ -42,7 +51,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
     /// <summary>The frozen weight [out, in].</summary>
     public Parameter Weight => weight;
 
-    /// <summary>ΔW = (alpha / r)·B·A.</summary>
+    /// <summary>ΔW = (alpha / r)·B·A, in the update's type.</summary>
     public Tensor Delta() => lora_B.matmul(lora_A).mul_(scale);
 
     /// <summary>x [.., in] → [.., out].</summary>
@@ -53,12 +62,12 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
         Tensor y;
         if (lora_dropout is null)
         {
-            y = nn.functional.linear(x, Scalars.Add(weight, Delta()), bias);
+            y = nn.functional.linear(x, Scalars.Add(weight, Delta().to(weight.dtype)), bias);
         }
         else
         {
-            var down = nn.functional.linear(lora_dropout.call(x), lora_A);
-            y = Scalars.Add(nn.functional.linear(x, weight, bias), nn.functional.linear(down, lora_B).mul_(scale));
+            var down = nn.functional.linear(lora_dropout.call(x).to(lora_A.dtype), lora_A);
+            y = Scalars.Add(nn.functional.linear(x, weight, bias), nn.functional.linear(down, lora_B).mul_(scale).to(x.dtype));
         }
         return y.MoveToOuterDisposeScope();
     }
@@ -68,7 +77,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
     {
         if (Merged) return;
         using var noGrad = no_grad();
-        using var delta = Delta();
+        using var delta = Delta().to(weight.dtype);
         weight.add_(delta, Scalars.One);
         Merged = true;
     }
@@ -78,7 +87,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
     {
         if (!Merged) return;
         using var noGrad = no_grad();
-        using var delta = Delta();
+        using var delta = Delta().to(weight.dtype);
         weight.sub_(delta);
         Merged = false;
     }

@@ -19,13 +19,22 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer
     private readonly int dim;
 
     /// <summary>Creates the layer for width <paramref name="dim"/>, adapting the slices named by <paramref name="targets"/>.</summary>
+    /// <param name="dim">Token width D (the layer maps D → 3D).</param>
+    /// <param name="hasBias">Whether the fused layer has a bias.</param>
+    /// <param name="targets">Which of the q, k, v slices to adapt.</param>
+    /// <param name="rank">LoRA rank r.</param>
+    /// <param name="alpha">Scale numerator: the update is (alpha / r)·B·A.</param>
+    /// <param name="dropout">Dropout on the update's input while training.</param>
+    /// <param name="device">Where to allocate.</param>
+    /// <param name="dtype">Type of the trainable A and B.</param>
+    /// <param name="frozenDtype">Type of the frozen fused weight and bias (e.g. bfloat16); null: <paramref name="dtype"/>.</param>
     public LoraQkvLinear(int dim, bool hasBias, LoraTargets targets, int rank, double alpha, double dropout = 0,
-        Device? device = null, ScalarType? dtype = null) : base(nameof(LoraQkvLinear))
+        Device? device = null, ScalarType? dtype = null, ScalarType? frozenDtype = null) : base(nameof(LoraQkvLinear))
     {
         if ((targets & (LoraTargets.Query | LoraTargets.Key | LoraTargets.Value)) == 0)
             throw new ArgumentException("At least one of Query, Key, Value must be adapted.", nameof(targets));
         this.dim = dim;
-        using var template = nn.Linear(dim, 3L * dim, hasBias, device, dtype);
+        using var template = nn.Linear(dim, 3L * dim, hasBias, device, frozenDtype ?? dtype);
         weight = new Parameter(template.weight!.detach().clone());
         bias = hasBias ? new Parameter(template.bias!.detach().clone()) : null;
         if (targets.HasFlag(LoraTargets.Query)) q = new LoraUpdate(dim, dim, rank, alpha, device, dtype);
@@ -41,12 +50,12 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer
     /// <summary>The frozen fused weight [3D, D].</summary>
     public Parameter Weight => weight;
 
-    /// <summary>The fused ΔW [3D, D]: each adapted slice's (alpha / r)·B·A, zeros elsewhere.</summary>
+    /// <summary>The fused ΔW [3D, D] in the frozen weight's type: each adapted slice's (alpha / r)·B·A, zeros elsewhere.</summary>
     public Tensor Delta()
     {
         using var scope = NewDisposeScope();
         var parts = new[] { q, k, v }
-            .Select(update => update?.Delta() ?? zeros(new long[] { dim, dim }, dtype: weight.dtype, device: weight.device))
+            .Select(update => update?.Delta().to(weight.dtype) ?? zeros(new long[] { dim, dim }, dtype: weight.dtype, device: weight.device))
             .ToArray();
         return cat(parts, 0).MoveToOuterDisposeScope();
     }
@@ -61,7 +70,7 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer
 
         var dropped = lora_dropout.call(x);
         var slices = new[] { q, k, v }
-            .Select(update => update?.Apply(dropped) ?? zeros_like(dropped))
+            .Select(update => update is null ? zeros_like(x) : update.Apply(dropped.to(update.A.dtype)).to(x.dtype))
             .ToArray();
         return Scalars.Add(nn.functional.linear(x, weight, bias), cat(slices, -1)).MoveToOuterDisposeScope();
     }

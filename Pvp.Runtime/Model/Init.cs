@@ -16,16 +16,19 @@ public static class Init
         if (!(std > 0)) throw new ArgumentOutOfRangeException(nameof(std), std, "std must be positive.");
         if (!(a < b)) throw new ArgumentException($"The lower bound a = {a} must be below the upper bound b = {b}.");
         using var noGrad = no_grad();
-        // Inverse-CDF sampling: uniform over [Φ(α), Φ(β)], mapped back through Φ⁻¹.
+        // Inverse-CDF sampling: uniform over [Φ(α), Φ(β)], mapped back through Φ⁻¹ — in float32 whatever the
+        // tensor's type (erfinv has no bfloat16 kernel on every backend), then copied in.
         double low = NormalCdf((a - mean) / std), high = NormalCdf((b - mean) / std);
-        tensor.uniform_(2 * low - 1, 2 * high - 1);
-        tensor.erfinv_();
-        Scalars.MultiplyInPlace(tensor, std * Math.Sqrt(2.0));
+        using var sample = empty(tensor.shape, dtype: ScalarType.Float32, device: tensor.device);
+        sample.uniform_(2 * low - 1, 2 * high - 1);
+        sample.erfinv_();
+        Scalars.MultiplyInPlace(sample, std * Math.Sqrt(2.0));
         using var shift = mean.ToScalar();
         using var lower = a.ToScalar();
         using var upper = b.ToScalar();
-        tensor.add_(shift);
-        tensor.clamp_(lower, upper);
+        sample.add_(shift);
+        sample.clamp_(lower, upper);
+        tensor.copy_(sample);
         return tensor;
     }
 

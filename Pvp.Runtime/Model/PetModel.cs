@@ -34,6 +34,9 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     /// <summary>The backbone's sizes.</summary>
     public abstract VitConfig Backbone { get; }
 
+    /// <summary>The type the frozen backbone is stored and computed in when it differs from the trainable modules' (bfloat16 under <see cref="PrecisionPlan.BackboneBf16"/>), else null.</summary>
+    public virtual ScalarType? FrozenBackboneDtype => null;
+
     /// <summary>The kinds of parameter that train; every other parameter is frozen.</summary>
     public abstract ParameterKinds TrainableKinds { get; }
 
@@ -181,7 +184,8 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     public string ModelCard()
     {
         var text = new StringBuilder();
-        text.AppendLine($"{VariantName}: {Backbone}, {(NumClasses > 0 ? $"{NumClasses} classes" : "no head")}");
+        text.AppendLine($"{VariantName}: {Backbone}, {(NumClasses > 0 ? $"{NumClasses} classes" : "no head")}" +
+                        (FrozenBackboneDtype is { } frozen ? $", frozen backbone in {frozen}" : ""));
         if (Attachments.Count == 0) text.AppendLine("  attachments: none");
         foreach (string line in Attachments) text.AppendLine($"  + {line}");
         var byKind = named_parameters()

@@ -46,6 +46,9 @@ public class DiagnosticsTests
     [InlineData("PVP019", "[VisionTransformer(VitPreset.Tiny16)] [Lora([|Alpha = -1|])] public partial class M;")]
     [InlineData("PVP019", "[VisionTransformer(VitPreset.Tiny16)] [Adapter([|LearningRateScale = 0|])] public partial class M;")]
     [InlineData("PVP004", "[VisionTransformer(VitPreset.Tiny16)] [Adapter([|Bottleneck = 0|])] public partial class M;")]
+    [InlineData("PVP020", "[VisionTransformer(VitPreset.Tiny16, [|Precision = PrecisionPlan.BackboneBf16|])] [TrainBias] public partial class M;")]
+    [InlineData("PVP020", "[VisionTransformer(VitPreset.Tiny16, [|Precision = PrecisionPlan.BackboneBf16|])] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Tiny16, [|Precision = (PrecisionPlan)7|])] [Prompts] public partial class M;")]
     public void InvalidDeclarationIsReportedAtItsSource(string id, string markedDeclaration)
     {
         var (source, expectedSpan) = Unmark("using Pvp;\nnamespace Demo;\n" + markedDeclaration + "\n");

@@ -91,9 +91,14 @@ def main():
         step()
         times.append(time.perf_counter() - start)
     median = statistics.median(times)
-    blas = "unknown"
+    blas = "BLAS unknown"
     try:
-        blas = [line for line in torch.__config__.show().splitlines() if "BLAS" in line][0].strip()
+        import os
+        import re
+        info = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
+        # Debian's torch links the generic libblas.so.3; update-alternatives points it at OpenBLAS when installed.
+        target = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+        blas = f"BLAS_INFO={info.group(1) if info else '?'}, libblas.so.3 -> {target}"
     except Exception:
         pass
     print(f"pytorch: torch {torch.__version__}, threads {torch.get_num_threads()}, {blas}")
