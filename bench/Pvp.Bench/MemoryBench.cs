@@ -25,7 +25,7 @@ internal static class MemoryBench
             process.WaitForExit();
             Console.WriteLine(line["result ".Length..]);
         }
-        Console.WriteLine("CUDA memory: not measured here (no GPU on this machine); the same command reports it on a CUDA build.");
+        Console.WriteLine("CUDA memory: not measured (no GPU here, and TorchSharp 0.107 exposes no CUDA allocator statistics; on a GPU machine read nvidia-smi during the step).");
         return 0;
     }
 

@@ -17,6 +17,7 @@ return command switch
     "memory" => MemoryBench.Run(args.Skip(1).ToArray()),
     "memory-child" => MemoryBench.Child(args[1]),
     "inference" => InferenceBench.Run(),
+    "precision" => PrecisionBench.Run(args.Skip(1).ToArray()),
     "generator" => GeneratorBench.Run(),
     _ => Help(),
 };
