@@ -12,3 +12,16 @@ public interface ILoraLayer
     /// <summary>Takes the update back out of the weight (W ← W − ΔW). Idempotent.</summary>
     void Unmerge();
 }
+
+/// <summary>Folding a LoRA update into its frozen weight and back, shared by the LoRA layers.</summary>
+internal static class LoraFold
+{
+    /// <summary>W ← W + ΔW (<paramref name="merge"/>) or W ← W − ΔW, without recording gradients.</summary>
+    public static void Apply(TorchSharp.Modules.Parameter weight, Func<TorchSharp.torch.Tensor> delta, bool merge)
+    {
+        using var noGrad = TorchSharp.torch.no_grad();
+        using var update = delta();
+        if (merge) weight.add_(update, Scalars.One);
+        else weight.sub_(update);
+    }
+}

@@ -76,9 +76,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
     public void Merge()
     {
         if (Merged) return;
-        using var noGrad = no_grad();
-        using var delta = Delta().to(weight.dtype);
-        weight.add_(delta, Scalars.One);
+        LoraFold.Apply(weight, () => Delta().to(weight.dtype), merge: true);
         Merged = true;
     }
 
@@ -86,9 +84,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
     public void Unmerge()
     {
         if (!Merged) return;
-        using var noGrad = no_grad();
-        using var delta = Delta().to(weight.dtype);
-        weight.sub_(delta);
+        LoraFold.Apply(weight, () => Delta().to(weight.dtype), merge: false);
         Merged = false;
     }
 }

@@ -79,9 +79,7 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer
     public void Merge()
     {
         if (Merged) return;
-        using var noGrad = no_grad();
-        using var delta = Delta();
-        weight.add_(delta, Scalars.One);
+        LoraFold.Apply(weight, () => Delta(), merge: true);
         Merged = true;
     }
 
@@ -89,9 +87,7 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer
     public void Unmerge()
     {
         if (!Merged) return;
-        using var noGrad = no_grad();
-        using var delta = Delta();
-        weight.sub_(delta);
+        LoraFold.Apply(weight, () => Delta(), merge: false);
         Merged = false;
     }
 }
