@@ -143,7 +143,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         model.to(Devices.Resolve(recipe.Device));
         model.LoadBackbone(BackbonePath);
         model.ImportPetuning(tuned, includeHead: true);
-        return Trainer.Evaluate(model, test, recipe.Stage2.Settings.Batch, recipe.Workers);
+        return Trainer.Evaluate(model, test, recipe.Stage2.Settings.Batch, recipe.Workers, recipe.Stage2.Settings.EvalCrop);
     }
 
     /// <summary>Collects every finished cell under the run folder and writes results.csv, results.md and accuracy_vs_shots.png.</summary>

@@ -4,14 +4,14 @@ namespace Pvp.Recipe;
 
 /// <summary>A training stage's settings in a recipe (stage 1, stage 2, or the backbone pre-training).</summary>
 public sealed record StageSettings(int Epochs, double LearningRate, int Batch, double WarmupEpochs, double WeightDecay,
-    double LabelSmoothing, double ClipGrad, bool Augment)
+    double LabelSmoothing, double ClipGrad, bool Augment, double EvalCrop = 1.0)
 {
     /// <summary>As trainer options, with the run's device, seed and loader workers.</summary>
     public TrainerOptions ToOptions(string device, int seed, int? workers) => new()
     {
         Epochs = Epochs, LearningRate = LearningRate, BatchSize = Batch, WarmupEpochs = WarmupEpochs, WeightDecay = WeightDecay,
         LabelSmoothing = LabelSmoothing, ClipGradNorm = ClipGrad, Augment = Augment, Device = device, Seed = seed,
-        LoaderWorkers = workers, Resume = true,
+        LoaderWorkers = workers, Resume = true, EvalCropFraction = EvalCrop,
     };
 }
 

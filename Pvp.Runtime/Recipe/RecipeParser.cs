@@ -106,7 +106,8 @@ public static class RecipeParser
         s.Double("weight_decay", d.WeightDecay, min: 0),
         s.Double("label_smoothing", d.LabelSmoothing, min: 0, max: 0.999),
         s.Double("clip_grad", d.ClipGrad, min: 0),
-        s.Bool("augment", d.Augment));
+        s.Bool("augment", d.Augment),
+        s.Double("eval_crop", d.EvalCrop, min: 0, max: 1, exclusiveMin: true));
 
     private static DatasetSpec ReadDataset(YamlSection s, Func<string, string> resolve, bool isSource, int sourceClasses, int seed)
     {

@@ -39,7 +39,7 @@ public static class Trainer
         model.to(device); // before the optimizer: moving replaces parameter objects
 
         int size = model.Backbone.ImageSize;
-        ImageTransform transform = options.Augment ? new TrainTransform(size) : new EvalTransform(size, cropFraction: 1.0);
+        ImageTransform transform = options.Augment ? new TrainTransform(size) : new EvalTransform(size, options.EvalCropFraction);
         var loader = new BatchLoader(train, transform, options.BatchSize, shuffle: true, seed: options.Seed,
             workers: options.LoaderWorkers, dropLast: train.Count > options.BatchSize);
         long stepsPerEpoch = loader.BatchesPerEpoch;
@@ -121,7 +121,7 @@ public static class Trainer
             EvaluationResult? epochEvaluation = null;
             if (evaluation is not null && options.EvaluateEachEpoch && epoch < options.Epochs - 1)
             {
-                epochEvaluation = Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers);
+                epochEvaluation = Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers, options.EvalCropFraction);
                 model.train();
             }
             double meanLoss = lossCount > 0 ? lossSum / lossCount : double.NaN;
@@ -133,17 +133,22 @@ public static class Trainer
             });
         }
 
-        EvaluationResult? final = evaluation is null ? null : Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers);
+        EvaluationResult? final = evaluation is null ? null : Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers, options.EvalCropFraction);
         if (final is not null)
             metrics.Write("evaluation", new Dictionary<string, object?> { ["top1"] = final.Top1, ["top5"] = final.Top5, ["loss"] = final.Loss, ["count"] = final.Count });
         return new TrainingResult(TrainingOutcome.Completed, step, lastLoss, final, resumedFrom);
     }
 
     /// <summary>Top-1, top-5 and loss of <paramref name="model"/> on <paramref name="dataset"/>, under inference mode, in eval mode.</summary>
-    public static EvaluationResult Evaluate(PetModel model, IImageDataset dataset, int batchSize = 64, int? workers = null)
+    /// <param name="model">The model (evaluated in eval mode; its mode is restored after).</param>
+    /// <param name="dataset">Labelled images.</param>
+    /// <param name="batchSize">Images per forward pass.</param>
+    /// <param name="workers">Decoding threads (default: all cores).</param>
+    /// <param name="cropFraction">Centre-crop share of the short side (see <see cref="TrainerOptions.EvalCropFraction"/>).</param>
+    public static EvaluationResult Evaluate(PetModel model, IImageDataset dataset, int batchSize = 64, int? workers = null, double cropFraction = 1.0)
     {
         var device = model.parameters().First().device;
-        var loader = new BatchLoader(dataset, new EvalTransform(model.Backbone.ImageSize, cropFraction: 1.0), batchSize, shuffle: false, workers: workers);
+        var loader = new BatchLoader(dataset, new EvalTransform(model.Backbone.ImageSize, cropFraction), batchSize, shuffle: false, workers: workers);
         bool wasTraining = model.training;
         model.eval();
         long correct1 = 0, correct5 = 0;

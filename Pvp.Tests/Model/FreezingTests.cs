@@ -34,6 +34,7 @@ public class FreezingTests
 
     [Theory]
     [MemberData(nameof(MicroVariants))]
+    [MemberData(nameof(Tiny16Variants))]
     public void OptimizerStepsChangeTrainableAndLeaveFrozenBitIdentical(string variant)
     {
         manual_seed(11);
@@ -78,7 +79,8 @@ public class FreezingTests
         var trainable = model.TrainableParameterNames().ToHashSet();
         using var optimizer = model.CreateAdamW(learningRate: 1e-2, weightDecay: 0.05);
         model.train();
-        using var x = randn(6, 3, 32, 32);
+        int size = model.Backbone.ImageSize;
+        using var x = randn(6, 3, size, size);
         using var y = tensor(new long[] { 0, 1, 2, 3, 4, 0 });
         // Two steps: zero-initialised halves (LoRA B, adapter up-projections) only pass gradient to their partners after one.
         for (int step = 0; step < 2; step++)

@@ -48,6 +48,9 @@ public sealed class RecipeParserTests : IDisposable
         Assert.Equal(new[] { "cub", "nabirds", "flowers", "dogs", "cars" }, paper.Stage2.Tasks.Select(t => t.Name));
         Assert.IsType<FgvcSpec>(paper.Stage2.Tasks[0].Data);
         Assert.Equal(200, ((FgvcSpec)paper.Stage2.Tasks[0].Data).Classes);
+        Assert.Equal(0.875, paper.Stage1.EvalCrop);
+        Assert.Equal(0.875, paper.Stage2.Settings.EvalCrop);
+        Assert.Equal(1.0, builtin.Stage2.Settings.EvalCrop);
     }
 
     [Fact]
@@ -64,7 +67,7 @@ public sealed class RecipeParserTests : IDisposable
     }
 
     [Theory]
-    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lerning_rate: 0.01 }", "recipe.yaml:5:22: unknown key 'lerning_rate' in stage1; expected one of: augment, batch, clip_grad")]
+    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lerning_rate: 0.01 }", "recipe.yaml:5:22: unknown key 'lerning_rate' in stage1; expected one of: augment, batch, clip_grad, epochs, eval_crop")]
     [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lr: fast }", "recipe.yaml:5:26: stage1.lr: expected a number, got 'fast'.")]
     [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 0 }", "recipe.yaml:5:19: stage1.epochs: 0 is out of range; expected at least 1.")]
     [InlineData("  shots: [1, 2]", "  shots: [1, zero]", "recipe.yaml:10:14: stage2.shots: expected whole numbers of at least 1, got 'zero'.")]
