@@ -120,7 +120,7 @@ public static class DiagnosticCatalog
     /// <summary>PVP020: a bf16 backbone plan on a declaration that trains part of the backbone.</summary>
     public static readonly DiagnosticDescriptor PrecisionNeedsFrozenBackbone = new(
         "PVP020", "Precision plan needs a frozen backbone",
-        "Precision = BackboneBf16 keeps the backbone frozen in bfloat16, but [{0}] trains backbone parameters; drop one of them",
+        "Precision = BackboneBf16 keeps the backbone frozen in bfloat16, but {0} trains backbone parameters; drop one of them or declare PETuning modules",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     /// <summary>PVP019: a value outside its allowed range.</summary>

@@ -39,9 +39,10 @@ internal static class DeclarationValidator
                 int backboneKinds = RuntimeEnums.Backbone | RuntimeEnums.Bias | RuntimeEnums.Norm;
                 if ((petuning.TrainableKinds & backboneKinds) != 0)
                 {
-                    string culprit = declaration.Markers.FirstOrDefault(m => m.Name is "FullFineTune" or "TrainBias" or "TrainNorms")?.Name
-                                     ?? "VisionTransformer] with no PETuning attribute (a plain backbone trains everything)[";
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.PrecisionNeedsFrozenBackbone, precision.Location, culprit.Trim('[', ']')));
+                    string culprit = declaration.Markers.FirstOrDefault(m => m.Name is "FullFineTune" or "TrainBias" or "TrainNorms") is { } marker
+                        ? $"[{marker.Name}]"
+                        : "a declaration without PETuning attributes (a plain backbone, which trains everything)";
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.PrecisionNeedsFrozenBackbone, precision.Location, culprit));
                 }
                 else backbone = backbone with { BackboneBf16 = true };
             }

@@ -90,6 +90,16 @@ public class DiagnosticsTests
     }
 
     [Fact]
+    public void PrecisionPlanMessageNamesWhatTrainsTheBackbone()
+    {
+        var (withBitFit, _) = GeneratorHarness.Run("using Pvp; [VisionTransformer(VitPreset.Tiny16, Precision = PrecisionPlan.BackboneBf16)] [TrainBias] public partial class M;");
+        Assert.Equal("Precision = BackboneBf16 keeps the backbone frozen in bfloat16, but [TrainBias] trains backbone parameters; drop one of them or declare PETuning modules",
+            Assert.Single(withBitFit.Diagnostics).GetMessage());
+        var (plain, _) = GeneratorHarness.Run("using Pvp; [VisionTransformer(VitPreset.Tiny16, Precision = PrecisionPlan.BackboneBf16)] public partial class M;");
+        Assert.Contains("a declaration without PETuning attributes (a plain backbone, which trains everything)", Assert.Single(plain.Diagnostics).GetMessage());
+    }
+
+    [Fact]
     public void SeveralProblemsAreAllReported()
     {
         var (result, _) = GeneratorHarness.Run(
