@@ -33,7 +33,7 @@ public sealed class SamplingAndLoadingTests : IDisposable
             Assert.False(SamePixels(a, test), "train and test images differ");
             Assert.Equal((32, 32), (a.Width, a.Height));
             Assert.NotEqual(SyntheticShapes.Target(SyntheticSplit.Train, 1, seed: 1).Classes, target.Classes);
-            _ = otherSeed;
+            Assert.False(SamePixels(a, otherSeed), "another seed draws other classes and nuisances");
         }
     }
 

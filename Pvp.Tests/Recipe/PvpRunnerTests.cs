@@ -69,6 +69,64 @@ public sealed class PvpRunnerTests : IDisposable
     }
 
     [Fact]
+    public void TasksFromImageFoldersAndListFilesRunLikeTheBuiltInOnes()
+    {
+        // The target task written to disk as an ImageFolder pair and as VTAB-style list files.
+        var train = Pvp.Data.SyntheticShapes.Target(Pvp.Data.SyntheticSplit.Train, imagesPerClass: 3, classCount: 3);
+        var test = Pvp.Data.SyntheticShapes.Target(Pvp.Data.SyntheticSplit.Test, imagesPerClass: 2, classCount: 3);
+        train.WriteImageFolder(Path.Combine(folder, "data", "train"));
+        test.WriteImageFolder(Path.Combine(folder, "data", "test"));
+        var trainFolder = Pvp.Data.FileDataset.ImageFolder(Path.Combine(folder, "data", "train"));
+        var testFolder = Pvp.Data.FileDataset.ImageFolder(Path.Combine(folder, "data", "test"));
+        File.WriteAllLines(Path.Combine(folder, "data", "train800val200.txt"), Enumerable.Range(0, trainFolder.Count).Select(i => $"train/{trainFolder.NameOf(i)} {trainFolder.LabelOf(i)}"));
+        File.WriteAllLines(Path.Combine(folder, "data", "test.txt"), Enumerable.Range(0, testFolder.Count).Select(i => $"test/{testFolder.NameOf(i)} {testFolder.LabelOf(i)}"));
+
+        var recipe = RecipeParser.Parse("""
+            variant: LoraMicro
+            output: run
+            workers: 2
+            backbone: { pretrain: { epochs: 1, batch: 16 } }
+            source:
+              builtin: { classes: 4, train_per_class: 4, test_per_class: 2 }
+            stage1: { epochs: 1, batch: 16 }
+            stage2:
+              tasks:
+                - name: folder
+                  imagefolder: { train: data/train, test: data/test }
+                - name: vtab
+                  list: { root: data, train: data/train800val200.txt, test: data/test.txt, classes: 3 }
+              shots: [2]
+              seeds: [0]
+              epochs: 2
+            """, Path.Combine(folder, "recipe.yaml"));
+        var report = new PvpRunner(recipe, new Quiet()).Run();
+        Assert.Equal(4, report.Results.Count);
+        Assert.Equal(new[] { "folder", "vtab" }, report.Results.Select(r => r.Task).Distinct().OrderBy(t => t, StringComparer.Ordinal));
+        string split = File.ReadAllText(Path.Combine(folder, "run", "stage2", "vtab", "2shot-seed0-pvp", "split.txt"));
+        Assert.Contains("train/", split);
+        Assert.Equal(6, split.Split('\n', StringSplitOptions.RemoveEmptyEntries).Count(l => !l.StartsWith('#')));
+    }
+
+    [Fact]
+    public void WithoutWeightsAndWithoutAPlainTwinTheRecipeSaysWhatToDo()
+    {
+        var recipe = RecipeParser.Parse("""
+            variant: OddSizedVpt
+            output: run
+            source:
+              builtin: { classes: 4, train_per_class: 2, test_per_class: 1 }
+            stage1: { epochs: 1 }
+            stage2:
+              tasks:
+                - name: shapes
+                  builtin: { classes: 2, train_per_class: 2, test_per_class: 1 }
+            """, Path.Combine(folder, "recipe.yaml"));
+        var error = Assert.Throws<InvalidOperationException>(() => new PvpRunner(recipe, new Quiet()).Pretrain());
+        Assert.Contains("no plain backbone with ViT D=32 depth 1", error.Message);
+        Assert.Contains("Set backbone.weights", error.Message);
+    }
+
+    [Fact]
     public void ReportAveragesSeedsAndComparesInits()
     {
         var results = new[]
@@ -89,3 +147,8 @@ public sealed class PvpRunnerTests : IDisposable
         Assert.Contains("| 4 | 90.0 ± 0.0 | — | — | 1 |", markdown);
     }
 }
+
+/// <summary>A PETuning variant whose backbone size no plain declaration shares.</summary>
+[VisionTransformer(ImageSize = 16, PatchSize = 4, EmbedDim = 32, Depth = 1, Heads = 2)]
+[Prompts(Length = 2)]
+public partial class OddSizedVpt;
