@@ -1,5 +1,6 @@
 using Pvp.Models.Backbones;
 using Pvp.Weights;
+using static Pvp.Tests.Numerics.TestTensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,8 +9,6 @@ namespace Pvp.Tests.Numerics;
 /// <summary>The generated backbone against references: an independent functional forward and torchvision's output.</summary>
 public class BackboneTests
 {
-    private static string TestData(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", name);
-
     [Fact]
     public void TorchLoadsAndComputes()
     {
@@ -128,11 +127,5 @@ public class BackboneTests
         // The standard normal truncated to [-1, 1] has variance 1 - 2φ(1)/(Φ(1) - Φ(-1)) = 0.2911, std 0.5396.
         Assert.InRange(t.std().item<float>(), 0.532, 0.547);
         Assert.InRange(t.mean().item<float>(), -0.01, 0.01);
-    }
-
-    private static void Perturb(nn.Module model)
-    {
-        using var noGrad = no_grad();
-        foreach (var p in model.parameters()) p.add_(randn_like(p) * 0.05);
     }
 }
