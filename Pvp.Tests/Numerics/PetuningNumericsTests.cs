@@ -14,6 +14,11 @@ public class PetuningNumericsTests
 {
     private static Tensor Images(int batch = 4) => randn(batch, 3, 32, 32);
 
+    /// <summary>up(relu(down(x))) of block i's adapter, from the state dict: the definition, without the scale.</summary>
+    private static Tensor Adapter(IReadOnlyDictionary<string, Tensor> w, int i, Tensor input) =>
+        F.linear(F.relu(F.linear(input, w[$"blocks.{i}.adapter.down_proj.weight"], w[$"blocks.{i}.adapter.down_proj.bias"])),
+            w[$"blocks.{i}.adapter.up_proj.weight"], w[$"blocks.{i}.adapter.up_proj.bias"]);
+
     private static (TinyVit Backbone, Dictionary<string, Tensor> Weights) PerturbedBackbone(int seed)
     {
         manual_seed(seed);
@@ -132,12 +137,9 @@ public class PetuningNumericsTests
         Perturb(model);
         model.eval();
         var w = model.state_dict();
-        Tensor Adapter(int i, Tensor input) =>
-            F.linear(F.relu(F.linear(input, w[$"blocks.{i}.adapter.down_proj.weight"], w[$"blocks.{i}.adapter.down_proj.bias"])),
-                w[$"blocks.{i}.adapter.up_proj.weight"], w[$"blocks.{i}.adapter.up_proj.bias"]);
         using var x = Images();
         using var noGrad = no_grad();
-        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks { MlpBranch = (i, y, m) => m + 0.5 * Adapter(i, m) });
+        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks { MlpBranch = (i, y, m) => m + 0.5 * Adapter(w, i, m) });
         Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
     }
 
@@ -155,10 +157,7 @@ public class PetuningNumericsTests
         Perturb(model, 0.2, name => name.Contains(".adapter.", StringComparison.Ordinal));
         var w = model.state_dict();
         Assert.DoesNotContain("blocks.0.adapter.up_proj.weight", w.Keys); // Blocks = "^2.." → blocks 1 and 2
-        Tensor Adapter(int i, Tensor input) =>
-            F.linear(F.relu(F.linear(input, w[$"blocks.{i}.adapter.down_proj.weight"], w[$"blocks.{i}.adapter.down_proj.bias"])),
-                w[$"blocks.{i}.adapter.up_proj.weight"], w[$"blocks.{i}.adapter.up_proj.bias"]);
-        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks { MlpBranch = (i, y, m) => i == 0 ? m : m + 0.1 * Adapter(i, y) });
+        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks { MlpBranch = (i, y, m) => i == 0 ? m : m + 0.1 * Adapter(w, i, y) });
         Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
     }
 
