@@ -47,7 +47,7 @@ public sealed class InterruptTests : IDisposable
                 if (line.StartsWith("== ", StringComparison.Ordinal))
                 {
                     Thread.Sleep(300);
-                    using var kill = Process.Start("kill", $"-INT {first.Id}");
+                    using var kill = Process.Start("/bin/sh", $"-c \"kill -INT {first.Id}\""); // the shell builtin: no procps needed
                     kill.WaitForExit();
                     break;
                 }
