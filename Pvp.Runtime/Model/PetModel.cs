@@ -131,11 +131,7 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
             ["backbone"] = Backbone.ToString(),
         };
         if (metadata is not null) foreach (var (k, v) in metadata) meta[k] = v;
-        string directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        string temp = path + ".tmp";
-        SafeTensors.Save(temp, PetuningStateDict(includeHead), meta);
-        File.Move(temp, path, overwrite: true); // atomic on one file system: never a half-written checkpoint
+        AtomicFile.Write(path, temp => SafeTensors.Save(temp, PetuningStateDict(includeHead), meta));
     }
 
     /// <summary>Loads PETuning modules exported by <see cref="ExportPetuning"/> (strict by name and shape).</summary>

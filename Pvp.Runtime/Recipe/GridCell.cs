@@ -42,12 +42,7 @@ public sealed record CellResult(
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>Writes the result atomically.</summary>
-    public void Save(string path)
-    {
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(this, Json));
-        File.Move(temp, path, overwrite: true);
-    }
+    public void Save(string path) => Checkpoints.AtomicFile.Write(path, temp => File.WriteAllText(temp, JsonSerializer.Serialize(this, Json)));
 
     /// <summary>Reads a result file.</summary>
     public static CellResult Load(string path) =>

@@ -210,11 +210,6 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         return result;
     }
 
-    private static void WriteJson(string path, object value)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        string temp = path + ".tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(temp, path, overwrite: true);
-    }
+    private static void WriteJson(string path, object value) =>
+        Checkpoints.AtomicFile.Write(path, temp => File.WriteAllText(temp, JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = true })));
 }

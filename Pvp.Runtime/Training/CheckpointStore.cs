@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Pvp.Checkpoints;
 using Pvp.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -36,10 +37,10 @@ public sealed class CheckpointStore(string directory)
         foreach (var (key, value) in optimizer.StateDict()) tensors[OptimizerPrefix + key] = value;
         using var rng = random.get_rng_state();
         tensors[RngKey] = rng;
-        WriteAtomically(Path.Combine(Directory, stem + ".safetensors"), path => SafeTensors.Save(path, tensors,
+        AtomicFile.Write(Path.Combine(Directory, stem + ".safetensors"), path => SafeTensors.Save(path, tensors,
             new Dictionary<string, string> { ["variant"] = model.VariantName }));
         var pointer = new Dictionary<string, object> { ["epoch"] = position.Epoch, ["batch"] = position.Batch, ["step"] = position.Step, ["stem"] = stem, ["variant"] = model.VariantName };
-        WriteAtomically(Pointer, path => File.WriteAllText(path, JsonSerializer.Serialize(pointer)));
+        AtomicFile.Write(Pointer, path => File.WriteAllText(path, JsonSerializer.Serialize(pointer)));
         Prune(keep: 2);
     }
 
@@ -72,13 +73,6 @@ public sealed class CheckpointStore(string directory)
         optimizer.LoadStateDict(optimizerState);
         random.set_rng_state(rng);
         return new TrainingPosition(root.GetProperty("epoch").GetInt32(), root.GetProperty("batch").GetInt32(), root.GetProperty("step").GetInt64());
-    }
-
-    private static void WriteAtomically(string path, Action<string> write)
-    {
-        string temp = path + ".tmp";
-        write(temp);
-        File.Move(temp, path, overwrite: true);
     }
 
     private void Prune(int keep)
