@@ -8,6 +8,13 @@ internal static class TestTensors
 {
     public static string TestData(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", name);
 
+    /// <summary>A path in the repository (this file lives in Pvp.Tests/Numerics/), for tests that read sources or build outputs.</summary>
+    public static string RepoPath(string relative) =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(ThisFile())!, "..", "..", relative));
+
+    // The attribute is filled in where the call is written, so this must be called from this file only.
+    private static string ThisFile([System.Runtime.CompilerServices.CallerFilePath] string path = "") => path;
+
     /// <summary>Adds N(0, σ²) noise to every parameter whose name passes <paramref name="filter"/>, so none is trivial.</summary>
     public static void Perturb(nn.Module model, double sigma = 0.05, Func<string, bool>? filter = null)
     {

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 
 namespace Pvp.Tests.Recipe;
 
@@ -13,10 +12,9 @@ public sealed class InterruptTests : IDisposable
 
     public void Dispose() => Directory.Delete(output, recursive: true);
 
-    private static string QuickStartDll([CallerFilePath] string here = "")
+    private static string QuickStartDll()
     {
-        string repo = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", ".."));
-        string? dll = Directory.GetFiles(Path.Combine(repo, "examples", "QuickStart", "bin"), "QuickStart.dll", SearchOption.AllDirectories)
+        string? dll = Directory.GetFiles(Numerics.TestTensors.RepoPath("examples/QuickStart/bin"), "QuickStart.dll", SearchOption.AllDirectories)
             .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault();
         return dll ?? throw new InvalidOperationException("Build the solution first: examples/QuickStart has no QuickStart.dll.");
     }

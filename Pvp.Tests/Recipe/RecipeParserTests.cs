@@ -30,8 +30,7 @@ public sealed class RecipeParserTests : IDisposable
 
     private string Error(string yaml) => Assert.Throws<RecipeException>(() => Parse(yaml)).Message;
 
-    private static string RepoFile(string relative, [System.Runtime.CompilerServices.CallerFilePath] string here = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", relative));
+    private static string RepoFile(string relative) => Numerics.TestTensors.RepoPath(relative);
 
     [Fact]
     public void ShippedRecipesParse()

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using ApprovalTests;
 using ApprovalTests.Namers;
 using ApprovalTests.Reporters;
@@ -43,6 +42,5 @@ public class CatalogSnapshotTests
             Approvals.VerifyWithExtension(Catalog.Value.Files[$"{name}.g.cs"], ".cs");
     }
 
-    private static string ModelsFolder([CallerFilePath] string here = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(here)!, "..", "..", "..", "Pvp.Models"));
+    private static string ModelsFolder() => Numerics.TestTensors.RepoPath("Pvp.Models");
 }
