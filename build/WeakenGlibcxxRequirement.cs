@@ -10,6 +10,8 @@ public sealed class PvpWeakenGlibcxxRequirement : Task
 {
     [Required] public ITaskItem[] Files { get; set; }
     [Required] public string Version { get; set; }
+    /// <summary>Patch even when this host provides the version: for output that runs on other hosts (a .NET tool package).</summary>
+    public bool Always { get; set; }
 
     private const uint ShtGnuVerneed = 0x6ffffffe;
     private const ushort VerFlgWeak = 0x2;
@@ -24,12 +26,13 @@ public sealed class PvpWeakenGlibcxxRequirement : Task
     public override bool Execute()
     {
         string host = LibStdCxxCandidates.FirstOrDefault(File.Exists);
-        if (host == null)
+        if (Always) host = null;
+        else if (host == null)
         {
             Log.LogMessage(MessageImportance.Low, "Pvp: no system libstdc++ found; TorchSharp native library left as is.");
             return true;
         }
-        if (Contains(File.ReadAllBytes(host), Encoding.ASCII.GetBytes(Version + "\0")))
+        if (host != null && Contains(File.ReadAllBytes(host), Encoding.ASCII.GetBytes(Version + "\0")))
         {
             Log.LogMessage(MessageImportance.Low, $"Pvp: {host} provides {Version}; no patch needed.");
             return true;
@@ -47,7 +50,7 @@ public sealed class PvpWeakenGlibcxxRequirement : Task
                 File.WriteAllBytes(temp, elf);
                 File.Delete(path);
                 File.Move(temp, path);
-                Log.LogMessage(MessageImportance.High, $"Pvp: marked {Version} weak in {path} (host libstdc++ lacks it).");
+                Log.LogMessage(MessageImportance.High, $"Pvp: marked {Version} weak in {path} ({(Always ? "for any host" : "host libstdc++ lacks it")}).");
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is InvalidDataException)
             {

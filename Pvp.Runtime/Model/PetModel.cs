@@ -105,11 +105,11 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
 
     /// <summary>AdamW over <see cref="ParameterGroups"/>, each group with its own learning rate and decay.</summary>
     /// <exception cref="InvalidOperationException">Nothing trains.</exception>
-    public Training.PetAdamW CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999)
+    public Optim.PetAdamW CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999)
     {
         var groups = ParameterGroups(learningRate, weightDecay);
         if (groups.Count == 0) throw new InvalidOperationException($"{VariantName} has no trainable parameters.");
-        return new Training.PetAdamW(groups, beta1, beta2);
+        return new Optim.PetAdamW(groups, beta1, beta2);
     }
 
     /// <summary>

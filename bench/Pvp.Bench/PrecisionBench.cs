@@ -24,7 +24,7 @@ internal static class PrecisionBench
         using var bf16Optimizer = bf16.CreateAdamW(1e-3, 1e-4);
         fp32.train();
         bf16.train();
-        Action Step(PetModel model, Pvp.Training.PetAdamW optimizer) => () =>
+        Action Step(PetModel model, Pvp.Optim.PetAdamW optimizer) => () =>
         {
             using var scope = NewDisposeScope();
             optimizer.ZeroGrad();

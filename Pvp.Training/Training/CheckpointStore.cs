@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Pvp.Checkpoints;
+using Pvp.Optim;
 using Pvp.Weights;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -6,7 +6,7 @@ using Pvp.Training;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace Pvp.Command;
+namespace Pvp.Cli;
 
 /// <summary>Settings of the commands that take a recipe file.</summary>
 public class RecipeSettings : CommandSettings

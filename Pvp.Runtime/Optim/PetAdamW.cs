@@ -2,7 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
-namespace Pvp.Training;
+namespace Pvp.Optim;
 
 /// <summary>
 /// AdamW (Loshchilov and Hutter; PyTorch's update rule with decoupled weight decay) over a model's

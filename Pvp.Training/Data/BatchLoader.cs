@@ -78,7 +78,7 @@ public sealed class BatchLoader
     public int[] Order(int epoch)
     {
         var order = Enumerable.Range(0, dataset.Count).ToArray();
-        if (Shuffle) new Random(MixSeed(Seed, epoch, -1)).Shuffle(order);
+        if (Shuffle) new Random(Seeds.Mix(Seed, epoch, -1)).Shuffle(order);
         return order;
     }
 
@@ -149,7 +149,7 @@ public sealed class BatchLoader
             {
                 int index = indices[i];
                 using var image = dataset.Read(index);
-                transform.Apply(image, new Random(MixSeed(Seed, epoch, index)), pixels.AsSpan(i * plane, plane));
+                transform.Apply(image, new Random(Seeds.Mix(Seed, epoch, index)), pixels.AsSpan(i * plane, plane));
                 labels[i] = dataset.LabelOf(index);
             });
         }
@@ -159,14 +159,5 @@ public sealed class BatchLoader
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
         }
         return (pixels, labels, indices);
-    }
-
-    /// <summary>A stable 32-bit seed from (seed, epoch, index) — SplitMix64, not HashCode, which varies per process.</summary>
-    internal static int MixSeed(int seed, int epoch, int index)
-    {
-        ulong z = (ulong)(uint)seed * 0x9E3779B97F4A7C15UL ^ (ulong)(uint)epoch * 0xBF58476D1CE4E5B9UL ^ (ulong)(uint)index * 0x94D049BB133111EBUL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return (int)((z ^ (z >> 31)) & 0x7FFFFFFF);
     }
 }

@@ -1,5 +1,5 @@
 using Pvp;
-using Pvp.Command;
+using Pvp.Cli;
 using Spectre.Console.Cli;
 
 // Variants declared in Pvp.Models register themselves when their assembly loads; load it before any command runs.

@@ -21,7 +21,7 @@ public static class KShotSampler
             if (byClass[c].Count < shots)
                 throw new DatasetException($"Class '{dataset.Classes[c]}' has {byClass[c].Count} training image(s); a {shots}-shot split needs {shots}.");
             var candidates = byClass[c].ToArray();
-            new Random(BatchLoader.MixSeed(seed, shots, c)).Shuffle(candidates);
+            new Random(Seeds.Mix(seed, shots, c)).Shuffle(candidates);
             chosen.AddRange(candidates.Take(shots).OrderBy(i => i));
         }
         return chosen;

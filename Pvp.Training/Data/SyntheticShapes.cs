@@ -85,7 +85,7 @@ public sealed class SyntheticShapes : IImageDataset
     {
         var definition = classes[LabelOf(index)];
         int classId = (definition.Shape * 5 + definition.Pattern) * 6 + definition.Hue;
-        var random = new Random(BatchLoader.MixSeed(seed * 2 + (int)split, classId, index % imagesPerClass));
+        var random = new Random(Seeds.Mix(seed * 2 + (int)split, classId, index % imagesPerClass));
         return Render(definition, ImageSize, random);
     }
 
@@ -114,7 +114,7 @@ public sealed class SyntheticShapes : IImageDataset
                 for (int h = 0; h < 6; h++)
                     all.Add(new ShapeClass(s, p, h));
         var shuffled = all.ToArray();
-        new Random(BatchLoader.MixSeed(seed, 7919, 0)).Shuffle(shuffled);
+        new Random(Seeds.Mix(seed, 7919, 0)).Shuffle(shuffled);
         return shuffled;
     }
 

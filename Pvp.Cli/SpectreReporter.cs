@@ -2,7 +2,7 @@ using Pvp.Recipe;
 using Pvp.Training;
 using Spectre.Console;
 
-namespace Pvp.Command;
+namespace Pvp.Cli;
 
 /// <summary>Shows each training run as a progress bar, and stage headers and lines above them.</summary>
 internal sealed class SpectreReporter(ProgressContext context) : IRunReporter

@@ -111,7 +111,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
 
         // PVP and random-init cells of the same task, shots and seed share the head's initialisation, the split and
         // the data order: they differ only in where the PETuning modules start.
-        manual_seed(BatchLoader.MixSeed(cell.Seed, cell.Shots, recipe.Stage2.Tasks.ToList().IndexOf(task)));
+        manual_seed(Seeds.Mix(cell.Seed, cell.Shots, recipe.Stage2.Tasks.ToList().IndexOf(task)));
         using var model = VariantRegistry.Create(recipe.Variant, train.Classes.Count);
         model.LoadBackbone(BackbonePath);
         if (cell.PvpInit) model.ImportPetuning(PetuningPath);
