@@ -8,8 +8,23 @@ using Spectre.Console.Cli;
 
 namespace Pvp.Cli;
 
+/// <summary>Settings of every command that looks variants up: the user's assemblies or projects that declare more.</summary>
+public class VariantSettings : CommandSettings
+{
+    /// <summary>Assemblies or projects whose variants are loaded besides the catalog's.</summary>
+    [CommandOption("-a|--assembly <PATH>")]
+    [Description("An assembly (.dll), project (.csproj) or project folder that declares your own variants; repeat for more. A recipe can name them under 'assemblies:'.")]
+    public string[] Assemblies { get; init; } = Array.Empty<string>();
+
+    /// <summary>Loads <see cref="Assemblies"/> (building projects), telling the console what was found.</summary>
+    public void LoadAssemblies()
+    {
+        foreach (var path in Assemblies) VariantSources.Load(path, line => AnsiConsole.WriteLine(line));
+    }
+}
+
 /// <summary>Settings of the commands that take a recipe file.</summary>
-public class RecipeSettings : CommandSettings
+public class RecipeSettings : VariantSettings
 {
     /// <summary>The recipe.</summary>
     [CommandArgument(0, "<recipe>")]
@@ -29,6 +44,7 @@ public class RecipeSettings : CommandSettings
     /// <summary>The recipe with command-line overrides applied.</summary>
     public PvpRecipe Load()
     {
+        LoadAssemblies();
         var recipe = RecipeParser.Load(Recipe);
         if (Output is not null) recipe = recipe with { Output = Path.GetFullPath(Output) };
         if (Device is not null) recipe = recipe with { Device = Device };
@@ -66,7 +82,8 @@ public abstract class RecipeCommand<TSettings> : Command<TSettings> where TSetti
             return 130;
         }
         catch (Exception e) when (e is DatasetException or ImageReadException or CheckpointMismatchException or TrainingDivergedException
-                                      or FileNotFoundException or InvalidDataException or InvalidOperationException or ArgumentException or FormatException)
+                                      or FileNotFoundException or FileLoadException or InvalidDataException or InvalidOperationException or ArgumentException
+                                      or FormatException or KeyNotFoundException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;
@@ -214,16 +231,26 @@ public sealed class EvalCommand : RecipeCommand<EvalSettings>
 /// <summary><c>pvp variants</c>.</summary>
 public sealed class VariantsCommand : Command<VariantsCommand.Settings>
 {
-    /// <summary>No options.</summary>
-    public sealed class Settings : CommandSettings;
+    /// <summary>Only the assemblies to load.</summary>
+    public sealed class Settings : VariantSettings;
 
     /// <inheritdoc />
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        var table = new Table().AddColumns("variant", "backbone", "attaches");
+        try
+        {
+            settings.LoadAssemblies();
+        }
+        catch (Exception e) when (e is FileNotFoundException or FileLoadException or InvalidDataException or InvalidOperationException)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
+        var table = new Table().AddColumns("variant", "backbone", "attaches", "declared in");
         foreach (var v in VariantRegistry.All)
             table.AddRow(Markup.Escape(v.Name), Markup.Escape(v.Backbone.ToString()),
-                Markup.Escape(v.Attachments.Count == 0 ? "(plain backbone: everything trains)" : string.Join("; ", v.Attachments)));
+                Markup.Escape(v.Attachments.Count == 0 ? "(plain backbone: everything trains)" : string.Join("; ", v.Attachments)),
+                Markup.Escape(v.Type.Assembly.GetName().Name ?? ""));
         AnsiConsole.Write(table);
         return 0;
     }
@@ -233,7 +260,7 @@ public sealed class VariantsCommand : Command<VariantsCommand.Settings>
 public sealed class InspectCommand : Command<InspectCommand.Settings>
 {
     /// <summary>The variant and class count.</summary>
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : VariantSettings
     {
         /// <summary>A registered variant.</summary>
         [CommandArgument(0, "<variant>")]
@@ -250,6 +277,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
     {
         try
         {
+            settings.LoadAssemblies();
             using var model = VariantRegistry.Create(settings.Variant, settings.Classes);
             AnsiConsole.Write(model.ModelCard());
             var table = new Table().AddColumns("optimizer group", "parameters", "elements", "lr scale", "decay");
@@ -258,7 +286,7 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
             AnsiConsole.Write(table);
             return 0;
         }
-        catch (KeyNotFoundException e)
+        catch (Exception e) when (e is KeyNotFoundException or FileNotFoundException or FileLoadException or InvalidDataException or InvalidOperationException)
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 1;

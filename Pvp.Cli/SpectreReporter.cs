@@ -11,7 +11,7 @@ internal sealed class SpectreReporter(ProgressContext context) : IRunReporter
 
     public void Info(string line) => AnsiConsole.WriteLine(line);
 
-    public ITrainingObserver Observer(string run) => new BarObserver(context, run);
+    public ITrainingObserver Observer(string run, bool gridCell) => new BarObserver(context, run);
 
     private sealed class BarObserver(ProgressContext context, string run) : ITrainingObserver
     {

@@ -16,7 +16,9 @@ namespace Pvp.Recipe;
 /// </summary>
 public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
 {
+    private const string StageOneRun = "stage 1";
     private readonly IRunReporter reporter = reporter ?? new ConsoleReporter();
+    private bool deviceReported;
     private readonly Dictionary<string, (IImageDataset Train, IImageDataset Test)> taskData = new();
     private VariantInfo Variant => VariantRegistry.Describe(recipe.Variant);
     private int ImageSize => Variant.Backbone.ImageSize;
@@ -49,6 +51,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     /// <summary>Stage 0 (when the recipe gives no weights) and stage 1.</summary>
     public void Pretrain(CancellationToken cancellationToken = default)
     {
+        ReportDevice();
         Directory.CreateDirectory(recipe.Output);
         EnsureBackbone(cancellationToken);
         string sidecar = Path.ChangeExtension(PetuningPath, ".json");
@@ -66,7 +69,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         if (model.PetuningStateDict().Count == 0)
             reporter.Info($"note: {recipe.Variant} has no PETuning modules besides its head; stage 1 leaves nothing to transfer.");
         var options = recipe.Stage1.ToOptions(recipe.Device, recipe.Seed, recipe.Workers);
-        var result = Fit(model, sourceTrain, sourceTest, options, Path.Combine(recipe.Output, "stage1"), "stage 1", cancellationToken);
+        var result = Fit(model, sourceTrain, sourceTest, options, Path.Combine(recipe.Output, "stage1"), StageOneRun, cancellationToken);
         model.ExportPetuning(PetuningPath, metadata: new Dictionary<string, string> { ["source_dataset"] = recipe.Source.Describe() });
         var record = new Dictionary<string, object?>
         {
@@ -89,6 +92,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     public IReadOnlyList<CellResult> Tune(Func<GridCell, bool>? filter = null, CancellationToken cancellationToken = default)
     {
         var cells = Cells().Where(c => filter?.Invoke(c) ?? true).ToList();
+        ReportDevice();
         reporter.Stage($"Stage 2: {cells.Count} few-shot runs ({string.Join(", ", recipe.Stage2.Tasks.Select(t => t.Name))}; " +
                        $"shots {string.Join("/", recipe.Stage2.Shots)}; seeds {string.Join("/", recipe.Stage2.Seeds)}" +
                        $"{(recipe.Stage2.Baseline ? "; PVP and random init" : "")})");
@@ -158,6 +162,13 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         return report;
     }
 
+    private void ReportDevice()
+    {
+        if (deviceReported) return;
+        deviceReported = true;
+        reporter.Info($"device: {Devices.Describe(Devices.Resolve(recipe.Device))} (recipe device: {recipe.Device})");
+    }
+
     private string CellFolder(GridCell cell) => Path.Combine(recipe.Output, "stage2", cell.Task, $"{cell.Shots}shot-seed{cell.Seed}-{cell.Init}");
 
     private (IImageDataset Train, IImageDataset Test) TaskData(TaskSpec task)
@@ -204,7 +215,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
 
     private TrainingResult Fit(PetModel model, IImageDataset train, IImageDataset test, TrainerOptions options, string folder, string run, CancellationToken cancellationToken)
     {
-        var result = Trainer.Fit(model, train, test, options, folder, reporter.Observer(run), cancellationToken);
+        var result = Trainer.Fit(model, train, test, options, folder, reporter.Observer(run, gridCell: run != "backbone" && run != StageOneRun), cancellationToken);
         if (result.Outcome == TrainingOutcome.Interrupted)
             throw new OperationCanceledException($"Interrupted during {run} at step {result.Steps}; its checkpoint is in '{folder}'. Run the same command again to continue.");
         return result;

@@ -37,4 +37,8 @@ public sealed record Stage2Section(IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<
 /// <param name="Stage2">Stage 2's grid and settings.</param>
 public sealed record PvpRecipe(
     string Path, string Variant, string Device, string Output, int Seed, int? Workers,
-    string? BackboneWeights, StageSettings BackbonePretrain, DatasetSpec Source, StageSettings Stage1, Stage2Section Stage2);
+    string? BackboneWeights, StageSettings BackbonePretrain, DatasetSpec Source, StageSettings Stage1, Stage2Section Stage2)
+{
+    /// <summary>The user's assemblies whose variants were loaded for this recipe (its <c>assemblies:</c>, built when a project is named).</summary>
+    public IReadOnlyList<string> Assemblies { get; init; } = Array.Empty<string>();
+}

@@ -37,6 +37,18 @@ public static class RecipeParser
         string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(folder, p));
 
         var root = new YamlSection(path, rootNode, "");
+        // The user's own variants register before the variant is looked up.
+        var assemblies = root.StringList("assemblies").Select(entry =>
+        {
+            try
+            {
+                return VariantSources.Load(Resolve(entry.Value));
+            }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InvalidOperationException or FileLoadException)
+            {
+                throw root.Error(entry.Node, $"assemblies: {e.Message}");
+            }
+        }).ToList();
         string variant = root.String("variant");
         var variantNode = rootNode.Children[new YamlScalarNode("variant")];
         try
@@ -45,7 +57,7 @@ public static class RecipeParser
         }
         catch (KeyNotFoundException e)
         {
-            throw root.Error(variantNode, $"variant: {e.Message}");
+            throw root.Error(variantNode, $"variant: {e.Message} A variant declared in your own project: name its assembly or project under 'assemblies:'.");
         }
         string device = root.String("device", "auto");
         if (device is not ("auto" or "cpu" or "cuda") && !device.StartsWith("cuda:", StringComparison.Ordinal))
@@ -87,7 +99,7 @@ public static class RecipeParser
         root.Finish();
 
         return new PvpRecipe(Path.GetFullPath(path), variant, device, output, seed, workers, weights, pretrain, source, stage1,
-            new Stage2Section(tasks, shots, seeds, baseline, stage2Settings));
+            new Stage2Section(tasks, shots, seeds, baseline, stage2Settings)) { Assemblies = assemblies };
     }
 
     private static StageSettings ReadStage(YamlSection? section, StageSettings defaults)

@@ -130,6 +130,16 @@ internal sealed class YamlSection
         }).ToList();
     }
 
+    /// <summary>A string or a list of strings (empty when absent), each with the node it came from for errors.</summary>
+    public IReadOnlyList<(string Value, YamlNode Node)> StringList(string key)
+    {
+        var value = Get(key);
+        if (value is null || IsNull(value)) return Array.Empty<(string, YamlNode)>();
+        if (value is YamlScalarNode) return new[] { (Scalar(value, key, "a string"), value) };
+        if (value is not YamlSequenceNode list) throw Error(value, $"{Key(key)}: expected a string or a list of strings, got a {Kind(value)}.");
+        return list.Children.Select(item => (Scalar(item, key, "a string"), item)).ToList();
+    }
+
     public YamlSection? OptionalSection(string key)
     {
         var value = Get(key);

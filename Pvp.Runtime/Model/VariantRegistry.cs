@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Reflection;
 using System.Runtime.CompilerServices;
+using System.Runtime.Loader;
 using static TorchSharp.torch;
 
 namespace Pvp;
@@ -26,13 +28,69 @@ public sealed record VariantInfo(string Name, Type Type, VitConfig Backbone, IRe
 public static class VariantRegistry
 {
     private static readonly ConcurrentDictionary<string, VariantInfo> Variants = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Assembly> Searched = new(StringComparer.Ordinal);
 
     /// <summary>Registers a variant (generated code calls this; a second registration of a name keeps the first).</summary>
-    public static void Register(string name, Type type, VitConfig backbone, IReadOnlyList<string> attachments, bool isPlainBackbone, VariantFactory factory) =>
+    public static void Register(string name, Type type, VitConfig backbone, IReadOnlyList<string> attachments, bool isPlainBackbone, VariantFactory factory)
+    {
+        Searched.TryAdd(type.Assembly.FullName ?? type.Assembly.GetName().Name!, type.Assembly);
         Variants.TryAdd(name, new VariantInfo(name, type, backbone, attachments, isPlainBackbone, factory));
+    }
 
     /// <summary>Runs the registrations of <paramref name="assembly"/> (its module initializer) if it has not run yet.</summary>
-    public static void Load(System.Reflection.Assembly assembly) => RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+    public static void Load(Assembly assembly)
+    {
+        Searched.TryAdd(assembly.FullName ?? assembly.GetName().Name!, assembly);
+        RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+    }
+
+    /// <summary>
+    /// Loads the assembly file at <paramref name="path"/> — a user's library or program that declares variants — and
+    /// registers its variants. Its own dependencies resolve from its folder (and its <c>.deps.json</c>); Pvp, TorchSharp and
+    /// whatever else this process already has are shared, so its variants are the same types this process uses.
+    /// </summary>
+    /// <returns>The loaded assembly.</returns>
+    /// <exception cref="FileNotFoundException">No such file.</exception>
+    /// <exception cref="InvalidDataException">Not a .NET assembly, or one of that name is loaded from elsewhere.</exception>
+    public static Assembly LoadFrom(string path)
+    {
+        string full = Path.GetFullPath(path);
+        if (!File.Exists(full)) throw new FileNotFoundException($"Variant assembly '{full}' does not exist.", full);
+        AssemblyName name;
+        try
+        {
+            name = AssemblyName.GetAssemblyName(full);
+        }
+        catch (BadImageFormatException)
+        {
+            throw new InvalidDataException($"'{full}' is not a .NET assembly; give the .dll of the project that declares the variants (or the project itself).");
+        }
+        var loaded = AssemblyLoadContext.Default.Assemblies.FirstOrDefault(a => AssemblyName.ReferenceMatchesDefinition(a.GetName(), name) && a.GetName().Name == name.Name);
+        if (loaded is not null && !string.Equals(Path.GetFullPath(loaded.Location), full, StringComparison.Ordinal))
+            throw new InvalidDataException($"Cannot load '{full}': an assembly named {name.Name} is already loaded from '{loaded.Location}'. Rename one of them.");
+        if (loaded is null)
+        {
+            string folder = Path.GetDirectoryName(full)!;
+            var resolver = new AssemblyDependencyResolver(full);
+            AssemblyLoadContext.Default.Resolving += (context, wanted) =>
+            {
+                string? candidate = resolver.ResolveAssemblyToPath(wanted) ?? Path.Combine(folder, wanted.Name + ".dll");
+                return File.Exists(candidate) ? context.LoadFromAssemblyPath(candidate) : null;
+            };
+            AssemblyLoadContext.Default.ResolvingUnmanagedDll += (_, library) =>
+                resolver.ResolveUnmanagedDllToPath(library) is { } native ? System.Runtime.InteropServices.NativeLibrary.Load(native) : IntPtr.Zero;
+            loaded = AssemblyLoadContext.Default.LoadFromAssemblyPath(full);
+        }
+        Load(loaded);
+        return loaded;
+    }
+
+    /// <summary>The assemblies searched for variants so far, with how many each declares: "Name (path): N variants".</summary>
+    public static IReadOnlyList<string> SearchedAssemblies =>
+        Searched.Values.OrderBy(a => a.GetName().Name, StringComparer.Ordinal)
+            .Select(a => (Assembly: a, Count: Variants.Values.Count(v => v.Type.Assembly == a)))
+            .Select(p => $"{p.Assembly.GetName().Name} ({(p.Assembly.Location.Length > 0 ? p.Assembly.Location : "in memory")}): {p.Count} variant{(p.Count == 1 ? "" : "s")}")
+            .ToList();
 
     /// <summary>The registered names, sorted.</summary>
     public static IReadOnlyList<string> Names => Variants.Keys.OrderBy(n => n, StringComparer.Ordinal).ToList();
@@ -64,7 +122,8 @@ public static class VariantRegistry
             .Select(k => (Name: k, Distance: EditDistance(name.ToLowerInvariant(), k[..Math.Min(k.Length, name.Length)].ToLowerInvariant())))
             .Where(p => p.Distance <= 2).OrderBy(p => p.Distance).ThenBy(p => p.Name, StringComparer.Ordinal).Take(8).Select(p => p.Name).ToList();
         string hint = close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?" : $" Known variants: {string.Join(", ", Names.Take(20))}{(Variants.Count > 20 ? ", …" : "")}.";
-        throw new KeyNotFoundException($"No PETuning variant named '{name}' is registered.{hint} (Is the assembly that declares it loaded?)");
+        string looked = Searched.IsEmpty ? "no assembly has been searched yet" : "looked in " + string.Join("; ", SearchedAssemblies);
+        throw new KeyNotFoundException($"No PETuning variant named '{name}' is registered.{hint} ({looked}. Is the assembly that declares it loaded?)");
     }
 
     private static int EditDistance(string a, string b)

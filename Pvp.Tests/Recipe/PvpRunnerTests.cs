@@ -16,7 +16,7 @@ public sealed class PvpRunnerTests : IDisposable
         public readonly List<string> Lines = new();
         public void Stage(string title) => Lines.Add("== " + title);
         public void Info(string line) => Lines.Add(line);
-        public Pvp.Training.ITrainingObserver Observer(string run) => Pvp.Training.SilentObserver.Instance;
+        public Pvp.Training.ITrainingObserver Observer(string run, bool gridCell) => Pvp.Training.SilentObserver.Instance;
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Pvp.Training;
@@ -19,5 +20,24 @@ public static class Devices
             return new Device(n);
         }
         throw new ArgumentException($"Unknown device '{name}': use auto, cpu, cuda or cuda:N.");
+    }
+
+    /// <summary>What a run prints about where it runs: the CPU's model and torch's thread count, or the CUDA device.</summary>
+    public static string Describe(Device device)
+    {
+        if (device.type == DeviceType.CUDA)
+            return $"cuda:{Math.Max(0, device.index)} (of {cuda.device_count()} CUDA device{(cuda.device_count() == 1 ? "" : "s")})";
+        string model = "";
+        try
+        {
+            model = File.Exists("/proc/cpuinfo")
+                ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? ""
+                : "";
+        }
+        catch (IOException)
+        {
+            // The CPU's name is information only.
+        }
+        return $"cpu{(model.Length > 0 ? $" ({model})" : "")}, {get_num_threads()} torch threads";
     }
 }

@@ -45,7 +45,7 @@ internal static class PrecisionBench
             Output = Path.Combine(root, "fp32"),
             Stage2 = baseRecipe.Stage2 with { Shots = shots },
         };
-        var reporter = new ConsoleReporter(epochs: false);
+        var reporter = new ConsoleReporter(cellEpochs: false);
         var fp32Report = new PvpRunner(fp32Recipe, reporter).Run();
         var bf16Recipe = fp32Recipe with
         {

@@ -35,5 +35,5 @@ var recipe = RecipeParser.Parse($$"""
       epochs: {{(smoke ? 2 : 40)}}
       lr: 0.01
     """, "custom-variant.yaml");
-var report = new PvpRunner(recipe, new ConsoleReporter(epochs: false)).Run();
+var report = new PvpRunner(recipe, new ConsoleReporter(cellEpochs: false)).Run();
 Console.WriteLine(report.Markdown("SsfMicro (a user's own module) on the built-in dataset"));

@@ -35,7 +35,7 @@ var clock = Stopwatch.StartNew();
 Console.WriteLine($"Pvp quick start: {recipe.Variant}, run folder {recipe.Output}{(smoke ? " (smoke run)" : "")}");
 try
 {
-    var report = new PvpRunner(recipe, new ConsoleReporter(epochs: false)).Run(cancel.Token);
+    var report = new PvpRunner(recipe, new ConsoleReporter(cellEpochs: false)).Run(cancel.Token);
     Console.WriteLine();
     Console.WriteLine(report.Markdown($"{recipe.Variant} on the built-in dataset"));
     Console.WriteLine($"results: {Path.Combine(recipe.Output, "results.md")}, results.csv, accuracy_vs_shots.png ({clock.Elapsed.TotalMinutes:F1} min)");
