@@ -22,6 +22,7 @@ internal static class ModelEmitter
 
     /// <summary>Tensor addition that keeps its alpha scalar alive (see the runtime's <c>Scalars</c>): never <c>a + b</c>.</summary>
     internal const string Add = "global::Pvp.Scalars.Add";
+    private const string PrecisionEnum = "global::Pvp.Precision.BackbonePrecision";
 
     public static GeneratedFile Emit(VariantSpec spec)
     {
@@ -105,11 +106,6 @@ internal static class ModelEmitter
         w.Line();
         w.Line("/// <inheritdoc />");
         w.Line("public override global::Pvp.VitConfig Backbone => Config;");
-        if (b.BackboneBf16)
-        {
-            w.Line("/// <inheritdoc />");
-            w.Line($"public override {Torch}.ScalarType? FrozenBackboneDtype => {Torch}.ScalarType.BFloat16;");
-        }
         w.Line("/// <inheritdoc />");
         w.Line($"public override string VariantName => \"{spec.ClassName}\";");
         w.Line("/// <inheritdoc />");
@@ -145,7 +141,11 @@ internal static class ModelEmitter
         w.Line($"private readonly global::TorchSharp.Modules.ModuleList<{Module}> blocks; // {layout}");
         w.Line($"private readonly global::TorchSharp.Modules.LayerNorm norm; // [{d}], eps 1e-6");
         w.Line($"private readonly {Module} head; // Linear({d} → numClasses), Identity when numClasses is 0");
-        if (b.BackboneBf16) w.Line($"private readonly {Torch}.ScalarType trainableDtype; // prompts, head, and what the blocks attach: the constructor's dtype");
+        if (b.BackboneBf16)
+        {
+            w.Line($"private readonly {Torch}.ScalarType trainableDtype; // prompts, head, and what the blocks attach: the constructor's dtype");
+            w.Line($"private readonly {Torch}.ScalarType frozenDtype; // the frozen backbone's: bf16 where chosen, else the constructor's dtype");
+        }
     }
 
     private static void EmitConstructor(IndentedWriter w, VariantSpec spec, Dictionary<int, BlockClass> blockClasses)
@@ -157,14 +157,23 @@ internal static class ModelEmitter
         w.Line("/// <param name=\"numClasses\">Classes of the head; 0 for no head (the forward then returns the pooled features).</param>");
         w.Line("/// <param name=\"device\">Where to allocate the weights (the CPU when null).</param>");
         w.Line("/// <param name=\"dtype\">The weights' element type.</param>");
-        w.Line($"public {spec.ClassName}(int numClasses, {Torch}.Device? device = null, {Torch}.ScalarType dtype = {Torch}.ScalarType.Float32)");
+        if (b.BackboneBf16)
+        {
+            w.Line("/// <param name=\"precision\">The frozen backbone's precision: auto (bf16 where this device computes it natively, else <paramref name=\"dtype\"/>), float32 or bf16.</param>");
+            w.Line($"public {spec.ClassName}(int numClasses, {Torch}.Device? device = null, {Torch}.ScalarType dtype = {Torch}.ScalarType.Float32, {PrecisionEnum} precision = {PrecisionEnum}.Auto)");
+        }
+        else
+        {
+            w.Line($"public {spec.ClassName}(int numClasses, {Torch}.Device? device = null, {Torch}.ScalarType dtype = {Torch}.ScalarType.Float32)");
+        }
         w.Line($"    : base(nameof({spec.ClassName}), numClasses)");
         using (w.Open())
         {
             if (b.BackboneBf16)
             {
-                w.Line($"var frozen = {Torch}.ScalarType.BFloat16; // Precision = BackboneBf16: the frozen backbone lives in bf16");
+                w.Line("var frozen = ChooseBackbonePrecision(precision, device, dtype); // Precision = BackboneBf16: bf16 allowed, the hardware decides");
                 w.Line("trainableDtype = dtype;");
+                w.Line("frozenDtype = frozen;");
             }
             w.Line($"patch_embed = new {Blocks}.PatchEmbed({b.InChannels}, {b.PatchSize}, {d}, device, {frozen});");
             w.Line($"cls_token = new {Parameter}({Zeros($"1, 1, {d}", frozen)});");
@@ -207,10 +216,10 @@ internal static class ModelEmitter
         var p = spec.Prompts;
         string Prompt(string tensor)
         {
-            string cast = b.BackboneBf16 ? $"{tensor}.to({Torch}.ScalarType.BFloat16)" : tensor;
+            string cast = b.BackboneBf16 ? $"{tensor}.to(frozenDtype)" : tensor;
             return p is { Dropout: > 0 } ? $"prompt_dropout.call({cast})" : cast;
         }
-        string input = b.BackboneBf16 ? $"x.to({Torch}.ScalarType.BFloat16)" : "x";
+        string input = b.BackboneBf16 ? "x.to(frozenDtype)" : "x";
         w.Line($"/// <summary>Images [B, {b.InChannels}, {b.ImageSize}, {b.ImageSize}] → logits [B, numClasses] (pooled features [B, {d}] without a head).</summary>");
         using (w.Block($"public override {Tensor} forward({Tensor} x)"))
         {
@@ -240,7 +249,9 @@ internal static class ModelEmitter
         w.Line($"internal static void RegisterVariant() =>");
         bool plain = spec.Prompts is null && spec.Blocks.All(b => b.IsPlain) && spec.TrainableKinds == RuntimeEnums.AllKinds;
         w.Line($"    global::Pvp.VariantRegistry.Register(\"{spec.ClassName}\", typeof({spec.ClassName}), Config, s_attachments, isPlainBackbone: {Bool(plain)},");
-        w.Line($"        static (numClasses, device, dtype) => new {spec.ClassName}(numClasses, device, dtype));");
+        w.Line(spec.Backbone.BackboneBf16
+            ? $"        static (numClasses, device, dtype, precision) => new {spec.ClassName}(numClasses, device, dtype, precision));"
+            : $"        static (numClasses, device, dtype) => new {spec.ClassName}(numClasses, device, dtype));");
     }
 
     /// <summary>Block index → its class (plain timm Block, or a generated class shared by blocks of equal shape).</summary>

@@ -47,7 +47,7 @@ public partial class AdapterMicro;
 [Lora(Rank = 4, Alpha = 8, Blocks = "1..")]
 public partial class VptDeepLoraMicro;
 
-/// <summary>Micro ViT — VPT-deep with 8 tokens, the frozen backbone in bfloat16 (Precision = BackboneBf16).</summary>
+/// <summary>Micro ViT — VPT-deep with 8 tokens, the frozen backbone in bfloat16 where the hardware computes it natively (Precision = BackboneBf16).</summary>
 [VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4, Precision = PrecisionPlan.BackboneBf16)]
 [Prompts(Length = 8, Deep = true)]
 public partial class VptDeepBf16Micro;

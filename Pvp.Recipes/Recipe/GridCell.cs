@@ -27,7 +27,7 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit)
     }
 }
 
-/// <summary>A finished cell's outcome (its <c>result.json</c>).</summary>
+/// <summary>A finished cell's outcome (its <c>result.json</c>); <c>Precision</c> is the frozen backbone's ("bf16" or "float32").</summary>
 public sealed record CellResult(
     [property: JsonPropertyName("task")] string Task,
     [property: JsonPropertyName("shots")] int Shots,
@@ -37,7 +37,8 @@ public sealed record CellResult(
     [property: JsonPropertyName("top5")] double Top5,
     [property: JsonPropertyName("loss")] double Loss,
     [property: JsonPropertyName("steps")] long Steps,
-    [property: JsonPropertyName("seconds")] double Seconds)
+    [property: JsonPropertyName("seconds")] double Seconds,
+    [property: JsonPropertyName("precision")] string Precision = "float32")
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 

@@ -64,7 +64,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         var sourceTest = recipe.Source.Test(ImageSize);
         reporter.Stage($"Stage 1: pre-train the PETuning modules of {recipe.Variant} on {recipe.Source.Describe()}, backbone frozen");
         manual_seed(recipe.Seed);
-        using var model = VariantRegistry.Create(recipe.Variant, sourceTrain.Classes.Count);
+        using var model = CreateModel(sourceTrain.Classes.Count);
+        reporter.Info($"precision: {model.Precision}");
         reporter.Info(model.LoadBackbone(BackbonePath).ToString());
         if (model.PetuningStateDict().Count == 0)
             reporter.Info($"note: {recipe.Variant} has no PETuning modules besides its head; stage 1 leaves nothing to transfer.");
@@ -79,6 +80,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             ["shapes"] = model.PetuningStateDict().ToDictionary(p => p.Key, p => p.Value.shape),
             ["source_dataset"] = recipe.Source.Describe(),
             ["source_classes"] = sourceTrain.Classes.Count,
+            ["precision"] = model.Precision.Name,
             ["epochs"] = recipe.Stage1.Epochs,
             ["steps"] = result.Steps,
             ["final_top1"] = result.Evaluation?.Top1,
@@ -116,7 +118,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         // PVP and random-init cells of the same task, shots and seed share the head's initialisation, the split and
         // the data order: they differ only in where the PETuning modules start.
         manual_seed(Seeds.Mix(cell.Seed, cell.Shots, recipe.Stage2.Tasks.ToList().IndexOf(task)));
-        using var model = VariantRegistry.Create(recipe.Variant, train.Classes.Count);
+        using var model = CreateModel(train.Classes.Count);
         model.LoadBackbone(BackbonePath);
         if (cell.PvpInit) model.ImportPetuning(PetuningPath);
 
@@ -130,7 +132,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         var result = Fit(model, train.Subset(split), test, options, folder, cell.Id, cancellationToken);
         model.ExportPetuning(Path.Combine(folder, "tuned.safetensors"), includeHead: true);
         var outcome = new CellResult(cell.Task, cell.Shots, cell.Seed, cell.Init, result.Evaluation!.Top1, result.Evaluation.Top5,
-            result.Evaluation.Loss, result.Steps, clock.Elapsed.TotalSeconds);
+            result.Evaluation.Loss, result.Steps, clock.Elapsed.TotalSeconds, model.Precision.Name);
         outcome.Save(resultPath);
         reporter.Info($"{cell.Id,-32} top-1 {100 * outcome.Top1,6:F2}%  ({outcome.Seconds:F1} s)");
         return outcome;
@@ -143,8 +145,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         if (!File.Exists(tuned)) throw new InvalidOperationException($"Cell {cell.Id} has not finished: '{tuned}' does not exist.");
         var task = recipe.Stage2.Tasks.First(t => t.Name == cell.Task);
         var (train, test) = TaskData(task);
-        using var model = VariantRegistry.Create(recipe.Variant, train.Classes.Count);
-        model.to(Devices.Resolve(recipe.Device));
+        var device = Devices.Resolve(recipe.Device);
+        using var model = VariantRegistry.Create(recipe.Variant, train.Classes.Count, device, precision: recipe.Precision);
         model.LoadBackbone(BackbonePath);
         model.ImportPetuning(tuned, includeHead: true);
         return Trainer.Evaluate(model, test, recipe.Stage2.Settings.Batch, recipe.Workers, recipe.Stage2.Settings.EvalCrop);
@@ -161,6 +163,10 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         report.Write(recipe.Output, $"{recipe.Variant}: PVP vs random init");
         return report;
     }
+
+    /// <summary>The recipe's variant, built for the recipe's device in the recipe's precision (auto: the device decides).</summary>
+    private PetModel CreateModel(int classes) =>
+        VariantRegistry.Create(recipe.Variant, classes, Devices.Resolve(recipe.Device), precision: recipe.Precision);
 
     private void ReportDevice()
     {

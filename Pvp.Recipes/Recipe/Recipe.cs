@@ -41,4 +41,8 @@ public sealed record PvpRecipe(
 {
     /// <summary>The user's assemblies whose variants were loaded for this recipe (its <c>assemblies:</c>, built when a project is named).</summary>
     public IReadOnlyList<string> Assemblies { get; init; } = Array.Empty<string>();
+
+    /// <summary>The frozen backbone's precision (<c>precision: auto | float32 | bf16</c>; auto: bf16 where the device computes it
+    /// natively and the variant allows it).</summary>
+    public Pvp.Precision.BackbonePrecision Precision { get; init; } = Pvp.Precision.BackbonePrecision.Auto;
 }

@@ -1,3 +1,4 @@
+using Pvp.Precision;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -59,6 +60,17 @@ public static class RecipeParser
         {
             throw root.Error(variantNode, $"variant: {e.Message} A variant declared in your own project: name its assembly or project under 'assemblies:'.");
         }
+        var precisionNode = root.Has("precision") ? rootNode.Children[new YamlScalarNode("precision")] : null;
+        var precision = root.String("precision", "auto") switch
+        {
+            "auto" => BackbonePrecision.Auto,
+            "float32" => BackbonePrecision.Float32,
+            "bf16" => BackbonePrecision.Bf16,
+            var other => throw root.Error(precisionNode!, $"precision: expected auto, float32 or bf16, got '{other}'."),
+        };
+        if (precision == BackbonePrecision.Bf16 && !VariantRegistry.Describe(variant).AllowsBf16Backbone)
+            throw root.Error(precisionNode!, $"precision: bf16, but {variant} allows float32 only; declare it with Precision = PrecisionPlan.BackboneBf16 " +
+                                             "(possible when nothing in its backbone trains), or use auto or float32.");
         string device = root.String("device", "auto");
         if (device is not ("auto" or "cpu" or "cuda") && !device.StartsWith("cuda:", StringComparison.Ordinal))
             throw root.Error(rootNode.Children[new YamlScalarNode("device")], $"device: expected auto, cpu, cuda or cuda:N, got '{device}'.");
@@ -99,7 +111,7 @@ public static class RecipeParser
         root.Finish();
 
         return new PvpRecipe(Path.GetFullPath(path), variant, device, output, seed, workers, weights, pretrain, source, stage1,
-            new Stage2Section(tasks, shots, seeds, baseline, stage2Settings)) { Assemblies = assemblies };
+            new Stage2Section(tasks, shots, seeds, baseline, stage2Settings)) { Assemblies = assemblies, Precision = precision };
     }
 
     private static StageSettings ReadStage(YamlSection? section, StageSettings defaults)

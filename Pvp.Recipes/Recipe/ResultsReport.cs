@@ -31,7 +31,10 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results)
     /// <summary>The markdown table.</summary>
     public string Markdown(string title)
     {
-        var text = new StringBuilder($"## {title}\n\nTop-1 accuracy on each task's test split, mean ± standard deviation over seeds.\n");
+        var text = new StringBuilder($"## {title}\n\nTop-1 accuracy on each task's test split, mean ± standard deviation over seeds.");
+        var precisions = Results.Select(r => r.Precision).Distinct().Order(StringComparer.Ordinal).ToList();
+        if (precisions.Count > 0) text.Append($" Frozen backbone in {string.Join(" and ", precisions)}{(precisions.Count > 1 ? " (cells differ)" : "")}.");
+        text.Append('\n');
         foreach (var task in Summary().GroupBy(s => s.Task))
         {
             text.Append($"\n### {task.Key}\n\n| shots | PVP init | random init | PVP − random | seeds |\n| ---: | ---: | ---: | ---: | ---: |\n");
@@ -49,9 +52,9 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results)
     public void Write(string folder, string title)
     {
         Directory.CreateDirectory(folder);
-        var csv = new StringBuilder("task,shots,seed,init,top1,top5,loss,steps,seconds\n");
+        var csv = new StringBuilder("task,shots,seed,init,top1,top5,loss,steps,seconds,precision\n");
         foreach (var r in Results)
-            csv.Append(Invariant, $"{r.Task},{r.Shots},{r.Seed},{r.Init},{r.Top1:F6},{r.Top5:F6},{r.Loss:F6},{r.Steps},{r.Seconds:F1}\n");
+            csv.Append(Invariant, $"{r.Task},{r.Shots},{r.Seed},{r.Init},{r.Top1:F6},{r.Top5:F6},{r.Loss:F6},{r.Steps},{r.Seconds:F1},{r.Precision}\n");
         File.WriteAllText(Path.Combine(folder, "results.csv"), csv.ToString());
         File.WriteAllText(Path.Combine(folder, "results.md"), Markdown(title));
         if (Results.Count > 0) Plot(Path.Combine(folder, "accuracy_vs_shots.png"), title);

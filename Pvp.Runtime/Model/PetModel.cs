@@ -34,8 +34,23 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     /// <summary>The backbone's sizes.</summary>
     public abstract VitConfig Backbone { get; }
 
-    /// <summary>The type the frozen backbone is stored and computed in when it differs from the trainable modules' (bfloat16 under <see cref="PrecisionPlan.BackboneBf16"/>), else null.</summary>
-    public virtual ScalarType? FrozenBackboneDtype => null;
+    /// <summary>The type the frozen backbone is stored and computed in when it differs from the trainable modules' (bfloat16 when
+    /// <see cref="Precision"/> chose it), else null.</summary>
+    public ScalarType? FrozenBackboneDtype => Precision.UsesBf16 ? ScalarType.BFloat16 : null;
+
+    /// <summary>The frozen backbone's precision and why: chosen when the model was built (see <see cref="PrecisionPlan"/>).</summary>
+    public Precision.PrecisionChoice Precision { get; private set; } = Pvp.Precision.PrecisionChoice.DeclaredFloat32;
+
+    /// <summary>
+    /// For variants declared with <c>Precision = PrecisionPlan.BackboneBf16</c> (generated constructors call it first): decides
+    /// the frozen backbone's precision for <paramref name="device"/> and returns the type to build it in — bf16, or
+    /// <paramref name="dtype"/>.
+    /// </summary>
+    protected ScalarType ChooseBackbonePrecision(Precision.BackbonePrecision requested, Device? device, ScalarType dtype)
+    {
+        Precision = Pvp.Precision.PrecisionChoice.Decide(allowsBf16: true, requested, device, GetType().Name);
+        return Precision.UsesBf16 ? ScalarType.BFloat16 : dtype;
+    }
 
     /// <summary>The kinds of parameter that train; every other parameter is frozen.</summary>
     public abstract ParameterKinds TrainableKinds { get; }
@@ -181,7 +196,8 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     {
         var text = new StringBuilder();
         text.AppendLine($"{VariantName}: {Backbone}, {(NumClasses > 0 ? $"{NumClasses} classes" : "no head")}" +
-                        (FrozenBackboneDtype is { } frozen ? $", frozen backbone in {frozen}" : ""));
+                        (FrozenBackboneDtype is { } frozen ? $", frozen backbone in {frozen}" : "") +
+                        (Precision != Pvp.Precision.PrecisionChoice.DeclaredFloat32 ? $" ({Precision.Reason})" : ""));
         if (Attachments.Count == 0) text.AppendLine("  attachments: none");
         foreach (string line in Attachments) text.AppendLine($"  + {line}");
         var byKind = named_parameters()

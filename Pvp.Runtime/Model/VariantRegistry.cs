@@ -12,6 +12,13 @@ namespace Pvp;
 /// <param name="dtype">Its element type.</param>
 public delegate PetModel VariantFactory(int numClasses, Device? device, ScalarType dtype);
 
+/// <summary>Makes a model of a variant that allows a bf16 backbone, in the precision asked for.</summary>
+/// <param name="numClasses">Classes of the head (0: none).</param>
+/// <param name="device">Where to allocate it.</param>
+/// <param name="dtype">The trainable modules' element type.</param>
+/// <param name="precision">The frozen backbone's precision (auto: bf16 where the device computes it natively).</param>
+public delegate PetModel PrecisionVariantFactory(int numClasses, Device? device, ScalarType dtype, Precision.BackbonePrecision precision);
+
 /// <summary>A registered variant.</summary>
 /// <param name="Name">The class name.</param>
 /// <param name="Type">The class.</param>
@@ -19,7 +26,23 @@ public delegate PetModel VariantFactory(int numClasses, Device? device, ScalarTy
 /// <param name="Attachments">What its declaration attaches (model-card lines).</param>
 /// <param name="IsPlainBackbone">No PETuning modules and every parameter trains: usable to pre-train a backbone.</param>
 /// <param name="Factory">Builds one.</param>
-public sealed record VariantInfo(string Name, Type Type, VitConfig Backbone, IReadOnlyList<string> Attachments, bool IsPlainBackbone, VariantFactory Factory);
+public sealed record VariantInfo(string Name, Type Type, VitConfig Backbone, IReadOnlyList<string> Attachments, bool IsPlainBackbone, VariantFactory Factory)
+{
+    /// <summary>Builds one in a chosen backbone precision; null when the declaration allows float32 only.</summary>
+    public PrecisionVariantFactory? PrecisionFactory { get; init; }
+
+    /// <summary>The declaration allows a bf16 backbone (<c>Precision = PrecisionPlan.BackboneBf16</c>).</summary>
+    public bool AllowsBf16Backbone => PrecisionFactory is not null;
+
+    /// <summary>Builds one in <paramref name="precision"/>.</summary>
+    /// <exception cref="ArgumentException">bf16 asked of a variant that allows float32 only.</exception>
+    public PetModel Create(int numClasses, Device? device = null, ScalarType dtype = ScalarType.Float32, Precision.BackbonePrecision precision = Precision.BackbonePrecision.Auto)
+    {
+        if (PrecisionFactory is { } withPrecision) return withPrecision(numClasses, device, dtype, precision);
+        Precision.PrecisionChoice.Decide(allowsBf16: false, precision, device, Name); // throws for bf16
+        return Factory(numClasses, device, dtype);
+    }
+}
 
 /// <summary>
 /// Every declared variant of the loaded assemblies, by class name, so that a recipe file can name one as a string.
@@ -35,6 +58,14 @@ public static class VariantRegistry
     {
         Searched.TryAdd(type.Assembly.FullName ?? type.Assembly.GetName().Name!, type.Assembly);
         Variants.TryAdd(name, new VariantInfo(name, type, backbone, attachments, isPlainBackbone, factory));
+    }
+
+    /// <summary>Registers a variant that allows a bf16 backbone (generated code calls this; a second registration of a name keeps the first).</summary>
+    public static void Register(string name, Type type, VitConfig backbone, IReadOnlyList<string> attachments, bool isPlainBackbone, PrecisionVariantFactory factory)
+    {
+        Searched.TryAdd(type.Assembly.FullName ?? type.Assembly.GetName().Name!, type.Assembly);
+        Variants.TryAdd(name, new VariantInfo(name, type, backbone, attachments, isPlainBackbone,
+            (numClasses, device, dtype) => factory(numClasses, device, dtype, Precision.BackbonePrecision.Auto)) { PrecisionFactory = factory });
     }
 
     /// <summary>Runs the registrations of <paramref name="assembly"/> (its module initializer) if it has not run yet.</summary>
@@ -107,8 +138,10 @@ public static class VariantRegistry
 
     /// <summary>Creates a model of the variant called <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">No such variant; the message lists the close names.</exception>
-    public static PetModel Create(string name, int numClasses, Device? device = null, ScalarType dtype = ScalarType.Float32) =>
-        Find(name).Factory(numClasses, device, dtype);
+    /// <exception cref="ArgumentException">bf16 asked of a variant that allows float32 only.</exception>
+    public static PetModel Create(string name, int numClasses, Device? device = null, ScalarType dtype = ScalarType.Float32,
+        Precision.BackbonePrecision precision = Precision.BackbonePrecision.Auto) =>
+        Find(name).Create(numClasses, device, dtype, precision);
 
     /// <summary>A registered plain backbone (no PETuning modules, everything trains) with exactly this configuration, or null.</summary>
     public static VariantInfo? FindPlainBackbone(VitConfig config) =>

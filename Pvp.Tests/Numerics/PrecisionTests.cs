@@ -1,4 +1,5 @@
 using Pvp.Models;
+using Pvp.Precision;
 using TorchSharp;
 using static Pvp.Tests.Numerics.TestTensors;
 using static TorchSharp.torch;
@@ -27,7 +28,7 @@ public class PrecisionTests
     [Fact]
     public void FrozenBackboneIsBf16AndTrainableModulesStayFloat32()
     {
-        using var model = new TinyEverythingBf16(numClasses: 5);
+        using var model = new TinyEverythingBf16(numClasses: 5, precision: BackbonePrecision.Bf16);
         Assert.Equal(ScalarType.BFloat16, model.FrozenBackboneDtype);
         foreach (var (name, p) in model.named_parameters())
             Assert.True(p.dtype == (p.requires_grad ? ScalarType.Float32 : ScalarType.BFloat16), $"{name} is {p.dtype}");
@@ -41,7 +42,7 @@ public class PrecisionTests
         manual_seed(3);
         using var fp32 = new TinyEverythingFp32(numClasses: 5);
         Perturb(fp32, 0.05);
-        using var bf16 = new TinyEverythingBf16(numClasses: 5);
+        using var bf16 = new TinyEverythingBf16(numClasses: 5, precision: BackbonePrecision.Bf16);
         CopyShared(fp32, bf16);
         fp32.eval();
         bf16.eval();
@@ -77,7 +78,7 @@ public class PrecisionTests
     public void LoraMergesIntoBf16Weights()
     {
         manual_seed(4);
-        using var model = new TinyEverythingBf16(numClasses: 5);
+        using var model = new TinyEverythingBf16(numClasses: 5, precision: BackbonePrecision.Bf16);
         Perturb(model, 0.1, n => n.Contains("lora_B", StringComparison.Ordinal));
         model.eval();
         using var x = randn(2, 3, 32, 32);

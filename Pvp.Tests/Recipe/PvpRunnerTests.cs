@@ -58,6 +58,16 @@ public sealed class PvpRunnerTests : IDisposable
         Assert.True(new FileInfo(Path.Combine(run, "accuracy_vs_shots.png")).Length > 1000);
         Assert.Contains("\"event\":\"step\"", File.ReadAllText(Path.Combine(run, "stage2", "shapes", "1shot-seed0-pvp", "metrics.jsonl")));
 
+        // The precision used is in the output, the metrics, the stage-1 sidecar and every result (float32-only variant).
+        Assert.Contains(quiet.Lines, l => l.StartsWith("precision: float32 backbone (the declaration allows float32 only)", StringComparison.Ordinal));
+        Assert.Contains(quiet.Lines, l => l.StartsWith("device: cpu", StringComparison.Ordinal));
+        Assert.Contains("\"event\":\"start\",", File.ReadAllLines(Path.Combine(run, "stage1", "metrics.jsonl"))[0]);
+        Assert.Contains("\"precision\":\"float32\"", File.ReadAllLines(Path.Combine(run, "stage1", "metrics.jsonl"))[0]);
+        Assert.Contains("\"precision\": \"float32\"", sidecar);
+        Assert.All(report.Results, r => Assert.Equal("float32", r.Precision));
+        Assert.EndsWith(",float32", File.ReadAllLines(Path.Combine(run, "results.csv"))[1]);
+        Assert.Contains("Frozen backbone in float32.", File.ReadAllText(Path.Combine(run, "results.md")));
+
         // Running again skips every finished piece; evaluation of a saved cell reproduces its accuracy.
         var again = new Quiet();
         new PvpRunner(recipe, again).Run();
@@ -66,6 +76,33 @@ public sealed class PvpRunnerTests : IDisposable
         var cell = GridCell.Parse("shapes/2shot-seed0-pvp");
         double saved = report.Results.Single(r => r.Task == "shapes" && r.Shots == 2 && r.Seed == 0 && r.Init == "pvp").Top1;
         Assert.Equal(saved, new PvpRunner(recipe, again).Evaluate(cell).Top1, 6);
+    }
+
+    [Fact]
+    public void AForcedBf16BackboneIsWhatTheResultsRecord()
+    {
+        var recipe = RecipeParser.Parse("""
+            variant: VptDeepBf16Micro
+            precision: bf16
+            output: run-bf16
+            backbone: { pretrain: { epochs: 1, batch: 16 } }
+            source:
+              builtin: { classes: 4, train_per_class: 4, test_per_class: 2 }
+            stage1: { epochs: 1, lr: 0.01, batch: 16 }
+            stage2:
+              tasks:
+                - name: shapes
+                  builtin: { classes: 3, train_per_class: 2, test_per_class: 2 }
+              shots: [1]
+              seeds: [0]
+              baseline: false
+              epochs: 1
+            """, Path.Combine(folder, "recipe.yaml"));
+        var quiet = new Quiet();
+        var report = new PvpRunner(recipe, quiet).Run();
+        Assert.Contains(quiet.Lines, l => l.StartsWith("precision: bf16 backbone (bf16 was asked for", StringComparison.Ordinal));
+        Assert.Equal("bf16", Assert.Single(report.Results).Precision);
+        Assert.Contains("\"precision\":\"bf16\"", File.ReadAllLines(Path.Combine(folder, "run-bf16", "stage2", "shapes", "1shot-seed0-pvp", "metrics.jsonl"))[0]);
     }
 
     [Fact]

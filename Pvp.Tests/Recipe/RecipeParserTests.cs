@@ -63,6 +63,18 @@ public sealed class RecipeParserTests : IDisposable
         Assert.True(recipe.Stage2.Baseline);
         var target = Assert.IsType<BuiltinDatasetSpec>(recipe.Stage2.Tasks[0].Data);
         Assert.Equal(6, target.SourceClasses); // the target classes come after the source's, so they never overlap
+        Assert.Equal(Pvp.Precision.BackbonePrecision.Auto, recipe.Precision);
+        Assert.Empty(recipe.Assemblies);
+    }
+
+    [Theory]
+    [InlineData("auto", Pvp.Precision.BackbonePrecision.Auto)]
+    [InlineData("float32", Pvp.Precision.BackbonePrecision.Float32)]
+    [InlineData("bf16", Pvp.Precision.BackbonePrecision.Bf16)]
+    public void PrecisionIsARecipeKey(string value, Pvp.Precision.BackbonePrecision expected)
+    {
+        var recipe = Parse(Valid.Replace("variant: VptDeepMicro", $"variant: VptDeepBf16Micro\nprecision: {value}"));
+        Assert.Equal(expected, recipe.Precision);
     }
 
     [Theory]
@@ -73,6 +85,9 @@ public sealed class RecipeParserTests : IDisposable
     [InlineData("variant: VptDeepMicro", "variant: VptDepMicro", "recipe.yaml:1:10: variant: No PETuning variant named 'VptDepMicro' is registered. Did you mean: VptDeepMicro")]
     [InlineData("output: run", "output: run\ndevise: cpu", "recipe.yaml:3:1: unknown key 'devise'; expected one of:")]
     [InlineData("output: run", "output: run\ndevice: tpu", "recipe.yaml:3:9: device: expected auto, cpu, cuda or cuda:N, got 'tpu'.")]
+    [InlineData("output: run", "output: run\nprecision: fp16", "recipe.yaml:3:12: precision: expected auto, float32 or bf16, got 'fp16'.")]
+    [InlineData("output: run", "output: run\nprecision: bf16", "recipe.yaml:3:12: precision: bf16, but VptDeepMicro allows float32 only; declare it with Precision = PrecisionPlan.BackboneBf16")]
+    [InlineData("output: run", "output: run\nassemblies: [missing/MyVariants.dll]", "recipe.yaml:3:14: assemblies: '")]
     [InlineData("      builtin: { classes: 3, train_per_class: 4, test_per_class: 3 }", "      builtin: { classes: 3 }\n      list: { root: a, train: b, test: c }", "give exactly one of builtin, imagefolder, list or fgvc (found builtin, list)")]
     [InlineData("  seeds: [0]", "  seeds: 0", "recipe.yaml:11:10: stage2.seeds: expected a non-empty list of whole numbers")]
     [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "", "missing section 'stage1'")]

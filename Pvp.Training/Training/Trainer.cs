@@ -62,6 +62,11 @@ public static class Trainer
             observer.Message($"resumed from the checkpoint at step {position.Step} (epoch {position.Epoch + 1}, batch {position.Batch})");
             metrics.Write("resume", new Dictionary<string, object?> { ["step"] = position.Step });
         }
+        metrics.Write("start", new Dictionary<string, object?>
+        {
+            ["variant"] = model.VariantName, ["precision"] = model.Precision.Name, ["precision_reason"] = model.Precision.Reason,
+            ["first_step"] = position.Step, ["total_steps"] = totalSteps,
+        });
         observer.Started(model.VariantName, position.Step, totalSteps);
 
         long step = position.Step;

@@ -21,8 +21,6 @@ namespace Pvp.Models
         /// <inheritdoc />
         public override global::Pvp.VitConfig Backbone => Config;
         /// <inheritdoc />
-        public override global::TorchSharp.torch.ScalarType? FrozenBackboneDtype => global::TorchSharp.torch.ScalarType.BFloat16;
-        /// <inheritdoc />
         public override string VariantName => "VptDeepBf16Micro";
         /// <inheritdoc />
         public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.Head | global::Pvp.ParameterKinds.Prompt;
@@ -38,16 +36,19 @@ namespace Pvp.Models
         private readonly global::TorchSharp.Modules.LayerNorm norm; // [64], eps 1e-6
         private readonly global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor> head; // Linear(64 → numClasses), Identity when numClasses is 0
         private readonly global::TorchSharp.torch.ScalarType trainableDtype; // prompts, head, and what the blocks attach: the constructor's dtype
+        private readonly global::TorchSharp.torch.ScalarType frozenDtype; // the frozen backbone's: bf16 where chosen, else the constructor's dtype
 
         /// <summary>Creates the model: timm's initialisation for the backbone, each PETuning module's own for it, the backbone frozen as declared.</summary>
         /// <param name="numClasses">Classes of the head; 0 for no head (the forward then returns the pooled features).</param>
         /// <param name="device">Where to allocate the weights (the CPU when null).</param>
         /// <param name="dtype">The weights' element type.</param>
-        public VptDeepBf16Micro(int numClasses, global::TorchSharp.torch.Device? device = null, global::TorchSharp.torch.ScalarType dtype = global::TorchSharp.torch.ScalarType.Float32)
+        /// <param name="precision">The frozen backbone's precision: auto (bf16 where this device computes it natively, else <paramref name="dtype"/>), float32 or bf16.</param>
+        public VptDeepBf16Micro(int numClasses, global::TorchSharp.torch.Device? device = null, global::TorchSharp.torch.ScalarType dtype = global::TorchSharp.torch.ScalarType.Float32, global::Pvp.Precision.BackbonePrecision precision = global::Pvp.Precision.BackbonePrecision.Auto)
             : base(nameof(VptDeepBf16Micro), numClasses)
         {
-            var frozen = global::TorchSharp.torch.ScalarType.BFloat16; // Precision = BackboneBf16: the frozen backbone lives in bf16
+            var frozen = ChooseBackbonePrecision(precision, device, dtype); // Precision = BackboneBf16: bf16 allowed, the hardware decides
             trainableDtype = dtype;
+            frozenDtype = frozen;
             patch_embed = new global::Pvp.Blocks.PatchEmbed(3, 4, 64, device, frozen);
             cls_token = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 1, 64 }, dtype: frozen, device: device));
             pos_embed = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 65, 64 }, dtype: frozen, device: device));
@@ -72,12 +73,12 @@ namespace Pvp.Models
         public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor x)
         {
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var h = global::Pvp.Scalars.Add(global::Pvp.VitOps.PrependClassToken(patch_embed.call(x.to(global::TorchSharp.torch.ScalarType.BFloat16)), cls_token), pos_embed); // [B, 65, 64]
-            h = global::Pvp.VitOps.InsertPrompts(h, prompt_embeddings.to(global::TorchSharp.torch.ScalarType.BFloat16)); // [B, 1 + 8 + 64, 64]
+            var h = global::Pvp.Scalars.Add(global::Pvp.VitOps.PrependClassToken(patch_embed.call(x.to(frozenDtype)), cls_token), pos_embed); // [B, 65, 64]
+            h = global::Pvp.VitOps.InsertPrompts(h, prompt_embeddings.to(frozenDtype)); // [B, 1 + 8 + 64, 64]
             h = blocks[0].call(h);
-            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 0, 1).to(global::TorchSharp.torch.ScalarType.BFloat16));
+            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 0, 1).to(frozenDtype));
             h = blocks[1].call(h);
-            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 1, 1).to(global::TorchSharp.torch.ScalarType.BFloat16));
+            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 1, 1).to(frozenDtype));
             h = blocks[2].call(h);
             h = norm.call(h);
             return head.call(global::Pvp.VitOps.ClassToken(h).to(trainableDtype)).MoveToOuterDisposeScope(); // the head and the loss in the trainable dtype
@@ -89,6 +90,6 @@ namespace Pvp.Models
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
             global::Pvp.VariantRegistry.Register("VptDeepBf16Micro", typeof(VptDeepBf16Micro), Config, s_attachments, isPlainBackbone: false,
-                static (numClasses, device, dtype) => new VptDeepBf16Micro(numClasses, device, dtype));
+                static (numClasses, device, dtype, precision) => new VptDeepBf16Micro(numClasses, device, dtype, precision));
     }
 }

@@ -21,8 +21,6 @@ namespace Pvp.Models
         /// <inheritdoc />
         public override global::Pvp.VitConfig Backbone => Config;
         /// <inheritdoc />
-        public override global::TorchSharp.torch.ScalarType? FrozenBackboneDtype => global::TorchSharp.torch.ScalarType.BFloat16;
-        /// <inheritdoc />
         public override string VariantName => "VptDeepBf16S16";
         /// <inheritdoc />
         public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.Head | global::Pvp.ParameterKinds.Prompt;
@@ -38,16 +36,19 @@ namespace Pvp.Models
         private readonly global::TorchSharp.Modules.LayerNorm norm; // [384], eps 1e-6
         private readonly global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor> head; // Linear(384 → numClasses), Identity when numClasses is 0
         private readonly global::TorchSharp.torch.ScalarType trainableDtype; // prompts, head, and what the blocks attach: the constructor's dtype
+        private readonly global::TorchSharp.torch.ScalarType frozenDtype; // the frozen backbone's: bf16 where chosen, else the constructor's dtype
 
         /// <summary>Creates the model: timm's initialisation for the backbone, each PETuning module's own for it, the backbone frozen as declared.</summary>
         /// <param name="numClasses">Classes of the head; 0 for no head (the forward then returns the pooled features).</param>
         /// <param name="device">Where to allocate the weights (the CPU when null).</param>
         /// <param name="dtype">The weights' element type.</param>
-        public VptDeepBf16S16(int numClasses, global::TorchSharp.torch.Device? device = null, global::TorchSharp.torch.ScalarType dtype = global::TorchSharp.torch.ScalarType.Float32)
+        /// <param name="precision">The frozen backbone's precision: auto (bf16 where this device computes it natively, else <paramref name="dtype"/>), float32 or bf16.</param>
+        public VptDeepBf16S16(int numClasses, global::TorchSharp.torch.Device? device = null, global::TorchSharp.torch.ScalarType dtype = global::TorchSharp.torch.ScalarType.Float32, global::Pvp.Precision.BackbonePrecision precision = global::Pvp.Precision.BackbonePrecision.Auto)
             : base(nameof(VptDeepBf16S16), numClasses)
         {
-            var frozen = global::TorchSharp.torch.ScalarType.BFloat16; // Precision = BackboneBf16: the frozen backbone lives in bf16
+            var frozen = ChooseBackbonePrecision(precision, device, dtype); // Precision = BackboneBf16: bf16 allowed, the hardware decides
             trainableDtype = dtype;
+            frozenDtype = frozen;
             patch_embed = new global::Pvp.Blocks.PatchEmbed(3, 16, 384, device, frozen);
             cls_token = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 1, 384 }, dtype: frozen, device: device));
             pos_embed = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 197, 384 }, dtype: frozen, device: device));
@@ -81,30 +82,30 @@ namespace Pvp.Models
         public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor x)
         {
             using var scope = global::TorchSharp.torch.NewDisposeScope();
-            var h = global::Pvp.Scalars.Add(global::Pvp.VitOps.PrependClassToken(patch_embed.call(x.to(global::TorchSharp.torch.ScalarType.BFloat16)), cls_token), pos_embed); // [B, 197, 384]
-            h = global::Pvp.VitOps.InsertPrompts(h, prompt_embeddings.to(global::TorchSharp.torch.ScalarType.BFloat16)); // [B, 1 + 50 + 196, 384]
+            var h = global::Pvp.Scalars.Add(global::Pvp.VitOps.PrependClassToken(patch_embed.call(x.to(frozenDtype)), cls_token), pos_embed); // [B, 197, 384]
+            h = global::Pvp.VitOps.InsertPrompts(h, prompt_embeddings.to(frozenDtype)); // [B, 1 + 50 + 196, 384]
             h = blocks[0].call(h);
-            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 0, 1).to(global::TorchSharp.torch.ScalarType.BFloat16));
+            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 0, 1).to(frozenDtype));
             h = blocks[1].call(h);
-            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 1, 1).to(global::TorchSharp.torch.ScalarType.BFloat16));
+            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 1, 1).to(frozenDtype));
             h = blocks[2].call(h);
-            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 2, 1).to(global::TorchSharp.torch.ScalarType.BFloat16));
+            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 2, 1).to(frozenDtype));
             h = blocks[3].call(h);
-            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 3, 1).to(global::TorchSharp.torch.ScalarType.BFloat16));
+            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 3, 1).to(frozenDtype));
             h = blocks[4].call(h);
-            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 4, 1).to(global::TorchSharp.torch.ScalarType.BFloat16));
+            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 4, 1).to(frozenDtype));
             h = blocks[5].call(h);
-            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 5, 1).to(global::TorchSharp.torch.ScalarType.BFloat16));
+            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 5, 1).to(frozenDtype));
             h = blocks[6].call(h);
-            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 6, 1).to(global::TorchSharp.torch.ScalarType.BFloat16));
+            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 6, 1).to(frozenDtype));
             h = blocks[7].call(h);
-            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 7, 1).to(global::TorchSharp.torch.ScalarType.BFloat16));
+            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 7, 1).to(frozenDtype));
             h = blocks[8].call(h);
-            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 8, 1).to(global::TorchSharp.torch.ScalarType.BFloat16));
+            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 8, 1).to(frozenDtype));
             h = blocks[9].call(h);
-            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 9, 1).to(global::TorchSharp.torch.ScalarType.BFloat16));
+            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 9, 1).to(frozenDtype));
             h = blocks[10].call(h);
-            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 10, 1).to(global::TorchSharp.torch.ScalarType.BFloat16));
+            h = global::Pvp.VitOps.ReplacePrompts(h, deep_prompt_embeddings.narrow(0, 10, 1).to(frozenDtype));
             h = blocks[11].call(h);
             h = norm.call(h);
             return head.call(global::Pvp.VitOps.ClassToken(h).to(trainableDtype)).MoveToOuterDisposeScope(); // the head and the loss in the trainable dtype
@@ -116,6 +117,6 @@ namespace Pvp.Models
         #pragma warning restore CA2255
         internal static void RegisterVariant() =>
             global::Pvp.VariantRegistry.Register("VptDeepBf16S16", typeof(VptDeepBf16S16), Config, s_attachments, isPlainBackbone: false,
-                static (numClasses, device, dtype) => new VptDeepBf16S16(numClasses, device, dtype));
+                static (numClasses, device, dtype, precision) => new VptDeepBf16S16(numClasses, device, dtype, precision));
     }
 }
