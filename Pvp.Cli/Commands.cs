@@ -41,6 +41,11 @@ public class RecipeSettings : VariantSettings
     [Description("auto, cpu, cuda or cuda:N; overrides the recipe's 'device'.")]
     public string? Device { get; init; }
 
+    /// <summary>Overrides the recipe's backbone precision.</summary>
+    [CommandOption("-p|--precision <PRECISION>")]
+    [Description("auto, float32 or bf16; overrides the recipe's 'precision' (bf16 only for variants declared with Precision = BackboneBf16).")]
+    public string? Precision { get; init; }
+
     /// <summary>The recipe with command-line overrides applied.</summary>
     public PvpRecipe Load()
     {
@@ -48,6 +53,19 @@ public class RecipeSettings : VariantSettings
         var recipe = RecipeParser.Load(Recipe);
         if (Output is not null) recipe = recipe with { Output = Path.GetFullPath(Output) };
         if (Device is not null) recipe = recipe with { Device = Device };
+        if (Precision is not null)
+        {
+            var precision = Precision switch
+            {
+                "auto" => Pvp.Precision.BackbonePrecision.Auto,
+                "float32" => Pvp.Precision.BackbonePrecision.Float32,
+                "bf16" => Pvp.Precision.BackbonePrecision.Bf16,
+                _ => throw new ArgumentException($"--precision: expected auto, float32 or bf16, got '{Precision}'."),
+            };
+            if (precision == Pvp.Precision.BackbonePrecision.Bf16 && !VariantRegistry.Describe(recipe.Variant).AllowsBf16Backbone)
+                throw new ArgumentException($"--precision bf16: {recipe.Variant} allows float32 only (declare it with Precision = PrecisionPlan.BackboneBf16).");
+            recipe = recipe with { Precision = precision };
+        }
         return recipe;
     }
 }
