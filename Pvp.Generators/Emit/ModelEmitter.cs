@@ -53,7 +53,7 @@ internal static class ModelEmitter
         var b = spec.Backbone;
         var blockClasses = BlockClasses(spec);
         w.Line($"/// <summary>{Describe(b)}{(spec.CardLines.Count > 0 ? "; " + Xml(string.Join("; ", spec.CardLines)) : "")}.</summary>");
-        using (w.Block($"partial class {spec.ClassName} : global::Pvp.PetModel"))
+        using (w.Block($"partial class {spec.Identifier} : global::Pvp.PetModel"))
         {
             EmitDescription(w, spec);
             w.Line();
@@ -160,13 +160,13 @@ internal static class ModelEmitter
         if (b.BackboneBf16)
         {
             w.Line("/// <param name=\"precision\">The frozen backbone's precision: auto (bf16 where this device computes it natively, else <paramref name=\"dtype\"/>), float32 or bf16.</param>");
-            w.Line($"public {spec.ClassName}(int numClasses, {Torch}.Device? device = null, {Torch}.ScalarType dtype = {Torch}.ScalarType.Float32, {PrecisionEnum} precision = {PrecisionEnum}.Auto)");
+            w.Line($"public {spec.Identifier}(int numClasses, {Torch}.Device? device = null, {Torch}.ScalarType dtype = {Torch}.ScalarType.Float32, {PrecisionEnum} precision = {PrecisionEnum}.Auto)");
         }
         else
         {
-            w.Line($"public {spec.ClassName}(int numClasses, {Torch}.Device? device = null, {Torch}.ScalarType dtype = {Torch}.ScalarType.Float32)");
+            w.Line($"public {spec.Identifier}(int numClasses, {Torch}.Device? device = null, {Torch}.ScalarType dtype = {Torch}.ScalarType.Float32)");
         }
-        w.Line($"    : base(nameof({spec.ClassName}), numClasses)");
+        w.Line($"    : base(nameof({spec.Identifier}), numClasses)");
         using (w.Open())
         {
             if (b.BackboneBf16)
@@ -248,10 +248,10 @@ internal static class ModelEmitter
         w.Line("#pragma warning restore CA2255");
         w.Line($"internal static void RegisterVariant() =>");
         bool plain = spec.Prompts is null && spec.Blocks.All(b => b.IsPlain) && spec.TrainableKinds == RuntimeEnums.AllKinds;
-        w.Line($"    global::Pvp.VariantRegistry.Register(\"{spec.ClassName}\", typeof({spec.ClassName}), Config, s_attachments, isPlainBackbone: {Bool(plain)},");
+        w.Line($"    global::Pvp.VariantRegistry.Register(\"{spec.ClassName}\", typeof({spec.Identifier}), Config, s_attachments, isPlainBackbone: {Bool(plain)},");
         w.Line(spec.Backbone.BackboneBf16
-            ? $"        static (numClasses, device, dtype, precision) => new {spec.ClassName}(numClasses, device, dtype, precision));"
-            : $"        static (numClasses, device, dtype) => new {spec.ClassName}(numClasses, device, dtype));");
+            ? $"        static (numClasses, device, dtype, precision) => new {spec.Identifier}(numClasses, device, dtype, precision));"
+            : $"        static (numClasses, device, dtype) => new {spec.Identifier}(numClasses, device, dtype));");
     }
 
     /// <summary>Block index → its class (plain timm Block, or a generated class shared by blocks of equal shape).</summary>

@@ -44,7 +44,8 @@ internal sealed record AttachDeclaration(
     Declared<AttachedType>? Module,
     Declared<int>? Site,
     Declared<string>? Blocks,
-    Declared<double>? LearningRateScale);
+    Declared<double>? LearningRateScale,
+    bool IsNullType = false);
 
 /// <summary>The argument-less attributes (<c>[TrainBias]</c>, <c>[TrainNorms]</c>, <c>[LinearProbe]</c>, <c>[FullFineTune]</c>).</summary>
 internal sealed record MarkerDeclaration(string Name, LocationInfo? Location);

@@ -47,8 +47,8 @@ internal sealed record BlockShape(
 }
 
 /// <summary>A declaration the emitter can turn into code: valid by construction.</summary>
-/// <param name="Namespace">The namespace, or null.</param>
-/// <param name="ClassName">The class name.</param>
+/// <param name="Namespace">The namespace as code writes it (keywords escaped: <c>@namespace</c>), or null.</param>
+/// <param name="ClassName">The class name as the registry and messages spell it (no '@').</param>
 /// <param name="Backbone">The backbone.</param>
 /// <param name="Prompts">VPT prompts, if declared.</param>
 /// <param name="Blocks">The shape of each block, by index.</param>
@@ -67,8 +67,12 @@ internal sealed record VariantSpec(
     bool DecayPrompts,
     EquatableArray<string> CardLines)
 {
-    /// <summary>The file name the generated source is added under.</summary>
-    public string HintName => (Namespace is null ? ClassName : Namespace + "." + ClassName) + ".g.cs";
+    /// <summary>The file name the generated source is added under (no '@': hint names allow no escapes).</summary>
+    public string HintName => (Namespace is null ? ClassName : Namespace.Replace("@", "") + "." + ClassName) + ".g.cs";
+
+    /// <summary>The class name as code writes it: <c>@event</c> for a class named after a keyword.</summary>
+    public string Identifier =>
+        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(ClassName) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + ClassName : ClassName;
 }
 
 /// <summary>A learning-rate scale for one parameter kind.</summary>

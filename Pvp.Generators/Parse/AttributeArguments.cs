@@ -25,6 +25,10 @@ internal sealed class AttributeArguments
         return Convert<T>(attribute.ConstructorArguments[index], PositionalSyntax(index));
     }
 
+    /// <summary>True when the constructor argument at <paramref name="index"/> is a null constant (e.g. <c>[Attach(null!)]</c>).</summary>
+    public bool IsNullPositional(int index) =>
+        index < attribute.ConstructorArguments.Length && attribute.ConstructorArguments[index] is { IsNull: true, Kind: not TypedConstantKind.Error };
+
     /// <summary>The <c>typeof</c> constructor argument at <paramref name="index"/>, described by <paramref name="describe"/>.</summary>
     public Declared<T>? PositionalType<T>(int index, Func<ITypeSymbol, T> describe)
     {

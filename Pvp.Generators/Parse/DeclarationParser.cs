@@ -51,7 +51,7 @@ internal static class DeclarationParser
                     break;
                 case KnownNames.AttachAttribute:
                     attachments.Add(new AttachDeclaration(location, args.PositionalType(0, DescribeAttachedType),
-                        args.Named<int>("Site"), args.Named<string>("Blocks"), args.Named<double>("LearningRateScale")));
+                        args.Named<int>("Site"), args.Named<string>("Blocks"), args.Named<double>("LearningRateScale"), args.IsNullPositional(0)));
                     break;
                 case KnownNames.TrainBiasAttribute:
                 case KnownNames.TrainNormsAttribute:

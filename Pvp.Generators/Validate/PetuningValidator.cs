@@ -241,7 +241,8 @@ internal sealed class PetuningValidator
             {
                 string name = SnakeCase(group.First().Module!.Value.Name);
                 if (sitesOfType.Count > 1 && site >= 0 && site < RuntimeEnums.SiteNames.Length) name += "_" + SnakeCase(RuntimeEnums.SiteNames[site]);
-                if (ReservedFieldNames.Contains(name)) name += "_module";
+                if (ReservedFieldNames.Contains(name) || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None)
+                    name += "_module"; // a field and state-dict key that is neither a block field nor a C# keyword
                 names[(group.Key, site)] = name;
             }
         }
@@ -250,7 +251,12 @@ internal sealed class PetuningValidator
 
     private void ResolveAttachment(AttachDeclaration a, Dictionary<(string Type, int Site), string> fieldNames)
     {
-        if (a.Module is null) return; // typeof of an unknown type: the compiler already says so
+        if (a.Module is null)
+        {
+            // typeof of an unknown type: the compiler already says so; a null type is ours to report.
+            if (a.IsNullType) Report(DiagnosticCatalog.NotAnAttachment, a.Location, "null");
+            return;
+        }
         var type = a.Module.Value;
         int site = a.Site?.Value ?? RuntimeEnums.AfterMlp;
         bool ok = true;

@@ -32,6 +32,7 @@ public class DiagnosticsTests
     [InlineData("PVP011", "[VisionTransformer(VitPreset.Tiny16)] [Lora([|Rank = 193|])] public partial class M;")]
     [InlineData("PVP012", "[VisionTransformer(VitPreset.Tiny16)] [Prompts([|Length = 0|], Deep = true)] public partial class M;")]
     [InlineData("PVP013", "[VisionTransformer(VitPreset.Tiny16)] [Attach([|typeof(string)|])] public partial class M;")]
+    [InlineData("PVP013", "[VisionTransformer(VitPreset.Tiny16)] [[|Attach(null!)|]] public partial class M;")]
     [InlineData("PVP014", "[VisionTransformer(VitPreset.Tiny16)] [Prompts] [[|LinearProbe|]] public partial class M;")]
     [InlineData("PVP014", "[VisionTransformer(VitPreset.Tiny16)] [[|FullFineTune|]] [TrainBias] public partial class M;")]
     [InlineData("PVP015", "[VisionTransformer(VitPreset.Tiny16)] [Attach([|typeof(Pvp.Tests.Generator.NoContextConstructor)|])] public partial class M;")]
