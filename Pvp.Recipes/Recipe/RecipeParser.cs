@@ -22,6 +22,7 @@ public static class RecipeParser
     /// <exception cref="RecipeException">The recipe is wrong; the message says where and how.</exception>
     public static PvpRecipe Parse(string yaml, string path = "recipe.yaml")
     {
+        CheckShape(yaml, path);
         var stream = new YamlStream();
         try
         {
@@ -29,7 +30,7 @@ public static class RecipeParser
         }
         catch (YamlException e)
         {
-            throw new RecipeException($"{path}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {e.InnerException?.Message ?? e.Message}");
+            throw NotYaml(yaml, path, e);
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode rootNode)
             throw new RecipeException($"{path}: expected a mapping at the top (variant:, backbone:, source:, stage1:, stage2:).");
@@ -76,7 +77,7 @@ public static class RecipeParser
             throw root.Error(rootNode.Children[new YamlScalarNode("device")], $"device: expected auto, cpu, cuda or cuda:N, got '{device}'.");
         string output = Resolve(root.String("output", "runs/" + variant));
         int seed = root.Int("seed", 0, min: 0);
-        int? workers = root.OptionalInt("workers", min: 1);
+        int? workers = root.OptionalInt("workers", min: 1, max: 1024);
 
         var backbone = root.OptionalSection("backbone");
         string? weights = backbone?.OptionalString("weights") is { } w ? Resolve(w) : null;
@@ -95,15 +96,16 @@ public static class RecipeParser
         var tasks = stage2Section.SectionList("tasks").Select(t =>
         {
             string name = t.String("name");
-            if (name.IndexOfAny(Path.GetInvalidFileNameChars()) >= 0 || name.Contains(' ', StringComparison.Ordinal))
-                throw t.Error($"{t.Path}.name '{name}' is used as a folder name: use letters, digits, '-' and '_'.");
+            // The name is a folder under stage2/ and part of cell ids: one safe path segment, never '.', '..' or a separator.
+            if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$") || name.Contains("..", StringComparison.Ordinal))
+                throw t.Error($"{t.Path}.name '{name}' is used as a folder name: use letters, digits, '-', '_' and single dots, starting with a letter or digit (at most 64).");
             var spec = new TaskSpec(name, ReadDataset(t, Resolve, isSource: false, sourceClasses, seed));
             t.Finish();
             return spec;
         }).ToList();
         var duplicate = tasks.GroupBy(t => t.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw stage2Section.Error($"stage2.tasks: the name '{duplicate.Key}' appears twice; task names must differ.");
-        var shots = stage2Section.IntList("shots", new[] { 1, 2, 4, 8, 16 }, min: 1);
+        var shots = stage2Section.IntList("shots", new[] { 1, 2, 4, 8, 16 }, min: 1, max: 100_000);
         var seeds = stage2Section.IntList("seeds", new[] { 0, 1, 2 }, min: 0);
         bool baseline = stage2Section.Bool("baseline", true);
         var stage2Settings = ReadStageFields(stage2Section, new StageSettings(40, 5e-3, 16, 2, 1e-4, 0, 1.0, false));
@@ -112,6 +114,59 @@ public static class RecipeParser
 
         return new PvpRecipe(Path.GetFullPath(path), variant, device, output, seed, workers, weights, pretrain, source, stage1,
             new Stage2Section(tasks, shots, seeds, baseline, stage2Settings)) { Assemblies = assemblies, Precision = precision };
+    }
+
+    /// <summary>The most bytes and the deepest nesting a recipe may have: far beyond any real recipe, far below a stack overflow.</summary>
+    public const int MaxBytes = 1 << 20, MaxDepth = 32;
+
+    /// <summary>
+    /// Walks the YAML's events (an iterative parser: no recursion, whatever the input) before anything builds a tree, so
+    /// that a huge or deeply nested file, or one the parser chokes on, is an error with file, line and column.
+    /// </summary>
+    private static void CheckShape(string yaml, string path)
+    {
+        if (yaml.Length > MaxBytes)
+            throw new RecipeException($"{path}: {yaml.Length:N0} characters; a recipe is at most {MaxBytes:N0}. Is this the right file?");
+        var parser = new Parser(new StringReader(yaml));
+        int depth = 0;
+        YamlDotNet.Core.Mark at = YamlDotNet.Core.Mark.Empty;
+        try
+        {
+            while (parser.MoveNext())
+            {
+                var current = parser.Current!;
+                at = current.Start;
+                if (current is YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart && ++depth > MaxDepth)
+                    throw new RecipeException($"{path}:{at.Line}:{at.Column}: nested more than {MaxDepth} levels deep; a recipe needs a handful.");
+                if (current is YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd) depth--;
+            }
+        }
+        catch (YamlException e)
+        {
+            throw NotYaml(yaml, path, e);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
+        {
+            // The parser gave up without a position of its own: name where it stopped.
+            throw new RecipeException($"{path}:{at.Line}:{at.Column}: not valid YAML after this point ({e.Message}); check brackets, braces and quotes.");
+        }
+    }
+
+    private static RecipeException NotYaml(string yaml, string path, YamlException e)
+    {
+        string message = e.InnerException?.Message ?? e.Message;
+        if (message.Contains("tab", StringComparison.OrdinalIgnoreCase))
+        {
+            // YAML forbids tabs in indentation; the parser reports where the scalar began, so point at the tab itself.
+            var lines = yaml.Split('\n');
+            for (int i = 0; i < lines.Length; i++)
+            {
+                int tab = lines[i].IndexOf('\t', StringComparison.Ordinal);
+                if (tab >= 0 && lines[i][..tab].Trim().Length == 0)
+                    return new RecipeException($"{path}:{i + 1}:{tab + 1}: a tab in the indentation; YAML indents with spaces only.");
+            }
+        }
+        return new RecipeException($"{path}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {message}");
     }
 
     private static StageSettings ReadStage(YamlSection? section, StageSettings defaults)
@@ -123,13 +178,13 @@ public static class RecipeParser
     }
 
     private static StageSettings ReadStageFields(YamlSection s, StageSettings d) => new(
-        s.Int("epochs", d.Epochs, min: 1),
-        s.Double("lr", d.LearningRate, min: 0, exclusiveMin: true),
-        s.Int("batch", d.Batch, min: 1),
-        s.Double("warmup", d.WarmupEpochs, min: 0),
-        s.Double("weight_decay", d.WeightDecay, min: 0),
+        s.Int("epochs", d.Epochs, min: 1, max: 100_000),
+        s.Double("lr", d.LearningRate, min: 0, max: 100, exclusiveMin: true),
+        s.Int("batch", d.Batch, min: 1, max: 65_536),
+        s.Double("warmup", d.WarmupEpochs, min: 0, max: 100_000),
+        s.Double("weight_decay", d.WeightDecay, min: 0, max: 100),
         s.Double("label_smoothing", d.LabelSmoothing, min: 0, max: 0.999),
-        s.Double("clip_grad", d.ClipGrad, min: 0),
+        s.Double("clip_grad", d.ClipGrad, min: 0, max: 1e9),
         s.Bool("augment", d.Augment),
         s.Double("eval_crop", d.EvalCrop, min: 0, max: 1, exclusiveMin: true));
 
@@ -145,9 +200,9 @@ public static class RecipeParser
             {
                 var b = s.Section("builtin");
                 spec = new BuiltinDatasetSpec(isSource,
-                    b.Int("classes", isSource ? 40 : 10, min: 2),
-                    b.Int("train_per_class", isSource ? 60 : 32, min: 1),
-                    b.Int("test_per_class", isSource ? 10 : 30, min: 1),
+                    b.Int("classes", isSource ? 40 : 10, min: 2, max: 240),
+                    b.Int("train_per_class", isSource ? 60 : 32, min: 1, max: 100_000),
+                    b.Int("test_per_class", isSource ? 10 : 30, min: 1, max: 100_000),
                     b.Int("seed", seed, min: 0),
                     sourceClasses);
                 b.Finish();

@@ -82,7 +82,7 @@ internal sealed class YamlSection
         return result;
     }
 
-    public int? OptionalInt(string key, int min = int.MinValue) => Has(key) && !IsNull(Get(key)!) ? Int(key, null, min) : MarkKnown(key);
+    public int? OptionalInt(string key, int min = int.MinValue, int max = int.MaxValue) => Has(key) && !IsNull(Get(key)!) ? Int(key, null, min, max) : MarkKnown(key);
 
     private int? MarkKnown(string key)
     {
@@ -115,7 +115,7 @@ internal sealed class YamlSection
         };
     }
 
-    public IReadOnlyList<int> IntList(string key, IReadOnlyList<int> fallback, int min)
+    public IReadOnlyList<int> IntList(string key, IReadOnlyList<int> fallback, int min, int max = int.MaxValue)
     {
         var value = Get(key);
         if (value is null) return fallback;
@@ -124,8 +124,8 @@ internal sealed class YamlSection
         return list.Children.Select(item =>
         {
             string text = Scalar(item, key, "a whole number");
-            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < min)
-                throw Error(item, $"{Key(key)}: expected whole numbers of at least {min}, got '{text}'.");
+            if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < min || v > max)
+                throw Error(item, $"{Key(key)}: expected whole numbers {(max == int.MaxValue ? $"of at least {min}" : $"from {min} to {max}")}, got '{text}'.");
             return v;
         }).ToList();
     }

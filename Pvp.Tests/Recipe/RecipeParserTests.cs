@@ -80,11 +80,19 @@ public sealed class RecipeParserTests : IDisposable
     [Theory]
     [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lerning_rate: 0.01 }", "recipe.yaml:5:22: unknown key 'lerning_rate' in stage1; expected one of: augment, batch, clip_grad, epochs, eval_crop")]
     [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lr: fast }", "recipe.yaml:5:26: stage1.lr: expected a number, got 'fast'.")]
-    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 0 }", "recipe.yaml:5:19: stage1.epochs: 0 is out of range; expected at least 1.")]
-    [InlineData("  shots: [1, 2]", "  shots: [1, zero]", "recipe.yaml:10:14: stage2.shots: expected whole numbers of at least 1, got 'zero'.")]
+    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 0 }", "recipe.yaml:5:19: stage1.epochs: 0 is out of range; expected between 1 and 100000.")]
+    [InlineData("  shots: [1, 2]", "  shots: [1, zero]", "recipe.yaml:10:14: stage2.shots: expected whole numbers from 1 to 100000, got 'zero'.")]
     [InlineData("variant: VptDeepMicro", "variant: VptDepMicro", "recipe.yaml:1:10: variant: No PETuning variant named 'VptDepMicro' is registered. Did you mean: VptDeepMicro")]
     [InlineData("output: run", "output: run\ndevise: cpu", "recipe.yaml:3:1: unknown key 'devise'; expected one of:")]
     [InlineData("output: run", "output: run\ndevice: tpu", "recipe.yaml:3:9: device: expected auto, cpu, cuda or cuda:N, got 'tpu'.")]
+    [InlineData("output: run", "output: run\n\tseed: 1", "recipe.yaml:3:1: a tab in the indentation; YAML indents with spaces only.")]
+    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lr: 0.01, batch: 2147483647 }", "recipe.yaml:5:39: stage1.batch: 2147483647 is out of range; expected between 1 and 65536.")]
+    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lr: 1e308, batch: 8 }", "stage1.lr: 1E+308 is out of range")]
+    [InlineData("  shots: [1, 2]", "  shots: [1, 2000000]", "recipe.yaml:10:14: stage2.shots: expected whole numbers from 1 to 100000, got '2000000'.")]
+    [InlineData("    - name: shapes", "    - name: ..", "stage2.tasks[0].name '..' is used as a folder name")]
+    [InlineData("    - name: shapes", "    - name: ../../elsewhere", "stage2.tasks[0].name '../../elsewhere' is used as a folder name")]
+    [InlineData("    - name: shapes", "    - name: .hidden", "stage2.tasks[0].name '.hidden' is used as a folder name")]
+    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: {", "recipe.yaml:")]
     [InlineData("output: run", "output: run\nprecision: fp16", "recipe.yaml:3:12: precision: expected auto, float32 or bf16, got 'fp16'.")]
     [InlineData("output: run", "output: run\nprecision: bf16", "recipe.yaml:3:12: precision: bf16, but VptDeepMicro allows float32 only; declare it with Precision = PrecisionPlan.BackboneBf16")]
     [InlineData("output: run", "output: run\nassemblies: [missing/MyVariants.dll]", "recipe.yaml:3:14: assemblies: '")]
@@ -98,6 +106,16 @@ public sealed class RecipeParserTests : IDisposable
         Assert.Contains(replace, Valid);
         string message = Error(Valid.Replace(replace, with));
         Assert.Contains(expected, message);
+    }
+
+    [Fact]
+    public void HostileShapesAreErrorsNotCrashes()
+    {
+        // 50,000 nested brackets overflowed the stack of a recursive parser; the event walk stops at 32 levels.
+        Assert.Contains("recipe.yaml:1:", Error("variant: " + new string('[', 50_000)));
+        Assert.Contains("nested more than 32 levels deep", Error("variant: " + new string('[', 50_000)));
+        Assert.Contains("nested more than 32 levels deep", Error(Valid + "\nextra: " + string.Concat(Enumerable.Repeat("{a: ", 40)) + "1" + new string('}', 40)));
+        Assert.Contains("a recipe is at most 1,048,576", Error(Valid + "# " + new string('x', 1 << 20)));
     }
 
     [Fact]
