@@ -188,6 +188,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     {
         if (recipe.BackboneWeights is not null)
         {
+            if (Directory.Exists(recipe.BackboneWeights))
+                throw new InvalidDataException($"Backbone weights '{recipe.BackboneWeights}' (recipe key backbone.weights) is a folder; name the weights file inside it.");
             if (!File.Exists(recipe.BackboneWeights)) throw new FileNotFoundException($"Backbone weights '{recipe.BackboneWeights}' (recipe key backbone.weights) do not exist.", recipe.BackboneWeights);
             return;
         }

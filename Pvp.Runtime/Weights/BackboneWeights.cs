@@ -55,6 +55,11 @@ public static class BackboneWeights
     public static WeightLoadReport Load(PetModel model, IReadOnlyDictionary<string, Tensor> weights, string source = "<in memory>", BackboneLoadOptions? options = null)
     {
         options ??= new BackboneLoadOptions();
+        // Weights are real numbers: an integer or boolean tensor would be converted silently and train nonsense.
+        var notFloat = weights.Where(p => !is_floating_point(p.Value)).Select(p => $"{p.Key} ({p.Value.dtype})").ToList();
+        if (notFloat.Count > 0)
+            throw new InvalidDataException($"'{source}' holds weights that are not floating point: {string.Join(", ", notFloat.Take(8))}" +
+                                           $"{(notFloat.Count > 8 ? $" and {notFloat.Count - 8} more" : "")}. Is it a quantized or non-weight file?");
         var checkpoint = KeyLayouts.ToTimm(weights, out var layout);
         var target = model.state_dict();
 

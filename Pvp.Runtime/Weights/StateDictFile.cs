@@ -16,6 +16,13 @@ public static class StateDictFile
     /// <exception cref="InvalidDataException">The file cannot be read as a state dict; the message names file and problem.</exception>
     public static Dictionary<string, Tensor> Load(string path)
     {
+        if (Directory.Exists(path))
+        {
+            var inside = Directory.EnumerateFiles(path).Where(f => Path.GetExtension(f).ToLowerInvariant() is ".safetensors" or ".pt" or ".pth" or ".bin")
+                .Select(Path.GetFileName).Take(5).ToList();
+            throw new InvalidDataException($"'{path}' is a folder; give the weights file inside it" +
+                                           (inside.Count > 0 ? $" (it holds {string.Join(", ", inside)})." : " (it holds no .safetensors, .pt, .pth or .bin file)."));
+        }
         if (!File.Exists(path)) throw new FileNotFoundException($"No weights file at '{path}'.", path);
         string extension = Path.GetExtension(path).ToLowerInvariant();
         return extension switch
