@@ -172,6 +172,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     {
         if (deviceReported) return;
         deviceReported = true;
+        ImageCodec.MaxPixels = recipe.MaxImagePixels;
+        ImageCodec.PixelBudget = Math.Max(ImageCodec.PixelBudget, recipe.MaxImagePixels);
         reporter.Info($"device: {Devices.Describe(Devices.Resolve(recipe.Device))} (recipe device: {recipe.Device})");
     }
 

@@ -45,4 +45,8 @@ public sealed record PvpRecipe(
     /// <summary>The frozen backbone's precision (<c>precision: auto | float32 | bf16</c>; auto: bf16 where the device computes it
     /// natively and the variant allows it).</summary>
     public Pvp.Precision.BackbonePrecision Precision { get; init; } = Pvp.Precision.BackbonePrecision.Auto;
+
+    /// <summary>The most pixels one image may declare (<c>max_image_pixels</c>; default Pillow's 89,478,485): larger ones are
+    /// refused before decoding, naming the file.</summary>
+    public long MaxImagePixels { get; init; } = Pvp.Data.ImageCodec.DefaultMaxPixels;
 }

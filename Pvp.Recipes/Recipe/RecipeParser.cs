@@ -78,6 +78,7 @@ public static class RecipeParser
         string output = Resolve(root.String("output", "runs/" + variant));
         int seed = root.Int("seed", 0, min: 0);
         int? workers = root.OptionalInt("workers", min: 1, max: 1024);
+        long maxImagePixels = root.Long("max_image_pixels", Pvp.Data.ImageCodec.DefaultMaxPixels, min: 1, max: 1L << 40);
 
         var backbone = root.OptionalSection("backbone");
         string? weights = backbone?.OptionalString("weights") is { } w ? Resolve(w) : null;
@@ -113,7 +114,7 @@ public static class RecipeParser
         root.Finish();
 
         return new PvpRecipe(Path.GetFullPath(path), variant, device, output, seed, workers, weights, pretrain, source, stage1,
-            new Stage2Section(tasks, shots, seeds, baseline, stage2Settings)) { Assemblies = assemblies, Precision = precision };
+            new Stage2Section(tasks, shots, seeds, baseline, stage2Settings)) { Assemblies = assemblies, Precision = precision, MaxImagePixels = maxImagePixels };
     }
 
     /// <summary>The most bytes and the deepest nesting a recipe may have: far beyond any real recipe, far below a stack overflow.</summary>

@@ -82,6 +82,18 @@ internal sealed class YamlSection
         return result;
     }
 
+    public long Long(string key, long fallback, long min, long max)
+    {
+        var value = Get(key);
+        if (value is null) return fallback;
+        string text = Scalar(value, key, "a whole number");
+        if (!long.TryParse(text.Replace("_", ""), NumberStyles.Integer, CultureInfo.InvariantCulture, out long result))
+            throw Error(value, $"{Key(key)}: expected a whole number, got '{text}'.");
+        if (result < min || result > max)
+            throw Error(value, $"{Key(key)}: {result} is out of range; expected between {min} and {max}.");
+        return result;
+    }
+
     public int? OptionalInt(string key, int min = int.MinValue, int max = int.MaxValue) => Has(key) && !IsNull(Get(key)!) ? Int(key, null, min, max) : MarkKnown(key);
 
     private int? MarkKnown(string key)

@@ -62,10 +62,11 @@ public sealed class FileDataset : IImageDataset
         var classDirs = Directory.GetDirectories(root).OrderBy(d => Path.GetFileName(d), StringComparer.Ordinal).ToList();
         if (classDirs.Count == 0) throw new DatasetException($"ImageFolder root '{root}' has no class sub-folders; put each class's images in a folder named after it.");
         var samples = new List<(string, int)>();
+        var owner = new Dictionary<string, int>(StringComparer.Ordinal); // every folder reached, by its real path → class
+        for (int label = 0; label < classDirs.Count; label++) owner[RealPath(classDirs[label])] = label;
         for (int label = 0; label < classDirs.Count; label++)
         {
-            var images = Directory.EnumerateFiles(classDirs[label], "*", SearchOption.AllDirectories)
-                .Where(f => ImageCodec.Extensions.Contains(Path.GetExtension(f)))
+            var images = ImagesUnder(classDirs[label], label, classDirs, owner)
                 .OrderBy(f => f, StringComparer.Ordinal).ToList();
             if (images.Count == 0)
                 throw new DatasetException($"Class folder '{classDirs[label]}' has no images ({string.Join(", ", ImageCodec.Extensions)}).");
@@ -73,6 +74,69 @@ public sealed class FileDataset : IImageDataset
         }
         return Create(root, classDirs.Select(d => Path.GetFileName(d)!).ToList(), samples, unreadable, $"ImageFolder '{root}'");
     }
+
+    /// <summary>
+    /// The images under one class folder, recursively. Symbolic links are followed, but every folder is visited once by
+    /// its real path: a link back up the tree (a loop) is not walked again, and a link into another class's folder is an
+    /// error, since its images would get two labels.
+    /// </summary>
+    private static List<string> ImagesUnder(string classDir, int label, IReadOnlyList<string> classDirs, Dictionary<string, int> owner)
+    {
+        var images = new List<string>();
+        var seenFiles = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<string>();
+        pending.Push(classDir);
+        while (pending.Count > 0)
+        {
+            string dir = pending.Pop();
+            foreach (string file in Directory.EnumerateFiles(dir))
+                if (ImageCodec.Extensions.Contains(Path.GetExtension(file)) && seenFiles.Add(RealPath(file)))
+                    images.Add(file);
+            foreach (string sub in Directory.EnumerateDirectories(dir))
+            {
+                string real = RealPath(sub);
+                if (owner.TryGetValue(real, out int other))
+                {
+                    if (other != label)
+                        throw new DatasetException($"'{sub}' in class folder '{classDirs[label]}' leads to '{real}', which belongs to class folder " +
+                                                   $"'{classDirs[other]}': an image cannot have two labels. Remove the link.");
+                    continue; // a loop back into this class's own tree: already walked
+                }
+                owner[real] = label;
+                pending.Push(sub);
+            }
+        }
+        return images;
+    }
+
+    /// <summary>The path with every symbolic link resolved, its own and its parents' (realpath(3) on Unix).</summary>
+    private static string RealPath(string path)
+    {
+        if (!OperatingSystem.IsWindows())
+        {
+            IntPtr resolved = NativeRealPath(path, IntPtr.Zero);
+            if (resolved != IntPtr.Zero)
+            {
+                try { return System.Runtime.InteropServices.Marshal.PtrToStringUTF8(resolved)!; }
+                finally { NativeFree(resolved); }
+            }
+        }
+        try
+        {
+            var info = Directory.Exists(path) ? (FileSystemInfo)new DirectoryInfo(path) : new FileInfo(path);
+            return info.ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(path);
+        }
+        catch (IOException)
+        {
+            return Path.GetFullPath(path); // a link loop or a dangling link: treated as its own place
+        }
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "realpath")]
+    private static extern IntPtr NativeRealPath([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, IntPtr resolved);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "free")]
+    private static extern void NativeFree(IntPtr pointer);
 
     /// <summary>
     /// A list file: each non-empty line is <c>relative/path label</c> (the last space separates them; paths may

@@ -11,8 +11,32 @@ public static class ImageCodec
         ".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif",
     };
 
+    /// <summary>
+    /// The most pixels one image may have: larger ones are refused from their header, before any pixel memory is
+    /// allocated (a small file can declare a huge image: a decompression bomb). Default 89,478,485, Pillow's
+    /// <c>Image.MAX_IMAGE_PIXELS</c>; recipes set it with <c>max_image_pixels</c>.
+    /// </summary>
+    public static long MaxPixels { get; set; } = DefaultMaxPixels;
+
+    /// <summary>Pillow's default limit (about 358 MB as RGBA).</summary>
+    public const long DefaultMaxPixels = 89_478_485;
+
+    /// <summary>
+    /// Decoded pixels held at once by every thread together (bitmaps from <see cref="Decode"/> not yet disposed): a decode
+    /// that would exceed it waits until others are disposed, so loader workers cannot all hold a huge image at the same
+    /// time. A thread that already holds one never waits (it could be waiting on itself). Default: <see cref="MaxPixels"/>.
+    /// </summary>
+    public static long PixelBudget { get; set; } = DefaultMaxPixels;
+
+    private static readonly object BudgetLock = new();
+    private static long pixelsInUse;
+    private static readonly Dictionary<int, int> LeasesByThread = new();
+
+    /// <summary>Decoded pixels currently held (for tests and diagnostics).</summary>
+    public static long PixelsInUse => Interlocked.Read(ref pixelsInUse);
+
     /// <summary>Decodes the whole image, so a truncated file fails here rather than yielding a half-grey picture.</summary>
-    /// <exception cref="ImageReadException">Missing, unreadable, truncated or not an image.</exception>
+    /// <exception cref="ImageReadException">Missing, unreadable, truncated, larger than <see cref="MaxPixels"/> or not an image.</exception>
     public static SKBitmap Decode(string path)
     {
         if (!File.Exists(path)) throw new ImageReadException(path, "the file does not exist");
@@ -27,8 +51,27 @@ public static class ImageCodec
             throw new ImageReadException(path, FormatBySignature(bytes) is { } format
                 ? $"it starts like a {format} file but is truncated or corrupt"
                 : "it is not an image Skia can decode (JPEG, PNG, WebP, BMP, GIF)");
+        long pixels = (long)codec.Info.Width * codec.Info.Height;
+        if (pixels > MaxPixels)
+            throw new ImageReadException(path, $"it declares {codec.Info.Width}×{codec.Info.Height} = {pixels:N0} pixels, above the limit of {MaxPixels:N0} " +
+                                               "(a decompression bomb?); if it is a real image, raise max_image_pixels in the recipe (ImageCodec.MaxPixels)");
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        var bitmap = new SKBitmap(info);
+        var lease = Acquire(pixels);
+        SKBitmap bitmap;
+        try
+        {
+            bitmap = new BudgetedBitmap(info, lease);
+        }
+        catch
+        {
+            lease.Dispose();
+            throw;
+        }
+        if (bitmap.GetPixels() == IntPtr.Zero)
+        {
+            bitmap.Dispose();
+            throw new ImageReadException(path, $"there is not enough memory for its {codec.Info.Width}×{codec.Info.Height} pixels");
+        }
         var result = codec.GetPixels(info, bitmap.GetPixels());
         if (result is not (SKCodecResult.Success))
         {
@@ -37,6 +80,50 @@ public static class ImageCodec
             throw new ImageReadException(path, problem);
         }
         return bitmap;
+    }
+
+    private static Lease Acquire(long pixels)
+    {
+        int thread = Environment.CurrentManagedThreadId;
+        lock (BudgetLock)
+        {
+            while (!LeasesByThread.ContainsKey(thread) && pixelsInUse > 0 && pixelsInUse + pixels > PixelBudget)
+                Monitor.Wait(BudgetLock);
+            pixelsInUse += pixels;
+            LeasesByThread[thread] = LeasesByThread.GetValueOrDefault(thread) + 1;
+        }
+        return new Lease(pixels, thread);
+    }
+
+    /// <summary>One bitmap's share of <see cref="PixelBudget"/>, given back once when it is disposed (or finalized).</summary>
+    private sealed class Lease(long pixels, int thread) : IDisposable
+    {
+        private int released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref released, 1) != 0) return;
+            lock (BudgetLock)
+            {
+                pixelsInUse -= pixels;
+                if (LeasesByThread.TryGetValue(thread, out int held))
+                {
+                    if (held <= 1) LeasesByThread.Remove(thread);
+                    else LeasesByThread[thread] = held - 1;
+                }
+                Monitor.PulseAll(BudgetLock);
+            }
+        }
+    }
+
+    /// <summary>A decoded bitmap that gives its pixels back to the budget when disposed.</summary>
+    private sealed class BudgetedBitmap(SKImageInfo info, Lease lease) : SKBitmap(info)
+    {
+        protected override void Dispose(bool disposing)
+        {
+            base.Dispose(disposing);
+            lease.Dispose();
+        }
     }
 
     /// <summary>The format a file's first bytes announce, or null.</summary>
