@@ -76,39 +76,15 @@ public abstract class RecipeCommand<TSettings> : Command<TSettings> where TSetti
     /// <inheritdoc />
     public override int Execute(CommandContext context, TSettings settings, CancellationToken cancellationToken)
     {
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ConsoleCancelEventHandler handler = (_, e) =>
-        {
-            e.Cancel = true; // finish the current step, save a checkpoint, exit; the same command continues later
-            cancel.Cancel();
-            AnsiConsole.MarkupLine("[yellow]stopping after the current step (a checkpoint is written)…[/]");
-        };
-        Console.CancelKeyPress += handler;
+        using var signals = new Signals(cancellationToken);
         try
         {
             var recipe = settings.Load();
-            return Run(recipe, settings, cancel.Token);
+            return Run(recipe, settings, signals.Token);
         }
-        catch (RecipeException e)
+        catch (Exception e)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]recipe error:[/] {e.Message}");
-            return 2;
-        }
-        catch (OperationCanceledException e)
-        {
-            AnsiConsole.MarkupLineInterpolated($"[yellow]{e.Message}[/]");
-            return 130;
-        }
-        catch (Exception e) when (e is DatasetException or ImageReadException or CheckpointMismatchException or TrainingDivergedException
-                                      or FileNotFoundException or FileLoadException or InvalidDataException or InvalidOperationException or ArgumentException
-                                      or FormatException or KeyNotFoundException)
-        {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            return 1;
-        }
-        finally
-        {
-            Console.CancelKeyPress -= handler;
+            return Failure.Report(e);
         }
     }
 
@@ -259,10 +235,9 @@ public sealed class VariantsCommand : Command<VariantsCommand.Settings>
         {
             settings.LoadAssemblies();
         }
-        catch (Exception e) when (e is FileNotFoundException or FileLoadException or InvalidDataException or InvalidOperationException)
+        catch (Exception e)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            return 1;
+            return Failure.Report(e);
         }
         var table = new Table().AddColumns("variant", "backbone", "attaches", "declared in");
         foreach (var v in VariantRegistry.All)
@@ -304,10 +279,9 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
             AnsiConsole.Write(table);
             return 0;
         }
-        catch (Exception e) when (e is KeyNotFoundException or FileNotFoundException or FileLoadException or InvalidDataException or InvalidOperationException)
+        catch (Exception e)
         {
-            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            return 1;
+            return Failure.Report(e);
         }
     }
 }

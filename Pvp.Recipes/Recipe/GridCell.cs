@@ -46,6 +46,17 @@ public sealed record CellResult(
     public void Save(string path) => Checkpoints.AtomicFile.Write(path, temp => File.WriteAllText(temp, JsonSerializer.Serialize(this, Json)));
 
     /// <summary>Reads a result file.</summary>
-    public static CellResult Load(string path) =>
-        JsonSerializer.Deserialize<CellResult>(File.ReadAllText(path)) ?? throw new InvalidDataException($"'{path}' is not a cell result.");
+    /// <exception cref="InvalidDataException">The file is empty or not a cell result; the message names it.</exception>
+    public static CellResult Load(string path)
+    {
+        try
+        {
+            var result = JsonSerializer.Deserialize<CellResult>(File.ReadAllText(path));
+            return result is { Task.Length: > 0, Init: "pvp" or "random" } ? result : throw new JsonException("fields are missing");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"'{path}' is not a readable cell result ({e.Message}); delete it to run that cell again.", e);
+        }
+    }
 }

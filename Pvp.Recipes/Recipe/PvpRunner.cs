@@ -134,7 +134,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         var outcome = new CellResult(cell.Task, cell.Shots, cell.Seed, cell.Init, result.Evaluation!.Top1, result.Evaluation.Top5,
             result.Evaluation.Loss, result.Steps, clock.Elapsed.TotalSeconds, model.Precision.Name);
         outcome.Save(resultPath);
-        reporter.Info($"{cell.Id,-32} top-1 {100 * outcome.Top1,6:F2}%  ({outcome.Seconds:F1} s)");
+        reporter.Info($"{cell.Id,-32} top-1 {100 * outcome.Top1,6:F2}%  ({outcome.Seconds:F1} s, {outcome.Precision} backbone)");
         return outcome;
     }
 
@@ -146,7 +146,10 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         var task = recipe.Stage2.Tasks.First(t => t.Name == cell.Task);
         var (train, test) = TaskData(task);
         var device = Devices.Resolve(recipe.Device);
-        using var model = VariantRegistry.Create(recipe.Variant, train.Classes.Count, device, precision: recipe.Precision);
+        // The precision the cell was trained in (its result records it), whatever this host would choose now.
+        string trained = CellResult.Load(Path.Combine(CellFolder(cell), "result.json")).Precision;
+        var precision = Variant.AllowsBf16Backbone ? (trained == "bf16" ? Pvp.Precision.BackbonePrecision.Bf16 : Pvp.Precision.BackbonePrecision.Float32) : recipe.Precision;
+        using var model = VariantRegistry.Create(recipe.Variant, train.Classes.Count, device, precision: precision);
         model.LoadBackbone(BackbonePath);
         model.ImportPetuning(tuned, includeHead: true);
         return Trainer.Evaluate(model, test, recipe.Stage2.Settings.Batch, recipe.Workers, recipe.Stage2.Settings.EvalCrop);

@@ -2,16 +2,17 @@ using Pvp.Training;
 
 namespace Pvp.Recipe;
 
-/// <summary>A training stage's settings in a recipe (stage 1, stage 2, or the backbone pre-training).</summary>
+/// <summary>A training stage's settings in a recipe (stage 1, stage 2, or the backbone pre-training); <c>CheckpointEverySteps</c>
+/// (<c>checkpoint_every_steps</c>, 0: at each epoch's end only) bounds the work a kill or preemption can lose.</summary>
 public sealed record StageSettings(int Epochs, double LearningRate, int Batch, double WarmupEpochs, double WeightDecay,
-    double LabelSmoothing, double ClipGrad, bool Augment, double EvalCrop = 1.0)
+    double LabelSmoothing, double ClipGrad, bool Augment, double EvalCrop = 1.0, int CheckpointEverySteps = 0)
 {
     /// <summary>As trainer options, with the run's device, seed and loader workers.</summary>
     public TrainerOptions ToOptions(string device, int seed, int? workers) => new()
     {
         Epochs = Epochs, LearningRate = LearningRate, BatchSize = Batch, WarmupEpochs = WarmupEpochs, WeightDecay = WeightDecay,
         LabelSmoothing = LabelSmoothing, ClipGradNorm = ClipGrad, Augment = Augment, Device = device, Seed = seed,
-        LoaderWorkers = workers, Resume = true, EvalCropFraction = EvalCrop,
+        LoaderWorkers = workers, Resume = true, EvalCropFraction = EvalCrop, CheckpointEverySteps = CheckpointEverySteps,
     };
 }
 

@@ -46,7 +46,7 @@ public static class RecipeParser
             {
                 return VariantSources.Load(Resolve(entry.Value));
             }
-            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InvalidOperationException or FileLoadException)
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InvalidOperationException or FileLoadException or BadImageFormatException)
             {
                 throw root.Error(entry.Node, $"assemblies: {e.Message}");
             }
@@ -187,7 +187,8 @@ public static class RecipeParser
         s.Double("label_smoothing", d.LabelSmoothing, min: 0, max: 0.999),
         s.Double("clip_grad", d.ClipGrad, min: 0, max: 1e9),
         s.Bool("augment", d.Augment),
-        s.Double("eval_crop", d.EvalCrop, min: 0, max: 1, exclusiveMin: true));
+        s.Double("eval_crop", d.EvalCrop, min: 0, max: 1, exclusiveMin: true),
+        s.Int("checkpoint_every_steps", d.CheckpointEverySteps, min: 0, max: 1_000_000_000));
 
     private static DatasetSpec ReadDataset(YamlSection s, Func<string, string> resolve, bool isSource, int sourceClasses, int seed)
     {

@@ -57,15 +57,23 @@ public static class VariantRegistry
     public static void Register(string name, Type type, VitConfig backbone, IReadOnlyList<string> attachments, bool isPlainBackbone, VariantFactory factory)
     {
         Searched.TryAdd(type.Assembly.FullName ?? type.Assembly.GetName().Name!, type.Assembly);
-        Variants.TryAdd(name, new VariantInfo(name, type, backbone, attachments, isPlainBackbone, factory));
+        if (!Variants.TryAdd(name, new VariantInfo(name, type, backbone, attachments, isPlainBackbone, factory))) RecordClash(name, type);
     }
 
     /// <summary>Registers a variant that allows a bf16 backbone (generated code calls this; a second registration of a name keeps the first).</summary>
     public static void Register(string name, Type type, VitConfig backbone, IReadOnlyList<string> attachments, bool isPlainBackbone, PrecisionVariantFactory factory)
     {
         Searched.TryAdd(type.Assembly.FullName ?? type.Assembly.GetName().Name!, type.Assembly);
-        Variants.TryAdd(name, new VariantInfo(name, type, backbone, attachments, isPlainBackbone,
-            (numClasses, device, dtype) => factory(numClasses, device, dtype, Precision.BackbonePrecision.Auto)) { PrecisionFactory = factory });
+        if (!Variants.TryAdd(name, new VariantInfo(name, type, backbone, attachments, isPlainBackbone,
+                (numClasses, device, dtype) => factory(numClasses, device, dtype, Precision.BackbonePrecision.Auto)) { PrecisionFactory = factory }))
+            RecordClash(name, type);
+    }
+
+    /// <summary>A second class registering a taken name keeps the first; <see cref="LoadFrom"/> reports it, since recipes name variants by class name.</summary>
+    private static void RecordClash(string name, Type type)
+    {
+        var kept = Variants[name].Type;
+        if (kept != type) ClashBag.Add((name, kept, type));
     }
 
     /// <summary>Runs the registrations of <paramref name="assembly"/> (its module initializer) if it has not run yet.</summary>
@@ -78,42 +86,125 @@ public static class VariantRegistry
     /// <summary>
     /// Loads the assembly file at <paramref name="path"/> — a user's library or program that declares variants — and
     /// registers its variants. Its own dependencies resolve from its folder (and its <c>.deps.json</c>); Pvp, TorchSharp and
-    /// whatever else this process already has are shared, so its variants are the same types this process uses.
+    /// whatever else this process already has are shared, never loaded twice, so its variants are the types this process
+    /// uses. It is checked first: a .NET implementation assembly, built against versions of this process's assemblies no
+    /// newer than the ones loaded, and declaring no variant name that another assembly already declares.
     /// </summary>
     /// <returns>The loaded assembly.</returns>
     /// <exception cref="FileNotFoundException">No such file.</exception>
-    /// <exception cref="InvalidDataException">Not a .NET assembly, or one of that name is loaded from elsewhere.</exception>
+    /// <exception cref="InvalidDataException">Not a usable assembly, built against newer Pvp assemblies, or a name clash; the message says which.</exception>
     public static Assembly LoadFrom(string path)
     {
         string full = Path.GetFullPath(path);
         if (!File.Exists(full)) throw new FileNotFoundException($"Variant assembly '{full}' does not exist.", full);
-        AssemblyName name;
+        var name = CheckLoadable(full);
+        lock (LoadLock)
+        {
+            var loaded = AssemblyLoadContext.Default.Assemblies.FirstOrDefault(a => a.GetName().Name == name.Name);
+            if (loaded is not null && !string.Equals(loaded.Location, full, StringComparison.Ordinal))
+                throw new InvalidDataException($"Cannot load '{full}': an assembly named {name.Name} is already loaded from '{loaded.Location}'. Rename one of them.");
+            if (loaded is null)
+            {
+                Resolvers.Add((Path.GetDirectoryName(full)!, new AssemblyDependencyResolver(full)));
+                if (Resolvers.Count == 1)
+                {
+                    AssemblyLoadContext.Default.Resolving += ResolveManaged;
+                    AssemblyLoadContext.Default.ResolvingUnmanagedDll += ResolveNative;
+                }
+                try
+                {
+                    loaded = AssemblyLoadContext.Default.LoadFromAssemblyPath(full);
+                }
+                catch (Exception e) when (e is BadImageFormatException or FileLoadException)
+                {
+                    throw new InvalidDataException($"'{full}' could not be loaded: {e.Message}", e);
+                }
+            }
+            try
+            {
+                Load(loaded);
+            }
+            catch (Exception e) when (e is TypeInitializationException or MissingMethodException or TypeLoadException or FileLoadException or FileNotFoundException)
+            {
+                throw new InvalidDataException(
+                    $"'{full}' could not register its variants ({(e.InnerException ?? e).Message}). It was probably built against another " +
+                    $"Pvp.Runtime than this process's {typeof(VariantRegistry).Assembly.GetName().Version}; rebuild it against that version.", e);
+            }
+            foreach (var clash in Clashes.Where(c => c.Added.Assembly == loaded || c.Kept.Assembly == loaded))
+                throw new InvalidDataException($"The variant name '{clash.Name}' is declared by {clash.Kept.FullName} ({clash.Kept.Assembly.GetName().Name}) and by " +
+                                               $"{clash.Added.FullName} ({clash.Added.Assembly.GetName().Name}); recipes name variants by class name: rename one.");
+            return loaded;
+        }
+    }
+
+    private static readonly object LoadLock = new();
+    private static readonly List<(string Folder, AssemblyDependencyResolver Resolver)> Resolvers = new();
+    private static readonly ConcurrentBag<(string Name, Type Kept, Type Added)> ClashBag = new();
+    private static IEnumerable<(string Name, Type Kept, Type Added)> Clashes => ClashBag;
+
+    /// <summary>Reads the file's metadata without loading it: a .NET implementation assembly whose references are no newer than what is loaded.</summary>
+    private static AssemblyName CheckLoadable(string full)
+    {
         try
         {
-            name = AssemblyName.GetAssemblyName(full);
+            using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(full));
+            if (!pe.HasMetadata) throw NotAssembly(full);
+            var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+            if (!metadata.IsAssembly) throw NotAssembly(full);
+            foreach (var handle in metadata.GetAssemblyDefinition().GetCustomAttributes())
+            {
+                var attribute = metadata.GetCustomAttribute(handle);
+                if (attribute.Constructor.Kind == System.Reflection.Metadata.HandleKind.MemberReference
+                    && metadata.GetMemberReference((System.Reflection.Metadata.MemberReferenceHandle)attribute.Constructor).Parent is { Kind: System.Reflection.Metadata.HandleKind.TypeReference } parent
+                    && metadata.GetString(metadata.GetTypeReference((System.Reflection.Metadata.TypeReferenceHandle)parent).Name) == "ReferenceAssemblyAttribute")
+                    throw new InvalidDataException($"'{full}' is a reference assembly (from obj/.../ref): give the one in the project's bin/ folder.");
+            }
+            foreach (var handle in metadata.AssemblyReferences)
+            {
+                var reference = metadata.GetAssemblyReference(handle);
+                string referenced = metadata.GetString(reference.Name);
+                var have = AssemblyLoadContext.Default.Assemblies.Select(a => a.GetName()).FirstOrDefault(a => a.Name == referenced);
+                if (have?.Version is { } version && reference.Version > version)
+                    throw new InvalidDataException($"'{full}' was built against {referenced} {reference.Version}, newer than this process's {version}: " +
+                                                   $"update the pvp tool (or the program loading it) to that version, or build the project against {version}.");
+            }
+            return AssemblyName.GetAssemblyName(full);
         }
         catch (BadImageFormatException)
         {
-            throw new InvalidDataException($"'{full}' is not a .NET assembly; give the .dll of the project that declares the variants (or the project itself).");
+            throw NotAssembly(full);
         }
-        var loaded = AssemblyLoadContext.Default.Assemblies.FirstOrDefault(a => AssemblyName.ReferenceMatchesDefinition(a.GetName(), name) && a.GetName().Name == name.Name);
-        if (loaded is not null && !string.Equals(Path.GetFullPath(loaded.Location), full, StringComparison.Ordinal))
-            throw new InvalidDataException($"Cannot load '{full}': an assembly named {name.Name} is already loaded from '{loaded.Location}'. Rename one of them.");
-        if (loaded is null)
+    }
+
+    private static InvalidDataException NotAssembly(string full) =>
+        new($"'{full}' is not a .NET assembly; give the .dll of the project that declares the variants (or the project itself).");
+
+    private static Assembly? ResolveManaged(AssemblyLoadContext context, AssemblyName wanted)
+    {
+        // A name this process already has (in another version): never a second copy, whose types would not be ours.
+        if (context.Assemblies.Any(a => a.GetName().Name == wanted.Name)) return null;
+        lock (LoadLock)
         {
-            string folder = Path.GetDirectoryName(full)!;
-            var resolver = new AssemblyDependencyResolver(full);
-            AssemblyLoadContext.Default.Resolving += (context, wanted) =>
+            foreach (var (folder, resolver) in Resolvers)
             {
                 string? candidate = resolver.ResolveAssemblyToPath(wanted) ?? Path.Combine(folder, wanted.Name + ".dll");
-                return File.Exists(candidate) ? context.LoadFromAssemblyPath(candidate) : null;
-            };
-            AssemblyLoadContext.Default.ResolvingUnmanagedDll += (_, library) =>
-                resolver.ResolveUnmanagedDllToPath(library) is { } native ? System.Runtime.InteropServices.NativeLibrary.Load(native) : IntPtr.Zero;
-            loaded = AssemblyLoadContext.Default.LoadFromAssemblyPath(full);
+                if (File.Exists(candidate)) return context.LoadFromAssemblyPath(candidate);
+            }
         }
-        Load(loaded);
-        return loaded;
+        return null;
+    }
+
+    private static IntPtr ResolveNative(Assembly requesting, string library)
+    {
+        // Only for the user's assemblies: the rest of the process keeps its own native lookup.
+        lock (LoadLock)
+        {
+            foreach (var (folder, resolver) in Resolvers)
+                if (requesting.Location.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal)
+                    && resolver.ResolveUnmanagedDllToPath(library) is { } native)
+                    return System.Runtime.InteropServices.NativeLibrary.Load(native);
+        }
+        return IntPtr.Zero;
     }
 
     /// <summary>The assemblies searched for variants so far, with how many each declares: "Name (path): N variants".</summary>

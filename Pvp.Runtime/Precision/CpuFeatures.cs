@@ -23,7 +23,7 @@ public sealed record CpuFeatures(string Model, IReadOnlySet<string> Flags)
     public string ReportedFlagsPresent =>
         ReportedFlags.Where(Flags.Contains).ToList() is { Count: > 0 } present ? string.Join(' ', present) : $"none of {string.Join(' ', ReportedFlags)}";
 
-    /// <summary>Reads the first processor's model name and flags from the text of <c>/proc/cpuinfo</c>.</summary>
+    /// <summary>Reads the first processor's model name and flags (x86 <c>flags</c>, Arm <c>Features</c>) from the text of <c>/proc/cpuinfo</c>.</summary>
     public static CpuFeatures Parse(string cpuinfo)
     {
         string model = "";
@@ -34,7 +34,7 @@ public sealed record CpuFeatures(string Model, IReadOnlySet<string> Flags)
             if (colon < 0) continue;
             string key = line[..colon].Trim(), value = line[(colon + 1)..].Trim();
             if (key == "model name" && model.Length == 0) model = value;
-            else if (key == "flags" && flags is null) flags = value.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
+            else if (key is "flags" or "Features" && flags is null) flags = value.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal);
         }
         return new CpuFeatures(model, flags ?? new HashSet<string>());
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Pvp.Precision;
@@ -10,8 +11,14 @@ public sealed record PrecisionChoice(bool UsesBf16, BackbonePrecision Requested,
 {
     private static int warned;
 
+    /// <summary>The declaration allows a bf16 backbone (the choice was the hardware's or the request's).</summary>
+    public bool AllowsBf16 { get; init; } = true;
+
+    /// <summary>The kind of device the choice was made for (a model trained on another kind may deserve another choice).</summary>
+    public DeviceType DecidedFor { get; init; } = DeviceType.CPU;
+
     /// <summary>What a variant that does not declare <c>Precision = PrecisionPlan.BackboneBf16</c> uses.</summary>
-    public static PrecisionChoice DeclaredFloat32 { get; } = new(false, BackbonePrecision.Auto, "the declaration allows float32 only");
+    public static PrecisionChoice DeclaredFloat32 { get; } = new(false, BackbonePrecision.Auto, "the declaration allows float32 only") { AllowsBf16 = false };
 
     /// <summary>"bf16" or "float32": how results, metrics and run folders record it.</summary>
     public string Name => UsesBf16 ? "bf16" : "float32";
@@ -49,7 +56,8 @@ public sealed record PrecisionChoice(bool UsesBf16, BackbonePrecision Requested,
 
     /// <summary>Decides for <paramref name="device"/> on this machine (see <see cref="Decide(bool, BackbonePrecision, Bf16Support, string)"/>).</summary>
     public static PrecisionChoice Decide(bool allowsBf16, BackbonePrecision requested, Device? device, string variant = "this variant") =>
-        Decide(allowsBf16, requested, allowsBf16 && requested != BackbonePrecision.Float32 ? Bf16Support.Of(device) : new Bf16Support(false, "not asked"), variant);
+        Decide(allowsBf16, requested, allowsBf16 && requested != BackbonePrecision.Float32 ? Bf16Support.Of(device) : new Bf16Support(false, "not asked"), variant)
+            with { DecidedFor = device?.type ?? DeviceType.CPU };
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} backbone ({Reason})";

@@ -76,6 +76,31 @@ public static class SafeTensors
         return result;
     }
 
+    /// <summary>The <c>__metadata__</c> strings of a safetensors file's header (empty when it has none).</summary>
+    /// <exception cref="InvalidDataException">The header cannot be read.</exception>
+    public static Dictionary<string, string> ReadMetadata(string path)
+    {
+        using var stream = File.OpenRead(path);
+        var lengthBytes = new byte[8];
+        if (ReadFully(stream, lengthBytes) != 8) throw Invalid(path, "it is shorter than the 8-byte header length");
+        ulong headerLength = BitConverter.ToUInt64(lengthBytes);
+        if (headerLength < 2 || headerLength > 100_000_000 || (long)headerLength > stream.Length - 8) throw Invalid(path, $"its header length {headerLength} is implausible");
+        var headerBytes = new byte[headerLength];
+        if (ReadFully(stream, headerBytes) != headerBytes.Length) throw Invalid(path, "it ends inside its JSON header");
+        try
+        {
+            using var header = JsonDocument.Parse(headerBytes);
+            return header.RootElement.ValueKind == JsonValueKind.Object && header.RootElement.TryGetProperty("__metadata__", out var metadata)
+                                                                       && metadata.ValueKind == JsonValueKind.Object
+                ? metadata.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String).ToDictionary(p => p.Name, p => p.Value.GetString()!)
+                : new Dictionary<string, string>();
+        }
+        catch (JsonException e)
+        {
+            throw Invalid(path, $"its header is not valid JSON ({e.Message})");
+        }
+    }
+
     private sealed record Entry(string Key, ScalarType Type, long[] Shape, long Begin, long End);
 
     private static List<Entry> ReadHeader(byte[] headerBytes, string name, long? dataLength)

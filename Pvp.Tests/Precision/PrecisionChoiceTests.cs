@@ -46,7 +46,7 @@ public class PrecisionChoiceTests
     [InlineData(Avx2Only, false, "no AVX-512 BF16 or AMX-BF16 on Intel(R) Xeon(R) CPU @ 2.20GHz (it has: avx2 fma)")]
     [InlineData(Avx512Bf16, true, "AVX-512 BF16 on AMD EPYC")]
     [InlineData(Amx, true, "AMX-BF16 on Intel(R) Xeon(R) Platinum 8480+")]
-    [InlineData("", false, "the CPU's features are unknown (no /proc/cpuinfo)")]
+    [InlineData("", false, "the CPU's features are unknown (no flags in /proc/cpuinfo)")]
     public void CpuFlagsDecideNativeBf16(string cpuinfo, bool native, string reason)
     {
         var support = Bf16Support.OfCpu(CpuFeatures.Parse(cpuinfo));

@@ -57,10 +57,18 @@ public static class Trainer
         long? resumedFrom = null;
         if (options.Resume && store is { Exists: true })
         {
-            position = store.Restore(model, optimizer);
+            position = store.Restore(model, optimizer, observer.Message);
             resumedFrom = position.Step;
             observer.Message($"resumed from the checkpoint at step {position.Step} (epoch {position.Epoch + 1}, batch {position.Batch})");
             metrics.Write("resume", new Dictionary<string, object?> { ["step"] = position.Step });
+        }
+        if (model.Precision is { AllowsBf16: true, Requested: Pvp.Precision.BackbonePrecision.Auto } choice && choice.DecidedFor != device.type)
+        {
+            // Auto decided for the device the model was built on; it trains elsewhere. Say so rather than run a choice made for other hardware.
+            string note = $"the backbone precision ({choice.Name}) was chosen for {choice.DecidedFor}, but training runs on {device.type}; " +
+                          $"build the model with device: {device.type.ToString().ToLowerInvariant()} to let that device decide";
+            observer.Message(note);
+            metrics.Write("precision_device_mismatch", new Dictionary<string, object?> { ["note"] = note });
         }
         metrics.Write("start", new Dictionary<string, object?>
         {
