@@ -41,6 +41,11 @@ public class RecipeSettings : VariantSettings
     [Description("auto, cpu, cuda or cuda:N; overrides the recipe's 'device'.")]
     public string? Device { get; init; }
 
+    /// <summary>Redo stages and cells that another recipe made.</summary>
+    [CommandOption("--force")]
+    [Description("Redo the stages and cells whose recorded fingerprint (variant, data, settings, weights…) differs from the recipe's; their old files are kept beside, renamed. Without it such a run folder is an error that names the differences.")]
+    public bool Force { get; init; }
+
     /// <summary>Overrides the recipe's backbone precision.</summary>
     [CommandOption("-p|--precision <PRECISION>")]
     [Description("auto, float32 or bf16; overrides the recipe's 'precision' (bf16 only for variants declared with Precision = BackboneBf16).")]
@@ -113,7 +118,7 @@ public sealed class RunCommand : RecipeCommand<RecipeSettings>
     /// <inheritdoc />
     protected override int Run(PvpRecipe recipe, RecipeSettings settings, CancellationToken cancellationToken)
     {
-        var report = WithProgress(reporter => new PvpRunner(recipe, reporter).Run(cancellationToken));
+        var report = WithProgress(reporter => new PvpRunner(recipe, reporter) { Force = settings.Force }.Run(cancellationToken));
         PrintReport(report, recipe);
         return 0;
     }
@@ -127,7 +132,7 @@ public sealed class PretrainCommand : RecipeCommand<RecipeSettings>
     {
         WithProgress(reporter =>
         {
-            new PvpRunner(recipe, reporter).Pretrain(cancellationToken);
+            new PvpRunner(recipe, reporter) { Force = settings.Force }.Pretrain(cancellationToken);
             return 0;
         });
         return 0;
@@ -173,7 +178,7 @@ public sealed class TuneCommand : RecipeCommand<TuneSettings>
         var only = s.Cell is null ? null : GridCell.Parse(s.Cell);
         bool Keep(GridCell c) => (only is null || c == only) && (s.Task is null || c.Task == s.Task) && (s.Shots is null || c.Shots == s.Shots)
                                  && (s.Seed is null || c.Seed == s.Seed) && (s.Init is null || c.Init == s.Init);
-        var runner = new PvpRunner(recipe);
+        var runner = new PvpRunner(recipe) { Force = s.Force };
         var cells = runner.Cells().Where(Keep).ToList();
         if (cells.Count == 0) throw new ArgumentException("No cell of the recipe matches the filter; 'pvp tune RECIPE --list' shows them.");
         if (s.List)
@@ -182,7 +187,8 @@ public sealed class TuneCommand : RecipeCommand<TuneSettings>
                 AnsiConsole.WriteLine($"{cell.Id}{(File.Exists(Path.Combine(recipe.Output, "stage2", cell.Task, cell.Id.Split('/')[1], "result.json")) ? "  (done)" : "")}");
             return 0;
         }
-        WithProgress(reporter => new PvpRunner(recipe, reporter).Tune(Keep, cancellationToken));
+        // Cells that other processes hold are theirs to finish: the runner names them; not an error.
+        WithProgress(reporter => new PvpRunner(recipe, reporter) { Force = s.Force }.Tune(Keep, cancellationToken));
         return 0;
     }
 }
@@ -193,7 +199,7 @@ public sealed class ReportCommand : RecipeCommand<RecipeSettings>
     /// <inheritdoc />
     protected override int Run(PvpRecipe recipe, RecipeSettings settings, CancellationToken cancellationToken)
     {
-        var report = new PvpRunner(recipe).Report();
+        var report = new PvpRunner(recipe) { Force = settings.Force }.Report();
         if (report.Results.Count == 0) AnsiConsole.MarkupLine("[yellow]no finished cells yet[/]");
         PrintReport(report, recipe);
         return 0;
@@ -216,7 +222,7 @@ public sealed class EvalCommand : RecipeCommand<EvalSettings>
     protected override int Run(PvpRecipe recipe, EvalSettings settings, CancellationToken cancellationToken)
     {
         if (settings.Cell.Length == 0) throw new ArgumentException("Give the cell to evaluate with --cell, e.g. --cell shapes/4shot-seed1-pvp.");
-        var result = new PvpRunner(recipe).Evaluate(GridCell.Parse(settings.Cell));
+        var result = new PvpRunner(recipe) { Force = settings.Force }.Evaluate(GridCell.Parse(settings.Cell));
         AnsiConsole.MarkupLineInterpolated($"{settings.Cell}: {result}");
         return 0;
     }

@@ -18,13 +18,28 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
 {
     private const string StageOneRun = "stage 1";
     private readonly IRunReporter reporter = reporter ?? new ConsoleReporter();
-    private bool deviceReported;
     private readonly Dictionary<string, (IImageDataset Train, IImageDataset Test)> taskData = new();
     private VariantInfo Variant => VariantRegistry.Describe(recipe.Variant);
     private int ImageSize => Variant.Backbone.ImageSize;
 
     /// <summary>The recipe.</summary>
     public PvpRecipe Recipe => recipe;
+
+    /// <summary>
+    /// Redo the stages and cells whose recorded fingerprint differs from what the recipe now asks for (their old folders are
+    /// kept beside, renamed <c>*.replaced-TIME</c>). Without it such a difference stops the run with the differences named.
+    /// </summary>
+    public bool Force { get; init; }
+
+    /// <summary>How long a cell's claim may go without a heartbeat before another process takes the cell over.</summary>
+    public TimeSpan ClaimStaleAfter { get; init; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Cells this runner left alone because another process holds their claim (id → who).</summary>
+    public IReadOnlyDictionary<string, string> ClaimedElsewhere => claimedElsewhere;
+
+    private readonly Dictionary<string, string> claimedElsewhere = new(StringComparer.Ordinal);
+    private bool validated;
+    private IImageDataset? sourceTrain, sourceTest;
 
     /// <summary>The backbone weights every stage loads.</summary>
     public string BackbonePath => recipe.BackboneWeights ?? Path.Combine(recipe.Output, "backbone", "backbone.safetensors");
@@ -51,17 +66,16 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     /// <summary>Stage 0 (when the recipe gives no weights) and stage 1.</summary>
     public void Pretrain(CancellationToken cancellationToken = default)
     {
-        ReportDevice();
-        Directory.CreateDirectory(recipe.Output);
+        Validate();
         EnsureBackbone(cancellationToken);
         string sidecar = Path.ChangeExtension(PetuningPath, ".json");
+        Guard(Path.Combine(recipe.Output, "stage1"), StageOneFingerprint(), "stage 1");
         if (File.Exists(sidecar))
         {
             reporter.Info($"stage 1: done earlier ({PetuningPath})");
             return;
         }
-        var sourceTrain = recipe.Source.Train(ImageSize);
-        var sourceTest = recipe.Source.Test(ImageSize);
+        var (sourceTrain, sourceTest) = SourceData();
         reporter.Stage($"Stage 1: pre-train the PETuning modules of {recipe.Variant} on {recipe.Source.Describe()}, backbone frozen");
         manual_seed(recipe.Seed);
         using var model = CreateModel(sourceTrain.Classes.Count);
@@ -94,24 +108,49 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     public IReadOnlyList<CellResult> Tune(Func<GridCell, bool>? filter = null, CancellationToken cancellationToken = default)
     {
         var cells = Cells().Where(c => filter?.Invoke(c) ?? true).ToList();
-        ReportDevice();
+        Validate();
         reporter.Stage($"Stage 2: {cells.Count} few-shot runs ({string.Join(", ", recipe.Stage2.Tasks.Select(t => t.Name))}; " +
                        $"shots {string.Join("/", recipe.Stage2.Shots)}; seeds {string.Join("/", recipe.Stage2.Seeds)}" +
                        $"{(recipe.Stage2.Baseline ? "; PVP and random init" : "")})");
-        return cells.Select(c => RunCell(c, cancellationToken)).ToList();
+        var results = new List<CellResult>();
+        foreach (var cell in cells)
+            if (RunCell(cell, cancellationToken) is { } result) results.Add(result);
+        if (claimedElsewhere.Count > 0)
+            reporter.Info($"{claimedElsewhere.Count} cell(s) left to other processes that hold their claims: " +
+                          string.Join("; ", claimedElsewhere.Take(5).Select(p => $"{p.Key} by {p.Value}")) + (claimedElsewhere.Count > 5 ? "; …" : ""));
+        return results;
     }
 
-    /// <summary>Runs one cell (or returns its result if it already finished).</summary>
+    /// <summary>
+    /// Runs one cell (or returns its result if it already finished), under a claim on its folder: returns null when another
+    /// process holds the claim (see <see cref="ClaimedElsewhere"/>).
+    /// </summary>
     /// <exception cref="OperationCanceledException">Cancelled: the cell's checkpoint is kept and a later run resumes it.</exception>
-    public CellResult RunCell(GridCell cell, CancellationToken cancellationToken = default)
+    /// <exception cref="StaleRunException">The cell's folder holds the result of another recipe (without <see cref="Force"/>).</exception>
+    public CellResult? RunCell(GridCell cell, CancellationToken cancellationToken = default)
     {
+        Validate();
         string folder = CellFolder(cell);
         string resultPath = Path.Combine(folder, "result.json");
-        if (File.Exists(resultPath)) return CellResult.Load(resultPath);
         var task = recipe.Stage2.Tasks.FirstOrDefault(t => t.Name == cell.Task)
                    ?? throw new ArgumentException($"The recipe has no task '{cell.Task}'; its tasks are {string.Join(", ", recipe.Stage2.Tasks.Select(t => t.Name))}.");
         if (cell.PvpInit && !File.Exists(PetuningPath))
             throw new InvalidOperationException($"Cell {cell.Id} starts from stage 1's modules, but '{PetuningPath}' does not exist: run 'pretrain' first.");
+        var fingerprint = CellFingerprint(cell);
+        if (File.Exists(resultPath))
+        {
+            Guard(folder, fingerprint, $"cell {cell.Id}");
+            if (File.Exists(resultPath)) return CellResult.Load(resultPath);
+        }
+        using var claim = CellClaim.TryTake(folder, ClaimStaleAfter, out string heldBy);
+        if (claim is null)
+        {
+            claimedElsewhere[cell.Id] = heldBy;
+            return null;
+        }
+        claimedElsewhere.Remove(cell.Id);
+        Guard(folder, fingerprint, $"cell {cell.Id}", keep: CellClaim.FileName);
+        if (File.Exists(resultPath)) return CellResult.Load(resultPath); // finished by another process just before the claim
         var (train, test) = TaskData(task);
         var clock = Stopwatch.StartNew();
 
@@ -130,6 +169,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             BatchSize = Math.Min(recipe.Stage2.Settings.Batch, split.Count),
         };
         var result = Fit(model, train.Subset(split), test, options, folder, cell.Id, cancellationToken);
+        if (claim.Lost)
+            throw new InvalidOperationException($"Cell {cell.Id}: another process took its claim over while it ran (no heartbeat for {ClaimStaleAfter}); its result is left to that process.");
         model.ExportPetuning(Path.Combine(folder, "tuned.safetensors"), includeHead: true);
         var outcome = new CellResult(cell.Task, cell.Shots, cell.Seed, cell.Init, result.Evaluation!.Top1, result.Evaluation.Top5,
             result.Evaluation.Loss, result.Steps, clock.Elapsed.TotalSeconds, model.Precision.Name);
@@ -155,13 +196,27 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         return Trainer.Evaluate(model, test, recipe.Stage2.Settings.Batch, recipe.Workers, recipe.Stage2.Settings.EvalCrop);
     }
 
-    /// <summary>Collects every finished cell under the run folder and writes results.csv, results.md and accuracy_vs_shots.png.</summary>
+    /// <summary>
+    /// Collects the finished cells of this recipe's grid and writes results.csv, results.md and accuracy_vs_shots.png.
+    /// Only the recipe's own cells count, and each must have been made by this recipe (its fingerprint matches).
+    /// </summary>
+    /// <exception cref="StaleRunException">A finished cell was made by another recipe; the message names what changed.</exception>
     public ResultsReport Report()
     {
-        string stage2 = Path.Combine(recipe.Output, "stage2");
-        var results = Directory.Exists(stage2)
-            ? Directory.GetFiles(stage2, "result.json", SearchOption.AllDirectories).Select(CellResult.Load).ToList()
-            : new List<CellResult>();
+        var results = new List<CellResult>();
+        var stale = new List<string>();
+        foreach (var cell in Cells())
+        {
+            string folder = CellFolder(cell), resultPath = Path.Combine(folder, "result.json");
+            if (!File.Exists(resultPath)) continue;
+            var recorded = Fingerprint.Load(folder);
+            var differences = recorded is null ? new[] { "it records no fingerprint" } : CellFingerprint(cell).DifferencesFrom(recorded);
+            if (differences.Count > 0) stale.Add($"{cell.Id} ({string.Join("; ", differences)})");
+            else results.Add(CellResult.Load(resultPath));
+        }
+        if (stale.Count > 0)
+            throw new StaleRunException($"'{recipe.Output}' holds results that this recipe did not produce: {string.Join(", ", stale.Take(5))}" +
+                                        $"{(stale.Count > 5 ? $" and {stale.Count - 5} more" : "")}. Use a new output folder, or run 'tune' with --force to redo them.");
         var report = new ResultsReport(results);
         report.Write(recipe.Output, $"{recipe.Variant}: PVP vs random init");
         return report;
@@ -171,13 +226,157 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     private PetModel CreateModel(int classes) =>
         VariantRegistry.Create(recipe.Variant, classes, Devices.Resolve(recipe.Device), precision: recipe.Precision);
 
-    private void ReportDevice()
+    /// <summary>
+    /// Checks everything the recipe names before any training starts, so that nothing fails hours in: the device, the
+    /// output folder's writability, the backbone weights file's header, and every dataset (folders, list files, images
+    /// per class against the largest shot count). Runs once per runner; also prints the device.
+    /// </summary>
+    /// <exception cref="DatasetException">A dataset is missing or too small; the message names the task, file or class.</exception>
+    public void Validate()
     {
-        if (deviceReported) return;
-        deviceReported = true;
+        if (validated) return;
+        var device = Devices.Resolve(recipe.Device);
         ImageCodec.MaxPixels = recipe.MaxImagePixels;
         ImageCodec.PixelBudget = Math.Max(ImageCodec.PixelBudget, recipe.MaxImagePixels);
-        reporter.Info($"device: {Devices.Describe(Devices.Resolve(recipe.Device))} (recipe device: {recipe.Device})");
+        reporter.Info($"device: {Devices.Describe(device)} (recipe device: {recipe.Device})");
+
+        Directory.CreateDirectory(recipe.Output);
+        string probe = Path.Combine(recipe.Output, $".write-test-{Environment.ProcessId}");
+        try
+        {
+            File.WriteAllText(probe, "pvp");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"The output folder '{recipe.Output}' is not writable ({e.Message}); choose another with 'output:' or --output.", e);
+        }
+
+        if (recipe.BackboneWeights is { } weights)
+        {
+            if (Directory.Exists(weights))
+                throw new InvalidDataException($"Backbone weights '{weights}' (recipe key backbone.weights) is a folder; name the weights file inside it.");
+            if (!File.Exists(weights))
+                throw new FileNotFoundException($"Backbone weights '{weights}' (recipe key backbone.weights) do not exist.", weights);
+            if (weights.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) SafeTensors.ReadMetadata(weights); // the header parses
+        }
+
+        SourceData();
+        int mostShots = recipe.Stage2.Shots.Max();
+        foreach (var task in recipe.Stage2.Tasks)
+        {
+            IImageDataset train;
+            try
+            {
+                train = TaskData(task).Train;
+            }
+            catch (Exception e) when (e is DatasetException or IOException)
+            {
+                throw new DatasetException($"stage2 task '{task.Name}': {e.Message}");
+            }
+            var counts = train.ClassCounts();
+            var short_ = Enumerable.Range(0, counts.Length).Where(c => counts[c] < mostShots).ToList();
+            if (short_.Count > 0)
+                throw new DatasetException($"stage2 task '{task.Name}': the recipe asks for {mostShots} shots, but class " +
+                                           string.Join(", ", short_.Take(5).Select(c => $"'{train.Classes[c]}' has {counts[c]} training image{(counts[c] == 1 ? "" : "s")}")) +
+                                           $"{(short_.Count > 5 ? $" (and {short_.Count - 5} more classes)" : "")}. Lower stage2.shots or add images.");
+        }
+        validated = true;
+    }
+
+    private (IImageDataset Train, IImageDataset Test) SourceData()
+    {
+        try
+        {
+            sourceTrain ??= recipe.Source.Train(ImageSize);
+            sourceTest ??= recipe.Source.Test(ImageSize);
+        }
+        catch (Exception e) when (e is DatasetException or IOException)
+        {
+            throw new DatasetException($"source: {e.Message}");
+        }
+        return (sourceTrain, sourceTest);
+    }
+
+    private static string PvpVersion => typeof(PetModel).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    private Dictionary<string, string> Declaration() => new()
+    {
+        ["pvp"] = PvpVersion,
+        ["variant"] = recipe.Variant,
+        ["variant.declaration"] = $"{Variant.Backbone}; {string.Join("; ", Variant.Attachments)}",
+        ["precision"] = recipe.Precision.ToString(),
+    };
+
+    private Fingerprint BackboneFingerprint()
+    {
+        var (train, test) = SourceData();
+        return new Fingerprint(new Dictionary<string, string>
+        {
+            ["pvp"] = PvpVersion,
+            ["backbone"] = Variant.Backbone.ToString(),
+            ["source"] = recipe.Source.Describe(),
+            ["source.data"] = $"{Fingerprint.HashDataset(train)} / {Fingerprint.HashDataset(test)}",
+            ["backbone.pretrain"] = recipe.BackbonePretrain.ToString(),
+            ["seed"] = recipe.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
+    }
+
+    private Fingerprint StageOneFingerprint()
+    {
+        var (train, test) = SourceData();
+        var components = Declaration();
+        components["backbone.weights"] = Fingerprint.HashFile(BackbonePath);
+        components["source"] = recipe.Source.Describe();
+        components["source.data"] = $"{Fingerprint.HashDataset(train)} / {Fingerprint.HashDataset(test)}";
+        components["stage1"] = recipe.Stage1.ToString();
+        components["seed"] = recipe.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return new Fingerprint(components);
+    }
+
+    private Fingerprint CellFingerprint(GridCell cell)
+    {
+        var task = recipe.Stage2.Tasks.First(t => t.Name == cell.Task);
+        var (train, test) = TaskData(task);
+        var components = Declaration();
+        components["backbone.weights"] = File.Exists(BackbonePath) ? Fingerprint.HashFile(BackbonePath) : "(absent)";
+        if (cell.PvpInit) components["stage1.modules"] = File.Exists(PetuningPath) ? Fingerprint.HashFile(PetuningPath) : "(absent)";
+        components["task"] = task.Data.Describe();
+        components["task.data"] = $"{Fingerprint.HashDataset(train)} / {Fingerprint.HashDataset(test)}";
+        components["stage2"] = recipe.Stage2.Settings.ToString();
+        components["cell"] = cell.Id;
+        return new Fingerprint(components);
+    }
+
+    /// <summary>
+    /// Makes sure <paramref name="folder"/> holds only what <paramref name="current"/> describes: records it when the folder
+    /// is new; when it holds another recipe's work, stops (naming each difference), or with <see cref="Force"/> moves that
+    /// work aside and starts the folder again.
+    /// </summary>
+    private void Guard(string folder, Fingerprint current, string what, string? keep = null)
+    {
+        var recorded = Fingerprint.Load(folder);
+        bool hasWork = Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any(e => Path.GetFileName(e) != keep);
+        if (recorded is null && !hasWork)
+        {
+            current.Save(folder);
+            return;
+        }
+        var differences = recorded is null ? new[] { "the folder holds work with no fingerprint (an older Pvp, or copied from elsewhere)" } : current.DifferencesFrom(recorded);
+        if (differences.Count == 0) return;
+        if (!Force)
+            throw new StaleRunException($"{char.ToUpperInvariant(what[0])}{what[1..]} in '{folder}' was made by a different recipe — {string.Join("; ", differences)}. " +
+                                        "Use a new output folder, or run again with --force to redo it (the old folder is kept beside it, renamed).");
+        string aside = $"{folder}.replaced-{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}";
+        Directory.CreateDirectory(aside);
+        foreach (string entry in Directory.EnumerateFileSystemEntries(folder).Where(e => Path.GetFileName(e) != keep).ToList())
+        {
+            string target = Path.Combine(aside, Path.GetFileName(entry));
+            if (Directory.Exists(entry)) Directory.Move(entry, target);
+            else File.Move(entry, target);
+        }
+        reporter.Info($"--force: {what} changed ({string.Join("; ", differences)}); its old files moved to '{aside}'");
+        current.Save(folder);
     }
 
     private string CellFolder(GridCell cell) => Path.Combine(recipe.Output, "stage2", cell.Task, $"{cell.Shots}shot-seed{cell.Seed}-{cell.Init}");
@@ -193,12 +392,10 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     {
         if (recipe.BackboneWeights is not null)
         {
-            if (Directory.Exists(recipe.BackboneWeights))
-                throw new InvalidDataException($"Backbone weights '{recipe.BackboneWeights}' (recipe key backbone.weights) is a folder; name the weights file inside it.");
-            if (!File.Exists(recipe.BackboneWeights)) throw new FileNotFoundException($"Backbone weights '{recipe.BackboneWeights}' (recipe key backbone.weights) do not exist.", recipe.BackboneWeights);
-            return;
+            return; // checked by Validate
         }
         string sidecar = Path.ChangeExtension(BackbonePath, ".json");
+        Guard(Path.GetDirectoryName(BackbonePath)!, BackboneFingerprint(), "the backbone pre-training");
         if (File.Exists(sidecar))
         {
             reporter.Info($"backbone: pre-trained earlier on the source classes ({BackbonePath})");
@@ -208,13 +405,13 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             ?? throw new InvalidOperationException(
                 $"The recipe gives no backbone weights, and no plain backbone with {Variant.Backbone} is declared to pre-train one. " +
                 "Set backbone.weights to a pre-trained checkpoint, or declare [VisionTransformer(...)] with the same sizes and no PETuning attributes.");
-        var sourceTrain = recipe.Source.Train(ImageSize);
+        var (sourceTrain, sourceTest) = SourceData();
         reporter.Stage($"Backbone: no weights given, so a {Variant.Backbone} backbone ({plain.Name}) is first trained on the source classes " +
                        $"({recipe.Source.Describe()}); it stands in for ImageNet-21k pre-training and sees no target class");
         manual_seed(recipe.Seed);
         using var model = plain.Factory(sourceTrain.Classes.Count, null, ScalarType.Float32);
         var options = recipe.BackbonePretrain.ToOptions(recipe.Device, recipe.Seed, recipe.Workers);
-        var result = Fit(model, sourceTrain, recipe.Source.Test(ImageSize), options, Path.Combine(recipe.Output, "backbone"), "backbone", cancellationToken);
+        var result = Fit(model, sourceTrain, sourceTest, options, Path.Combine(recipe.Output, "backbone"), "backbone", cancellationToken);
         var weights = model.state_dict().Where(p => !model.KindOf(p.Key).HasFlag(ParameterKinds.Head)).ToDictionary(p => p.Key, p => p.Value);
         SafeTensors.Save(BackbonePath, weights, new Dictionary<string, string> { ["made_by"] = "pvp backbone pre-training on the source classes" });
         WriteJson(sidecar, new Dictionary<string, object?>

@@ -157,6 +157,7 @@ public sealed class PvpRunnerTests : IDisposable
               tasks:
                 - name: shapes
                   builtin: { classes: 2, train_per_class: 2, test_per_class: 1 }
+              shots: [1, 2]
             """, Path.Combine(folder, "recipe.yaml"));
         var error = Assert.Throws<InvalidOperationException>(() => new PvpRunner(recipe, new Quiet()).Pretrain());
         Assert.Contains("no plain backbone with ViT D=32 depth 1", error.Message);

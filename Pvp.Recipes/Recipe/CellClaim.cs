@@ -1,0 +1,165 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Pvp.Recipe;
+
+/// <summary>
+/// One process's claim on one stage-2 cell, so that any number of <c>pvp tune</c> processes on one run folder (a job
+/// array, two terminals) run each cell once. The claim is a file created atomically (create-new) in the cell's folder,
+/// naming the owner (host, process, start time); its modification time is the heartbeat, renewed while the cell runs.
+/// A claim whose heartbeat is older than the stale timeout — or whose process is gone from this host — is taken over.
+/// </summary>
+public sealed class CellClaim : IDisposable
+{
+    /// <summary>The claim file's name in a cell's folder.</summary>
+    public const string FileName = "claim.json";
+
+    private readonly string path;
+    private readonly string content;
+    private readonly Timer heartbeat;
+    private int lost;
+
+    private CellClaim(string path, string content, TimeSpan staleAfter)
+    {
+        this.path = path;
+        this.content = content;
+        var period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(200).Ticks, staleAfter.Ticks / 4));
+        heartbeat = new Timer(_ => Beat(), null, period, period);
+    }
+
+    /// <summary>True when another process took the claim over (this one's heartbeat stalled past the timeout).</summary>
+    public bool Lost => Volatile.Read(ref lost) != 0;
+
+    /// <summary>Claims the cell folder <paramref name="folder"/>, or returns null and says who holds it.</summary>
+    public static CellClaim? TryTake(string folder, TimeSpan staleAfter, out string heldBy)
+    {
+        Directory.CreateDirectory(folder);
+        string path = Path.Combine(folder, FileName);
+        string mine = JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["host"] = Environment.MachineName, ["pid"] = Environment.ProcessId, ["started"] = DateTime.UtcNow.ToString("O"),
+            ["nonce"] = Guid.NewGuid().ToString("N"),
+        });
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            try
+            {
+                using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.Read))
+                using (var writer = new StreamWriter(stream)) writer.Write(mine);
+                heldBy = "";
+                return new CellClaim(path, mine, staleAfter);
+            }
+            catch (IOException) when (File.Exists(path))
+            {
+                string current = ReadOrEmpty(path);
+                if (!IsStale(path, current, staleAfter, out heldBy)) return null;
+                // Take the stale claim over: move it aside (one mover wins), check it is the one judged stale, then retry.
+                string aside = $"{path}.stale.{Environment.ProcessId}.{Guid.NewGuid():N}";
+                try
+                {
+                    File.Move(path, aside);
+                }
+                catch (IOException)
+                {
+                    continue; // another process moved it first
+                }
+                if (ReadOrEmpty(aside) != current)
+                {
+                    // A fresh claim slipped in between: put it back and leave the cell to its owner.
+                    try { File.Move(aside, path); } catch (IOException) { File.Delete(aside); }
+                    heldBy = Describe(current);
+                    return null;
+                }
+                File.Delete(aside);
+            }
+        }
+        heldBy = "(several processes contend for it)";
+        return null;
+    }
+
+    private static bool IsStale(string path, string content, TimeSpan staleAfter, out string heldBy)
+    {
+        heldBy = Describe(content);
+        DateTime beat;
+        try { beat = File.GetLastWriteTimeUtc(path); }
+        catch (IOException) { return false; }
+        if (DateTime.UtcNow - beat > staleAfter) return true;
+        // On this host a dead owner needs no timeout (kill -9, a crash).
+        try
+        {
+            using var document = JsonDocument.Parse(content);
+            if (document.RootElement.GetProperty("host").GetString() == Environment.MachineName)
+            {
+                int pid = document.RootElement.GetProperty("pid").GetInt32();
+                if (pid != Environment.ProcessId && !IsAlive(pid)) return true;
+            }
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            // Being written right now (create-new, then the content): a fresh claim.
+        }
+        return false;
+    }
+
+    private static bool IsAlive(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static string Describe(string content)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(content);
+            var root = document.RootElement;
+            return $"process {root.GetProperty("pid").GetInt32()} on {root.GetProperty("host").GetString()} (since {root.GetProperty("started").GetString()})";
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            return "another process (its claim is being written)";
+        }
+    }
+
+    private static string ReadOrEmpty(string path)
+    {
+        try { return File.ReadAllText(path); }
+        catch (IOException) { return ""; }
+    }
+
+    private void Beat()
+    {
+        if (Lost) return;
+        try
+        {
+            if (ReadOrEmpty(path) != content)
+            {
+                Interlocked.Exchange(ref lost, 1);
+                return;
+            }
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A missed beat; the next one retries.
+        }
+    }
+
+    /// <summary>Stops the heartbeat and removes the claim if it is still this process's.</summary>
+    public void Dispose()
+    {
+        heartbeat.Dispose();
+        if (!Lost && ReadOrEmpty(path) == content)
+        {
+            try { File.Delete(path); }
+            catch (IOException) { /* gone already */ }
+        }
+    }
+}
