@@ -81,11 +81,16 @@ public abstract class RecipeCommand<TSettings> : Command<TSettings> where TSetti
     /// <inheritdoc />
     public override int Execute(CommandContext context, TSettings settings, CancellationToken cancellationToken)
     {
-        using var signals = new Signals(cancellationToken);
+        using var signals = new StopSignals(line => AnsiConsole.MarkupLineInterpolated($"[yellow]{line}[/]"), cancellationToken);
         try
         {
             var recipe = settings.Load();
             return Run(recipe, settings, signals.Token);
+        }
+        catch (OperationCanceledException e) when (signals.ExitCode != 0)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[yellow]{e.Message}[/]");
+            return signals.ExitCode;
         }
         catch (Exception e)
         {

@@ -5,7 +5,7 @@ namespace Pvp.Cli;
 
 /// <summary>
 /// The one place every failure of a command ends: one line naming the file or key and the fix, and an exit code
-/// (2: the recipe is wrong; 130: stopped by Ctrl+C, 143: stopped by SIGTERM — both after a checkpoint; 1: anything else).
+/// (2: the recipe is wrong; 130: cancelled; 1: anything else — a Ctrl+C or SIGTERM stop exits 130 or 143 from the command).
 /// Set PVP_DEBUG=1 to also print the stack trace.
 /// </summary>
 internal static class Failure
@@ -23,7 +23,7 @@ internal static class Failure
                 break;
             case OperationCanceledException:
                 AnsiConsole.MarkupLineInterpolated($"[yellow]{e.Message}[/]");
-                code = Signals.Terminated ? 143 : 130;
+                code = 130;
                 break;
             case UnauthorizedAccessException:
                 AnsiConsole.MarkupLineInterpolated($"[red]error:[/] permission denied: {e.Message} Choose a folder you may write to (--output).");

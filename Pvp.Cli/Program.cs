@@ -5,6 +5,10 @@ using Spectre.Console.Cli;
 // Variants declared in Pvp.Models register themselves when their assembly loads; load it before any command runs.
 VariantRegistry.Load(typeof(Pvp.Models.VptDeepB16).Assembly);
 
+// Written to a file or a cluster log: no wrapping at 80 columns in the middle of paths and messages.
+if (Console.IsOutputRedirected)
+    Spectre.Console.AnsiConsole.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0 ? columns : 400;
+
 var app = new CommandApp();
 app.Configure(config =>
 {

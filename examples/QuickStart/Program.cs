@@ -24,18 +24,14 @@ if (smoke)
     };
 }
 
-using var cancel = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
-{
-    e.Cancel = true; // stop after the current step, with a checkpoint; running again continues
-    cancel.Cancel();
-};
+// Ctrl+C or SIGTERM: stop after the current step, with a checkpoint; running again continues.
+using var signals = new StopSignals(Console.WriteLine);
 
 var clock = Stopwatch.StartNew();
 Console.WriteLine($"Pvp quick start: {recipe.Variant}, run folder {recipe.Output}{(smoke ? " (smoke run)" : "")}");
 try
 {
-    var report = new PvpRunner(recipe, new ConsoleReporter(cellEpochs: false)).Run(cancel.Token);
+    var report = new PvpRunner(recipe, new ConsoleReporter(cellEpochs: false)).Run(signals.Token);
     Console.WriteLine();
     Console.WriteLine(report.Markdown($"{recipe.Variant} on the built-in dataset"));
     Console.WriteLine($"results: {Path.Combine(recipe.Output, "results.md")}, results.csv, accuracy_vs_shots.png ({clock.Elapsed.TotalMinutes:F1} min)");
@@ -43,6 +39,6 @@ try
 catch (OperationCanceledException e)
 {
     Console.WriteLine(e.Message);
-    return 130;
+    return signals.ExitCode == 0 ? 130 : signals.ExitCode;
 }
 return 0;

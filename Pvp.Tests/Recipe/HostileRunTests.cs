@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Pvp.Recipe;
+using Pvp.Training;
+
+namespace Pvp.Tests.Recipe;
+
+/// <summary>
+/// Nothing wrong is reported as a result: a run folder of another recipe, two pvp processes on one folder, SIGTERM,
+/// a full disk and an impossible output folder, damaged checkpoints and results, and data problems found before training.
+/// The cases with processes run the real pvp command.
+/// </summary>
+public sealed class HostileRunTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("pvp-hostile-run-").FullName;
+
+    static HostileRunTests() => VariantRegistry.Load(typeof(Pvp.Models.VptDeepMicro).Assembly);
+
+    public void Dispose()
+    {
+        foreach (string mount in Directory.GetDirectories(folder, "tmpfs*")) Unmount(mount);
+        Directory.Delete(folder, recursive: true);
+    }
+
+    private sealed class Quiet : IRunReporter
+    {
+        public readonly List<string> Lines = new();
+        public void Stage(string title) => Lines.Add("== " + title);
+        public void Info(string line) => Lines.Add(line);
+        public ITrainingObserver Observer(string run, bool gridCell) => SilentObserver.Instance;
+    }
+
+    private static string Recipe(string variant = "VptDeepMicro", int stage2Epochs = 2, string output = "run", string extra = "", string shots = "[1, 2]", string seeds = "[0]") => $"""
+        variant: {variant}
+        output: {output}
+        workers: 1
+        backbone: {"{"} pretrain: {"{"} epochs: 1, batch: 16 {"}"} {"}"}
+        source:
+          builtin: {"{"} classes: 4, train_per_class: 6, test_per_class: 2 {"}"}
+        stage1: {"{"} epochs: 1, lr: 0.01, batch: 16 {"}"}
+        stage2:
+          tasks:
+            - name: shapes
+              builtin: {"{"} classes: 3, train_per_class: 4, test_per_class: 3 {"}"}
+          shots: {shots}
+          seeds: {seeds}
+          epochs: {stage2Epochs}
+        {extra}
+        """;
+
+    private string WriteRecipe(string yaml, string name = "recipe.yaml")
+    {
+        string path = Path.Combine(folder, name);
+        File.WriteAllText(path, yaml);
+        return path;
+    }
+
+    private static string PvpDll()
+    {
+        string? dll = Directory.GetFiles(Numerics.TestTensors.RepoPath("Pvp.Cli/bin"), "pvp.dll", SearchOption.AllDirectories)
+            .OrderByDescending(File.GetLastWriteTimeUtc).FirstOrDefault();
+        return dll ?? throw new InvalidOperationException("Pvp.Cli has no pvp.dll: build the solution first.");
+    }
+
+    private static Process StartPvp(string arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", $"\"{PvpDll()}\" {arguments}")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        start.Environment["COLUMNS"] = "400"; // one console line per message, for the assertions
+        return Process.Start(start)!;
+    }
+
+    private static (int Code, string Output) RunPvp(string arguments, int timeoutMs = 180_000)
+    {
+        using var process = StartPvp(arguments);
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(timeoutMs), $"pvp {arguments} did not finish");
+        return (process.ExitCode, output + error.Result);
+    }
+
+    [Fact]
+    public void AChangedRecipeNeverReportsTheOldResults()
+    {
+        string run = Path.Combine(folder, "run");
+        new PvpRunner(RecipeParser.Parse(Recipe(), Path.Combine(folder, "recipe.yaml")), new Quiet()).Run();
+
+        // The case that went wrong silently: another variant and other stage-2 epochs, the same output folder.
+        var changed = RecipeParser.Parse(Recipe(variant: "LoraMicro", stage2Epochs: 3), Path.Combine(folder, "recipe.yaml"));
+        var error = Assert.Throws<StaleRunException>(() => new PvpRunner(changed, new Quiet()).Run());
+        Assert.Contains("variant: was VptDeepMicro, now LoraMicro", error.Message);
+        Assert.Contains("--force", error.Message);
+        // Report alone refuses too: it would otherwise title LoraMicro's table with VptDeepMicro's numbers.
+        var report = Assert.Throws<StaleRunException>(() => new PvpRunner(changed, new Quiet()).Report());
+        Assert.Contains("shapes/1shot-seed0-pvp", report.Message);
+        Assert.Contains("stage2: was", report.Message);
+
+        // --force redoes what changed and keeps the old work beside it.
+        var quiet = new Quiet();
+        var redone = new PvpRunner(changed, quiet) { Force = true }.Run();
+        Assert.Equal(4, redone.Results.Count);
+        Assert.Contains(quiet.Lines, l => l.StartsWith("--force: stage 1 changed", StringComparison.Ordinal));
+        Assert.NotEmpty(Directory.GetDirectories(Path.Combine(run, "stage2", "shapes"), "1shot-seed0-pvp.replaced-*"));
+        Assert.All(Directory.GetFiles(Path.Combine(run, "stage2"), "result.json", SearchOption.AllDirectories)
+                .Where(f => !f.Contains(".replaced-", StringComparison.Ordinal)),
+            f => Assert.Contains("\"variant\": \"LoraMicro\"", File.ReadAllText(Path.Combine(Path.GetDirectoryName(f)!, Fingerprint.FileName))));
+        Assert.Equal(4, new PvpRunner(changed, new Quiet()).Report().Results.Count);
+    }
+
+    [Fact]
+    public void TwoTuneProcessesOnOneFolderRunEachCellOnce()
+    {
+        string recipe = WriteRecipe(Recipe(stage2Epochs: 6, shots: "[1, 2, 3]", seeds: "[0, 1]"));
+        new PvpRunner(RecipeParser.Load(recipe), new Quiet()).Pretrain();
+
+        using var a = StartPvp($"tune \"{recipe}\"");
+        using var b = StartPvp($"tune \"{recipe}\"");
+        var outputs = new[] { a, b }.Select(p => (p.StandardOutput.ReadToEndAsync(), p.StandardError.ReadToEndAsync())).ToList();
+        Assert.True(a.WaitForExit(300_000) && b.WaitForExit(300_000));
+        string both = string.Join("\n", outputs.Select(o => o.Item1.Result + o.Item2.Result));
+        Assert.True(a.ExitCode == 0 && b.ExitCode == 0, $"exit codes {a.ExitCode}, {b.ExitCode}:\n{both}");
+
+        var cells = Directory.GetDirectories(Path.Combine(folder, "run", "stage2", "shapes"));
+        Assert.Equal(12, cells.Length);
+        foreach (string cell in cells)
+        {
+            Assert.True(File.Exists(Path.Combine(cell, "result.json")), $"{cell} has no result:\n{both}");
+            Assert.False(File.Exists(Path.Combine(cell, CellClaim.FileName)), $"{cell} kept its claim");
+            var lines = File.ReadAllLines(Path.Combine(cell, "metrics.jsonl"));
+            var events = lines.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("event").GetString()).ToList(); // every line whole JSON
+            Assert.Equal(1, events.Count(e => e == "start")); // trained once, by one process
+        }
+    }
+
+    [Fact]
+    public void SigtermSavesACheckpointAndTheSameCommandContinues()
+    {
+        // A backbone pre-training of some seconds, with a checkpoint every 5 steps besides the one the signal writes.
+        string recipe = WriteRecipe(Recipe(extra: "", stage2Epochs: 2).Replace("pretrain: { epochs: 1, batch: 16 }", "pretrain: { epochs: 400, batch: 4, checkpoint_every_steps: 5 }"));
+        using (var first = StartPvp($"run \"{recipe}\""))
+        {
+            string? line;
+            var seen = new List<string>();
+            while ((line = first.StandardOutput.ReadLine()) is not null)
+            {
+                seen.Add(line);
+                if (line.Contains("Backbone: no weights given", StringComparison.Ordinal))
+                {
+                    Thread.Sleep(1500);
+                    using var kill = Process.Start("/bin/sh", $"-c \"kill -TERM {first.Id}\"")!;
+                    kill.WaitForExit();
+                    break;
+                }
+            }
+            seen.Add(first.StandardOutput.ReadToEnd());
+            Assert.True(first.WaitForExit(60_000));
+            string said = string.Join("\n", seen) + first.StandardError.ReadToEnd();
+            Assert.True(first.ExitCode == 143, $"exit code {first.ExitCode}:\n{said}");
+            Assert.Contains("SIGTERM: stopping after the current step", said);
+            Assert.Contains("Run the same command again to continue", said);
+        }
+        Assert.True(File.Exists(Path.Combine(folder, "run", "backbone", "checkpoints", "latest.json")));
+
+        var (code, output) = RunPvp($"run \"{recipe}\"");
+        Assert.True(code == 0, $"exit code {code}:\n{output}");
+        Assert.Contains("resumed from the checkpoint at step", output);
+        Assert.True(File.Exists(Path.Combine(folder, "run", "results.md")));
+    }
+
+    [Fact]
+    public void AFullDiskAndAnImpossibleOutputExitOneWithOneLineAndNoPartialFile()
+    {
+        // An output folder that cannot exist.
+        var (code, output) = RunPvp($"pretrain \"{WriteRecipe(Recipe(output: "/proc/pvp-cannot-write-here"), "impossible.yaml")}\"");
+        Assert.True(code == 1, $"exit code {code}:\n{output}");
+        Assert.Contains("error:", output);
+        Assert.Contains("/proc/pvp-cannot-write-here", output);
+        Assert.DoesNotContain("   at ", output); // no stack trace
+
+        // A disk that fills up while checkpoints are written: a 1 MiB tmpfs, where this machine lets root mount one.
+        string small = Path.Combine(folder, "tmpfs-full");
+        Directory.CreateDirectory(small);
+        if (!Mount(small, "1m")) return; // not root: the impossible-folder half above is what this machine can check
+        (code, output) = RunPvp($"pretrain \"{WriteRecipe(Recipe(output: small), "full.yaml")}\"");
+        Assert.True(code == 1, $"exit code {code}:\n{output}");
+        Assert.Contains(small, output);
+        Assert.True(output.Contains("disk is full", StringComparison.Ordinal) || output.Contains("No space left", StringComparison.Ordinal), output);
+        Assert.DoesNotContain("   at ", output);
+        Assert.Empty(Directory.GetFiles(small, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    private static bool Mount(string path, string size)
+    {
+        using var mount = Process.Start(new ProcessStartInfo("mount", $"-t tmpfs -o size={size} tmpfs \"{path}\"") { RedirectStandardError = true, UseShellExecute = false })!;
+        mount.WaitForExit();
+        return mount.ExitCode == 0;
+    }
+
+    private static void Unmount(string path)
+    {
+        using var umount = Process.Start(new ProcessStartInfo("umount", $"\"{path}\"") { RedirectStandardError = true, UseShellExecute = false })!;
+        umount.WaitForExit();
+    }
+
+    [Fact]
+    public void ProblemsWithTheDataAreFoundBeforeAnyTraining()
+    {
+        string missing = Recipe().Replace("builtin: { classes: 3, train_per_class: 4, test_per_class: 3 }", "imagefolder: { train: nowhere/train, test: nowhere/test }");
+        var error = Assert.Throws<Pvp.Data.DatasetException>(() => new PvpRunner(RecipeParser.Parse(missing, Path.Combine(folder, "recipe.yaml")), new Quiet()).Run());
+        Assert.Contains("stage2 task 'shapes'", error.Message);
+        Assert.Contains("nowhere", error.Message);
+        Assert.False(Directory.Exists(Path.Combine(folder, "run", "backbone")), "nothing may train before the recipe is checked");
+
+        string tooFew = Recipe(shots: "[1, 8]");
+        var shots = Assert.Throws<Pvp.Data.DatasetException>(() => new PvpRunner(RecipeParser.Parse(tooFew, Path.Combine(folder, "recipe.yaml")), new Quiet()).Run());
+        Assert.Contains("asks for 8 shots, but class", shots.Message);
+        Assert.Contains("has 4 training images", shots.Message);
+        Assert.False(Directory.Exists(Path.Combine(folder, "run", "backbone")));
+    }
+
+    [Fact]
+    public void DamagedCheckpointsFallBackAndDamagedResultsAreNamed()
+    {
+        // Two checkpoints of one run; the newest truncated, the pointer emptied.
+        using var model = new Pvp.Models.VptDeepMicro(numClasses: 3);
+        using var optimizer = model.CreateAdamW(1e-2, 0.0);
+        var store = new CheckpointStore(Path.Combine(folder, "checkpoints"));
+        store.Save(model, optimizer, new TrainingPosition(0, 3, 3));
+        store.Save(model, optimizer, new TrainingPosition(1, 0, 6));
+        string newest = Path.Combine(folder, "checkpoints", "step-00000006.safetensors");
+        using (var stream = new FileStream(newest, FileMode.Open)) stream.SetLength(stream.Length / 2);
+        File.WriteAllText(Path.Combine(folder, "checkpoints", "latest.json"), "");
+
+        var notes = new List<string>();
+        var position = store.Restore(model, optimizer, notes.Add);
+        Assert.Equal(new TrainingPosition(0, 3, 3), position);
+        Assert.Contains(notes, n => n.Contains("latest.json' is unreadable", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.Contains("step-00000006.safetensors' is unreadable", StringComparison.Ordinal));
+        Assert.Contains(notes, n => n.Contains("resuming from the older checkpoint", StringComparison.Ordinal));
+
+        string result = Path.Combine(folder, "result.json");
+        File.WriteAllText(result, "{ \"task\": ");
+        Assert.Contains($"'{result}' is not a readable cell result", Assert.Throws<InvalidDataException>(() => CellResult.Load(result)).Message);
+    }
+}
