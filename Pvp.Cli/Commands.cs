@@ -168,6 +168,11 @@ public sealed class TuneSettings : RecipeSettings
     [CommandOption("--init <pvp|random>")]
     public string? Init { get; init; }
 
+    /// <summary>One cell by its index in the recipe's order (what a job array's task id gives).</summary>
+    [CommandOption("--index <I>")]
+    [Description("Run only the cell at this index of the recipe's deterministic cell order (0-based; SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX).")]
+    public int? Index { get; init; }
+
     /// <summary>List the cells instead of running them.</summary>
     [CommandOption("--list")]
     [Description("Print the cell ids (and whether each has finished) instead of running them.")]
@@ -180,6 +185,12 @@ public sealed class TuneCommand : RecipeCommand<TuneSettings>
     /// <inheritdoc />
     protected override int Run(PvpRecipe recipe, TuneSettings s, CancellationToken cancellationToken)
     {
+        if (s.Index is { } index)
+        {
+            // A cell another process holds is left to it (the runner says so): not a failure.
+            WithProgress(reporter => new PvpRunner(recipe, reporter) { Force = s.Force }.RunCell(index, cancellationToken));
+            return 0;
+        }
         var only = s.Cell is null ? null : GridCell.Parse(s.Cell);
         bool Keep(GridCell c) => (only is null || c == only) && (s.Task is null || c.Task == s.Task) && (s.Shots is null || c.Shots == s.Shots)
                                  && (s.Seed is null || c.Seed == s.Seed) && (s.Init is null || c.Init == s.Init);
@@ -188,8 +199,9 @@ public sealed class TuneCommand : RecipeCommand<TuneSettings>
         if (cells.Count == 0) throw new ArgumentException("No cell of the recipe matches the filter; 'pvp tune RECIPE --list' shows them.");
         if (s.List)
         {
+            var all = runner.Cells().ToList();
             foreach (var cell in cells)
-                AnsiConsole.WriteLine($"{cell.Id}{(File.Exists(Path.Combine(recipe.Output, "stage2", cell.Task, cell.Id.Split('/')[1], "result.json")) ? "  (done)" : "")}");
+                AnsiConsole.WriteLine($"{all.IndexOf(cell),4}  {cell.Id}{(File.Exists(Path.Combine(recipe.Output, "stage2", cell.Task, cell.Id.Split('/')[1], "result.json")) ? "  (done)" : "")}");
             return 0;
         }
         // Cells that other processes hold are theirs to finish: the runner names them; not an error.

@@ -20,6 +20,10 @@ app.Configure(config =>
     config.AddCommand<TuneCommand>("tune").WithDescription("Stage 2: few-shot runs from the stage-1 modules and from random ones; all cells, a filter, or one --cell.")
         .WithExample("tune", "recipes/builtin.yaml", "--shots", "1", "--seed", "0")
         .WithExample("tune", "recipes/builtin.yaml", "--cell", "shapes/4shot-seed1-pvp");
+    config.AddCommand<SubmitCommand>("submit").WithDescription("Submit the recipe's grid to a cluster: Slurm jobs (stage 1, a job array over the cells, the report) or Kubernetes Jobs.")
+        .WithExample("submit", "recipes/paper-vitb16-fgvc.yaml", "--slurm", "--partition", "gpu", "--gpus-per-task", "1", "--time", "04:00:00")
+        .WithExample("submit", "recipes/builtin.yaml", "--kubernetes", "--dry-run");
+    config.AddCommand<StatusCommand>("status").WithDescription("Show the run folder's cells: done, running, failed, interrupted, missing (from the folder alone).");
     config.AddCommand<ReportCommand>("report").WithDescription("Merge every finished cell of the run folder into results.csv, results.md and accuracy_vs_shots.png.");
     config.AddCommand<EvalCommand>("eval").WithDescription("Evaluate a finished cell's saved model on its task's test split.");
     config.AddCommand<VariantsCommand>("variants").WithDescription("List the registered PETuning variants.");

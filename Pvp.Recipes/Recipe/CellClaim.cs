@@ -7,7 +7,9 @@ namespace Pvp.Recipe;
 /// One process's claim on one stage-2 cell, so that any number of <c>pvp tune</c> processes on one run folder (a job
 /// array, two terminals) run each cell once. The claim is a file created atomically (create-new) in the cell's folder,
 /// naming the owner (host, process, start time); its modification time is the heartbeat, renewed while the cell runs.
-/// A claim whose heartbeat is older than the stale timeout — or whose process is gone from this host — is taken over.
+/// A claim whose heartbeat is older than the stale timeout — or whose process is gone from this host, or that an earlier
+/// run of the same scheduler job made (a requeued Slurm job keeps its <c>SLURM_JOB_ID</c>; a Kubernetes pod gets
+/// <c>PVP_CLAIM_KEY</c> from its manifest) — is taken over.
 /// </summary>
 public sealed class CellClaim : IDisposable
 {
@@ -38,7 +40,7 @@ public sealed class CellClaim : IDisposable
         string mine = JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["host"] = Environment.MachineName, ["pid"] = Environment.ProcessId, ["started"] = DateTime.UtcNow.ToString("O"),
-            ["nonce"] = Guid.NewGuid().ToString("N"),
+            ["nonce"] = Guid.NewGuid().ToString("N"), ["job"] = Job ?? "",
         });
         for (int attempt = 0; attempt < 5; attempt++)
         {
@@ -84,10 +86,12 @@ public sealed class CellClaim : IDisposable
         try { beat = File.GetLastWriteTimeUtc(path); }
         catch (IOException) { return false; }
         if (DateTime.UtcNow - beat > staleAfter) return true;
-        // On this host a dead owner needs no timeout (kill -9, a crash).
+        // On this host a dead owner needs no timeout (kill -9, a crash); nor does an earlier run of this same scheduler job,
+        // which the scheduler has ended before starting this one (a requeue, a preemption).
         try
         {
             using var document = JsonDocument.Parse(content);
+            if (Job is { } job && document.RootElement.TryGetProperty("job", out var owner) && owner.GetString() == job) return true;
             if (document.RootElement.GetProperty("host").GetString() == Environment.MachineName)
             {
                 int pid = document.RootElement.GetProperty("pid").GetInt32();
@@ -100,6 +104,11 @@ public sealed class CellClaim : IDisposable
         }
         return false;
     }
+
+    /// <summary>The scheduler job this process runs as (<c>PVP_CLAIM_KEY</c>, else Slurm's <c>SLURM_JOB_ID</c>), or null.</summary>
+    private static string? Job =>
+        Environment.GetEnvironmentVariable("PVP_CLAIM_KEY") is { Length: > 0 } key ? key
+        : Environment.GetEnvironmentVariable("SLURM_JOB_ID") is { Length: > 0 } slurm ? "slurm:" + slurm : null;
 
     private static bool IsAlive(int pid)
     {

@@ -17,6 +17,9 @@ namespace Pvp.Recipe;
 public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
 {
     private const string StageOneRun = "stage 1";
+
+    /// <summary>The file a cell that failed leaves in its folder (time, host, process; the exception's type and message).</summary>
+    public const string CellErrorFile = "error.txt";
     private readonly IRunReporter reporter = reporter ?? new ConsoleReporter();
     private readonly Dictionary<string, (IImageDataset Train, IImageDataset Test)> taskData = new();
     private VariantInfo Variant => VariantRegistry.Describe(recipe.Variant);
@@ -121,6 +124,16 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         return results;
     }
 
+    /// <summary>Runs the cell at <paramref name="index"/> of <see cref="Cells"/> (what a job array's task index names).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">No such index; the message gives the range.</exception>
+    public CellResult? RunCell(int index, CancellationToken cancellationToken = default)
+    {
+        var cells = Cells();
+        if (index < 0 || index >= cells.Count)
+            throw new ArgumentOutOfRangeException(nameof(index), $"Cell index {index} is outside the recipe's {cells.Count} cells (0 to {cells.Count - 1}).");
+        return RunCell(cells[index], cancellationToken);
+    }
+
     /// <summary>
     /// Runs one cell (or returns its result if it already finished), under a claim on its folder: returns null when another
     /// process holds the claim (see <see cref="ClaimedElsewhere"/>).
@@ -151,30 +164,43 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         claimedElsewhere.Remove(cell.Id);
         Guard(folder, fingerprint, $"cell {cell.Id}", keep: CellClaim.FileName);
         if (File.Exists(resultPath)) return CellResult.Load(resultPath); // finished by another process just before the claim
-        var (train, test) = TaskData(task);
-        var clock = Stopwatch.StartNew();
-
-        // PVP and random-init cells of the same task, shots and seed share the head's initialisation, the split and
-        // the data order: they differ only in where the PETuning modules start.
-        manual_seed(Seeds.Mix(cell.Seed, cell.Shots, recipe.Stage2.Tasks.ToList().IndexOf(task)));
-        using var model = CreateModel(train.Classes.Count);
-        model.LoadBackbone(BackbonePath);
-        if (cell.PvpInit) model.ImportPetuning(PetuningPath);
-
-        var split = KShotSampler.Sample(train, cell.Shots, cell.Seed);
-        Directory.CreateDirectory(folder);
-        KShotSampler.Write(train, split, Path.Combine(folder, "split.txt"), $"{cell.Shots}-shot split of {task.Data.Describe()}, seed {cell.Seed}");
-        var options = recipe.Stage2.Settings.ToOptions(recipe.Device, cell.Seed, recipe.Workers) with
+        string errorPath = Path.Combine(folder, CellErrorFile);
+        File.Delete(errorPath); // a new attempt: an earlier failure no longer describes the cell
+        CellResult outcome;
+        try
         {
-            BatchSize = Math.Min(recipe.Stage2.Settings.Batch, split.Count),
-        };
-        var result = Fit(model, train.Subset(split), test, options, folder, cell.Id, cancellationToken);
-        if (claim.Lost)
-            throw new InvalidOperationException($"Cell {cell.Id}: another process took its claim over while it ran (no heartbeat for {ClaimStaleAfter}); its result is left to that process.");
-        model.ExportPetuning(Path.Combine(folder, "tuned.safetensors"), includeHead: true);
-        var outcome = new CellResult(cell.Task, cell.Shots, cell.Seed, cell.Init, result.Evaluation!.Top1, result.Evaluation.Top5,
-            result.Evaluation.Loss, result.Steps, clock.Elapsed.TotalSeconds, model.Precision.Name);
-        outcome.Save(resultPath);
+            var (train, test) = TaskData(task);
+            var clock = Stopwatch.StartNew();
+
+            // PVP and random-init cells of the same task, shots and seed share the head's initialisation, the split and
+            // the data order: they differ only in where the PETuning modules start.
+            manual_seed(Seeds.Mix(cell.Seed, cell.Shots, recipe.Stage2.Tasks.ToList().IndexOf(task)));
+            using var model = CreateModel(train.Classes.Count);
+            model.LoadBackbone(BackbonePath);
+            if (cell.PvpInit) model.ImportPetuning(PetuningPath);
+
+            var split = KShotSampler.Sample(train, cell.Shots, cell.Seed);
+            Directory.CreateDirectory(folder);
+            KShotSampler.Write(train, split, Path.Combine(folder, "split.txt"), $"{cell.Shots}-shot split of {task.Data.Describe()}, seed {cell.Seed}");
+            var options = recipe.Stage2.Settings.ToOptions(recipe.Device, cell.Seed, recipe.Workers) with
+            {
+                BatchSize = Math.Min(recipe.Stage2.Settings.Batch, split.Count),
+            };
+            var result = Fit(model, train.Subset(split), test, options, folder, cell.Id, cancellationToken);
+            if (claim.Lost)
+                throw new InvalidOperationException($"Cell {cell.Id}: another process took its claim over while it ran (no heartbeat for {ClaimStaleAfter}); its result is left to that process.");
+            model.ExportPetuning(Path.Combine(folder, "tuned.safetensors"), includeHead: true);
+            outcome = new CellResult(cell.Task, cell.Shots, cell.Seed, cell.Init, result.Evaluation!.Top1, result.Evaluation.Top5,
+                result.Evaluation.Loss, result.Steps, clock.Elapsed.TotalSeconds, model.Precision.Name);
+            outcome.Save(resultPath);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Left in the cell's folder for `pvp status` and `pvp report` (and a cluster's log): what failed, where, when.
+            Checkpoints.AtomicFile.Write(errorPath, temp => File.WriteAllText(temp,
+                $"{DateTime.UtcNow:O} {Environment.MachineName} process {Environment.ProcessId}{Environment.NewLine}{e.GetType().Name}: {e.Message}{Environment.NewLine}"));
+            throw;
+        }
         reporter.Info($"{cell.Id,-32} top-1 {100 * outcome.Top1,6:F2}%  ({outcome.Seconds:F1} s, {outcome.Precision} backbone)");
         return outcome;
     }
@@ -217,7 +243,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         if (stale.Count > 0)
             throw new StaleRunException($"'{recipe.Output}' holds results that this recipe did not produce: {string.Join(", ", stale.Take(5))}" +
                                         $"{(stale.Count > 5 ? $" and {stale.Count - 5} more" : "")}. Use a new output folder, or run 'tune' with --force to redo them.");
-        var report = new ResultsReport(results);
+        var unfinished = RunStatus.Cells(this).Where(c => c.State != CellState.Done).Select(c => c.ToString()).ToList();
+        var report = new ResultsReport(results, unfinished);
         report.Write(recipe.Output, $"{recipe.Variant}: PVP vs random init");
         return report;
     }
@@ -231,14 +258,18 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     /// output folder's writability, the backbone weights file's header, and every dataset (folders, list files, images
     /// per class against the largest shot count). Runs once per runner; also prints the device.
     /// </summary>
+    /// <param name="forThisMachine">Also resolve the device here (false when the jobs will run elsewhere, as when submitting to a cluster).</param>
     /// <exception cref="DatasetException">A dataset is missing or too small; the message names the task, file or class.</exception>
-    public void Validate()
+    public void Validate(bool forThisMachine = true)
     {
         if (validated) return;
-        var device = Devices.Resolve(recipe.Device);
         ImageCodec.MaxPixels = recipe.MaxImagePixels;
         ImageCodec.PixelBudget = Math.Max(ImageCodec.PixelBudget, recipe.MaxImagePixels);
-        reporter.Info($"device: {Devices.Describe(device)} (recipe device: {recipe.Device})");
+        if (forThisMachine)
+        {
+            var device = Devices.Resolve(recipe.Device);
+            reporter.Info($"device: {Devices.Describe(device)} (recipe device: {recipe.Device})");
+        }
 
         Directory.CreateDirectory(recipe.Output);
         string probe = Path.Combine(recipe.Output, $".write-test-{Environment.ProcessId}");
@@ -281,7 +312,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
                                            string.Join(", ", short_.Take(5).Select(c => $"'{train.Classes[c]}' has {counts[c]} training image{(counts[c] == 1 ? "" : "s")}")) +
                                            $"{(short_.Count > 5 ? $" (and {short_.Count - 5} more classes)" : "")}. Lower stage2.shots or add images.");
         }
-        validated = true;
+        validated = forThisMachine;
     }
 
     private (IImageDataset Train, IImageDataset Test) SourceData()
@@ -379,7 +410,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         current.Save(folder);
     }
 
-    private string CellFolder(GridCell cell) => Path.Combine(recipe.Output, "stage2", cell.Task, $"{cell.Shots}shot-seed{cell.Seed}-{cell.Init}");
+    /// <summary>The folder of <paramref name="cell"/> under the run folder.</summary>
+    public string CellFolder(GridCell cell) => Path.Combine(recipe.Output, "stage2", cell.Task, $"{cell.Shots}shot-seed{cell.Seed}-{cell.Init}");
 
     private (IImageDataset Train, IImageDataset Test) TaskData(TaskSpec task)
     {

@@ -11,8 +11,13 @@ public sealed record ShotSummary(string Task, int Shots, double PvpMean, double 
 }
 
 /// <summary>Stage 2's results: the CSV of every cell, the markdown table per shot (mean ± std over seeds), and a plot.</summary>
-public sealed class ResultsReport(IReadOnlyList<CellResult> results)
+/// <param name="results">The finished cells.</param>
+/// <param name="unfinished">The recipe's cells without a result, each with its state ("… failed: …"), named in the markdown.</param>
+public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyList<string>? unfinished = null)
 {
+    /// <summary>The recipe's cells that have no result yet, with their state.</summary>
+    public IReadOnlyList<string> Unfinished { get; } = unfinished ?? Array.Empty<string>();
+
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     /// <summary>Every finished cell.</summary>
@@ -44,6 +49,11 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results)
                 string difference = s.Difference is { } d ? $"{(d >= 0 ? "+" : "−")}{100 * Math.Abs(d):F1}" : "—";
                 text.Append(Invariant, $"| {s.Shots} | {100 * s.PvpMean:F1} ± {100 * s.PvpStd:F1} | {random} | {difference} | {Math.Max(s.PvpSeeds, s.RandomSeeds)} |\n");
             }
+        }
+        if (Unfinished.Count > 0)
+        {
+            text.Append($"\n**Not finished: {Unfinished.Count} of {Unfinished.Count + Results.Count} cells** (not in the table above):\n\n");
+            foreach (string line in Unfinished) text.Append($"- {line}\n");
         }
         return text.ToString();
     }
