@@ -122,7 +122,7 @@ public sealed class SubmitCommand : RecipeCommand<SubmitSettings>
         var options = new KubernetesOptions
         {
             Image = s.Image ?? "pvp:latest", Namespace = s.Namespace, VolumeClaim = s.VolumeClaim ?? "pvp-runs", MountPath = s.MountPath ?? "/runs",
-            GpusPerPod = s.GpusPerTask ?? 1, Parallelism = s.MaxConcurrent,
+            GpusPerPod = s.GpusPerTask ?? 1, CpusPerPod = s.CpusPerTask, Parallelism = s.MaxConcurrent,
         };
         var (pretrain, tune, report) = KubernetesJobs.Manifests(run, options);
         if (s.DryRun)

@@ -2,6 +2,9 @@ using Pvp;
 using Pvp.Cli;
 using Spectre.Console.Cli;
 
+// Before anything loads libtorch: its OpenMP threads sleep while waiting instead of spinning (see OpenMpWaitPolicy).
+Pvp.Threading.OpenMpWaitPolicy.PreferPassive();
+
 // Variants declared in Pvp.Models register themselves when their assembly loads; load it before any command runs.
 VariantRegistry.Load(typeof(Pvp.Models.VptDeepB16).Assembly);
 

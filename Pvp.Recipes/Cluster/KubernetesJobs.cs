@@ -20,6 +20,9 @@ public sealed record KubernetesOptions
     /// <summary>GPUs per pod (<c>nvidia.com/gpu</c> limit); 0 for CPU pods.</summary>
     public int GpusPerPod { get; init; } = 1;
 
+    /// <summary>CPUs per pod: the pod's CPU request and limit, and torch's thread count (null: 4).</summary>
+    public int? CpusPerPod { get; init; }
+
     /// <summary>Pods of the indexed job running at once (null: one per cell).</summary>
     public int? Parallelism { get; init; }
 
@@ -80,8 +83,11 @@ public static class KubernetesJobs
         y.Append($"          image: {Scalar(o.Image)}\n");
         y.Append("          command: [\"/bin/sh\", \"-c\"]\n");
         y.Append($"          args: [{Scalar(command.StartsWith("export ", StringComparison.Ordinal) ? command.Replace("; ", "; exec ", StringComparison.Ordinal) : "exec " + command)}]\n");
-        if (o.GpusPerPod > 0)
-            y.Append($"          resources:\n            limits:\n              nvidia.com/gpu: {o.GpusPerPod}\n");
+        int cpus = o.CpusPerPod ?? 4;
+        // Torch's threads match the pod's CPUs: more threads than cores make OpenMP spin-wait on one another.
+        y.Append($"          env:\n            - name: OMP_NUM_THREADS\n              value: \"{cpus}\"\n");
+        y.Append($"          resources:\n            requests:\n              cpu: \"{cpus}\"\n            limits:\n              cpu: \"{cpus}\"\n");
+        if (o.GpusPerPod > 0) y.Append($"              nvidia.com/gpu: {o.GpusPerPod}\n");
         y.Append("          volumeMounts:\n");
         y.Append("            - name: runs\n");
         y.Append($"              mountPath: {Scalar(o.MountPath)}\n");

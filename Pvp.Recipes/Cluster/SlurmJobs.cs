@@ -71,6 +71,9 @@ public static class SlurmJobs
             foreach (string d in directives) text.Append($"#SBATCH {d}\n");
             foreach (string line in options.ExtraLines) text.Append(line).Append('\n');
             text.Append("set -euo pipefail\n");
+            // Torch's threads to the CPUs Slurm gave the task: more threads than cores make OpenMP spin-wait on one
+            // another (measured here: a 100x slower step when another process held one of two cores).
+            text.Append("export OMP_NUM_THREADS=\"${OMP_NUM_THREADS:-${SLURM_CPUS_PER_TASK:-1}}\"\n");
             text.Append($"echo \"pvp {job}: job ${{SLURM_JOB_ID}}{(job == "tune" ? " task ${SLURM_ARRAY_TASK_ID}" : "")} on $(hostname) at $(date -Is)\"\n");
             text.Append($"exec {command}\n");
             return text.ToString();

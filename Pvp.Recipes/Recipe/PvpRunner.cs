@@ -268,6 +268,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         if (forThisMachine)
         {
             var device = Devices.Resolve(recipe.Device);
+            Devices.ApplySchedulerThreadLimit();
             reporter.Info($"device: {Devices.Describe(device)} (recipe device: {recipe.Device})");
         }
 

@@ -22,6 +22,19 @@ public static class Devices
         throw new ArgumentException($"Unknown device '{name}': use auto, cpu, cuda or cuda:N.");
     }
 
+    /// <summary>
+    /// Under a scheduler that allots CPUs (Slurm's <c>SLURM_CPUS_PER_TASK</c>) and no explicit <c>OMP_NUM_THREADS</c>, limits
+    /// torch's threads to the allotment: more threads than cores make OpenMP spin-wait on one another, which was measured
+    /// here to slow a step 100-fold when another process held one of two cores. Returns the thread count in force.
+    /// </summary>
+    public static int ApplySchedulerThreadLimit()
+    {
+        if (Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null
+            && int.TryParse(Environment.GetEnvironmentVariable("SLURM_CPUS_PER_TASK"), out int cpus) && cpus > 0 && cpus < get_num_threads())
+            set_num_threads(cpus);
+        return get_num_threads();
+    }
+
     /// <summary>What a run prints about where it runs: the CPU's model and torch's thread count, or the CUDA device.</summary>
     public static string Describe(Device device)
     {

@@ -7,6 +7,7 @@ using System.Diagnostics;
 using Pvp;
 using Pvp.Recipe;
 
+Pvp.Threading.OpenMpWaitPolicy.PreferPassive(); // before libtorch loads (see its doc: spinning threads starve the rest)
 VariantRegistry.Load(typeof(Pvp.Models.VptDeepMicro).Assembly);
 bool smoke = args.Contains("--smoke");
 int outputIndex = Array.IndexOf(args, "--output");
