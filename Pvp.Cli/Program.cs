@@ -17,6 +17,7 @@ app.Configure(config =>
 {
     config.SetApplicationName("pvp");
     config.SetExceptionHandler((e, _) => Failure.Report(e)); // argument errors and anything a command did not catch
+    config.UseStrictParsing(); // a misspelt option (--froce) is an error, not silently ignored
     config.AddCommand<RunCommand>("run").WithDescription("Run a recipe end to end: backbone (if needed), stage 1, stage 2, report.")
         .WithExample("run", "recipes/builtin.yaml");
     config.AddCommand<PretrainCommand>("pretrain").WithDescription("Stage 1: pre-train the PETuning modules on the source data (after pre-training a backbone when the recipe gives no weights).");

@@ -72,12 +72,20 @@ public sealed class Fingerprint
 
     private static readonly Dictionary<(string, long, DateTime), string> FileHashes = new();
 
-    /// <summary>SHA-256 of a dataset's class names and of every image's name and label, in order: what it holds, not where.</summary>
+    /// <summary>
+    /// SHA-256 of a dataset's class names and of every image's name (its last two path segments: the same data mounted
+    /// elsewhere hashes alike) and label, in order: what it holds, not where.
+    /// </summary>
     public static string HashDataset(IImageDataset dataset)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (string name in dataset.Classes) sha.AppendData(Encoding.UTF8.GetBytes(name + "\n"));
-        for (int i = 0; i < dataset.Count; i++) sha.AppendData(Encoding.UTF8.GetBytes($"{dataset.NameOf(i)}\t{dataset.LabelOf(i)}\n"));
+        for (int i = 0; i < dataset.Count; i++)
+        {
+            var segments = dataset.NameOf(i).Split('/', '\\');
+            string tail = string.Join('/', segments.Skip(Math.Max(0, segments.Length - 2)));
+            sha.AppendData(Encoding.UTF8.GetBytes($"{tail}\t{dataset.LabelOf(i)}\n"));
+        }
         return Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant()[..16];
     }
 }

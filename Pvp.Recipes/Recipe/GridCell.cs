@@ -20,7 +20,7 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit)
     /// <exception cref="FormatException">Not a cell id; the message shows the form.</exception>
     public static GridCell Parse(string id)
     {
-        var match = System.Text.RegularExpressions.Regex.Match(id, @"^(?<task>[^/]+)/(?<shots>\d+)shot-seed(?<seed>\d+)-(?<init>pvp|random)$");
+        var match = System.Text.RegularExpressions.Regex.Match(id, @"^(?<task>[^/]+)/(?<shots>\d{1,9})shot-seed(?<seed>\d{1,9})-(?<init>pvp|random)$");
         if (!match.Success) throw new FormatException($"'{id}' is not a cell id; expected TASK/<k>shot-seed<s>-pvp or -random, e.g. shapes/4shot-seed1-pvp.");
         return new GridCell(match.Groups["task"].Value, int.Parse(match.Groups["shots"].Value, System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(match.Groups["seed"].Value, System.Globalization.CultureInfo.InvariantCulture), match.Groups["init"].Value == "pvp");

@@ -73,7 +73,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         EnsureBackbone(cancellationToken);
         string sidecar = Path.ChangeExtension(PetuningPath, ".json");
         Guard(Path.Combine(recipe.Output, "stage1"), StageOneFingerprint(), "stage 1");
-        if (File.Exists(sidecar))
+        using var claim = ClaimStage(Path.Combine(recipe.Output, "stage1"), sidecar, "stage 1", cancellationToken);
+        if (claim is null)
         {
             reporter.Info($"stage 1: done earlier ({PetuningPath})");
             return;
@@ -149,6 +150,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
                    ?? throw new ArgumentException($"The recipe has no task '{cell.Task}'; its tasks are {string.Join(", ", recipe.Stage2.Tasks.Select(t => t.Name))}.");
         if (cell.PvpInit && !File.Exists(PetuningPath))
             throw new InvalidOperationException($"Cell {cell.Id} starts from stage 1's modules, but '{PetuningPath}' does not exist: run 'pretrain' first.");
+        CheckUpstream();
         var fingerprint = CellFingerprint(cell);
         if (File.Exists(resultPath))
         {
@@ -209,8 +211,14 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     public EvaluationResult Evaluate(GridCell cell)
     {
         string tuned = Path.Combine(CellFolder(cell), "tuned.safetensors");
-        if (!File.Exists(tuned)) throw new InvalidOperationException($"Cell {cell.Id} has not finished: '{tuned}' does not exist.");
-        var task = recipe.Stage2.Tasks.First(t => t.Name == cell.Task);
+        var task = recipe.Stage2.Tasks.FirstOrDefault(t => t.Name == cell.Task)
+                   ?? throw new ArgumentException($"The recipe has no task '{cell.Task}'; its tasks are {string.Join(", ", recipe.Stage2.Tasks.Select(t => t.Name))}.");
+        if (!File.Exists(tuned) || !File.Exists(Path.Combine(CellFolder(cell), "result.json")))
+            throw new InvalidOperationException($"Cell {cell.Id} has not finished: '{CellFolder(cell)}' has no result.");
+        CheckUpstream();
+        var differences = Fingerprint.Load(CellFolder(cell)) is { } recorded ? CellFingerprint(cell).DifferencesFrom(recorded) : new[] { "it records no fingerprint" };
+        if (differences.Count > 0)
+            throw new StaleRunException($"Cell {cell.Id} in '{CellFolder(cell)}' was made by a different recipe — {string.Join("; ", differences)}; evaluating it would not measure this recipe.");
         var (train, test) = TaskData(task);
         var device = Devices.Resolve(recipe.Device);
         // The precision the cell was trained in (its result records it), whatever this host would choose now.
@@ -229,6 +237,9 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     /// <exception cref="StaleRunException">A finished cell was made by another recipe; the message names what changed.</exception>
     public ResultsReport Report()
     {
+        if (!Directory.Exists(recipe.Output))
+            throw new DirectoryNotFoundException($"The run folder '{recipe.Output}' does not exist: nothing has run there yet (check 'output:' or --output).");
+        CheckUpstream();
         var results = new List<CellResult>();
         var stale = new List<string>();
         foreach (var cell in Cells())
@@ -237,8 +248,11 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             if (!File.Exists(resultPath)) continue;
             var recorded = Fingerprint.Load(folder);
             var differences = recorded is null ? new[] { "it records no fingerprint" } : CellFingerprint(cell).DifferencesFrom(recorded);
+            var result = differences.Count == 0 ? CellResult.Load(resultPath) : null;
+            if (result is not null && (result.Task, result.Shots, result.Seed, result.Init) != (cell.Task, cell.Shots, cell.Seed, cell.Init))
+                differences = new[] { $"its result.json is cell {result.Task}/{result.Shots}shot-seed{result.Seed}-{result.Init}'s" };
             if (differences.Count > 0) stale.Add($"{cell.Id} ({string.Join("; ", differences)})");
-            else results.Add(CellResult.Load(resultPath));
+            else results.Add(result!);
         }
         if (stale.Count > 0)
             throw new StaleRunException($"'{recipe.Output}' holds results that this recipe did not produce: {string.Join(", ", stale.Take(5))}" +
@@ -272,7 +286,16 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             reporter.Info($"device: {Devices.Describe(device)} (recipe device: {recipe.Device})");
         }
 
-        Directory.CreateDirectory(recipe.Output);
+        if (File.Exists(recipe.Output))
+            throw new IOException($"The output folder '{recipe.Output}' is a file; choose a folder with 'output:' or --output.");
+        try
+        {
+            Directory.CreateDirectory(recipe.Output);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"The output folder '{recipe.Output}' cannot be created ({e.Message}); choose another with 'output:' or --output.", e);
+        }
         string probe = Path.Combine(recipe.Output, $".write-test-{Environment.ProcessId}");
         try
         {
@@ -340,18 +363,38 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         ["precision"] = recipe.Precision.ToString(),
     };
 
+    /// <summary>A stage's settings, one component per field that changes results (not how often checkpoints are written).</summary>
+    private static void AddSettings(Dictionary<string, string> components, string prefix, StageSettings s)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        components[$"{prefix}.epochs"] = s.Epochs.ToString(invariant);
+        components[$"{prefix}.lr"] = s.LearningRate.ToString("R", invariant);
+        components[$"{prefix}.batch"] = s.Batch.ToString(invariant);
+        components[$"{prefix}.warmup"] = s.WarmupEpochs.ToString("R", invariant);
+        components[$"{prefix}.weight_decay"] = s.WeightDecay.ToString("R", invariant);
+        components[$"{prefix}.label_smoothing"] = s.LabelSmoothing.ToString("R", invariant);
+        components[$"{prefix}.clip_grad"] = s.ClipGrad.ToString("R", invariant);
+        components[$"{prefix}.augment"] = s.Augment ? "true" : "false";
+        components[$"{prefix}.eval_crop"] = s.EvalCrop.ToString("R", invariant);
+    }
+
+    /// <summary>What a dataset holds, not where it is mounted: its kind, classes and images (see <see cref="Fingerprint.HashDataset"/>).</summary>
+    private static string DataComponent(DatasetSpec spec, IImageDataset train, IImageDataset test) =>
+        $"{spec.GetType().Name.Replace("Spec", "", StringComparison.Ordinal)}, {train.Classes.Count} classes, {train.Count} train / {test.Count} test images, " +
+        $"contents {Fingerprint.HashDataset(train)} / {Fingerprint.HashDataset(test)}";
+
     private Fingerprint BackboneFingerprint()
     {
         var (train, test) = SourceData();
-        return new Fingerprint(new Dictionary<string, string>
+        var components = new Dictionary<string, string>
         {
             ["pvp"] = PvpVersion,
             ["backbone"] = Variant.Backbone.ToString(),
-            ["source"] = recipe.Source.Describe(),
-            ["source.data"] = $"{Fingerprint.HashDataset(train)} / {Fingerprint.HashDataset(test)}",
-            ["backbone.pretrain"] = recipe.BackbonePretrain.ToString(),
+            ["source.data"] = DataComponent(recipe.Source, train, test),
             ["seed"] = recipe.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        });
+        };
+        AddSettings(components, "backbone.pretrain", recipe.BackbonePretrain);
+        return new Fingerprint(components);
     }
 
     private Fingerprint StageOneFingerprint()
@@ -359,9 +402,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         var (train, test) = SourceData();
         var components = Declaration();
         components["backbone.weights"] = Fingerprint.HashFile(BackbonePath);
-        components["source"] = recipe.Source.Describe();
-        components["source.data"] = $"{Fingerprint.HashDataset(train)} / {Fingerprint.HashDataset(test)}";
-        components["stage1"] = recipe.Stage1.ToString();
+        components["source.data"] = DataComponent(recipe.Source, train, test);
+        AddSettings(components, "stage1", recipe.Stage1);
         components["seed"] = recipe.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return new Fingerprint(components);
     }
@@ -373,11 +415,60 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         var components = Declaration();
         components["backbone.weights"] = File.Exists(BackbonePath) ? Fingerprint.HashFile(BackbonePath) : "(absent)";
         if (cell.PvpInit) components["stage1.modules"] = File.Exists(PetuningPath) ? Fingerprint.HashFile(PetuningPath) : "(absent)";
-        components["task"] = task.Data.Describe();
-        components["task.data"] = $"{Fingerprint.HashDataset(train)} / {Fingerprint.HashDataset(test)}";
-        components["stage2"] = recipe.Stage2.Settings.ToString();
+        components["task.data"] = DataComponent(task.Data, train, test);
+        components["task.position"] = recipe.Stage2.Tasks.ToList().IndexOf(task).ToString(System.Globalization.CultureInfo.InvariantCulture); // it seeds the cell
+        AddSettings(components, "stage2", recipe.Stage2.Settings);
         components["cell"] = cell.Id;
         return new Fingerprint(components);
+    }
+
+    /// <summary>
+    /// Stage 2 starts from the backbone and stage 1 in the run folder: they must be what this recipe would make (their
+    /// recorded fingerprints match), or every cell would silently start from another recipe's work.
+    /// </summary>
+    /// <exception cref="StaleRunException">The backbone pre-training or stage 1 was made by a different recipe.</exception>
+    private void CheckUpstream()
+    {
+        if (upstreamChecked) return;
+        var stages = new List<(string Folder, Func<Fingerprint> Current, string What)>();
+        if (recipe.BackboneWeights is null) stages.Add((Path.GetDirectoryName(BackbonePath)!, BackboneFingerprint, "the backbone pre-training"));
+        stages.Add((Path.Combine(recipe.Output, "stage1"), StageOneFingerprint, "stage 1"));
+        foreach (var (folder, current, what) in stages)
+        {
+            if (Fingerprint.Load(folder) is not { } recorded) continue; // not run yet: the cells that need it say so
+            if (what == "stage 1" && !File.Exists(BackbonePath)) continue;
+            var differences = current().DifferencesFrom(recorded);
+            if (differences.Count > 0)
+                throw new StaleRunException($"Stage 2 starts from {what} in '{folder}', which a different recipe made — {string.Join("; ", differences)}. " +
+                                            "Use a new output folder, or run 'pvp pretrain --force' (or 'pvp run --force') to redo it and what depends on it.");
+        }
+        upstreamChecked = true;
+    }
+
+    private bool upstreamChecked;
+
+    /// <summary>
+    /// Claims a stage's folder so that one process trains it; returns null when it is done (here or by another process).
+    /// Another process holding the claim is waited for, since everything after the stage needs it.
+    /// </summary>
+    private CellClaim? ClaimStage(string folder, string doneMarker, string what, CancellationToken cancellationToken)
+    {
+        bool said = false;
+        while (true)
+        {
+            if (File.Exists(doneMarker)) return null;
+            var claim = CellClaim.TryTake(folder, ClaimStaleAfter, out string heldBy);
+            if (claim is not null)
+            {
+                if (!File.Exists(doneMarker)) return claim;
+                claim.Dispose();
+                return null;
+            }
+            if (!said) reporter.Info($"{what}: {heldBy} is running it; waiting for it to finish");
+            said = true;
+            cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(2));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
     }
 
     /// <summary>
@@ -429,7 +520,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         }
         string sidecar = Path.ChangeExtension(BackbonePath, ".json");
         Guard(Path.GetDirectoryName(BackbonePath)!, BackboneFingerprint(), "the backbone pre-training");
-        if (File.Exists(sidecar))
+        using var claim = ClaimStage(Path.GetDirectoryName(BackbonePath)!, sidecar, "the backbone pre-training", cancellationToken);
+        if (claim is null)
         {
             reporter.Info($"backbone: pre-trained earlier on the source classes ({BackbonePath})");
             return;

@@ -14,6 +14,7 @@ public static class RecipeParser
     /// <exception cref="RecipeException">The recipe is wrong; the message says where and how.</exception>
     public static PvpRecipe Load(string path)
     {
+        if (Directory.Exists(path)) throw new RecipeException($"'{path}' is a folder; give the recipe file (.yaml) inside it.");
         if (!File.Exists(path)) throw new RecipeException($"Recipe file '{path}' does not exist.");
         return Parse(File.ReadAllText(path), path);
     }
@@ -52,7 +53,7 @@ public static class RecipeParser
             }
         }).ToList();
         string variant = root.String("variant");
-        var variantNode = rootNode.Children[new YamlScalarNode("variant")];
+        var variantNode = root.NodeOf("variant")!;
         try
         {
             VariantRegistry.Describe(variant);
@@ -61,7 +62,7 @@ public static class RecipeParser
         {
             throw root.Error(variantNode, $"variant: {e.Message} A variant declared in your own project: name its assembly or project under 'assemblies:'.");
         }
-        var precisionNode = root.Has("precision") ? rootNode.Children[new YamlScalarNode("precision")] : null;
+        var precisionNode = root.NodeOf("precision");
         var precision = root.String("precision", "auto") switch
         {
             "auto" => BackbonePrecision.Auto,
@@ -74,7 +75,7 @@ public static class RecipeParser
                                              "(possible when nothing in its backbone trains), or use auto or float32.");
         string device = root.String("device", "auto");
         if (device is not ("auto" or "cpu" or "cuda") && !device.StartsWith("cuda:", StringComparison.Ordinal))
-            throw root.Error(rootNode.Children[new YamlScalarNode("device")], $"device: expected auto, cpu, cuda or cuda:N, got '{device}'.");
+            throw root.Error(root.NodeOf("device")!, $"device: expected auto, cpu, cuda or cuda:N, got '{device}'.");
         string output = Resolve(root.String("output", "runs/" + variant));
         int seed = root.Int("seed", 0, min: 0);
         int? workers = root.OptionalInt("workers", min: 1, max: 1024);
@@ -201,8 +202,12 @@ public static class RecipeParser
             case "builtin":
             {
                 var b = s.Section("builtin");
+                // The built-in set has 240 classes; a target's come after the source's, so both together must fit.
+                int available = Pvp.Data.SyntheticShapes.UniverseSize - (isSource ? 0 : sourceClasses);
+                if (!isSource && available < 2)
+                    throw b.Error($"{b.Path}: the built-in source takes {sourceClasses} of its {Pvp.Data.SyntheticShapes.UniverseSize} classes, leaving too few for a target task; use fewer source classes.");
                 spec = new BuiltinDatasetSpec(isSource,
-                    b.Int("classes", isSource ? 40 : 10, min: 2, max: 240),
+                    b.Int("classes", Math.Min(isSource ? 40 : 10, available), min: 2, max: available),
                     b.Int("train_per_class", isSource ? 60 : 32, min: 1, max: 100_000),
                     b.Int("test_per_class", isSource ? 10 : 30, min: 1, max: 100_000),
                     b.Int("seed", seed, min: 0),

@@ -38,6 +38,14 @@ internal sealed class YamlSection
         return null;
     }
 
+    /// <summary>The value node of <paramref name="key"/> (matched by its text, whatever its tag or style), or null.</summary>
+    public YamlNode? NodeOf(string key)
+    {
+        foreach (var (k, v) in node.Children)
+            if (k is YamlScalarNode s && s.Value == key) return v;
+        return null;
+    }
+
     public bool Has(string key) => node.Children.Keys.OfType<YamlScalarNode>().Any(k => k.Value == key);
 
     private static bool IsNull(YamlNode value) => value is YamlScalarNode { Value: null or "" or "null" or "~" } s && s.Style == YamlDotNet.Core.ScalarStyle.Plain;
@@ -133,11 +141,13 @@ internal sealed class YamlSection
         if (value is null) return fallback;
         if (value is not YamlSequenceNode list || list.Children.Count == 0)
             throw Error(value, $"{Key(key)}: expected a non-empty list of whole numbers such as [1, 2, 4].");
+        var seen = new HashSet<int>();
         return list.Children.Select(item =>
         {
             string text = Scalar(item, key, "a whole number");
             if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) || v < min || v > max)
                 throw Error(item, $"{Key(key)}: expected whole numbers {(max == int.MaxValue ? $"of at least {min}" : $"from {min} to {max}")}, got '{text}'.");
+            if (!seen.Add(v)) throw Error(item, $"{Key(key)}: {v} appears twice; each value names one run.");
             return v;
         }).ToList();
     }

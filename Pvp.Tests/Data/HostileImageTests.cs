@@ -141,5 +141,27 @@ public sealed class HostileImageTests : IDisposable
         Directory.CreateSymbolicLink(Path.Combine(tree, "cat", "dogs"), Path.Combine(tree, "dog"));
         var e = Assert.Throws<DatasetException>(() => FileDataset.ImageFolder(tree));
         Assert.Contains($"'{Path.Combine(tree, "cat", "dogs")}' in class folder '{Path.Combine(tree, "cat")}' leads to '{Path.Combine(tree, "dog")}'", e.Message);
+        Directory.Delete(Path.Combine(tree, "cat", "dogs"));
+
+        // One image file linked into another class, and a whole class folder that is another's: two labels, refused.
+        File.CreateSymbolicLink(Path.Combine(tree, "cat", "borrowed.png"), Path.Combine(tree, "dog", "0.png"));
+        Assert.Contains("are the same image file", Assert.Throws<DatasetException>(() => FileDataset.ImageFolder(tree)).Message);
+        File.Delete(Path.Combine(tree, "cat", "borrowed.png"));
+        Directory.CreateSymbolicLink(Path.Combine(tree, "wolf"), Path.Combine(tree, "dog"));
+        Assert.Contains("are the same folder", Assert.Throws<DatasetException>(() => FileDataset.ImageFolder(tree)).Message);
+    }
+
+    [Fact]
+    public void AListNamingAnImageTwiceOrAHugeLabelIsRefused()
+    {
+        Png("list/a.png");
+        Png("list/b.png");
+        string list = Path.Combine(root, "list", "train.txt");
+        File.WriteAllText(list, "a.png 0\nb.png 1\na.png 1\n");
+        Assert.Contains("lists '" + Path.Combine(root, "list", "a.png") + "' 2 times (labels 0, 1)",
+            Assert.Throws<DatasetException>(() => FileDataset.ListFile(Path.Combine(root, "list"), list)).Message);
+        File.WriteAllText(list, "a.png 0\nb.png 2147483647\n");
+        Assert.Contains($"{list}:2: label 2147483647 is out of range 0..999999",
+            Assert.Throws<DatasetException>(() => FileDataset.ListFile(Path.Combine(root, "list"), list)).Message);
     }
 }

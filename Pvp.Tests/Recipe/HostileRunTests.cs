@@ -94,8 +94,18 @@ public sealed class HostileRunTests : IDisposable
         Assert.Contains("--force", error.Message);
         // Report alone refuses too: it would otherwise title LoraMicro's table with VptDeepMicro's numbers.
         var report = Assert.Throws<StaleRunException>(() => new PvpRunner(changed, new Quiet()).Report());
-        Assert.Contains("shapes/1shot-seed0-pvp", report.Message);
-        Assert.Contains("stage2: was", report.Message);
+        Assert.Contains("Stage 2 starts from stage 1", report.Message);
+        Assert.Contains("variant: was VptDeepMicro, now LoraMicro", report.Message);
+
+        // Only stage 1's settings changed, and only tune runs: new cells must not start from the old stage 1.
+        var stageOneOnly = RecipeParser.Parse(Recipe().Replace("stage1: { epochs: 1, lr: 0.01", "stage1: { epochs: 1, lr: 0.02"), Path.Combine(folder, "recipe.yaml"));
+        var tune = Assert.Throws<StaleRunException>(() => new PvpRunner(stageOneOnly, new Quiet()).Tune());
+        Assert.Contains("stage1.lr: was 0.01, now 0.02", tune.Message);
+        Assert.Contains("pretrain --force", tune.Message);
+
+        // What does not change results does not invalidate them: loader threads, checkpoint frequency.
+        var harmless = RecipeParser.Parse(Recipe().Replace("workers: 1", "workers: 2").Replace("epochs: 2\n", "epochs: 2\n  checkpoint_every_steps: 7\n"), Path.Combine(folder, "recipe.yaml"));
+        Assert.Equal(4, new PvpRunner(harmless, new Quiet()).Report().Results.Count);
 
         // --force redoes what changed and keeps the old work beside it.
         var quiet = new Quiet();

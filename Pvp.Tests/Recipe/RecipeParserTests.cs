@@ -90,6 +90,8 @@ public sealed class RecipeParserTests : IDisposable
     [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lr: 1e308, batch: 8 }", "stage1.lr: 1E+308 is out of range")]
     [InlineData("  shots: [1, 2]", "  shots: [1, 2000000]", "recipe.yaml:10:14: stage2.shots: expected whole numbers from 1 to 100000, got '2000000'.")]
     [InlineData("    - name: shapes", "    - name: ..", "stage2.tasks[0].name '..' is used as a folder name")]
+    [InlineData("  seeds: [0]", "  seeds: [0, 0]", "recipe.yaml:11:14: stage2.seeds: 0 appears twice; each value names one run.")]
+    [InlineData("      builtin: { classes: 3, train_per_class: 4, test_per_class: 3 }", "      builtin: { classes: 300, train_per_class: 4, test_per_class: 3 }", "stage2.tasks[0].builtin.classes: 300 is out of range; expected between 2 and 234.")]
     [InlineData("    - name: shapes", "    - name: ../../elsewhere", "stage2.tasks[0].name '../../elsewhere' is used as a folder name")]
     [InlineData("    - name: shapes", "    - name: .hidden", "stage2.tasks[0].name '.hidden' is used as a folder name")]
     [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: {", "recipe.yaml:")]
@@ -111,6 +113,8 @@ public sealed class RecipeParserTests : IDisposable
     [Fact]
     public void HostileShapesAreErrorsNotCrashes()
     {
+        // A tagged key is still the key (it crashed the lookup by node once).
+        Assert.Equal("VptDeepMicro", Parse(Valid.Replace("variant: VptDeepMicro", "!!str variant: VptDeepMicro")).Variant);
         // 50,000 nested brackets overflowed the stack of a recursive parser; the event walk stops at 32 levels.
         Assert.Contains("recipe.yaml:1:", Error("variant: " + new string('[', 50_000)));
         Assert.Contains("nested more than 32 levels deep", Error("variant: " + new string('[', 50_000)));

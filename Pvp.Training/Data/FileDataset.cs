@@ -58,16 +58,30 @@ public sealed class FileDataset : IImageDataset
     /// <exception cref="DatasetException">The root is missing, has no class folders, or a class folder has no images.</exception>
     public static FileDataset ImageFolder(string root, UnreadableImages unreadable = UnreadableImages.Fail)
     {
+        if (File.Exists(root)) throw new DatasetException($"ImageFolder root '{root}' is a file; give the folder that holds one sub-folder per class.");
         if (!Directory.Exists(root)) throw new DatasetException($"ImageFolder root '{root}' does not exist.");
         var classDirs = Directory.GetDirectories(root).OrderBy(d => Path.GetFileName(d), StringComparer.Ordinal).ToList();
         if (classDirs.Count == 0) throw new DatasetException($"ImageFolder root '{root}' has no class sub-folders; put each class's images in a folder named after it.");
         var samples = new List<(string, int)>();
         var owner = new Dictionary<string, int>(StringComparer.Ordinal); // every folder reached, by its real path → class
-        for (int label = 0; label < classDirs.Count; label++) owner[RealPath(classDirs[label])] = label;
+        for (int label = 0; label < classDirs.Count; label++)
+        {
+            if (owner.TryGetValue(RealPath(classDirs[label]), out int twin))
+                throw new DatasetException($"Class folders '{classDirs[twin]}' and '{classDirs[label]}' are the same folder (a link): an image cannot have two labels.");
+            owner[RealPath(classDirs[label])] = label;
+        }
+        var imageOwner = new Dictionary<string, (int Label, string Path)>(StringComparer.Ordinal); // every image, by its real path
         for (int label = 0; label < classDirs.Count; label++)
         {
             var images = ImagesUnder(classDirs[label], label, classDirs, owner)
                 .OrderBy(f => f, StringComparer.Ordinal).ToList();
+            foreach (string image in images)
+            {
+                string real = RealPath(image);
+                if (imageOwner.TryGetValue(real, out var other) && other.Label != label)
+                    throw new DatasetException($"'{image}' (class folder '{classDirs[label]}') and '{other.Path}' (class folder '{classDirs[other.Label]}') are the same image file: it cannot have two labels.");
+                imageOwner[real] = (label, image);
+            }
             if (images.Count == 0)
                 throw new DatasetException($"Class folder '{classDirs[label]}' has no images ({string.Join(", ", ImageCodec.Extensions)}).");
             samples.AddRange(images.Select(f => (f, label)));
@@ -186,16 +200,24 @@ public sealed class FileDataset : IImageDataset
         }
     }
 
+    /// <summary>The most classes a labelled file may declare: far above any real dataset, far below an overflow.</summary>
+    public const int MaxClasses = 1_000_000;
+
     private static int CheckLabel(int label, int? classCount, string where)
     {
-        if (label < 0 || (classCount is { } n && label >= n))
-            throw new DatasetException($"{where}: label {label} is out of range 0..{(classCount is { } c ? c - 1 : "∞")}.");
+        if (label < 0 || label >= (classCount ?? MaxClasses))
+            throw new DatasetException($"{where}: label {label} is out of range 0..{(classCount ?? MaxClasses) - 1}.");
         return label;
     }
 
     private static FileDataset FromLabelled(string root, List<(string Path, int Label)> samples, int? classCount, UnreadableImages unreadable, string what)
     {
         if (samples.Count == 0) throw new DatasetException($"{what} lists no images.");
+        if (classCount is > MaxClasses) throw new DatasetException($"{what}: {classCount} classes; at most {MaxClasses} are supported.");
+        // One image, one label, one entry: a repeat would weigh it twice or give it two labels.
+        var repeated = samples.GroupBy(s => s.Path, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (repeated is not null)
+            throw new DatasetException($"{what} lists '{repeated.Key}' {repeated.Count()} times (labels {string.Join(", ", repeated.Select(s => s.Label).Distinct())}); each image must appear once.");
         var missing = samples.Where(s => !File.Exists(s.Path)).Take(5).Select(s => s.Path).ToList();
         if (missing.Count > 0 && unreadable == UnreadableImages.Fail)
             throw new DatasetException($"{what} names images that do not exist, e.g. {string.Join(", ", missing)}.");
