@@ -88,6 +88,26 @@ public sealed class HostileImageTests : IDisposable
     }
 
     [Fact]
+    public void DevicesPipesAndEmptyFilesAreRefusedWithoutReading()
+    {
+        string zero = Path.Combine(root, "zero.png");
+        File.CreateSymbolicLink(zero, "/dev/zero");
+        var zeroError = Assert.Throws<ImageReadException>(() => ImageCodec.Decode(zero)).Message;
+        Assert.True(zeroError.Contains("not a regular file", StringComparison.Ordinal), zeroError);
+        // A link to a real image reads the whole image (its size is the target's, not the link's).
+        string linked = Path.Combine(root, "linked.png");
+        File.CreateSymbolicLink(linked, Png("real.png", 48));
+        using (var image = ImageCodec.Decode(linked)) Assert.Equal(48, image.Height);
+        string empty = Path.Combine(root, "empty.png");
+        File.WriteAllBytes(empty, Array.Empty<byte>());
+        Assert.Contains(empty, Assert.Throws<ImageReadException>(() => ImageCodec.Decode(empty)).Message);
+        string fifo = Path.Combine(root, "fifo.png");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", fifo)) mkfifo.WaitForExit();
+        if (File.Exists(fifo)) // mkfifo is in coreutils; a pipe would block the reader forever
+            Assert.Contains("not a regular file", Assert.Throws<ImageReadException>(() => ImageCodec.Decode(fifo)).Message);
+    }
+
+    [Fact]
     public void TheLimitIsConfigurable()
     {
         string image = Png("small.png", 64);

@@ -18,6 +18,9 @@ public static class ImageCodec
     /// </summary>
     public static long MaxPixels { get; set; } = DefaultMaxPixels;
 
+    /// <summary>The largest image file read (1 GiB): far beyond any photo, far below what a byte array holds.</summary>
+    public const long MaxFileBytes = 1L << 30;
+
     /// <summary>Pillow's default limit (about 358 MB as RGBA).</summary>
     public const long DefaultMaxPixels = 89_478_485;
 
@@ -39,9 +42,24 @@ public static class ImageCodec
     /// <exception cref="ImageReadException">Missing, unreadable, truncated, larger than <see cref="MaxPixels"/> or not an image.</exception>
     public static SKBitmap Decode(string path)
     {
-        if (!File.Exists(path)) throw new ImageReadException(path, "the file does not exist");
+        if (!File.Exists(path))
+            throw new ImageReadException(path, Path.Exists(path) ? "it is not a regular file (a pipe, a device or a folder)" : "the file does not exist");
+        // Only regular files of a plausible size are read: a FIFO would block forever and a device (a link to /dev/zero)
+        // would never end; both report a length of 0, as an empty file does.
+        var file = new FileInfo(path);
+        if (file.LinkTarget is not null) file = file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? file; // the file's size, not the link's
+        long length = file.Length;
+        if (length == 0) throw new ImageReadException(path, "it is empty, or not a regular file (a pipe or a device)");
+        if (length > MaxFileBytes) throw new ImageReadException(path, $"it is {length:N0} bytes, more than the {MaxFileBytes:N0} an image file may have");
         byte[] bytes;
-        try { bytes = File.ReadAllBytes(path); }
+        try
+        {
+            bytes = new byte[length];
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+            int read = 0;
+            while (read < bytes.Length && stream.Read(bytes, read, bytes.Length - read) is var n and > 0) read += n;
+            if (read < bytes.Length) throw new IOException($"it shrank while being read ({read} of {length} bytes)");
+        }
         catch (IOException e) { throw new ImageReadException(path, e.Message, e); }
         catch (UnauthorizedAccessException e) { throw new ImageReadException(path, e.Message, e); }
 
