@@ -22,14 +22,6 @@ public sealed class HostileRunTests : IDisposable
         Directory.Delete(folder, recursive: true);
     }
 
-    private sealed class Quiet : IRunReporter
-    {
-        public readonly List<string> Lines = new();
-        public void Stage(string title) => Lines.Add("== " + title);
-        public void Info(string line) => Lines.Add(line);
-        public ITrainingObserver Observer(string run, bool gridCell) => SilentObserver.Instance;
-    }
-
     private static string Recipe(string variant = "VptDeepMicro", int stage2Epochs = 2, string output = "run", string extra = "", string shots = "[1, 2]", string seeds = "[0]") => $"""
         variant: {variant}
         output: {output}

@@ -11,14 +11,6 @@ public sealed class PvpRunnerTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private sealed class Quiet : IRunReporter
-    {
-        public readonly List<string> Lines = new();
-        public void Stage(string title) => Lines.Add("== " + title);
-        public void Info(string line) => Lines.Add(line);
-        public Pvp.Training.ITrainingObserver Observer(string run, bool gridCell) => Pvp.Training.SilentObserver.Instance;
-    }
-
     [Fact]
     public void BothStagesRunAndWriteTheReport()
     {
