@@ -41,7 +41,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     public IReadOnlyDictionary<string, string> ClaimedElsewhere => claimedElsewhere;
 
     private readonly Dictionary<string, string> claimedElsewhere = new(StringComparer.Ordinal);
-    private bool validated;
+    private bool validated, sourceValidated;
     private IImageDataset? sourceTrain, sourceTest;
 
     /// <summary>The backbone weights every stage loads.</summary>
@@ -112,7 +112,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     public IReadOnlyList<CellResult> Tune(Func<GridCell, bool>? filter = null, CancellationToken cancellationToken = default)
     {
         var cells = Cells().Where(c => filter?.Invoke(c) ?? true).ToList();
-        Validate();
+        Validate(withSource: false);
         reporter.Stage($"Stage 2: {cells.Count} few-shot runs ({string.Join(", ", recipe.Stage2.Tasks.Select(t => t.Name))}; " +
                        $"shots {string.Join("/", recipe.Stage2.Shots)}; seeds {string.Join("/", recipe.Stage2.Seeds)}" +
                        $"{(recipe.Stage2.Baseline ? "; PVP and random init" : "")})");
@@ -143,7 +143,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     /// <exception cref="StaleRunException">The cell's folder holds the result of another recipe (without <see cref="Force"/>).</exception>
     public CellResult? RunCell(GridCell cell, CancellationToken cancellationToken = default)
     {
-        Validate();
+        Validate(withSource: false);
         string folder = CellFolder(cell);
         string resultPath = Path.Combine(folder, "result.json");
         var task = recipe.Stage2.Tasks.FirstOrDefault(t => t.Name == cell.Task)
@@ -274,9 +274,10 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     /// </summary>
     /// <param name="forThisMachine">Also resolve the device here (false when the jobs will run elsewhere, as when submitting to a cluster).</param>
     /// <exception cref="DatasetException">A dataset is missing or too small; the message names the task, file or class.</exception>
-    public void Validate(bool forThisMachine = true)
+    /// <param name="withSource">Also read the source data (stage 1 and the backbone need it; stage 2 does not).</param>
+    public void Validate(bool forThisMachine = true, bool withSource = true)
     {
-        if (validated) return;
+        if (validated && (!withSource || sourceValidated)) return;
         ImageCodec.MaxPixels = recipe.MaxImagePixels;
         ImageCodec.PixelBudget = Math.Max(ImageCodec.PixelBudget, recipe.MaxImagePixels);
         if (forThisMachine)
@@ -316,7 +317,11 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             if (weights.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase)) SafeTensors.ReadMetadata(weights); // the header parses
         }
 
-        SourceData();
+        if (withSource)
+        {
+            SourceData();
+            sourceValidated = true;
+        }
         int mostShots = recipe.Stage2.Shots.Max();
         foreach (var task in recipe.Stage2.Tasks)
         {
@@ -383,26 +388,37 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         $"{spec.GetType().Name.Replace("Spec", "", StringComparison.Ordinal)}, {train.Classes.Count} classes, {train.Count} train / {test.Count} test images, " +
         $"contents {Fingerprint.HashDataset(train)} / {Fingerprint.HashDataset(test)}";
 
-    private Fingerprint BackboneFingerprint()
+    /// <summary>The component stage 2 does not recompute: reading the source data (ImageNet, say) in every cell would cost minutes.</summary>
+    private const string SourceDataComponent = "source.data";
+
+    private string SourceComponent()
     {
         var (train, test) = SourceData();
+        return DataComponent(recipe.Source, train, test);
+    }
+
+    private Fingerprint BackboneFingerprint() => BackboneFingerprint(withSourceData: true);
+
+    private Fingerprint BackboneFingerprint(bool withSourceData)
+    {
         var components = new Dictionary<string, string>
         {
             ["pvp"] = PvpVersion,
             ["backbone"] = Variant.Backbone.ToString(),
-            ["source.data"] = DataComponent(recipe.Source, train, test),
             ["seed"] = recipe.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
+        if (withSourceData) components[SourceDataComponent] = SourceComponent();
         AddSettings(components, "backbone.pretrain", recipe.BackbonePretrain);
         return new Fingerprint(components);
     }
 
-    private Fingerprint StageOneFingerprint()
+    private Fingerprint StageOneFingerprint() => StageOneFingerprint(withSourceData: true);
+
+    private Fingerprint StageOneFingerprint(bool withSourceData)
     {
-        var (train, test) = SourceData();
         var components = Declaration();
         components["backbone.weights"] = Fingerprint.HashFile(BackbonePath);
-        components["source.data"] = DataComponent(recipe.Source, train, test);
+        if (withSourceData) components[SourceDataComponent] = SourceComponent();
         AddSettings(components, "stage1", recipe.Stage1);
         components["seed"] = recipe.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return new Fingerprint(components);
@@ -431,13 +447,15 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     {
         if (upstreamChecked) return;
         var stages = new List<(string Folder, Func<Fingerprint> Current, string What)>();
-        if (recipe.BackboneWeights is null) stages.Add((Path.GetDirectoryName(BackbonePath)!, BackboneFingerprint, "the backbone pre-training"));
-        stages.Add((Path.Combine(recipe.Output, "stage1"), StageOneFingerprint, "stage 1"));
+        if (recipe.BackboneWeights is null) stages.Add((Path.GetDirectoryName(BackbonePath)!, () => BackboneFingerprint(withSourceData: false), "the backbone pre-training"));
+        stages.Add((Path.Combine(recipe.Output, "stage1"), () => StageOneFingerprint(withSourceData: false), "stage 1"));
         foreach (var (folder, current, what) in stages)
         {
             if (Fingerprint.Load(folder) is not { } recorded) continue; // not run yet: the cells that need it say so
             if (what == "stage 1" && !File.Exists(BackbonePath)) continue;
-            var differences = current().DifferencesFrom(recorded);
+            // Everything but the source's contents (checked when the stage ran), whose description is compared instead.
+            var comparable = new Fingerprint(recorded.Components.Where(c => c.Key != SourceDataComponent));
+            var differences = current().DifferencesFrom(comparable);
             if (differences.Count > 0)
                 throw new StaleRunException($"Stage 2 starts from {what} in '{folder}', which a different recipe made — {string.Join("; ", differences)}. " +
                                             "Use a new output folder, or run 'pvp pretrain --force' (or 'pvp run --force') to redo it and what depends on it.");
