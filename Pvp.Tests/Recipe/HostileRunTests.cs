@@ -112,6 +112,35 @@ public sealed class HostileRunTests : IDisposable
     }
 
     [Fact]
+    public void AFailedCellLeavesAnErrorFileThatStatusAndReportShow()
+    {
+        var recipe = RecipeParser.Parse(Recipe(), Path.Combine(folder, "recipe.yaml"));
+        new PvpRunner(recipe, new Quiet()).Pretrain();
+        Assert.All(RunStatus.Cells(new PvpRunner(recipe)), c => Assert.Equal(CellState.Missing, c.State));
+
+        // Random-init cells need only the backbone; PVP cells also load stage 1's modules, which are now damaged.
+        string modules = Path.Combine(folder, "run", "stage1", "petuning.safetensors");
+        var damaged = Pvp.Weights.SafeTensors.Load(modules).ToDictionary(p => p.Key, p => p.Key == "prompt_embeddings" ? TorchSharp.torch.zeros(1, 1, 1) : p.Value);
+        Pvp.Weights.SafeTensors.Save(modules, damaged);
+        var runner = new PvpRunner(recipe, new Quiet()) { Force = true };
+        Assert.ThrowsAny<Exception>(() => runner.RunCell(GridCell.Parse("shapes/1shot-seed0-pvp")));
+        runner.RunCell(GridCell.Parse("shapes/1shot-seed0-random"));
+
+        string error = Path.Combine(folder, "run", "stage2", "shapes", "1shot-seed0-pvp", PvpRunner.CellErrorFile);
+        Assert.True(File.Exists(error));
+        Assert.Contains("prompt_embeddings", File.ReadAllText(error));
+        var status = RunStatus.Cells(new PvpRunner(recipe)).ToDictionary(c => c.Cell.Id);
+        Assert.Equal(CellState.Failed, status["shapes/1shot-seed0-pvp"].State);
+        Assert.Contains("prompt_embeddings", status["shapes/1shot-seed0-pvp"].Detail);
+        Assert.Equal(CellState.Done, status["shapes/1shot-seed0-random"].State);
+        Assert.Equal(CellState.Missing, status["shapes/2shot-seed0-pvp"].State);
+        var report = new PvpRunner(recipe, new Quiet()).Report();
+        Assert.Single(report.Results);
+        Assert.Contains(report.Unfinished, u => u.StartsWith("shapes/1shot-seed0-pvp failed:", StringComparison.Ordinal));
+        Assert.Contains("**Not finished: 3 of 4 cells**", File.ReadAllText(Path.Combine(folder, "run", "results.md")));
+    }
+
+    [Fact]
     public void TwoTuneProcessesOnOneFolderRunEachCellOnce()
     {
         string recipe = WriteRecipe(Recipe(stage2Epochs: 6, shots: "[1, 2, 3]", seeds: "[0, 1]"));
