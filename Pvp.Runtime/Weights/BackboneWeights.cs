@@ -26,6 +26,9 @@ public sealed record WeightLoadReport(
     string Source, KeyLayout Layout, IReadOnlyList<string> Loaded, IReadOnlyList<string> LeftInitialised,
     IReadOnlyList<string> Ignored, string? PositionEmbedding, string? HeadNote)
 {
+    /// <summary>Checkpoint keys left out on purpose: a JAX <c>pre_logits</c> layer, a Hugging Face <c>pooler</c> (no timm ViT has them).</summary>
+    public IReadOnlyList<string> Skipped { get; init; } = Array.Empty<string>();
+
     /// <summary>A few lines for the console.</summary>
     public override string ToString()
     {
@@ -34,6 +37,7 @@ public sealed record WeightLoadReport(
         if (HeadNote is not null) lines.Add($"  head not loaded: {HeadNote}");
         if (LeftInitialised.Count > 0) lines.Add($"  left at initialisation: {LeftInitialised.Count} tensors (PETuning modules{(HeadNote is null ? "" : ", head")})");
         if (Ignored.Count > 0) lines.Add($"  ignored (not in the model): {string.Join(", ", Ignored)}");
+        if (Skipped.Count > 0) lines.Add($"  skipped (not part of a timm ViT): {string.Join(", ", Skipped)}");
         return string.Join(Environment.NewLine, lines);
     }
 }
@@ -60,14 +64,22 @@ public static class BackboneWeights
         if (notFloat.Count > 0)
             throw new InvalidDataException($"'{source}' holds weights that are not floating point: {string.Join(", ", notFloat.Take(8))}" +
                                            $"{(notFloat.Count > 8 ? $" and {notFloat.Count - 8} more" : "")}. Is it a quantized or non-weight file?");
-        var checkpoint = KeyLayouts.ToTimm(weights, out var layout);
+        var checkpoint = KeyLayouts.ToTimm(weights, out var layout, out var skipped);
         var target = model.state_dict();
+        string? headNoteForHeadless = null;
+        if (!target.Keys.Any(k => model.KindOf(k).HasFlag(ParameterKinds.Head)))
+        {
+            // A model built as a feature extractor (no head) takes the backbone of a classifier checkpoint, as timm does.
+            var heads = checkpoint.Keys.Where(k => k.StartsWith("head.", StringComparison.Ordinal)).ToList();
+            foreach (string key in heads) checkpoint.Remove(key);
+            if (heads.Count > 0) headNoteForHeadless = "the model has no head (numClasses 0); the checkpoint's was skipped";
+        }
 
         var missing = new List<string>();
         var leftInitialised = new List<string>();
         var misShaped = new List<string>();
         var values = new Dictionary<string, Tensor>();
-        string? positionNote = null, headNote = null;
+        string? positionNote = null, headNote = headNoteForHeadless;
 
         foreach (var (key, parameter) in target)
         {
@@ -116,7 +128,7 @@ public static class BackboneWeights
                 target[key].copy_(value);
 
         return new WeightLoadReport(source, layout, values.Keys.ToList(), leftInitialised,
-            options.FailOnUnexpected ? Array.Empty<string>() : unexpected, positionNote, headNote);
+            options.FailOnUnexpected ? Array.Empty<string>() : unexpected, positionNote, headNote) { Skipped = skipped };
     }
 
     /// <summary>

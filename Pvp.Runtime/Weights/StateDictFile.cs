@@ -18,7 +18,7 @@ public static class StateDictFile
     {
         if (Directory.Exists(path))
         {
-            var inside = Directory.EnumerateFiles(path).Where(f => Path.GetExtension(f).ToLowerInvariant() is ".safetensors" or ".pt" or ".pth" or ".bin")
+            var inside = Directory.EnumerateFiles(path).Where(f => Path.GetExtension(f).ToLowerInvariant() is ".safetensors" or ".npz" or ".pt" or ".pth" or ".bin")
                 .Select(Path.GetFileName).Take(5).ToList();
             throw new InvalidDataException($"'{path}' is a folder; give the weights file inside it" +
                                            (inside.Count > 0 ? $" (it holds {string.Join(", ", inside)})." : " (it holds no .safetensors, .pt, .pth or .bin file)."));
@@ -28,9 +28,10 @@ public static class StateDictFile
         return extension switch
         {
             ".safetensors" => SafeTensors.Load(path),
+            ".npz" => NpzFile.Load(path),
             ".pt" or ".pth" or ".bin" or ".ckpt" => LoadPickle(path),
             _ => throw new InvalidDataException(
-                $"'{path}': unknown weights format '{extension}'. Use .safetensors, or a PyTorch state dict saved as .pt, .pth or .bin."),
+                $"'{path}': unknown weights format '{extension}'. Use .safetensors, Google's original .npz, or a PyTorch state dict saved as .pt, .pth or .bin."),
         };
     }
 
