@@ -198,10 +198,14 @@ public sealed class BackboneWeightsTests : IDisposable
         Assert.Contains("truncated.safetensors", e1.Message);
         Assert.Contains("truncated", e1.Message);
 
+        string keras = Path.Combine(directory, "weights.h5");
+        File.WriteAllBytes(keras, new byte[] { 0x89, 0x48, 0x44, 0x46 });
+        var e2 = Assert.Throws<InvalidDataException>(() => BackboneWeights.Load(model, keras));
+        Assert.Contains("unknown weights format '.h5'", e2.Message);
+        // A truncated .npz (a zip's first bytes) is read as one, and named when it cannot be.
         string npz = Path.Combine(directory, "weights.npz");
         File.WriteAllBytes(npz, new byte[] { 0x50, 0x4b, 3, 4 });
-        var e2 = Assert.Throws<InvalidDataException>(() => BackboneWeights.Load(model, npz));
-        Assert.Contains("unknown weights format '.npz'", e2.Message);
+        Assert.Contains($"'{npz}' is not a readable numpy .npz archive", Assert.Throws<InvalidDataException>(() => BackboneWeights.Load(model, npz)).Message);
         Assert.Throws<FileNotFoundException>(() => BackboneWeights.Load(model, Path.Combine(directory, "absent.safetensors")));
 
         string notADict = Path.Combine(directory, "garbage.pt");
