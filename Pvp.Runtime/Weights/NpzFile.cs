@@ -46,15 +46,15 @@ public static partial class NpzFile
     private static Tensor ReadArray(Stream stream, string where)
     {
         var prefix = new byte[8];
-        if (ReadFully(stream, prefix) != 8 || prefix[0] != 0x93 || prefix[1] != (byte)'N' || prefix[2] != (byte)'U')
+        if (SafeTensors.ReadFully(stream, prefix) != 8 || prefix[0] != 0x93 || prefix[1] != (byte)'N' || prefix[2] != (byte)'U')
             throw new InvalidDataException($"{where} is not a .npy array (no magic string).");
         int major = prefix[6];
         var lengthBytes = new byte[major == 1 ? 2 : 4];
-        if (ReadFully(stream, lengthBytes) != lengthBytes.Length) throw new InvalidDataException($"{where} ends inside its header.");
+        if (SafeTensors.ReadFully(stream, lengthBytes) != lengthBytes.Length) throw new InvalidDataException($"{where} ends inside its header.");
         int headerLength = major == 1 ? BitConverter.ToUInt16(lengthBytes) : (int)BitConverter.ToUInt32(lengthBytes);
         if (headerLength is <= 0 or > 1 << 20) throw new InvalidDataException($"{where} has an implausible header length {headerLength}.");
         var headerBytes = new byte[headerLength];
-        if (ReadFully(stream, headerBytes) != headerLength) throw new InvalidDataException($"{where} ends inside its header.");
+        if (SafeTensors.ReadFully(stream, headerBytes) != headerLength) throw new InvalidDataException($"{where} ends inside its header.");
         string header = System.Text.Encoding.ASCII.GetString(headerBytes);
 
         string descr = DescrPattern().Match(header) is { Success: true } d ? d.Groups[1].Value
@@ -75,25 +75,13 @@ public static partial class NpzFile
         // Fortran order is the reversed shape in C order, transposed back.
         var stored = fortran ? shape.Reverse().ToArray() : shape;
         var tensor = empty(stored, dtype: type.Type);
-        if (ReadFully(stream, tensor.bytes) != bytes)
+        if (SafeTensors.ReadFully(stream, tensor.bytes) != bytes)
         {
             tensor.Dispose();
             throw new InvalidDataException($"{where} is truncated: its shape ({string.Join(", ", shape)}) needs {bytes} bytes.");
         }
         if (!fortran) return tensor;
         using (tensor) return tensor.permute(Enumerable.Range(0, shape.Length).Reverse().Select(i => (long)i).ToArray()).contiguous();
-    }
-
-    private static int ReadFully(Stream stream, Span<byte> buffer)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int read = stream.Read(buffer[total..]);
-            if (read == 0) break;
-            total += read;
-        }
-        return total;
     }
 
     [GeneratedRegex(@"'descr'\s*:\s*'([^']+)'")]

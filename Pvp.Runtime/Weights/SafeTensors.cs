@@ -178,7 +178,8 @@ public static class SafeTensors
         foreach (var blob in blobs) stream.Write(blob);
     }
 
-    private static int ReadFully(Stream stream, Span<byte> buffer)
+    /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; returns the bytes read (also for <see cref="NpzFile"/>).</summary>
+    internal static int ReadFully(Stream stream, Span<byte> buffer)
     {
         int total = 0;
         while (total < buffer.Length)

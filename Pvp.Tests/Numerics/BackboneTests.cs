@@ -65,12 +65,7 @@ public class BackboneTests
         var (missing, unexpected) = model.load_state_dict(weights, strict: true);
         Assert.Empty(missing);
         Assert.Empty(unexpected);
-        model.eval();
-        using var x = SafeTensors.Load(TestData("input.safetensors"))["x"];
-        using var expected = SafeTensors.Load(TestData("logits.safetensors"))["logits"];
-        using var noGrad = no_grad();
-        using var logits = model.call(x);
-        double maxDiff = (logits - expected).abs().max().item<float>();
+        double maxDiff = MaxDiffFromTorchvision(model);
         Assert.True(maxDiff <= 1e-4, $"max |Δ| against torchvision = {maxDiff:E2}");
     }
 

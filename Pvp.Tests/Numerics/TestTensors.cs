@@ -8,6 +8,17 @@ internal static class TestTensors
 {
     public static string TestData(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", name);
 
+    /// <summary>Max |Δ| between <paramref name="model"/>'s logits (eval mode) and torchvision's on the shared fixture's input.</summary>
+    public static double MaxDiffFromTorchvision(PetModel model)
+    {
+        model.eval();
+        using var x = Pvp.Weights.SafeTensors.Load(TestData("input.safetensors"))["x"];
+        using var expected = Pvp.Weights.SafeTensors.Load(TestData("logits.safetensors"))["logits"];
+        using var noGrad = no_grad();
+        using var logits = model.call(x);
+        return (logits - expected).abs().max().item<float>();
+    }
+
     /// <summary>A path in the repository (this file lives in Pvp.Tests/Numerics/), for tests that read sources or build outputs.</summary>
     public static string RepoPath(string relative) =>
         Path.GetFullPath(Path.Combine(Path.GetDirectoryName(ThisFile())!, "..", "..", relative));
