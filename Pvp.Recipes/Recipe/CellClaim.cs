@@ -40,7 +40,7 @@ public sealed class CellClaim : IDisposable
         string mine = JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["host"] = Environment.MachineName, ["pid"] = Environment.ProcessId, ["started"] = DateTime.UtcNow.ToString("O"),
-            ["nonce"] = Guid.NewGuid().ToString("N"), ["job"] = Job ?? "",
+            ["nonce"] = Guid.NewGuid().ToString("N"), ["job"] = Job ?? "", ["restart"] = Restart,
         });
         for (int attempt = 0; attempt < 5; attempt++)
         {
@@ -51,8 +51,9 @@ public sealed class CellClaim : IDisposable
                 heldBy = "";
                 return new CellClaim(path, mine, staleAfter);
             }
-            catch (IOException) when (File.Exists(path))
+            catch (IOException)
             {
+                if (!File.Exists(path)) continue; // released or moved aside just now: try again
                 string current = ReadOrEmpty(path);
                 if (!IsStale(path, current, staleAfter, out heldBy)) return null;
                 // Take the stale claim over: move it aside (one mover wins), check it is the one judged stale, then retry.
@@ -91,7 +92,15 @@ public sealed class CellClaim : IDisposable
         try
         {
             using var document = JsonDocument.Parse(content);
-            if (Job is { } job && document.RootElement.TryGetProperty("job", out var owner) && owner.GetString() == job) return true;
+            // An earlier incarnation of this scheduler job: Slurm counts requeues (SLURM_RESTART_COUNT), so a claim of the same
+            // job with a lower count is one Slurm has already ended; processes of one allocation share the job id but not
+            // more, so they never take each other's live claims. PVP_CLAIM_KEY (one pod per index at a time) needs no count.
+            if (Job is { } job && document.RootElement.TryGetProperty("job", out var owner) && owner.GetString() == job)
+            {
+                bool keyed = Environment.GetEnvironmentVariable("PVP_CLAIM_KEY") is { Length: > 0 };
+                int theirs = document.RootElement.TryGetProperty("restart", out var r) && r.TryGetInt32(out int n) ? n : 0;
+                if (keyed || theirs < Restart) return true;
+            }
             if (document.RootElement.GetProperty("host").GetString() == Environment.MachineName)
             {
                 int pid = document.RootElement.GetProperty("pid").GetInt32();
@@ -109,6 +118,9 @@ public sealed class CellClaim : IDisposable
     private static string? Job =>
         Environment.GetEnvironmentVariable("PVP_CLAIM_KEY") is { Length: > 0 } key ? key
         : Environment.GetEnvironmentVariable("SLURM_JOB_ID") is { Length: > 0 } slurm ? "slurm:" + slurm : null;
+
+    /// <summary>How often Slurm has restarted this job (<c>SLURM_RESTART_COUNT</c>; 0 on its first run).</summary>
+    private static int Restart => int.TryParse(Environment.GetEnvironmentVariable("SLURM_RESTART_COUNT"), out int count) ? count : 0;
 
     private static bool IsAlive(int pid)
     {
@@ -148,7 +160,8 @@ public sealed class CellClaim : IDisposable
         if (Lost) return;
         try
         {
-            if (ReadOrEmpty(path) != content)
+            // A read that fails is a missed beat (a flaky shared filesystem, a contender's brief rename), not a lost claim.
+            if (File.ReadAllText(path) != content)
             {
                 Interlocked.Exchange(ref lost, 1);
                 return;

@@ -406,6 +406,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             ["pvp"] = PvpVersion,
             ["backbone"] = Variant.Backbone.ToString(),
             ["seed"] = recipe.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["source"] = recipe.Source.Describe(), // what stage 2 compares, cheaply, in place of the contents
         };
         if (withSourceData) components[SourceDataComponent] = SourceComponent();
         AddSettings(components, "backbone.pretrain", recipe.BackbonePretrain);
@@ -418,6 +419,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     {
         var components = Declaration();
         components["backbone.weights"] = Fingerprint.HashFile(BackbonePath);
+        components["source"] = recipe.Source.Describe(); // what stage 2 compares, cheaply, in place of the contents
         if (withSourceData) components[SourceDataComponent] = SourceComponent();
         AddSettings(components, "stage1", recipe.Stage1);
         components["seed"] = recipe.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -80,10 +80,10 @@ public static class ImageCodec
         {
             bitmap = new BudgetedBitmap(info, lease);
         }
-        catch
+        catch (Exception e) // SkiaSharp throws a plain Exception when it cannot allocate
         {
             lease.Dispose();
-            throw;
+            throw new ImageReadException(path, $"its {codec.Info.Width}×{codec.Info.Height} pixels could not be allocated ({e.Message})", e);
         }
         if (bitmap.GetPixels() == IntPtr.Zero)
         {
