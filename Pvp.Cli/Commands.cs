@@ -60,13 +60,8 @@ public class RecipeSettings : VariantSettings
         if (Device is not null) recipe = recipe with { Device = Device };
         if (Precision is not null)
         {
-            var precision = Precision switch
-            {
-                "auto" => Pvp.Precision.BackbonePrecision.Auto,
-                "float32" => Pvp.Precision.BackbonePrecision.Float32,
-                "bf16" => Pvp.Precision.BackbonePrecision.Bf16,
-                _ => throw new ArgumentException($"--precision: expected auto, float32 or bf16, got '{Precision}'."),
-            };
+            var precision = Pvp.Precision.BackbonePrecisionNames.Parse(Precision)
+                            ?? throw new ArgumentException($"--precision: expected {Pvp.Precision.BackbonePrecisionNames.Expected}, got '{Precision}'.");
             if (precision == Pvp.Precision.BackbonePrecision.Bf16 && !VariantRegistry.Describe(recipe.Variant).AllowsBf16Backbone)
                 throw new ArgumentException($"--precision bf16: {recipe.Variant} allows float32 only (declare it with Precision = PrecisionPlan.BackboneBf16).");
             recipe = recipe with { Precision = precision };
@@ -201,7 +196,7 @@ public sealed class TuneCommand : RecipeCommand<TuneSettings>
         {
             var all = runner.Cells().ToList();
             foreach (var cell in cells)
-                AnsiConsole.WriteLine($"{all.IndexOf(cell),4}  {cell.Id}{(File.Exists(Path.Combine(recipe.Output, "stage2", cell.Task, cell.Id.Split('/')[1], "result.json")) ? "  (done)" : "")}");
+                AnsiConsole.WriteLine($"{all.IndexOf(cell),4}  {cell.Id}{(File.Exists(Path.Combine(runner.CellFolder(cell), "result.json")) ? "  (done)" : "")}");
             return 0;
         }
         // Cells that other processes hold are theirs to finish: the runner names them; not an error.

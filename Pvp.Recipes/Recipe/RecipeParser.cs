@@ -63,13 +63,9 @@ public static class RecipeParser
             throw root.Error(variantNode, $"variant: {e.Message} A variant declared in your own project: name its assembly or project under 'assemblies:'.");
         }
         var precisionNode = root.NodeOf("precision");
-        var precision = root.String("precision", "auto") switch
-        {
-            "auto" => BackbonePrecision.Auto,
-            "float32" => BackbonePrecision.Float32,
-            "bf16" => BackbonePrecision.Bf16,
-            var other => throw root.Error(precisionNode!, $"precision: expected auto, float32 or bf16, got '{other}'."),
-        };
+        string precisionName = root.String("precision", "auto");
+        var precision = BackbonePrecisionNames.Parse(precisionName)
+                        ?? throw root.Error(precisionNode!, $"precision: expected {BackbonePrecisionNames.Expected}, got '{precisionName}'.");
         if (precision == BackbonePrecision.Bf16 && !VariantRegistry.Describe(variant).AllowsBf16Backbone)
             throw root.Error(precisionNode!, $"precision: bf16, but {variant} allows float32 only; declare it with Precision = PrecisionPlan.BackboneBf16 " +
                                              "(possible when nothing in its backbone trains), or use auto or float32.");

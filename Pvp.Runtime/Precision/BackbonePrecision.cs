@@ -15,3 +15,19 @@ public enum BackbonePrecision
     /// <summary>bf16 even where the hardware has no native bf16 (then it can be much slower than float32: it warns once).</summary>
     Bf16 = 2,
 }
+
+/// <summary>The names recipes and command lines use for <see cref="BackbonePrecision"/>: <c>auto</c>, <c>float32</c>, <c>bf16</c>.</summary>
+public static class BackbonePrecisionNames
+{
+    /// <summary>The accepted names, for error messages.</summary>
+    public const string Expected = "auto, float32 or bf16";
+
+    /// <summary>The precision called <paramref name="name"/>, or null when it is none of <see cref="Expected"/>.</summary>
+    public static BackbonePrecision? Parse(string name) => name switch
+    {
+        "auto" => BackbonePrecision.Auto,
+        "float32" => BackbonePrecision.Float32,
+        "bf16" => BackbonePrecision.Bf16,
+        _ => null,
+    };
+}
