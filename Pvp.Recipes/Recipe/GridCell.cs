@@ -3,27 +3,48 @@ using System.Text.Json.Serialization;
 
 namespace Pvp.Recipe;
 
+/// <summary>One (learning rate, weight decay) pair of a stage-2 search.</summary>
+public sealed record SearchSetting(double LearningRate, double WeightDecay)
+{
+    /// <summary>e.g. <c>lr0.5-wd0.0001</c>: a folder name.</summary>
+    public string Id => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"lr{LearningRate:R}-wd{WeightDecay:R}");
+}
+
 /// <summary>
 /// One independent stage-2 run: a task, a shot count, a seed, and whether the PETuning modules start from stage 1 (PVP)
-/// or at random. Its <see cref="Id"/> is deterministic, so cells can be spread over machines and merged by copying
-/// their folders into one run folder.
+/// or at random; with <see cref="Search"/>, one setting of that cell's hyper-parameter search, scored on validation
+/// images. Its <see cref="Id"/> is deterministic, so cells can be spread over machines and merged by copying their folders
+/// into one run folder.
 /// </summary>
-public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit)
+public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, SearchSetting? Search = null)
 {
     /// <summary>"pvp" or "random".</summary>
     public string Init => PvpInit ? "pvp" : "random";
 
-    /// <summary>e.g. <c>shapes/4shot-seed1-pvp</c>; also the cell's folder under <c>stage2/</c>.</summary>
-    public string Id => $"{Task}/{Shots}shot-seed{Seed}-{Init}";
+    /// <summary>e.g. <c>shapes/4shot-seed1-pvp</c>, or <c>shapes/4shot-seed1-pvp-search/lr0.5-wd0.001</c>; also the cell's folder under <c>stage2/</c>.</summary>
+    public string Id => Search is null ? $"{Task}/{Shots}shot-seed{Seed}-{Init}" : $"{Task}/{Shots}shot-seed{Seed}-{Init}-search/{Search.Id}";
+
+    /// <summary>The final cell a search cell belongs to (itself for a final cell).</summary>
+    public GridCell Final => this with { Search = null };
 
     /// <summary>Parses an <see cref="Id"/>.</summary>
     /// <exception cref="FormatException">Not a cell id; the message shows the form.</exception>
     public static GridCell Parse(string id)
     {
-        var match = System.Text.RegularExpressions.Regex.Match(id, @"^(?<task>[^/]+)/(?<shots>\d{1,9})shot-seed(?<seed>\d{1,9})-(?<init>pvp|random)$");
-        if (!match.Success) throw new FormatException($"'{id}' is not a cell id; expected TASK/<k>shot-seed<s>-pvp or -random, e.g. shapes/4shot-seed1-pvp.");
-        return new GridCell(match.Groups["task"].Value, int.Parse(match.Groups["shots"].Value, System.Globalization.CultureInfo.InvariantCulture),
-            int.Parse(match.Groups["seed"].Value, System.Globalization.CultureInfo.InvariantCulture), match.Groups["init"].Value == "pvp");
+        var match = System.Text.RegularExpressions.Regex.Match(id,
+            @"^(?<task>[^/]+)/(?<shots>\d{1,9})shot-seed(?<seed>\d{1,9})-(?<init>pvp|random)(-search/lr(?<lr>[0-9.Ee+-]+?)-wd(?<wd>[0-9.Ee+-]+))?$");
+        if (!match.Success) throw new FormatException($"'{id}' is not a cell id; expected TASK/<k>shot-seed<s>-pvp or -random (a search cell adds -search/lr<x>-wd<y>), e.g. shapes/4shot-seed1-pvp.");
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        SearchSetting? search = null;
+        if (match.Groups["lr"].Success)
+        {
+            if (!double.TryParse(match.Groups["lr"].Value, System.Globalization.NumberStyles.Float, invariant, out double lr) ||
+                !double.TryParse(match.Groups["wd"].Value, System.Globalization.NumberStyles.Float, invariant, out double wd))
+                throw new FormatException($"'{id}': the search setting's numbers do not parse.");
+            search = new SearchSetting(lr, wd);
+        }
+        return new GridCell(match.Groups["task"].Value, int.Parse(match.Groups["shots"].Value, invariant),
+            int.Parse(match.Groups["seed"].Value, invariant), match.Groups["init"].Value == "pvp", search);
     }
 }
 
@@ -40,6 +61,34 @@ public sealed record CellResult(
     [property: JsonPropertyName("seconds")] double Seconds,
     [property: JsonPropertyName("precision")] string Precision = "float32")
 {
+    /// <summary>What the images went through (<see cref="Pvp.Data.Preprocessing.Describe"/>).</summary>
+    [JsonPropertyName("preprocessing")]
+    public string? Preprocessing { get; init; }
+
+    /// <summary>The optimizer, learning rate applied and weight decay the reported model trained with.</summary>
+    [JsonPropertyName("optimizer")]
+    public string? Optimizer { get; init; }
+
+    /// <summary>The learning rate applied (after any batch scaling).</summary>
+    [JsonPropertyName("lr")]
+    public double? LearningRate { get; init; }
+
+    /// <summary>The weight decay.</summary>
+    [JsonPropertyName("weight_decay")]
+    public double? WeightDecay { get; init; }
+
+    /// <summary>A search cell: its validation top-1 (and Top1 is that too). A final cell after a search: the chosen setting's id.</summary>
+    [JsonPropertyName("chosen")]
+    public string? Chosen { get; init; }
+
+    /// <summary>After a search: every setting's validation top-1, by setting id.</summary>
+    [JsonPropertyName("search")]
+    public IReadOnlyDictionary<string, double>? SearchScores { get; init; }
+
+    /// <summary>What the accuracy was measured on: <c>test</c>, or <c>validation</c> for a search cell.</summary>
+    [JsonPropertyName("evaluated_on")]
+    public string EvaluatedOn { get; init; } = "test";
+
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>Writes the result atomically.</summary>

@@ -21,7 +21,9 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     /// <summary>The file a cell that failed leaves in its folder (time, host, process; the exception's type and message).</summary>
     public const string CellErrorFile = "error.txt";
     private readonly IRunReporter reporter = reporter ?? new ConsoleReporter();
-    private readonly Dictionary<string, (IImageDataset Train, IImageDataset Test)> taskData = new();
+    private readonly Dictionary<string, TaskImages> taskData = new();
+    private readonly Dictionary<(string Task, int Shots, int Seed), IImageDataset> fixedTrain = new();
+    private Preprocessing? preprocessing;
     private VariantInfo Variant => VariantRegistry.Describe(recipe.Variant);
     private int ImageSize => Variant.Backbone.ImageSize;
 
@@ -50,13 +52,28 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     /// <summary>Stage 1's exported PETuning modules.</summary>
     public string PetuningPath => Path.Combine(recipe.Output, "stage1", "petuning.safetensors");
 
-    /// <summary>Every stage-2 cell of the recipe, in a stable order.</summary>
+    /// <summary>Every stage-2 cell of the recipe, in a stable order: with a search, each cell's search cells come just before it.</summary>
     public IReadOnlyList<GridCell> Cells() =>
         (from task in recipe.Stage2.Tasks
          from shots in recipe.Stage2.Shots
          from seed in recipe.Stage2.Seeds
          from pvp in recipe.Stage2.Baseline ? new[] { true, false } : new[] { true }
-         select new GridCell(task.Name, shots, seed, pvp)).ToList();
+         from search in SearchSettings().Append(null)
+         select new GridCell(task.Name, shots, seed, pvp, search)).ToList();
+
+    private IEnumerable<SearchSetting?> SearchSettings() => recipe.Stage2.Search?.Settings() ?? (IEnumerable<SearchSetting?>)Array.Empty<SearchSetting?>();
+
+    /// <summary>
+    /// The images' normalisation, resize, crop and augmentation: the recipe's <c>preprocess:</c> over the defaults of the
+    /// backbone checkpoint's family (its key layout: timm, torchvision, Google's JAX .npz, Hugging Face), or Pvp's own for a
+    /// backbone Pvp pre-trains itself.
+    /// </summary>
+    public Preprocessing Preprocessing => preprocessing ??= recipe.Preprocess.Resolve(
+        Preprocessing.ForFamily(recipe.BackboneWeights is { } weights && File.Exists(weights) ? KeyLayouts.DetectFile(weights) : null));
+
+    /// <summary>Trainer options of a stage on <paramref name="data"/> (the built-in images, rendered at the model's size, are not augmented unless the stage says so).</summary>
+    private TrainerOptions OptionsFor(StageSettings settings, int seed, DatasetSpec data) =>
+        settings.ToOptions(recipe.Device, seed, recipe.Workers, Preprocessing, augmentByDefault: data is not BuiltinDatasetSpec);
 
     /// <summary>Runs everything and writes the report.</summary>
     public ResultsReport Run(CancellationToken cancellationToken = default)
@@ -84,10 +101,11 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         manual_seed(recipe.Seed);
         using var model = CreateModel(sourceTrain.Classes.Count);
         reporter.Info($"precision: {model.Precision}");
+        reporter.Info($"preprocessing: {Preprocessing.Describe(ImageSize)}");
         reporter.Info(model.LoadBackbone(BackbonePath).ToString());
         if (model.PetuningStateDict().Count == 0)
             reporter.Info($"note: {recipe.Variant} has no PETuning modules besides its head; stage 1 leaves nothing to transfer.");
-        var options = recipe.Stage1.ToOptions(recipe.Device, recipe.Seed, recipe.Workers);
+        var options = OptionsFor(recipe.Stage1, recipe.Seed, recipe.Source);
         var result = Fit(model, sourceTrain, sourceTest, options, Path.Combine(recipe.Output, "stage1"), StageOneRun, cancellationToken);
         model.ExportPetuning(PetuningPath, metadata: new Dictionary<string, string> { ["source_dataset"] = recipe.Source.Describe() });
         var record = new Dictionary<string, object?>
@@ -99,6 +117,10 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             ["source_dataset"] = recipe.Source.Describe(),
             ["source_classes"] = sourceTrain.Classes.Count,
             ["precision"] = model.Precision.Name,
+            ["preprocessing"] = options.Preprocessing.Describe(ImageSize),
+            ["augment"] = options.Augment,
+            ["optimizer"] = recipe.Stage1.Optimizer.ToString(),
+            ["lr"] = options.LearningRate,
             ["epochs"] = recipe.Stage1.Epochs,
             ["steps"] = result.Steps,
             ["final_top1"] = result.Evaluation?.Top1,
@@ -171,29 +193,9 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         CellResult outcome;
         try
         {
-            var (train, test) = TaskData(task);
-            var clock = Stopwatch.StartNew();
-
-            // PVP and random-init cells of the same task, shots and seed share the head's initialisation, the split and
-            // the data order: they differ only in where the PETuning modules start.
-            manual_seed(Seeds.Mix(cell.Seed, cell.Shots, recipe.Stage2.Tasks.ToList().IndexOf(task)));
-            using var model = CreateModel(train.Classes.Count);
-            model.LoadBackbone(BackbonePath);
-            if (cell.PvpInit) model.ImportPetuning(PetuningPath);
-
-            var split = KShotSampler.Sample(train, cell.Shots, cell.Seed);
-            Directory.CreateDirectory(folder);
-            KShotSampler.Write(train, split, Path.Combine(folder, "split.txt"), $"{cell.Shots}-shot split of {task.Data.Describe()}, seed {cell.Seed}");
-            var options = recipe.Stage2.Settings.ToOptions(recipe.Device, cell.Seed, recipe.Workers) with
-            {
-                BatchSize = Math.Min(recipe.Stage2.Settings.Batch, split.Count),
-            };
-            var result = Fit(model, train.Subset(split), test, options, folder, cell.Id, cancellationToken);
-            if (claim.Lost)
-                throw new InvalidOperationException($"Cell {cell.Id}: another process took its claim over while it ran (no heartbeat for {ClaimStaleAfter}); its result is left to that process.");
-            model.ExportPetuning(Path.Combine(folder, "tuned.safetensors"), includeHead: true);
-            outcome = new CellResult(cell.Task, cell.Shots, cell.Seed, cell.Init, result.Evaluation!.Top1, result.Evaluation.Top5,
-                result.Evaluation.Loss, result.Steps, clock.Elapsed.TotalSeconds, model.Precision.Name);
+            outcome = cell.Search is null && recipe.Stage2.Search is not null
+                ? FinishSearch(cell, task, claim, cancellationToken)
+                : Train(cell, task, folder, claim, cancellationToken);
             outcome.Save(resultPath);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -203,11 +205,144 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
                 $"{DateTime.UtcNow:O} {Environment.MachineName} process {Environment.ProcessId}{Environment.NewLine}{e.GetType().Name}: {e.Message}{Environment.NewLine}"));
             throw;
         }
-        reporter.Info($"{cell.Id,-32} top-1 {100 * outcome.Top1,6:F2}%  ({outcome.Seconds:F1} s, {outcome.Precision} backbone)");
+        reporter.Info($"{cell.Id,-32} {(cell.Search is null ? "top-1" : "val top-1")} {100 * outcome.Top1,6:F2}%  ({outcome.Seconds:F1} s, {outcome.Precision} backbone" +
+                      $"{(outcome.Chosen is { } chosen && cell.Search is null ? $", chosen {chosen}" : "")})");
         return outcome;
     }
 
-    /// <summary>Evaluates a finished cell's saved model on its task's test split.</summary>
+    /// <summary>
+    /// Trains one cell (a plain cell, or one setting of a search) on its training images: PVP and random-init cells of the
+    /// same task, shots and seed share the head's initialisation, the split and the data order, and differ only in where
+    /// the PETuning modules start; a search cell differs from its siblings only in lr and weight decay, and is scored on
+    /// the validation images.
+    /// </summary>
+    private CellResult Train(GridCell cell, TaskSpec task, string folder, CellClaim claim, CancellationToken cancellationToken)
+    {
+        var (train, indices, test) = CellImages(task, cell);
+        var clock = Stopwatch.StartNew();
+        manual_seed(Seeds.Mix(cell.Seed, cell.Shots, recipe.Stage2.Tasks.ToList().IndexOf(task)));
+        using var model = CreateModel(train.Classes.Count);
+        model.LoadBackbone(BackbonePath);
+        if (cell.PvpInit) model.ImportPetuning(PetuningPath);
+
+        Directory.CreateDirectory(folder);
+        string how = task.Data.HasFixedSplits
+            ? $"{cell.Shots}-shot split as listed in {((ListFileSpec)task.Data).TrainListFor(cell.Shots, cell.Seed)}"
+            : $"{cell.Shots}-shot split of {task.Data.Describe()}, seed {cell.Seed}";
+        KShotSampler.Write(train, Enumerable.Range(0, train.Count).ToList(), Path.Combine(folder, "split.txt"), how);
+        var settings = CellSettings(cell);
+        int batch = Math.Min(settings.Batch, train.Count);
+        var options = OptionsFor(settings, cell.Seed, task.Data) with { BatchSize = batch, LearningRate = settings.AppliedLearningRate(batch) };
+        var evaluation = cell.Search is null ? test : SearchValidation(task, cell, indices);
+        var result = Fit(model, train, evaluation, options, folder, cell.Id, cancellationToken);
+        if (claim.Lost)
+            throw new InvalidOperationException($"Cell {cell.Id}: another process took its claim over while it ran (no heartbeat for {ClaimStaleAfter}); its result is left to that process.");
+        model.ExportPetuning(Path.Combine(folder, "tuned.safetensors"), includeHead: true);
+        return new CellResult(cell.Task, cell.Shots, cell.Seed, cell.Init, result.Evaluation!.Top1, result.Evaluation.Top5,
+            result.Evaluation.Loss, result.Steps, clock.Elapsed.TotalSeconds, model.Precision.Name)
+        {
+            Preprocessing = options.Preprocessing.Describe(ImageSize) + (options.Augment ? "" : " (training augmentation off)"),
+            Optimizer = settings.Optimizer == OptimizerKind.Sgd ? $"SGD (momentum {settings.Momentum})" : "AdamW",
+            LearningRate = options.LearningRate, WeightDecay = options.WeightDecay,
+            EvaluatedOn = cell.Search is null ? "test" : "validation",
+        };
+    }
+
+    /// <summary>The stage-2 settings a cell trains with: a search cell's lr and weight decay in place of the recipe's.</summary>
+    private StageSettings CellSettings(GridCell cell) => cell.Search is { } s
+        ? recipe.Stage2.Settings with { LearningRate = s.LearningRate, WeightDecay = s.WeightDecay }
+        : recipe.Stage2.Settings;
+
+    /// <summary>
+    /// A cell whose recipe searches: makes sure every search cell has finished (running those no one holds, waiting for
+    /// those another process runs), picks the best validation top-1 (ties: the smaller lr, then the smaller decay, as VPT's
+    /// <c>find_best_lrwd</c>), and reports that run's model on the test images. Training again with the same setting, seed
+    /// and images would repeat that very run, so the chosen run's model is the one evaluated.
+    /// </summary>
+    private CellResult FinishSearch(GridCell cell, TaskSpec task, CellClaim claim, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
+        var searchCells = SearchSettings().Select(setting => cell with { Search = setting }).ToList();
+        var results = new Dictionary<GridCell, CellResult>();
+        bool said = false;
+        while (true)
+        {
+            foreach (var searchCell in searchCells.Where(c => !results.ContainsKey(c)))
+                if (RunCell(searchCell, cancellationToken) is { } r) results[searchCell] = r;
+            if (results.Count == searchCells.Count) break;
+            if (!said) reporter.Info($"{cell.Id}: waiting for {searchCells.Count - results.Count} search cell(s) that other processes run");
+            said = true;
+            cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(2));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+        var best = searchCells
+            .OrderByDescending(c => results[c].Top1).ThenBy(c => c.Search!.LearningRate).ThenBy(c => c.Search!.WeightDecay)
+            .First();
+        var chosen = results[best];
+        if (claim.Lost)
+            throw new InvalidOperationException($"Cell {cell.Id}: another process took its claim over while it ran (no heartbeat for {ClaimStaleAfter}); its result is left to that process.");
+        string chosenModel = Path.Combine(CellFolder(best), "tuned.safetensors");
+        string folder = CellFolder(cell);
+        Directory.CreateDirectory(folder);
+        Checkpoints.AtomicFile.Write(Path.Combine(folder, "tuned.safetensors"), temp => File.Copy(chosenModel, temp, overwrite: true));
+        var (train, _, test) = CellImages(task, cell);
+        using var model = VariantRegistry.Create(recipe.Variant, train.Classes.Count, Devices.Resolve(recipe.Device), precision: PrecisionOf(chosen));
+        model.LoadBackbone(BackbonePath);
+        model.ImportPetuning(chosenModel, includeHead: true);
+        var evaluation = Trainer.Evaluate(model, test, recipe.Stage2.Settings.Batch, recipe.Workers, Preprocessing);
+        return new CellResult(cell.Task, cell.Shots, cell.Seed, cell.Init, evaluation.Top1, evaluation.Top5, evaluation.Loss,
+            chosen.Steps, chosen.Seconds + clock.Elapsed.TotalSeconds, chosen.Precision)
+        {
+            Preprocessing = chosen.Preprocessing, Optimizer = chosen.Optimizer, LearningRate = chosen.LearningRate, WeightDecay = chosen.WeightDecay,
+            Chosen = best.Search!.Id,
+            SearchScores = searchCells.ToDictionary(c => c.Search!.Id, c => results[c].Top1),
+        };
+    }
+
+    /// <summary>The precision a finished cell was trained in (its result records it), whatever this host would choose now.</summary>
+    private Pvp.Precision.BackbonePrecision PrecisionOf(CellResult result) =>
+        Variant.AllowsBf16Backbone ? (result.Precision == "bf16" ? Pvp.Precision.BackbonePrecision.Bf16 : Pvp.Precision.BackbonePrecision.Float32) : recipe.Precision;
+
+    /// <summary>
+    /// The images a search cell is scored on: the task's validation split, or — when it has none — <c>val_per_class</c>
+    /// images per class drawn (seeded by the cell's seed and shots) from the training pool minus the cell's training images.
+    /// </summary>
+    private IImageDataset SearchValidation(TaskSpec task, GridCell cell, IReadOnlyList<int>? trainIndices)
+    {
+        var images = TaskData(task);
+        if (images.Validation is { } given) return given;
+        var pool = images.Pool ?? throw new DatasetException(
+            $"stage2 task '{task.Name}': the search needs validation images, and its training lists are fixed, so none can be carved from them; give the task a val list.");
+        int perClass = recipe.Stage2.Search!.ValPerClass;
+        var taken = new HashSet<int>(trainIndices ?? Array.Empty<int>());
+        var chosen = new List<int>();
+        for (int c = 0; c < pool.Classes.Count; c++)
+        {
+            var candidates = Enumerable.Range(0, pool.Count).Where(i => pool.LabelOf(i) == c && !taken.Contains(i)).ToArray();
+            if (candidates.Length < perClass)
+                throw new DatasetException($"stage2 task '{task.Name}': class '{pool.Classes[c]}' has {candidates.Length} training image(s) besides the {cell.Shots}-shot split, " +
+                                           $"fewer than the search's val_per_class ({perClass}); lower it, or give the task a val split.");
+            new Random(Seeds.Mix(cell.Seed, cell.Shots, 1_000_003 + c)).Shuffle(candidates);
+            chosen.AddRange(candidates.Take(perClass).Order());
+        }
+        return pool.Subset(chosen);
+    }
+
+    /// <summary>A cell's training images (with their indices in the pool when sampled) and the task's test images.</summary>
+    private (IImageDataset Train, IReadOnlyList<int>? Indices, IImageDataset Test) CellImages(TaskSpec task, GridCell cell)
+    {
+        var images = TaskData(task);
+        if (task.Data.HasFixedSplits)
+        {
+            var key = (task.Name, cell.Shots, cell.Seed);
+            if (!fixedTrain.TryGetValue(key, out var list)) fixedTrain[key] = list = task.Data.FixedTrain(cell.Shots, cell.Seed, ImageSize);
+            return (list, null, images.Test);
+        }
+        var indices = KShotSampler.Sample(images.Pool!, cell.Shots, cell.Seed);
+        return (images.Pool!.Subset(indices), indices, images.Test);
+    }
+
+    /// <summary>Evaluates a finished cell's saved model on its task's test split (a search cell: on the images it was scored on).</summary>
     public EvaluationResult Evaluate(GridCell cell)
     {
         string tuned = Path.Combine(CellFolder(cell), "tuned.safetensors");
@@ -219,15 +354,14 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         var differences = Fingerprint.Load(CellFolder(cell)) is { } recorded ? CellFingerprint(cell).DifferencesFrom(recorded) : new[] { "it records no fingerprint" };
         if (differences.Count > 0)
             throw new StaleRunException($"Cell {cell.Id} in '{CellFolder(cell)}' was made by a different recipe — {string.Join("; ", differences)}; evaluating it would not measure this recipe.");
-        var (train, test) = TaskData(task);
+        var (train, indices, test) = CellImages(task, cell);
+        var evaluated = cell.Search is null ? test : SearchValidation(task, cell, indices);
         var device = Devices.Resolve(recipe.Device);
-        // The precision the cell was trained in (its result records it), whatever this host would choose now.
-        string trained = CellResult.Load(Path.Combine(CellFolder(cell), "result.json")).Precision;
-        var precision = Variant.AllowsBf16Backbone ? (trained == "bf16" ? Pvp.Precision.BackbonePrecision.Bf16 : Pvp.Precision.BackbonePrecision.Float32) : recipe.Precision;
+        var precision = PrecisionOf(CellResult.Load(Path.Combine(CellFolder(cell), "result.json")));
         using var model = VariantRegistry.Create(recipe.Variant, train.Classes.Count, device, precision: precision);
         model.LoadBackbone(BackbonePath);
         model.ImportPetuning(tuned, includeHead: true);
-        return Trainer.Evaluate(model, test, recipe.Stage2.Settings.Batch, recipe.Workers, recipe.Stage2.Settings.EvalCrop);
+        return Trainer.Evaluate(model, evaluated, recipe.Stage2.Settings.Batch, recipe.Workers, Preprocessing);
     }
 
     /// <summary>
@@ -242,7 +376,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         CheckUpstream();
         var results = new List<CellResult>();
         var stale = new List<string>();
-        foreach (var cell in Cells())
+        foreach (var cell in Cells().Where(c => c.Search is null))
         {
             string folder = CellFolder(cell), resultPath = Path.Combine(folder, "result.json");
             if (!File.Exists(resultPath)) continue;
@@ -257,7 +391,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         if (stale.Count > 0)
             throw new StaleRunException($"'{recipe.Output}' holds results that this recipe did not produce: {string.Join(", ", stale.Take(5))}" +
                                         $"{(stale.Count > 5 ? $" and {stale.Count - 5} more" : "")}. Use a new output folder, or run 'tune' with --force to redo them.");
-        var unfinished = RunStatus.Cells(this).Where(c => c.State != CellState.Done).Select(c => c.ToString()).ToList();
+        var unfinished = RunStatus.Cells(this).Where(c => c.State != CellState.Done && c.Cell.Search is null).Select(c => c.ToString()).ToList();
         var report = new ResultsReport(results, unfinished);
         report.Write(recipe.Output, $"{recipe.Variant}: PVP vs random init");
         return report;
@@ -323,23 +457,46 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             sourceValidated = true;
         }
         int mostShots = recipe.Stage2.Shots.Max();
+        _ = Preprocessing; // resolves (and checks) the preprocessing now, not hours in
         foreach (var task in recipe.Stage2.Tasks)
         {
-            IImageDataset train;
+            TaskImages images;
             try
             {
-                train = TaskData(task).Train;
+                images = TaskData(task);
+                if (task.Data.HasFixedSplits)
+                {
+                    // Every (shots, seed) list must exist, parse and name existing images of the test split's classes.
+                    foreach (int shots in recipe.Stage2.Shots)
+                        foreach (int seed in recipe.Stage2.Seeds)
+                        {
+                            var (list, _, test) = CellImages(task, new GridCell(task.Name, shots, seed, true));
+                            if (list.Classes.Count != test.Classes.Count)
+                                throw new DatasetException($"the training list for {shots} shots, seed {seed} has {list.Classes.Count} classes and the test list {test.Classes.Count}; " +
+                                                           "give 'classes:' so both count the same.");
+                        }
+                    if (recipe.Stage2.Search is not null && images.Validation is null)
+                        throw new DatasetException("the search needs validation images, and its training lists are fixed, so none can be carved from them; give the task a val list.");
+                    continue;
+                }
             }
             catch (Exception e) when (e is DatasetException or IOException)
             {
                 throw new DatasetException($"stage2 task '{task.Name}': {e.Message}");
             }
+            var train = images.Pool!;
             var counts = train.ClassCounts();
             var short_ = Enumerable.Range(0, counts.Length).Where(c => counts[c] < mostShots).ToList();
             if (short_.Count > 0)
                 throw new DatasetException($"stage2 task '{task.Name}': the recipe asks for {mostShots} shots, but class " +
                                            string.Join(", ", short_.Take(5).Select(c => $"'{train.Classes[c]}' has {counts[c]} training image{(counts[c] == 1 ? "" : "s")}")) +
                                            $"{(short_.Count > 5 ? $" (and {short_.Count - 5} more classes)" : "")}. Lower stage2.shots or add images.");
+            if (recipe.Stage2.Search is { } search && images.Validation is null && counts.Min() < mostShots + search.ValPerClass)
+            {
+                int c = Array.IndexOf(counts, counts.Min());
+                throw new DatasetException($"stage2 task '{task.Name}': the search carves {search.ValPerClass} validation image(s) per class from the training images besides " +
+                                           $"the {mostShots}-shot split, but class '{train.Classes[c]}' has {counts[c]}. Lower search.val_per_class, or give the task a val split.");
+            }
         }
         validated = forThisMachine;
     }
@@ -366,6 +523,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         ["variant"] = recipe.Variant,
         ["variant.declaration"] = $"{Variant.Backbone}; {string.Join("; ", Variant.Attachments)}",
         ["precision"] = recipe.Precision.ToString(),
+        ["preprocessing"] = Preprocessing.Describe(ImageSize),
     };
 
     /// <summary>A stage's settings, one component per field that changes results (not how often checkpoints are written).</summary>
@@ -379,8 +537,11 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         components[$"{prefix}.weight_decay"] = s.WeightDecay.ToString("R", invariant);
         components[$"{prefix}.label_smoothing"] = s.LabelSmoothing.ToString("R", invariant);
         components[$"{prefix}.clip_grad"] = s.ClipGrad.ToString("R", invariant);
-        components[$"{prefix}.augment"] = s.Augment ? "true" : "false";
-        components[$"{prefix}.eval_crop"] = s.EvalCrop.ToString("R", invariant);
+        components[$"{prefix}.augment"] = s.Augment switch { true => "true", false => "false", null => "default" };
+        components[$"{prefix}.optimizer"] = s.Optimizer == OptimizerKind.Sgd ? $"sgd, momentum {s.Momentum.ToString("R", invariant)}" : "adamw";
+        components[$"{prefix}.lr_scaling"] = s.ScaleLrByBatch ? "batch/256" : "none";
+        components[$"{prefix}.decay"] = s.Decay.ToString();
+        components[$"{prefix}.schedule"] = s.ScheduleByEpoch ? "per epoch" : "per step";
     }
 
     /// <summary>What a dataset holds, not where it is mounted: its kind, classes and images (see <see cref="Fingerprint.HashDataset"/>).</summary>
@@ -407,6 +568,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             ["backbone"] = Variant.Backbone.ToString(),
             ["seed"] = recipe.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["source"] = recipe.Source.Describe(), // what stage 2 compares, cheaply, in place of the contents
+            ["preprocessing"] = Preprocessing.Describe(ImageSize),
         };
         if (withSourceData) components[SourceDataComponent] = SourceComponent();
         AddSettings(components, "backbone.pretrain", recipe.BackbonePretrain);
@@ -429,13 +591,23 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     private Fingerprint CellFingerprint(GridCell cell)
     {
         var task = recipe.Stage2.Tasks.First(t => t.Name == cell.Task);
-        var (train, test) = TaskData(task);
+        var (train, indices, test) = CellImages(task, cell);
         var components = Declaration();
         components["backbone.weights"] = File.Exists(BackbonePath) ? Fingerprint.HashFile(BackbonePath) : "(absent)";
         if (cell.PvpInit) components["stage1.modules"] = File.Exists(PetuningPath) ? Fingerprint.HashFile(PetuningPath) : "(absent)";
         components["task.data"] = DataComponent(task.Data, train, test);
         components["task.position"] = recipe.Stage2.Tasks.ToList().IndexOf(task).ToString(System.Globalization.CultureInfo.InvariantCulture); // it seeds the cell
-        AddSettings(components, "stage2", recipe.Stage2.Settings);
+        AddSettings(components, "stage2", CellSettings(cell));
+        if (recipe.Stage2.Search is { } search)
+        {
+            var invariant = System.Globalization.CultureInfo.InvariantCulture;
+            var validation = TaskData(task).Validation;
+            components["search.validation"] = validation is not null
+                ? $"the task's, {validation.Count} images, contents {Fingerprint.HashDataset(validation)}"
+                : $"{search.ValPerClass.ToString(invariant)} per class carved from the training pool";
+            if (cell.Search is null)
+                components["search.grid"] = string.Join(", ", search.Settings().Select(x => x.Id));
+        }
         components["cell"] = cell.Id;
         return new Fingerprint(components);
     }
@@ -525,10 +697,13 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     /// <summary>The folder of <paramref name="cell"/> under the run folder.</summary>
     public string CellFolder(GridCell cell) => Path.Combine(recipe.Output, "stage2", cell.Task, $"{cell.Shots}shot-seed{cell.Seed}-{cell.Init}");
 
-    private (IImageDataset Train, IImageDataset Test) TaskData(TaskSpec task)
+    /// <summary>A task's images: the pool k-shot cells sample from (null when the task lists a training file per cell), its test and validation images.</summary>
+    private sealed record TaskImages(IImageDataset? Pool, IImageDataset Test, IImageDataset? Validation);
+
+    private TaskImages TaskData(TaskSpec task)
     {
         if (!taskData.TryGetValue(task.Name, out var data))
-            taskData[task.Name] = data = (task.Data.Train(ImageSize), task.Data.Test(ImageSize));
+            taskData[task.Name] = data = new TaskImages(task.Data.HasFixedSplits ? null : task.Data.Train(ImageSize), task.Data.Test(ImageSize), task.Data.Validation(ImageSize));
         return data;
     }
 
@@ -555,7 +730,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
                        $"({recipe.Source.Describe()}); it stands in for ImageNet-21k pre-training and sees no target class");
         manual_seed(recipe.Seed);
         using var model = plain.Factory(sourceTrain.Classes.Count, null, ScalarType.Float32);
-        var options = recipe.BackbonePretrain.ToOptions(recipe.Device, recipe.Seed, recipe.Workers);
+        var options = OptionsFor(recipe.BackbonePretrain, recipe.Seed, recipe.Source);
         var result = Fit(model, sourceTrain, sourceTest, options, Path.Combine(recipe.Output, "backbone"), "backbone", cancellationToken);
         var weights = model.state_dict().Where(p => !model.KindOf(p.Key).HasFlag(ParameterKinds.Head)).ToDictionary(p => p.Key, p => p.Value);
         SafeTensors.Save(BackbonePath, weights, new Dictionary<string, string> { ["made_by"] = "pvp backbone pre-training on the source classes" });

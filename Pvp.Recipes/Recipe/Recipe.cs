@@ -1,19 +1,91 @@
+using Pvp.Data;
 using Pvp.Training;
 
 namespace Pvp.Recipe;
 
 /// <summary>A training stage's settings in a recipe (stage 1, stage 2, or the backbone pre-training); <c>CheckpointEverySteps</c>
 /// (<c>checkpoint_every_steps</c>, 0: at each epoch's end only) bounds the work a kill or preemption can lose.</summary>
+/// <param name="Epochs">Passes over the training set.</param>
+/// <param name="LearningRate">The base learning rate (<c>lr</c>); with <see cref="ScaleLrByBatch"/> the one applied is lr · batch / 256.</param>
+/// <param name="Batch">Images per step.</param>
+/// <param name="WarmupEpochs">Linear warm-up before the cosine decay.</param>
+/// <param name="WeightDecay">Weight decay (see <see cref="Decay"/>).</param>
+/// <param name="LabelSmoothing">Label smoothing.</param>
+/// <param name="ClipGrad">Gradient-norm clip (0: off).</param>
+/// <param name="Augment">Training augmentation on or off; null: on, except for the built-in images (rendered at the model's size).</param>
+/// <param name="CheckpointEverySteps">Steps between checkpoints (0: epoch ends only).</param>
 public sealed record StageSettings(int Epochs, double LearningRate, int Batch, double WarmupEpochs, double WeightDecay,
-    double LabelSmoothing, double ClipGrad, bool Augment, double EvalCrop = 1.0, int CheckpointEverySteps = 0)
+    double LabelSmoothing, double ClipGrad, bool? Augment, int CheckpointEverySteps = 0)
 {
-    /// <summary>As trainer options, with the run's device, seed and loader workers.</summary>
-    public TrainerOptions ToOptions(string device, int seed, int? workers) => new()
+    /// <summary><c>optimizer: adamw | sgd</c>.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
+
+    /// <summary><c>momentum</c> of SGD.</summary>
+    public double Momentum { get; init; } = 0.9;
+
+    /// <summary><c>lr_scaling: batch/256</c>: the applied learning rate is lr · batch / 256, as VPT's <c>train.py</c> scales it.</summary>
+    public bool ScaleLrByBatch { get; init; }
+
+    /// <summary><c>decay: weights | all</c>: which parameters take weight decay.</summary>
+    public DecayRule Decay { get; init; } = DecayRule.Pvp;
+
+    /// <summary><c>schedule: per_step | per_epoch</c>: warm-up and cosine move every step (timm) or once per epoch (VPT).</summary>
+    public bool ScheduleByEpoch { get; init; }
+
+    /// <summary>The learning rate applied at batch size <paramref name="batch"/>.</summary>
+    public double AppliedLearningRate(int batch) => ScaleLrByBatch ? LearningRate * batch / 256.0 : LearningRate;
+
+    /// <summary>As trainer options, with the run's device, seed, loader workers, preprocessing and whether the data wants augmentation by default.</summary>
+    public TrainerOptions ToOptions(string device, int seed, int? workers, Preprocessing preprocessing, bool augmentByDefault) => new()
     {
-        Epochs = Epochs, LearningRate = LearningRate, BatchSize = Batch, WarmupEpochs = WarmupEpochs, WeightDecay = WeightDecay,
-        LabelSmoothing = LabelSmoothing, ClipGradNorm = ClipGrad, Augment = Augment, Device = device, Seed = seed,
-        LoaderWorkers = workers, Resume = true, EvalCropFraction = EvalCrop, CheckpointEverySteps = CheckpointEverySteps,
+        Epochs = Epochs, LearningRate = AppliedLearningRate(Batch), BatchSize = Batch, WarmupEpochs = WarmupEpochs, WeightDecay = WeightDecay,
+        LabelSmoothing = LabelSmoothing, ClipGradNorm = ClipGrad, Augment = Augment ?? augmentByDefault, Device = device, Seed = seed,
+        LoaderWorkers = workers, Resume = true, Preprocessing = preprocessing, CheckpointEverySteps = CheckpointEverySteps,
+        Optimizer = Optimizer, Momentum = Momentum, Decay = Decay, ScheduleByEpoch = ScheduleByEpoch,
     };
+}
+
+/// <summary>
+/// Stage 2's per-task hyper-parameter search, VPT's protocol: every (lr, weight decay) pair trains on the cell's training
+/// images and is scored on validation images; the best top-1 is the setting reported on test.
+/// </summary>
+/// <param name="LearningRates">Base learning rates tried (before <c>lr_scaling</c>).</param>
+/// <param name="WeightDecays">Weight decays tried.</param>
+/// <param name="ValPerClass">When the task has no validation split: images per class carved, seeded, from the training pool, disjoint from the cell's training images.</param>
+public sealed record SearchSpec(IReadOnlyList<double> LearningRates, IReadOnlyList<double> WeightDecays, int ValPerClass)
+{
+    /// <summary>Every pair, learning rates outer (the order ties are broken in).</summary>
+    public IReadOnlyList<SearchSetting> Settings() =>
+        (from lr in LearningRates from wd in WeightDecays select new SearchSetting(lr, wd)).ToList();
+}
+
+/// <summary>
+/// The recipe's <c>preprocess:</c> section: a preset (or <c>checkpoint</c>, the default: the family of <c>backbone.weights</c>)
+/// and the fields it overrides.
+/// </summary>
+public sealed record PreprocessSpec(string Preset, (float, float, float)? Mean = null, (float, float, float)? Std = null, double? CropFraction = null,
+    ResizeMode? Resize = null, Interpolation? Interpolation = null, TrainAugmentation? Augmentation = null, double? Flip = null)
+{
+    /// <summary>The checkpoint's family decides.</summary>
+    public static PreprocessSpec FromCheckpoint { get; } = new("checkpoint");
+
+    /// <summary>Whether any field is overridden.</summary>
+    public bool Overrides => Mean is not null || Std is not null || CropFraction is not null || Resize is not null || Interpolation is not null || Augmentation is not null || Flip is not null;
+
+    /// <summary>The settings: the preset's (or <paramref name="family"/>'s, for <c>checkpoint</c>) with this section's fields applied.</summary>
+    public Preprocessing Resolve(Preprocessing family)
+    {
+        var start = Preset == "checkpoint" ? family : Preprocessing.Presets[Preset];
+        var result = start with
+        {
+            Name = Overrides ? start.Name + " + recipe overrides" : start.Name,
+            Mean = Mean ?? start.Mean, Std = Std ?? start.Std, CropFraction = CropFraction ?? start.CropFraction,
+            Resize = Resize ?? start.Resize, Interpolation = Interpolation ?? start.Interpolation,
+            Augmentation = Augmentation ?? start.Augmentation, FlipProbability = Flip ?? start.FlipProbability,
+        };
+        result.Validate();
+        return result;
+    }
 }
 
 /// <summary>A downstream task of stage 2.</summary>
@@ -22,7 +94,11 @@ public sealed record StageSettings(int Epochs, double LearningRate, int Batch, d
 public sealed record TaskSpec(string Name, DatasetSpec Data);
 
 /// <summary>Stage 2: the grid of tasks × shots × seeds, each from PVP's stage-1 modules and, as the baseline, from random ones.</summary>
-public sealed record Stage2Section(IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<int> Shots, IReadOnlyList<int> Seeds, bool Baseline, StageSettings Settings);
+public sealed record Stage2Section(IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<int> Shots, IReadOnlyList<int> Seeds, bool Baseline, StageSettings Settings)
+{
+    /// <summary>The per-task (lr, weight decay) search (<c>search:</c>), or null: every cell trains with <see cref="Settings"/> as given.</summary>
+    public SearchSpec? Search { get; init; }
+}
 
 /// <summary>A PVP recipe: the variant, the backbone, the source data and both stages.</summary>
 /// <param name="Path">The file it was read from (relative paths inside it are relative to its folder).</param>
@@ -50,4 +126,7 @@ public sealed record PvpRecipe(
     /// <summary>The most pixels one image may declare (<c>max_image_pixels</c>; default Pillow's 89,478,485): larger ones are
     /// refused before decoding, naming the file.</summary>
     public long MaxImagePixels { get; init; } = Pvp.Data.ImageCodec.DefaultMaxPixels;
+
+    /// <summary>Normalisation, resize, crop and augmentation (<c>preprocess:</c>; default: the backbone checkpoint's family).</summary>
+    public PreprocessSpec Preprocess { get; init; } = PreprocessSpec.FromCheckpoint;
 }

@@ -1,4 +1,5 @@
 using Pvp.Precision;
+using Pvp.Training;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -80,15 +81,17 @@ public static class RecipeParser
         var backbone = root.OptionalSection("backbone");
         string? weights = backbone?.OptionalString("weights") is { } w ? Resolve(w) : null;
         var pretrainSection = backbone?.OptionalSection("pretrain");
-        var pretrain = ReadStage(pretrainSection, new StageSettings(10, 1e-3, 64, 1, 0.05, 0.1, 1.0, false));
+        var pretrain = ReadStage(pretrainSection, new StageSettings(10, 1e-3, 64, 1, 0.05, 0.1, 1.0, null));
         backbone?.Finish();
 
         var sourceSection = root.Section("source");
         var source = ReadDataset(sourceSection, Resolve, isSource: true, sourceClasses: 0, seed);
+        if (source.HasFixedSplits) throw sourceSection.Error("source.list.train: the source's training list cannot be a per-(shots, seed) pattern; {shots} and {seed} belong to stage 2's tasks.");
         sourceSection.Finish();
         int sourceClasses = source is BuiltinDatasetSpec b ? b.Classes : 0;
 
-        var stage1 = ReadStage(root.Section("stage1"), new StageSettings(10, 5e-3, 64, 1, 1e-4, 0, 1.0, false));
+        var preprocess = ReadPreprocess(root.OptionalSection("preprocess"));
+        var stage1 = ReadStage(root.Section("stage1"), new StageSettings(10, 5e-3, 64, 1, 1e-4, 0, 1.0, null));
 
         var stage2Section = root.Section("stage2");
         var tasks = stage2Section.SectionList("tasks").Select(t =>
@@ -106,12 +109,16 @@ public static class RecipeParser
         var shots = stage2Section.IntList("shots", new[] { 1, 2, 4, 8, 16 }, min: 1, max: 100_000);
         var seeds = stage2Section.IntList("seeds", new[] { 0, 1, 2 }, min: 0);
         bool baseline = stage2Section.Bool("baseline", true);
-        var stage2Settings = ReadStageFields(stage2Section, new StageSettings(40, 5e-3, 16, 2, 1e-4, 0, 1.0, false));
+        var stage2Settings = ReadStageFields(stage2Section, new StageSettings(40, 5e-3, 16, 2, 1e-4, 0, 1.0, null));
+        var search = ReadSearch(stage2Section.OptionalSection("search"));
         stage2Section.Finish();
         root.Finish();
 
         return new PvpRecipe(Path.GetFullPath(path), variant, device, output, seed, workers, weights, pretrain, source, stage1,
-            new Stage2Section(tasks, shots, seeds, baseline, stage2Settings)) { Assemblies = assemblies, Precision = precision, MaxImagePixels = maxImagePixels };
+            new Stage2Section(tasks, shots, seeds, baseline, stage2Settings) { Search = search })
+        {
+            Assemblies = assemblies, Precision = precision, MaxImagePixels = maxImagePixels, Preprocess = preprocess,
+        };
     }
 
     /// <summary>The most bytes and the deepest nesting a recipe may have: far beyond any real recipe, far below a stack overflow.</summary>
@@ -175,17 +182,73 @@ public static class RecipeParser
         return settings;
     }
 
-    private static StageSettings ReadStageFields(YamlSection s, StageSettings d) => new(
-        s.Int("epochs", d.Epochs, min: 1, max: 100_000),
-        s.Double("lr", d.LearningRate, min: 0, max: 100, exclusiveMin: true),
-        s.Int("batch", d.Batch, min: 1, max: 65_536),
-        s.Double("warmup", d.WarmupEpochs, min: 0, max: 100_000),
-        s.Double("weight_decay", d.WeightDecay, min: 0, max: 100),
-        s.Double("label_smoothing", d.LabelSmoothing, min: 0, max: 0.999),
-        s.Double("clip_grad", d.ClipGrad, min: 0, max: 1e9),
-        s.Bool("augment", d.Augment),
-        s.Double("eval_crop", d.EvalCrop, min: 0, max: 1, exclusiveMin: true),
-        s.Int("checkpoint_every_steps", d.CheckpointEverySteps, min: 0, max: 1_000_000_000));
+    /// <summary>
+    /// A stage's fields. <c>protocol: vpt</c> changes the defaults of the optimizer fields to VPT's (SGD, momentum 0.9, lr
+    /// scaled by batch / 256, decay on every trainable parameter but the classifier's bias, the schedule stepped per epoch); keys given still win.
+    /// </summary>
+    private static StageSettings ReadStageFields(YamlSection s, StageSettings d)
+    {
+        if (s.Has("eval_crop"))
+            throw s.Error(s.NodeOf("eval_crop")!, $"{s.Path}.eval_crop: the evaluation crop is now one setting for every stage, since the checkpoint expects it: " +
+                                                  "write it as preprocess.crop_fraction (top level).");
+        bool vpt = s.Choice("protocol", "pvp", "pvp", "vpt") == "vpt";
+        var settings = new StageSettings(
+            s.Int("epochs", d.Epochs, min: 1, max: 100_000),
+            s.Double("lr", d.LearningRate, min: 0, max: 1000, exclusiveMin: true),
+            s.Int("batch", d.Batch, min: 1, max: 65_536),
+            s.Double("warmup", d.WarmupEpochs, min: 0, max: 100_000),
+            s.Double("weight_decay", d.WeightDecay, min: 0, max: 100),
+            s.Double("label_smoothing", d.LabelSmoothing, min: 0, max: 0.999),
+            s.Double("clip_grad", d.ClipGrad, min: 0, max: 1e9),
+            s.OptionalBool("augment") ?? d.Augment,
+            s.Int("checkpoint_every_steps", d.CheckpointEverySteps, min: 0, max: 1_000_000_000))
+        {
+            Optimizer = s.Choice("optimizer", vpt ? "sgd" : "adamw", "adamw", "sgd") == "sgd" ? OptimizerKind.Sgd : OptimizerKind.AdamW,
+            Momentum = s.Double("momentum", 0.9, min: 0, max: 0.999),
+            ScaleLrByBatch = s.Choice("lr_scaling", vpt ? "batch/256" : "none", "none", "batch/256") == "batch/256",
+            Decay = s.Choice("decay", vpt ? "all" : "weights", "weights", "all") == "all" ? DecayRule.All : DecayRule.Pvp,
+            ScheduleByEpoch = s.Choice("schedule", vpt ? "per_epoch" : "per_step", "per_step", "per_epoch") == "per_epoch",
+        };
+        if (settings.Optimizer == OptimizerKind.AdamW && s.Has("momentum"))
+            throw s.Error(s.NodeOf("momentum")!, $"{s.Path}.momentum: momentum is SGD's; this stage uses AdamW (set optimizer: sgd, or remove momentum).");
+        return settings;
+    }
+
+    private static SearchSpec? ReadSearch(YamlSection? s)
+    {
+        if (s is null) return null;
+        // VPT's tune_fgvc.py grid for prompts (lr before scaling by batch / 256) and its weight decays.
+        var search = new SearchSpec(
+            s.DoubleList("lr", new[] { 50.0, 25, 10, 5, 2.5, 1, 0.5, 0.25, 0.1 }, min: 1e-12, max: 1000),
+            s.DoubleList("weight_decay", new[] { 0.01, 0.001, 0.0001, 0.0 }, min: 0, max: 100),
+            s.Int("val_per_class", 5, min: 1, max: 100_000));
+        s.Finish();
+        return search;
+    }
+
+    private static PreprocessSpec ReadPreprocess(YamlSection? s)
+    {
+        if (s is null) return PreprocessSpec.FromCheckpoint;
+        string preset = s.Choice("preset", "checkpoint", new[] { "checkpoint" }.Concat(Pvp.Data.Preprocessing.Presets.Keys).ToArray());
+        static (float, float, float)? Triple(IReadOnlyList<double>? v) => v is null ? null : ((float)v[0], (float)v[1], (float)v[2]);
+        var spec = new PreprocessSpec(preset,
+            Mean: Triple(s.Has("mean") ? s.DoubleList("mean", Array.Empty<double>(), min: -10, max: 10, length: 3) : null),
+            Std: Triple(s.Has("std") ? s.DoubleList("std", Array.Empty<double>(), min: 1e-6, max: 10, length: 3) : null),
+            CropFraction: s.Has("crop_fraction") ? s.Double("crop_fraction", 1, min: 0, max: 1, exclusiveMin: true) : null,
+            Resize: s.Has("resize") ? (s.Choice("resize", "short_side", "short_side", "square") == "square" ? Pvp.Data.ResizeMode.Squash : Pvp.Data.ResizeMode.ShortSide) : null,
+            Interpolation: s.Has("interpolation") ? (s.Choice("interpolation", "bicubic", "bilinear", "bicubic") == "bilinear" ? Pvp.Data.Interpolation.Bilinear : Pvp.Data.Interpolation.Bicubic) : null,
+            Augmentation: s.Has("train_augmentation")
+                ? s.Choice("train_augmentation", "none", "random_resized_crop", "resize_random_crop", "none") switch
+                {
+                    "random_resized_crop" => Pvp.Data.TrainAugmentation.RandomResizedCrop,
+                    "resize_random_crop" => Pvp.Data.TrainAugmentation.ResizeRandomCrop,
+                    _ => Pvp.Data.TrainAugmentation.None,
+                }
+                : null,
+            Flip: s.Has("flip") ? s.Double("flip", 0.5, min: 0, max: 1) : null);
+        s.Finish();
+        return spec;
+    }
 
     private static DatasetSpec ReadDataset(YamlSection s, Func<string, string> resolve, bool isSource, int sourceClasses, int seed)
     {
@@ -221,14 +284,22 @@ public static class RecipeParser
             case "list":
             {
                 var l = s.Section("list");
-                spec = new ListFileSpec(resolve(l.String("root")), resolve(l.String("train")), resolve(l.String("test")), l.OptionalInt("classes", min: 2));
+                string train = l.String("train");
+                if (ListFileSpec.UnknownPlaceholder(train) is { } unknown)
+                    throw l.Error(l.NodeOf("train")!, $"{l.Path}.train: '{unknown}' is not a placeholder; a training list pattern may use {string.Join(" and ", ListFileSpec.Placeholders)}.");
+                spec = new ListFileSpec(resolve(l.String("root")), resolve(train), resolve(l.String("test")), l.OptionalInt("classes", min: 2),
+                    l.OptionalString("val") is { } val ? resolve(val) : null);
                 l.Finish();
                 break;
             }
             default:
             {
                 var f = s.Section("fgvc");
-                spec = new FgvcSpec(resolve(f.String("root")), resolve(f.String("train")), resolve(f.String("test")), f.OptionalInt("classes", min: 2));
+                string images = f.String("images", "");
+                if (Path.IsPathRooted(images) || images.Split('/', '\\').Contains(".."))
+                    throw f.Error(f.NodeOf("images")!, $"{f.Path}.images: '{images}' must be a folder inside root (VPT's: images for CUB and NABirds, Images for Stanford Dogs, empty for Flowers and Cars).");
+                spec = new FgvcSpec(resolve(f.String("root")), resolve(f.String("train")), resolve(f.String("test")), f.OptionalInt("classes", min: 2),
+                    images, f.OptionalString("val") is { } val ? resolve(val) : null);
                 f.Finish();
                 break;
             }

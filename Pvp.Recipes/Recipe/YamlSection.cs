@@ -152,6 +152,44 @@ internal sealed class YamlSection
         }).ToList();
     }
 
+    /// <summary>A non-empty list of distinct numbers in [min, max] (the fallback when absent).</summary>
+    public IReadOnlyList<double> DoubleList(string key, IReadOnlyList<double> fallback, double min, double max, int? length = null)
+    {
+        var value = Get(key);
+        if (value is null) return fallback;
+        if (value is not YamlSequenceNode list || list.Children.Count == 0)
+            throw Error(value, $"{Key(key)}: expected a non-empty list of numbers such as [0.1, 0.01].");
+        if (length is { } n && list.Children.Count != n)
+            throw Error(value, $"{Key(key)}: expected {n} numbers, got {list.Children.Count}.");
+        var seen = new HashSet<double>();
+        return list.Children.Select(item =>
+        {
+            string text = Scalar(item, key, "a number");
+            if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v) || v < min || v > max)
+                throw Error(item, $"{Key(key)}: expected numbers {Range(min, max)}, got '{text}'.");
+            if (length is null && !seen.Add(v)) throw Error(item, $"{Key(key)}: {text} appears twice; each value names one run.");
+            return v;
+        }).ToList();
+    }
+
+    /// <summary>One of <paramref name="choices"/> (the fallback when absent or null).</summary>
+    public string Choice(string key, string fallback, params string[] choices)
+    {
+        var value = Get(key);
+        if (value is null || IsNull(value)) return fallback;
+        string text = Scalar(value, key, $"one of {string.Join(", ", choices)}");
+        return choices.Contains(text, StringComparer.Ordinal) ? text : throw Error(value, $"{Key(key)}: expected one of {string.Join(", ", choices)}, got '{text}'.");
+    }
+
+    /// <summary>true, false, or null when absent.</summary>
+    public bool? OptionalBool(string key) => Has(key) && !IsNull(Get(key)!) ? Bool(key, false) : MarkKnownBool(key);
+
+    private bool? MarkKnownBool(string key)
+    {
+        known.Add(key);
+        return null;
+    }
+
     /// <summary>A string or a list of strings (empty when absent), each with the node it came from for errors.</summary>
     public IReadOnlyList<(string Value, YamlNode Node)> StringList(string key)
     {

@@ -93,7 +93,14 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     /// norms, prompts unless declared, tokens). Empty groups are left out. Build them after moving the model to its
     /// device, since moving replaces parameter objects.
     /// </summary>
-    public IReadOnlyList<ParameterGroup> ParameterGroups(double learningRate, double weightDecay)
+    public IReadOnlyList<ParameterGroup> ParameterGroups(double learningRate, double weightDecay) =>
+        ParameterGroups(learningRate, weightDecay, DecayRule.Pvp);
+
+    /// <summary>
+    /// The optimizer groups with the decay rule given: <see cref="DecayRule.Pvp"/> as above, or <see cref="DecayRule.All"/>
+    /// (every trainable parameter decays, prompts, biases and norms too, but the classifier's bias: VPT's <c>optimizer.py</c> for SGD).
+    /// </summary>
+    public IReadOnlyList<ParameterGroup> ParameterGroups(double learningRate, double weightDecay, DecayRule rule)
     {
         var settings = GroupSettings;
         var trainable = TrainableKinds;
@@ -104,7 +111,8 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
             var kinds = KindOf(name);
             var kind = ParameterNaming.GroupOrder.FirstOrDefault(k => (kinds & trainable & k) != 0);
             if (kind == ParameterKinds.None) kind = ParameterNaming.GroupOrder.First(k => (kinds & k) != 0); // trainable by hand
-            bool decay = ParameterNaming.DecayByDefault(name, parameter.dim(), kinds)
+            bool decay = (rule == DecayRule.All && !(kind == ParameterKinds.Head && name.EndsWith("bias", StringComparison.Ordinal)))
+                         || ParameterNaming.DecayByDefault(name, parameter.dim(), kinds)
                          || (kind == ParameterKinds.Prompt && settings.DecayPrompts);
             if (!buckets.TryGetValue((kind, decay), out var list)) buckets[(kind, decay)] = list = new();
             list.Add((name, parameter));
@@ -118,13 +126,22 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
             .ToList();
     }
 
-    /// <summary>AdamW over <see cref="ParameterGroups"/>, each group with its own learning rate and decay.</summary>
+    /// <summary>AdamW over <see cref="ParameterGroups(double, double)"/>, each group with its own learning rate and decay.</summary>
     /// <exception cref="InvalidOperationException">Nothing trains.</exception>
     public Optim.PetAdamW CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999)
     {
         var groups = ParameterGroups(learningRate, weightDecay);
         if (groups.Count == 0) throw new InvalidOperationException($"{VariantName} has no trainable parameters.");
         return new Optim.PetAdamW(groups, beta1, beta2);
+    }
+
+    /// <summary>SGD with momentum over <see cref="ParameterGroups(double, double, DecayRule)"/>.</summary>
+    /// <exception cref="InvalidOperationException">Nothing trains.</exception>
+    public Optim.PetSgd CreateSgd(double learningRate, double weightDecay, double momentum = 0.9, DecayRule rule = DecayRule.Pvp, bool nesterov = false)
+    {
+        var groups = ParameterGroups(learningRate, weightDecay, rule);
+        if (groups.Count == 0) throw new InvalidOperationException($"{VariantName} has no trainable parameters.");
+        return new Optim.PetSgd(groups, momentum, nesterov);
     }
 
     /// <summary>

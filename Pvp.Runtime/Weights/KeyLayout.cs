@@ -28,6 +28,22 @@ public static partial class KeyLayouts
         return KeyLayout.Timm;
     }
 
+    /// <summary>The layout of the checkpoint at <paramref name="path"/> (read once; its tensors are freed at once).</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a readable state dict.</exception>
+    public static KeyLayout DetectFile(string path)
+    {
+        var weights = StateDictFile.Load(path);
+        try
+        {
+            return Detect(weights.ToDictionary(p => p.Key.StartsWith("module.", StringComparison.Ordinal) ? p.Key["module.".Length..] : p.Key, p => p.Value));
+        }
+        finally
+        {
+            foreach (var tensor in weights.Values) tensor.Dispose();
+        }
+    }
+
     /// <summary>
     /// The same tensors under timm's keys. Also drops a <c>module.</c> prefix (DataParallel checkpoints). torchvision's
     /// fused <c>in_proj_weight</c> has timm's row order [q; k; v], so tensors are renamed, never reshaped.

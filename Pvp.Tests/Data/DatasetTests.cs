@@ -90,22 +90,55 @@ public sealed class DatasetTests : IDisposable
     }
 
     [Fact]
-    public void FgvcJsonReadsVptSplitsAndNamesBadEntries()
+    public void FgvcJsonReadsVptsCubLayoutWithOneBasedNonContiguousIds()
     {
-        WriteImage("cub/images/001.Black_footed_Albatross/a.jpg", SKColors.Red, SKEncodedImageFormat.Jpeg);
-        WriteImage("cub/images/002.Laysan_Albatross/b.jpg", SKColors.Green, SKEncodedImageFormat.Jpeg);
-        string json = Path.Combine(root, "cub/train.json");
-        File.WriteAllText(json, """{"images/001.Black_footed_Albatross/a.jpg": 0, "images/002.Laysan_Albatross/b.jpg": 1}""");
-        var dataset = FileDataset.FgvcJson(Path.Combine(root, "cub"), json);
-        Assert.Equal(2, dataset.Count);
-        Assert.Equal(1, dataset.LabelOf(1));
+        // CUB as VPT prepares it: images/<class folder>/<file>, split keys relative to images/, 1-based class ids; this
+        // miniature keeps ids 1, 17 and 200 only, so the mapping must sort and compact them (1 → 0, 17 → 1, 200 → 2).
+        var train = new Dictionary<string, int>
+        {
+            ["001.Black_footed_Albatross/Black_Footed_Albatross_0046_18.jpg"] = 1,
+            ["017.Cardinal/Cardinal_0001_17057.jpg"] = 17,
+            ["200.Common_Yellowthroat/Common_Yellowthroat_0003_190521.jpg"] = 200,
+            ["017.Cardinal/Cardinal_0002_17058.jpg"] = 17,
+        };
+        var test = new Dictionary<string, int>
+        {
+            ["200.Common_Yellowthroat/Common_Yellowthroat_0004_190522.jpg"] = 200,
+            ["001.Black_footed_Albatross/Black_Footed_Albatross_0047_18.jpg"] = 1,
+            ["017.Cardinal/Cardinal_0003_17059.jpg"] = 17,
+        };
+        foreach (var name in train.Keys.Concat(test.Keys)) WriteImage("CUB_200_2011/images/" + name, SKColors.Red, SKEncodedImageFormat.Jpeg);
+        string cub = Path.Combine(root, "CUB_200_2011");
+        File.WriteAllText(Path.Combine(cub, "train.json"), System.Text.Json.JsonSerializer.Serialize(train));
+        File.WriteAllText(Path.Combine(cub, "test.json"), System.Text.Json.JsonSerializer.Serialize(test));
 
-        File.WriteAllText(json, """{"images/001.Black_footed_Albatross/a.jpg": "zero"}""");
-        Assert.Contains("entry \"images/001.Black_footed_Albatross/a.jpg\" has label \"zero\"", Assert.Throws<DatasetException>(() => FileDataset.FgvcJson(Path.Combine(root, "cub"), json)).Message);
+        var ids = FileDataset.FgvcClassIds(Path.Combine(cub, "train.json"));
+        Assert.Equal(new[] { 1, 17, 200 }, ids);
+        var trainSet = FileDataset.FgvcJson(Path.Combine(cub, "images"), Path.Combine(cub, "train.json"), ids);
+        var testSet = FileDataset.FgvcJson(Path.Combine(cub, "images"), Path.Combine(cub, "test.json"), ids);
+        Assert.Equal(new[] { "1", "17", "200" }, trainSet.Classes);
+        int Label(FileDataset d, string name) => d.LabelOf(Enumerable.Range(0, d.Count).Single(i => d.NameOf(i) == name));
+        Assert.Equal(0, Label(trainSet, "001.Black_footed_Albatross/Black_Footed_Albatross_0046_18.jpg"));
+        Assert.Equal(1, Label(trainSet, "017.Cardinal/Cardinal_0002_17058.jpg"));
+        Assert.Equal(2, Label(trainSet, "200.Common_Yellowthroat/Common_Yellowthroat_0003_190521.jpg"));
+        Assert.Equal(2, Label(testSet, "200.Common_Yellowthroat/Common_Yellowthroat_0004_190522.jpg"));
+        Assert.Equal(1, Label(testSet, "017.Cardinal/Cardinal_0003_17059.jpg"));
+
+        // A test id the training split lacks is named, not silently mapped (VPT maps each split on its own).
+        File.WriteAllText(Path.Combine(cub, "test.json"), """{"017.Cardinal/Cardinal_0003_17059.jpg": 18}""");
+        Assert.Contains("has class id 18, which the training split does not have (its ids: 1, 17, 200)",
+            Assert.Throws<DatasetException>(() => FileDataset.FgvcJson(Path.Combine(cub, "images"), Path.Combine(cub, "test.json"), ids)).Message);
+        // Keys are relative to the image folder: reading them from the dataset root finds nothing.
+        Assert.Contains("names images that do not exist",
+            Assert.Throws<DatasetException>(() => FileDataset.FgvcJson(cub, Path.Combine(cub, "train.json"), ids)).Message);
+
+        string json = Path.Combine(cub, "train.json");
+        File.WriteAllText(json, """{"001.Black_footed_Albatross/a.jpg": "zero"}""");
+        Assert.Contains("entry \"001.Black_footed_Albatross/a.jpg\" has label \"zero\"", Assert.Throws<DatasetException>(() => FileDataset.FgvcJson(cub, json)).Message);
         File.WriteAllText(json, "{ not json");
-        Assert.Contains("train.json: not valid JSON", Assert.Throws<DatasetException>(() => FileDataset.FgvcJson(Path.Combine(root, "cub"), json)).Message);
-        File.WriteAllText(json, """{"images/002.Laysan_Albatross/b.jpg": -1}""");
-        Assert.Contains("label -1 is out of range", Assert.Throws<DatasetException>(() => FileDataset.FgvcJson(Path.Combine(root, "cub"), json)).Message);
+        Assert.Contains("train.json: not valid JSON", Assert.Throws<DatasetException>(() => FileDataset.FgvcJson(cub, json)).Message);
+        File.WriteAllText(json, """{"../../etc/passwd": 1}""");
+        Assert.Contains("is not a path inside the image folder", Assert.Throws<DatasetException>(() => FileDataset.FgvcJson(cub, json)).Message);
     }
 
     [Fact]

@@ -101,7 +101,7 @@ public sealed class SamplingAndLoadingTests : IDisposable
         var plain = new float[3 * 8 * 8];
         new EvalTransform(8, cropFraction: 1.0).Apply(bitmap, new Random(0), plain);
         var flipped = new float[3 * 8 * 8];
-        new TrainTransform(8, scale: (1, 1), ratio: (1, 1), flipProbability: 1.0).Apply(bitmap, new Random(0), flipped);
+        new TrainTransform(8, Preprocessing.Pvp with { FlipProbability = 1.0 }, scale: (1, 1), ratio: (1, 1)).Apply(bitmap, new Random(0), flipped);
         float redHigh = (1f - 0.485f) / 0.229f;
         Assert.Equal(redHigh, plain[8 * 4 + 0], 2);   // row 4, column 0: red channel high
         Assert.True(plain[8 * 4 + 7] < 0);            // column 7: blue, red channel low

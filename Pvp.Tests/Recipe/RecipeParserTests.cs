@@ -43,13 +43,21 @@ public sealed class RecipeParserTests : IDisposable
 
         var paper = RecipeParser.Load(RepoFile("recipes/paper-vitb16-fgvc.yaml"));
         Assert.Equal("VptDeepB16", paper.Variant);
-        Assert.EndsWith("vit_base_patch16_224.augreg_in21k.safetensors", paper.BackboneWeights);
+        Assert.EndsWith("imagenet21k_ViT-B_16.npz", paper.BackboneWeights);
         Assert.Equal(new[] { "cub", "nabirds", "flowers", "dogs", "cars" }, paper.Stage2.Tasks.Select(t => t.Name));
         Assert.IsType<FgvcSpec>(paper.Stage2.Tasks[0].Data);
         Assert.Equal(200, ((FgvcSpec)paper.Stage2.Tasks[0].Data).Classes);
-        Assert.Equal(0.875, paper.Stage1.EvalCrop);
-        Assert.Equal(0.875, paper.Stage2.Settings.EvalCrop);
-        Assert.Equal(1.0, builtin.Stage2.Settings.EvalCrop);
+        Assert.Equal("vpt", paper.Preprocess.Preset);
+        Assert.Equal("images", ((FgvcSpec)paper.Stage2.Tasks[0].Data).Images);
+        Assert.Equal("Images", ((FgvcSpec)paper.Stage2.Tasks[3].Data).Images);
+        Assert.Equal(Pvp.Training.OptimizerKind.Sgd, paper.Stage2.Settings.Optimizer);
+        Assert.True(paper.Stage2.Settings.ScaleLrByBatch);
+        Assert.Equal(new[] { 0.01, 0.001, 0.0001, 0.0 }, paper.Stage2.Search!.WeightDecays);
+        Assert.Null(builtin.Stage2.Settings.Augment); // the built-in images are not augmented unless a stage says so
+
+        var noah = RecipeParser.Load(RepoFile("recipes/noah-fewshot-fgvc.yaml"));
+        Assert.True(noah.Stage2.Tasks.All(t => t.Data.HasFixedSplits));
+        Assert.EndsWith("train_meta.list.num_shot_4.seed_2", ((ListFileSpec)noah.Stage2.Tasks[0].Data).TrainListFor(4, 2));
     }
 
     [Fact]
@@ -78,7 +86,7 @@ public sealed class RecipeParserTests : IDisposable
     }
 
     [Theory]
-    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lerning_rate: 0.01 }", "recipe.yaml:5:22: unknown key 'lerning_rate' in stage1; expected one of: augment, batch, checkpoint_every_steps, clip_grad, epochs, eval_crop")]
+    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lerning_rate: 0.01 }", "recipe.yaml:5:22: unknown key 'lerning_rate' in stage1; expected one of: augment, batch, checkpoint_every_steps, clip_grad, decay, epochs")]
     [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lr: fast }", "recipe.yaml:5:26: stage1.lr: expected a number, got 'fast'.")]
     [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 0 }", "recipe.yaml:5:19: stage1.epochs: 0 is out of range; expected between 1 and 100000.")]
     [InlineData("  shots: [1, 2]", "  shots: [1, zero]", "recipe.yaml:10:14: stage2.shots: expected whole numbers from 1 to 100000, got 'zero'.")]

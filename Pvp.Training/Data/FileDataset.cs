@@ -176,27 +176,66 @@ public sealed class FileDataset : IImageDataset
         return FromLabelled(root, samples, classCount, unreadable, $"list file '{listPath}'");
     }
 
-    /// <summary>An FGVC split file as VPT uses: a JSON object from relative image path to 0-based label.</summary>
-    /// <exception cref="DatasetException">Names the file and entry of invalid JSON, a non-integer or out-of-range label, or a missing image.</exception>
-    public static FileDataset FgvcJson(string root, string jsonPath, int? classCount = null, UnreadableImages unreadable = UnreadableImages.Fail)
+    /// <summary>
+    /// An FGVC split file exactly as VPT's <c>JSONDataset</c> reads it: a JSON object from an image path (relative to
+    /// <paramref name="imageFolder"/>) to a class id. The ids need not be 0-based or contiguous (CUB's are 1..200): they
+    /// map to contiguous labels in sorted order. Give the training split's ids (<see cref="FgvcClassIds"/>) as
+    /// <paramref name="classIds"/> when reading its val or test split, so that all splits share one mapping — VPT maps each
+    /// split on its own, which only agrees when every split holds every class; here a split that holds an id the
+    /// training split lacks is an error instead of a silent relabelling.
+    /// </summary>
+    /// <param name="imageFolder">The folder the keys are relative to: VPT's per-dataset image folder (<c>images/</c> for CUB and NABirds, <c>Images/</c> for Stanford Dogs, the dataset root for Flowers and Cars).</param>
+    /// <param name="jsonPath">The split file (<c>train.json</c>, <c>val.json</c>, <c>test.json</c>).</param>
+    /// <param name="classIds">The sorted class ids that labels index (default: this split's own).</param>
+    /// <param name="unreadable">What to do with images that cannot be decoded.</param>
+    /// <exception cref="DatasetException">Names the file and entry of invalid JSON, a non-integer or unknown id, or a missing image.</exception>
+    public static FileDataset FgvcJson(string imageFolder, string jsonPath, IReadOnlyList<int>? classIds = null, UnreadableImages unreadable = UnreadableImages.Fail)
     {
+        if (!Directory.Exists(imageFolder)) throw new DatasetException($"Image folder '{imageFolder}' (for '{jsonPath}') does not exist.");
+        var entries = ReadFgvcEntries(jsonPath);
+        var ids = classIds ?? entries.Select(e => e.Id).Distinct().Order().ToList();
+        if (ids.Count > MaxClasses) throw new DatasetException($"FGVC split '{jsonPath}': {ids.Count} classes; at most {MaxClasses} are supported.");
+        var labelOf = new Dictionary<int, int>(ids.Count);
+        for (int i = 0; i < ids.Count; i++)
+            if (!labelOf.TryAdd(ids[i], i)) throw new ArgumentException($"Class id {ids[i]} appears twice in the class ids.", nameof(classIds));
+        var samples = new List<(string, int)>(entries.Count);
+        foreach (var (name, id) in entries)
+        {
+            if (!labelOf.TryGetValue(id, out int label))
+                throw new DatasetException($"{jsonPath}: entry \"{name}\" has class id {id}, which the training split does not have " +
+                                           $"(its ids: {string.Join(", ", ids.Take(10))}{(ids.Count > 10 ? ", …" : "")}); every split must use the training split's classes.");
+            samples.Add((Path.GetFullPath(Path.Combine(imageFolder, name)), label));
+        }
+        return FromLabelled(imageFolder, samples, ids.Count, unreadable, $"FGVC split '{jsonPath}'",
+            ids.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList());
+    }
+
+    /// <summary>The sorted distinct class ids of an FGVC split file: what its labels 0..N−1 stand for.</summary>
+    /// <exception cref="DatasetException">The file is missing or not a VPT split.</exception>
+    public static IReadOnlyList<int> FgvcClassIds(string jsonPath) => ReadFgvcEntries(jsonPath).Select(e => e.Id).Distinct().Order().ToList();
+
+    private static List<(string Name, int Id)> ReadFgvcEntries(string jsonPath)
+    {
+        if (Directory.Exists(jsonPath)) throw new DatasetException($"FGVC split file '{jsonPath}' is a folder; name the .json file inside it.");
         if (!File.Exists(jsonPath)) throw new DatasetException($"FGVC split file '{jsonPath}' does not exist.");
-        if (!Directory.Exists(root)) throw new DatasetException($"Image root '{root}' (for '{jsonPath}') does not exist.");
         JsonDocument document;
         try { document = JsonDocument.Parse(File.ReadAllText(jsonPath)); }
         catch (JsonException e) { throw new DatasetException($"{jsonPath}: not valid JSON (line {e.LineNumber + 1}): {e.Message}"); }
         using (document)
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object)
-                throw new DatasetException($"{jsonPath}: expected an object {{\"relative/path\": label, …}}.");
-            var samples = new List<(string, int)>();
+                throw new DatasetException($"{jsonPath}: expected an object {{\"relative/path\": class id, …}}.");
+            var entries = new List<(string, int)>();
             foreach (var entry in document.RootElement.EnumerateObject())
             {
-                if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out int label))
+                if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out int id))
                     throw new DatasetException($"{jsonPath}: entry \"{entry.Name}\" has label {entry.Value.GetRawText()}, not an integer.");
-                samples.Add((Path.GetFullPath(Path.Combine(root, entry.Name)), CheckLabel(label, classCount, $"{jsonPath}: entry \"{entry.Name}\"")));
+                if (entry.Name.Length == 0 || Path.IsPathRooted(entry.Name) || entry.Name.Split('/', '\\').Contains(".."))
+                    throw new DatasetException($"{jsonPath}: entry \"{entry.Name}\" is not a path inside the image folder.");
+                entries.Add((entry.Name, id));
             }
-            return FromLabelled(root, samples, classCount, unreadable, $"FGVC split '{jsonPath}'");
+            if (entries.Count == 0) throw new DatasetException($"FGVC split '{jsonPath}' lists no images.");
+            return entries;
         }
     }
 
@@ -210,14 +249,20 @@ public sealed class FileDataset : IImageDataset
         return label;
     }
 
-    private static FileDataset FromLabelled(string root, List<(string Path, int Label)> samples, int? classCount, UnreadableImages unreadable, string what)
+    private static FileDataset FromLabelled(string root, List<(string Path, int Label)> samples, int? classCount, UnreadableImages unreadable, string what,
+        IReadOnlyList<string>? classNames = null)
     {
         if (samples.Count == 0) throw new DatasetException($"{what} lists no images.");
         if (classCount is > MaxClasses) throw new DatasetException($"{what}: {classCount} classes; at most {MaxClasses} are supported.");
-        // One image, one label, one entry: a repeat would weigh it twice or give it two labels.
-        var repeated = samples.GroupBy(s => s.Path, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
-        if (repeated is not null)
-            throw new DatasetException($"{what} lists '{repeated.Key}' {repeated.Count()} times (labels {string.Join(", ", repeated.Select(s => s.Label).Distinct())}); each image must appear once.");
+        // One image, one label: a repeat with another label is an error. A repeat with the same label is kept, weighing the
+        // image twice, and said: NOAH's oxford-pets 1-shot seed-0 list names each of its 37 images twice, and training
+        // on that file as NOAH does means keeping them.
+        var repeats = samples.GroupBy(s => s.Path, StringComparer.Ordinal).Where(g => g.Count() > 1).ToList();
+        var conflicting = repeats.FirstOrDefault(g => g.Select(s => s.Label).Distinct().Count() > 1);
+        if (conflicting is not null)
+            throw new DatasetException($"{what} lists '{conflicting.Key}' {conflicting.Count()} times (labels {string.Join(", ", conflicting.Select(s => s.Label).Distinct())}); an image has one label.");
+        if (repeats.Count > 0)
+            Console.Error.WriteLine($"warning: {what} names {repeats.Count} image(s) more than once with the same label (e.g. '{repeats[0].Key}'); each repeat is kept and weighs that image once more.");
         var missing = samples.Where(s => !File.Exists(s.Path)).Take(5).Select(s => s.Path).ToList();
         if (missing.Count > 0 && unreadable == UnreadableImages.Fail)
             throw new DatasetException($"{what} names images that do not exist, e.g. {string.Join(", ", missing)}.");
@@ -226,8 +271,10 @@ public sealed class FileDataset : IImageDataset
         foreach (var (_, label) in samples) counts[label]++;
         var empty = Enumerable.Range(0, classes).Where(c => counts[c] == 0).ToList();
         if (empty.Count > 0)
-            throw new DatasetException($"{what} has no images of class {string.Join(", ", empty.Take(10))}{(empty.Count > 10 ? ", …" : "")}; labels must cover 0..{classes - 1}.");
-        return Create(root, Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), samples, unreadable, what);
+            throw new DatasetException(classNames is null
+                ? $"{what} has no images of class {string.Join(", ", empty.Take(10))}{(empty.Count > 10 ? ", …" : "")}; labels must cover 0..{classes - 1}."
+                : $"{what} has no images of class id {string.Join(", ", empty.Take(10).Select(c => classNames[c]))}{(empty.Count > 10 ? ", …" : "")}, which the training split has.");
+        return Create(root, classNames ?? Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), samples, unreadable, what);
     }
 
     private static FileDataset Create(string root, IReadOnlyList<string> classes, List<(string Path, int Label)> samples, UnreadableImages unreadable, string what)

@@ -3,31 +3,35 @@ using SkiaSharp;
 namespace Pvp.Data;
 
 /// <summary>
-/// Turns a decoded image into a normalised float32 CHW array of side <see cref="Size"/>. Randomness comes only from
-/// the <see cref="Random"/> passed in, so a seeded loader is deterministic whatever thread runs the transform.
+/// Turns a decoded image into a normalised float32 CHW array of side <see cref="Size"/>, as its
+/// <see cref="Data.Preprocessing"/> says. Randomness comes only from the <see cref="Random"/> passed in, so a seeded
+/// loader is deterministic whatever thread runs the transform.
 /// </summary>
 public abstract class ImageTransform
 {
-    /// <summary>ImageNet's channel means (RGB), as timm and torchvision normalise.</summary>
-    public static readonly float[] ImageNetMean = { 0.485f, 0.456f, 0.406f };
-
-    /// <summary>ImageNet's channel standard deviations (RGB).</summary>
-    public static readonly float[] ImageNetStd = { 0.229f, 0.224f, 0.225f };
-
     /// <summary>Creates a transform to <paramref name="size"/>×<paramref name="size"/> pixels.</summary>
-    protected ImageTransform(int size)
+    protected ImageTransform(int size, Preprocessing preprocessing)
     {
         if (size <= 0) throw new ArgumentOutOfRangeException(nameof(size), size, "The output size must be positive.");
+        preprocessing.Validate();
         Size = size;
+        Preprocessing = preprocessing;
     }
 
     /// <summary>Output side in pixels.</summary>
     public int Size { get; }
 
+    /// <summary>Statistics, resize, crop and augmentation.</summary>
+    public Preprocessing Preprocessing { get; }
+
     /// <summary>Fills <paramref name="destination"/> (3·Size·Size floats, CHW) from <paramref name="image"/>.</summary>
     public abstract void Apply(SKBitmap image, Random random, Span<float> destination);
 
-    /// <summary>Draws the <paramref name="source"/> rectangle of <paramref name="image"/> scaled to Size×Size (optionally mirrored) and normalises it.</summary>
+    /// <summary>
+    /// Draws the <paramref name="source"/> rectangle of <paramref name="image"/> scaled to Size×Size (optionally mirrored)
+    /// with the preprocessing's filter, and normalises it. A downscale by more than 2× uses mipmaps whatever the filter, as
+    /// PIL's antialiased resize averages every source pixel where a plain bilinear or bicubic kernel would alias.
+    /// </summary>
     protected void CropResizeNormalize(SKBitmap image, SKRect source, bool mirror, Span<float> destination)
     {
         var info = new SKImageInfo(Size, Size, SKColorType.Rgba8888, SKAlphaType.Unpremul);
@@ -41,70 +45,111 @@ public abstract class ImageTransform
                 canvas.Translate(Size, 0);
                 canvas.Scale(-1, 1);
             }
-            // Downscaling by more than 2× wants mipmaps to avoid aliasing; cubic is sharp enough otherwise.
             bool strongDownscale = source.Width > 2 * Size || source.Height > 2 * Size;
             var sampling = strongDownscale
                 ? new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear)
-                : new SKSamplingOptions(SKCubicResampler.CatmullRom);
+                : Preprocessing.Interpolation == Interpolation.Bicubic
+                    ? new SKSamplingOptions(SKCubicResampler.CatmullRom)
+                    : new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.None);
             canvas.DrawImage(skImage, source, new SKRect(0, 0, Size, Size), sampling);
         }
         ReadOnlySpan<byte> pixels = output.GetPixelSpan();
         int plane = Size * Size;
+        var (mean, std) = (Preprocessing.Mean, Preprocessing.Std);
         for (int i = 0; i < plane; i++)
         {
-            destination[i] = (pixels[4 * i] / 255f - ImageNetMean[0]) / ImageNetStd[0];
-            destination[plane + i] = (pixels[4 * i + 1] / 255f - ImageNetMean[1]) / ImageNetStd[1];
-            destination[2 * plane + i] = (pixels[4 * i + 2] / 255f - ImageNetMean[2]) / ImageNetStd[2];
+            destination[i] = (pixels[4 * i] / 255f - mean.R) / std.R;
+            destination[plane + i] = (pixels[4 * i + 1] / 255f - mean.G) / std.G;
+            destination[2 * plane + i] = (pixels[4 * i + 2] / 255f - mean.B) / std.B;
         }
+    }
+
+    /// <summary>The source square that a short-side resize to Size / CropFraction followed by a centre Size×Size crop keeps.</summary>
+    protected SKRect CentreCrop(int width, int height)
+    {
+        if (Preprocessing.Resize == ResizeMode.Squash)
+        {
+            // Stretched to S×S (S = Size / crop) and centre-cropped to Size: the same share of each side.
+            double share = Size / (double)Preprocessing.ScaledSide(Size);
+            float w = (float)(width * share), h = (float)(height * share);
+            return new SKRect((width - w) / 2f, (height - h) / 2f, (width + w) / 2f, (height + h) / 2f);
+        }
+        float side = (float)(Math.Min(width, height) * Size / (double)Preprocessing.ScaledSide(Size));
+        float left = (width - side) / 2f, top = (height - side) / 2f;
+        return new SKRect(left, top, left + side, top + side);
     }
 }
 
-/// <summary>Evaluation: resize the short side to Size / CropFraction, then take the centre Size×Size (timm's eval transform).</summary>
+/// <summary>Evaluation: resize (short side to Size / CropFraction, or squash), then the centre Size×Size.</summary>
 public sealed class EvalTransform : ImageTransform
 {
-    /// <summary>Creates it.</summary>
-    /// <param name="size">Output side.</param>
-    /// <param name="cropFraction">timm's crop_pct: 0.875 for ViTs trained at 224 (resize to 256, crop 224); 1 keeps the whole image.</param>
-    public EvalTransform(int size, double cropFraction = 0.875) : base(size)
+    /// <summary>Creates it with <paramref name="preprocessing"/>'s statistics, resize and crop.</summary>
+    public EvalTransform(int size, Preprocessing preprocessing) : base(size, preprocessing)
     {
-        if (!(cropFraction > 0 && cropFraction <= 1)) throw new ArgumentOutOfRangeException(nameof(cropFraction), cropFraction, "Use a fraction in (0, 1].");
-        CropFraction = cropFraction;
     }
 
-    /// <summary>The centre crop's share of the resized short side.</summary>
-    public double CropFraction { get; }
+    /// <summary>Creates it with Pvp's default statistics and the given crop fraction (timm's crop_pct: 0.875, the default, resizes to 256 for a 224 crop; 1 keeps the whole short side).</summary>
+    public EvalTransform(int size, double cropFraction = 0.875) : this(size, Preprocessing.Pvp with { CropFraction = cropFraction })
+    {
+    }
 
     /// <inheritdoc />
-    public override void Apply(SKBitmap image, Random random, Span<float> destination)
-    {
-        // The crop in source pixels: a square of side CropFraction · short side, centred.
-        float side = (float)(Math.Min(image.Width, image.Height) * CropFraction);
-        float left = (image.Width - side) / 2f, top = (image.Height - side) / 2f;
-        CropResizeNormalize(image, new SKRect(left, top, left + side, top + side), mirror: false, destination);
-    }
+    public override void Apply(SKBitmap image, Random random, Span<float> destination) =>
+        CropResizeNormalize(image, CentreCrop(image.Width, image.Height), mirror: false, destination);
 }
 
 /// <summary>
-/// Training: a random-resized crop (area share in <see cref="Scale"/>, aspect ratio in <see cref="Ratio"/>, log-uniform,
-/// ten tries then a centre crop, as torchvision) and a horizontal flip with probability <see cref="FlipProbability"/>.
+/// Training with an augmentation: torchvision's random-resized crop (area share in <see cref="Scale"/>, aspect ratio in
+/// <see cref="Ratio"/>, log-uniform, ten tries then a centre crop), or VPT's resize-then-random-crop; then a horizontal
+/// flip with the preprocessing's probability.
 /// </summary>
-public sealed class TrainTransform(int size, (double Min, double Max)? scale = null, (double Min, double Max)? ratio = null, double flipProbability = 0.5)
-    : ImageTransform(size)
+public sealed class TrainTransform : ImageTransform
 {
-    /// <summary>Area share of the crop. Default (0.08, 1), torchvision's.</summary>
-    public (double Min, double Max) Scale { get; } = scale ?? (0.08, 1.0);
+    /// <summary>Creates it.</summary>
+    /// <param name="size">Output side.</param>
+    /// <param name="preprocessing">Statistics, filter, augmentation (RandomResizedCrop or ResizeRandomCrop) and flip probability.</param>
+    /// <param name="scale">Area share of a random-resized crop. Default (0.08, 1), torchvision's.</param>
+    /// <param name="ratio">Aspect ratio of a random-resized crop. Default (3/4, 4/3).</param>
+    public TrainTransform(int size, Preprocessing? preprocessing = null, (double Min, double Max)? scale = null, (double Min, double Max)? ratio = null)
+        : base(size, preprocessing ?? Preprocessing.Pvp)
+    {
+        if (Preprocessing.Augmentation == TrainAugmentation.None)
+            throw new ArgumentException("A training transform needs an augmentation; with none, training uses the evaluation transform (Preprocessing.TrainTransform does so).");
+        Scale = scale ?? (0.08, 1.0);
+        Ratio = ratio ?? (3.0 / 4.0, 4.0 / 3.0);
+    }
 
-    /// <summary>Aspect ratio of the crop. Default (3/4, 4/3).</summary>
-    public (double Min, double Max) Ratio { get; } = ratio ?? (3.0 / 4.0, 4.0 / 3.0);
+    /// <summary>Area share of a random-resized crop.</summary>
+    public (double Min, double Max) Scale { get; }
 
-    /// <summary>Chance of a horizontal flip. Default 0.5.</summary>
-    public double FlipProbability { get; } = flipProbability;
+    /// <summary>Aspect ratio of a random-resized crop.</summary>
+    public (double Min, double Max) Ratio { get; }
 
     /// <inheritdoc />
     public override void Apply(SKBitmap image, Random random, Span<float> destination)
     {
-        var crop = SampleCrop(image.Width, image.Height, random);
-        CropResizeNormalize(image, crop, random.NextDouble() < FlipProbability, destination);
+        var crop = Preprocessing.Augmentation == TrainAugmentation.ResizeRandomCrop
+            ? RandomCropAfterResize(image.Width, image.Height, random)
+            : SampleCrop(image.Width, image.Height, random);
+        CropResizeNormalize(image, crop, random.NextDouble() < Preprocessing.FlipProbability, destination);
+    }
+
+    /// <summary>
+    /// VPT's Resize(S) → RandomCrop(Size), in source pixels: the image resized so its short side is S (the squash mode
+    /// stretches it to S×S), a Size×Size window at a uniformly drawn integer offset of the resized image.
+    /// </summary>
+    private SKRect RandomCropAfterResize(int width, int height, Random random)
+    {
+        int scaled = Preprocessing.ScaledSide(Size);
+        double sx, sy;
+        if (Preprocessing.Resize == ResizeMode.Squash)
+            (sx, sy) = ((double)scaled / width, (double)scaled / height);
+        else
+            sx = sy = (double)scaled / Math.Min(width, height);
+        // torchvision's Resize rounds the long side down (int(size * long / short)).
+        int resizedW = Math.Max(Size, (int)(width * sx)), resizedH = Math.Max(Size, (int)(height * sy));
+        int x = random.Next(0, resizedW - Size + 1), y = random.Next(0, resizedH - Size + 1);
+        return new SKRect((float)(x / sx), (float)(y / sy), (float)((x + Size) / sx), (float)((y + Size) / sy));
     }
 
     private SKRect SampleCrop(int width, int height, Random random)

@@ -31,7 +31,7 @@ public sealed class CheckpointStore(string directory)
     public bool Exists => File.Exists(Pointer) || (System.IO.Directory.Exists(Directory) && System.IO.Directory.EnumerateFiles(Directory, "step-*.safetensors").Any());
 
     /// <summary>Writes a checkpoint of <paramref name="model"/>'s trainable parameters and <paramref name="optimizer"/> at <paramref name="position"/>.</summary>
-    public void Save(PetModel model, PetAdamW optimizer, TrainingPosition position)
+    public void Save(PetModel model, PetOptimizer optimizer, TrainingPosition position)
     {
         System.IO.Directory.CreateDirectory(Directory);
         string stem = $"step-{position.Step:D8}";
@@ -56,7 +56,7 @@ public sealed class CheckpointStore(string directory)
     /// <paramref name="say"/> is told why.
     /// </summary>
     /// <exception cref="InvalidDataException">The checkpoint belongs to another variant or does not fit (names the keys), or none is readable.</exception>
-    public TrainingPosition Restore(PetModel model, PetAdamW optimizer, Action<string>? say = null)
+    public TrainingPosition Restore(PetModel model, PetOptimizer optimizer, Action<string>? say = null)
     {
         var candidates = new List<(string Stem, TrainingPosition? Position)>();
         try
@@ -110,7 +110,7 @@ public sealed class CheckpointStore(string directory)
         throw new InvalidDataException($"No readable checkpoint in '{Directory}': delete that folder to start this run over.");
     }
 
-    private void Apply(PetModel model, PetAdamW optimizer, Dictionary<string, Tensor> tensors, string stem)
+    private void Apply(PetModel model, PetOptimizer optimizer, Dictionary<string, Tensor> tensors, string stem)
     {
         var rng = tensors[RngKey];
         tensors.Remove(RngKey);

@@ -12,4 +12,15 @@ public static class LearningRateSchedule
         double progress = Math.Min(1.0, (double)(step - warmupSteps) / decaySteps);
         return 0.5 * (1 + Math.Cos(Math.PI * progress));
     }
+
+    /// <summary>
+    /// VPT's <c>WarmupCosineSchedule</c>, stepped once per epoch (its trainer calls <c>scheduler.step()</c> after each epoch):
+    /// e / w during the w warm-up epochs (so 0 in the first), then 0.5·(1 + cos(π·(e − w) / (E − w))).
+    /// </summary>
+    public static double EpochFactor(int epoch, int epochs, double warmupEpochs)
+    {
+        if (epoch < warmupEpochs) return epoch / Math.Max(1.0, warmupEpochs);
+        double progress = (epoch - warmupEpochs) / Math.Max(1.0, epochs - warmupEpochs);
+        return 0.5 * (1 + Math.Cos(Math.PI * Math.Min(1.0, progress)));
+    }
 }

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace Pvp.Training;
 
 /// <summary>
-/// Trains a generated model's trainable parameters with AdamW over its parameter groups: linear warm-up then cosine
+/// Trains a generated model's trainable parameters with AdamW or SGD over its parameter groups: linear warm-up then cosine
 /// decay, gradient clipping, optional label smoothing; checkpoints atomically (every N steps and at each epoch end)
 /// and resumes to the same weights an uninterrupted run reaches; stops cleanly on cancellation (Ctrl+C) after saving;
 /// stops with the step and learning rate named when the loss stops being finite. Every step runs in a dispose scope,
@@ -39,14 +39,16 @@ public static class Trainer
         model.to(device); // before the optimizer: moving replaces parameter objects
 
         int size = model.Backbone.ImageSize;
-        ImageTransform transform = options.Augment ? new TrainTransform(size) : new EvalTransform(size, options.EvalCropFraction);
+        var transform = options.Augment ? options.Preprocessing.TrainTransform(size) : options.Preprocessing.EvalTransform(size);
         var loader = new BatchLoader(train, transform, options.BatchSize, shuffle: true, seed: options.Seed,
             workers: options.LoaderWorkers, dropLast: train.Count > options.BatchSize);
         long stepsPerEpoch = loader.BatchesPerEpoch;
         long totalSteps = stepsPerEpoch * options.Epochs;
         long warmupSteps = (long)Math.Round(options.WarmupEpochs * stepsPerEpoch);
 
-        using var optimizer = model.CreateAdamW(options.LearningRate, options.WeightDecay);
+        using Pvp.Optim.PetOptimizer optimizer = options.Optimizer == OptimizerKind.Sgd
+            ? model.CreateSgd(options.LearningRate, options.WeightDecay, options.Momentum, options.Decay)
+            : new Pvp.Optim.PetAdamW(NonEmpty(model, model.ParameterGroups(options.LearningRate, options.WeightDecay, options.Decay)));
         var groups = optimizer.Groups;
         var trainable = model.parameters().Where(p => p.requires_grad).ToList();
 
@@ -73,7 +75,9 @@ public static class Trainer
         metrics.Write("start", new Dictionary<string, object?>
         {
             ["variant"] = model.VariantName, ["precision"] = model.Precision.Name, ["precision_reason"] = model.Precision.Reason,
-            ["first_step"] = position.Step, ["total_steps"] = totalSteps,
+            ["first_step"] = position.Step, ["total_steps"] = totalSteps, ["optimizer"] = optimizer.Description,
+            ["lr"] = options.LearningRate, ["weight_decay"] = options.WeightDecay, ["decay"] = options.Decay.ToString(), ["schedule"] = options.ScheduleByEpoch ? "per epoch" : "per step",
+            ["preprocessing"] = options.Preprocessing.Describe(size), ["augment"] = options.Augment,
         });
         observer.Started(model.VariantName, position.Step, totalSteps);
 
@@ -91,7 +95,9 @@ public static class Trainer
                 using (batch)
                 using (var scope = NewDisposeScope())
                 {
-                    double factor = LearningRateSchedule.Factor(step, totalSteps, warmupSteps);
+                    double factor = options.ScheduleByEpoch
+                        ? LearningRateSchedule.EpochFactor(epoch, options.Epochs, options.WarmupEpochs)
+                        : LearningRateSchedule.Factor(step, totalSteps, warmupSteps);
                     foreach (var group in groups) group.LearningRate = group.PeakLearningRate * factor;
                     var images = batch.Images.to(device);
                     var labels = batch.Labels.to(device);
@@ -134,7 +140,7 @@ public static class Trainer
             EvaluationResult? epochEvaluation = null;
             if (evaluation is not null && options.EvaluateEachEpoch && epoch < options.Epochs - 1)
             {
-                epochEvaluation = Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers, options.EvalCropFraction);
+                epochEvaluation = Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers, options.Preprocessing);
                 model.train();
             }
             double meanLoss = lossCount > 0 ? lossSum / lossCount : double.NaN;
@@ -146,22 +152,25 @@ public static class Trainer
             });
         }
 
-        EvaluationResult? final = evaluation is null ? null : Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers, options.EvalCropFraction);
+        EvaluationResult? final = evaluation is null ? null : Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers, options.Preprocessing);
         if (final is not null)
             metrics.Write("evaluation", new Dictionary<string, object?> { ["top1"] = final.Top1, ["top5"] = final.Top5, ["loss"] = final.Loss, ["count"] = final.Count });
         return new TrainingResult(TrainingOutcome.Completed, step, lastLoss, final, resumedFrom);
     }
+
+    private static IReadOnlyList<ParameterGroup> NonEmpty(PetModel model, IReadOnlyList<ParameterGroup> groups) =>
+        groups.Count > 0 ? groups : throw new InvalidOperationException($"{model.VariantName} has no trainable parameters.");
 
     /// <summary>Top-1, top-5 and loss of <paramref name="model"/> on <paramref name="dataset"/>, under inference mode, in eval mode.</summary>
     /// <param name="model">The model (evaluated in eval mode; its mode is restored after).</param>
     /// <param name="dataset">Labelled images.</param>
     /// <param name="batchSize">Images per forward pass.</param>
     /// <param name="workers">Decoding threads (default: all cores).</param>
-    /// <param name="cropFraction">Centre-crop share of the short side (see <see cref="TrainerOptions.EvalCropFraction"/>).</param>
-    public static EvaluationResult Evaluate(PetModel model, IImageDataset dataset, int batchSize = 64, int? workers = null, double cropFraction = 1.0)
+    /// <param name="preprocessing">Statistics, resize and crop (default <see cref="Preprocessing.Pvp"/>); use what training used.</param>
+    public static EvaluationResult Evaluate(PetModel model, IImageDataset dataset, int batchSize = 64, int? workers = null, Preprocessing? preprocessing = null)
     {
         var device = model.parameters().First().device;
-        var loader = new BatchLoader(dataset, new EvalTransform(model.Backbone.ImageSize, cropFraction), batchSize, shuffle: false, workers: workers);
+        var loader = new BatchLoader(dataset, (preprocessing ?? Preprocessing.Pvp).EvalTransform(model.Backbone.ImageSize), batchSize, shuffle: false, workers: workers);
         bool wasTraining = model.training;
         model.eval();
         long correct1 = 0, correct5 = 0;

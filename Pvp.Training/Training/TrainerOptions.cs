@@ -1,5 +1,14 @@
 namespace Pvp.Training;
 
+/// <summary>The optimizer of a training run.</summary>
+public enum OptimizerKind
+{
+    /// <summary>AdamW with decoupled decay (timm's and PVP's fine-tuning recipes).</summary>
+    AdamW,
+    /// <summary>SGD with momentum and L2 decay in the gradient (VPT's).</summary>
+    Sgd,
+}
+
 /// <summary>How to train one model. Defaults follow VPT's few-shot settings scaled to small models.</summary>
 public sealed record TrainerOptions
 {
@@ -9,7 +18,7 @@ public sealed record TrainerOptions
     /// <summary>Peak base learning rate (each parameter group scales it). Default 1e-3.</summary>
     public double LearningRate { get; init; } = 1e-3;
 
-    /// <summary>AdamW weight decay for the groups that decay. Default 1e-4.</summary>
+    /// <summary>Weight decay for the groups that decay (see <see cref="Decay"/>). Default 1e-4.</summary>
     public double WeightDecay { get; init; } = 1e-4;
 
     /// <summary>Images per step. Default 32.</summary>
@@ -33,15 +42,26 @@ public sealed record TrainerOptions
     /// <summary>Seed of data order, augmentation and dropout. Default 0.</summary>
     public int Seed { get; init; }
 
-    /// <summary>Random-resized-crop and flip while training (off for images already at the model's size, e.g. the built-in set). Default true.</summary>
+    /// <summary>Augment training images as <see cref="Preprocessing"/> says (false: training images get the evaluation transform). Default true.</summary>
     public bool Augment { get; init; } = true;
 
     /// <summary>
-    /// Evaluation crop: the centre square's share of the short side before resizing to the model's size. 1 (default)
-    /// keeps the whole square, right for images already at the model's size; timm evaluates ImageNet-style photos
-    /// at 0.875 (resize 256, crop 224).
+    /// Normalisation, resize, crop and augmentation of training and evaluation images. Default <see cref="Data.Preprocessing.Pvp"/>
+    /// (ImageNet statistics, the whole image, random-resized crop); a checkpoint's family has its own (<see cref="Data.Preprocessing.ForFamily"/>).
     /// </summary>
-    public double EvalCropFraction { get; init; } = 1.0;
+    public Data.Preprocessing Preprocessing { get; init; } = Data.Preprocessing.Pvp;
+
+    /// <summary>The optimizer and how it treats the parameter groups. Default AdamW.</summary>
+    public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
+
+    /// <summary>Which parameters take weight decay. Default <see cref="DecayRule.Pvp"/> (weights only); VPT's SGD decays all (<see cref="DecayRule.All"/>).</summary>
+    public DecayRule Decay { get; init; } = DecayRule.Pvp;
+
+    /// <summary>Change the learning rate once per epoch, as VPT's scheduler (see <see cref="LearningRateSchedule.EpochFactor"/>), instead of every step. Default false.</summary>
+    public bool ScheduleByEpoch { get; init; }
+
+    /// <summary>SGD's momentum (with <see cref="OptimizerKind.Sgd"/>). Default 0.9, VPT's.</summary>
+    public double Momentum { get; init; } = 0.9;
 
     /// <summary>Write a checkpoint every this many steps (0 = only at epoch ends). Default 0.</summary>
     public int CheckpointEverySteps { get; init; }
@@ -69,7 +89,8 @@ public sealed record TrainerOptions
         Require(WarmupEpochs >= 0, $"WarmupEpochs = {WarmupEpochs}: must not be negative.");
         Require(ClipGradNorm >= 0, $"ClipGradNorm = {ClipGradNorm}: must not be negative (0 turns clipping off).");
         Require(LabelSmoothing is >= 0 and < 1, $"LabelSmoothing = {LabelSmoothing}: must be in [0, 1).");
-        Require(EvalCropFraction is > 0 and <= 1, $"EvalCropFraction = {EvalCropFraction}: must be in (0, 1].");
+        Require(Momentum is >= 0 and < 1, $"Momentum = {Momentum}: must be in [0, 1).");
+        Preprocessing.Validate();
         Require(CheckpointEverySteps >= 0, $"CheckpointEverySteps = {CheckpointEverySteps}: must not be negative.");
     }
 }
