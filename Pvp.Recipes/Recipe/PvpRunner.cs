@@ -695,7 +695,9 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     }
 
     /// <summary>The folder of <paramref name="cell"/> under the run folder.</summary>
-    public string CellFolder(GridCell cell) => Path.Combine(recipe.Output, "stage2", cell.Task, $"{cell.Shots}shot-seed{cell.Seed}-{cell.Init}");
+    public string CellFolder(GridCell cell) => cell.Search is { } search
+        ? Path.Combine(recipe.Output, "stage2", cell.Task, $"{cell.Shots}shot-seed{cell.Seed}-{cell.Init}-search", search.Id)
+        : Path.Combine(recipe.Output, "stage2", cell.Task, $"{cell.Shots}shot-seed{cell.Seed}-{cell.Init}");
 
     /// <summary>A task's images: the pool k-shot cells sample from (null when the task lists a training file per cell), its test and validation images.</summary>
     private sealed record TaskImages(IImageDataset? Pool, IImageDataset Test, IImageDataset? Validation);
