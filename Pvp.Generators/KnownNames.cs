@@ -41,8 +41,9 @@ internal static class RuntimeEnums
     // Pvp.LoraTargets
     public const int Query = 1, Key = 2, Value = 4, Output = 8, MlpFc1 = 16, MlpFc2 = 32, QkvSlices = Query | Key | Value, AllTargets = 63;
 
-    // Pvp.AdapterPlacement
-    public const int Sequential = 0, Parallel = 1;
+    // Pvp.AdapterPlacement, Pvp.AdapterNorm
+    public const int Pfeiffer = 0, AdaptFormer = 1, Houlsby = 2;
+    public const int AdapterNormNone = 0, AdapterNormInput = 1;
 
     // Pvp.PrecisionPlan
     public const int Float32Plan = 0, BackboneBf16Plan = 1;

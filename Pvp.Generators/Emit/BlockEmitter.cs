@@ -35,7 +35,7 @@ internal static class BlockEmitter
             string joined = string.Concat(lora);
             parts.Add("Lora" + char.ToUpperInvariant(joined[0]) + joined.Substring(1));
         }
-        if (shape.Adapter is { } adapter) parts.Add(adapter.Parallel ? "AdaptFormer" : "Adapter");
+        if (shape.Adapter is { } adapter) parts.Add(adapter.Parallel ? "AdaptFormer" : adapter.Houlsby ? "Houlsby" : "Adapter");
         parts.AddRange(shape.Attachments.Select(a => a.TypeName));
         return string.Concat(parts) + "Block";
     }
@@ -51,6 +51,7 @@ internal static class BlockEmitter
             w.Line($"private readonly {Blocks}.Attention attn;");
             w.Line("private readonly global::TorchSharp.Modules.LayerNorm norm2;");
             w.Line($"private readonly {Blocks}.Mlp mlp;");
+            if (shape.Adapter is { Houlsby: true }) w.Line($"private readonly {Blocks}.BottleneckAdapter adapter_attn;");
             if (shape.Adapter is not null) w.Line($"private readonly {Blocks}.BottleneckAdapter adapter;");
             foreach (var a in shape.Attachments) w.Line($"private readonly {a.TypeFullName} {a.FieldName};");
             bool castAttachments = b.BackboneBf16 && shape.Attachments.Count > 0;
@@ -70,7 +71,12 @@ internal static class BlockEmitter
                 w.Line($"    fc1: {Linear(shape.Fc1, d, b.MlpHidden, "true", frozen)},");
                 w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true", frozen)});");
                 if (shape.Adapter is { } adapter)
-                    w.Line($"adapter = new {Blocks}.BottleneckAdapter({d}, {adapter.Bottleneck}, scale: {PetuningValidator.Num(adapter.Scale)}, device, dtype);");
+                {
+                    string options = (adapter.Dropout != 0 ? $", dropout: {PetuningValidator.Num(adapter.Dropout)}" : "") + (adapter.NormInput ? ", normInput: true" : "");
+                    string create = $"new {Blocks}.BottleneckAdapter({d}, {adapter.Bottleneck}, scale: {PetuningValidator.Num(adapter.Scale)}, device, dtype{options});";
+                    if (adapter.Houlsby) w.Line($"adapter_attn = {create}");
+                    w.Line($"adapter = {create}");
+                }
                 foreach (var a in shape.Attachments)
                     w.Line($"{a.FieldName} = new {a.TypeFullName}(new global::Pvp.AttachContext({d}, index, global::Pvp.AttachSite.{RuntimeEnums.SiteNames[a.Site]}, device, dtype));");
                 w.Line("RegisterComponents();");
@@ -91,13 +97,14 @@ internal static class BlockEmitter
             w.Line("var h = x;");
             if (At(RuntimeEnums.BlockInput) is { } input) w.Line($"h = {Call(input, "h")}; // {input.TypeName} on the block input");
             w.Line("var a = attn.call(norm1.call(h));");
+            if (shape.Adapter is { Houlsby: true }) w.Line($"a = {ModelEmitter.Add}(a, adapter_attn.call(a)); // Houlsby: adapter after attention, with its residual");
             if (At(RuntimeEnums.AfterAttention) is { } afterAttention) w.Line($"a = {Call(afterAttention, "a")}; // {afterAttention.TypeName} after attention");
             w.Line($"h = {ModelEmitter.Add}(h, a);");
             w.Line("var y = norm2.call(h);");
             w.Line("var m = mlp.call(y);");
-            if (shape.Adapter is { Parallel: true }) w.Line($"m = {ModelEmitter.Add}(m, adapter.call(y)); // AdaptFormer: beside the MLP, on its input");
+            if (shape.Adapter is { Parallel: true }) w.Line($"m = {ModelEmitter.Add}(m, adapter.call(h)); // AdaptFormer: beside the MLP, on the stream after attention");
             if (At(RuntimeEnums.BesideMlp) is { } beside) w.Line($"m = {ModelEmitter.Add}(m, {Call(beside, "y")}); // {beside.TypeName} beside the MLP");
-            if (shape.Adapter is { Parallel: false }) w.Line($"m = {ModelEmitter.Add}(m, adapter.call(m)); // sequential adapter after the MLP, with its residual");
+            if (shape.Adapter is { Parallel: false }) w.Line($"m = {ModelEmitter.Add}(m, adapter.call(m)); // {(shape.Adapter.Houlsby ? "Houlsby" : "Pfeiffer")}: adapter after the MLP, with its residual");
             if (At(RuntimeEnums.AfterMlp) is { } afterMlp) w.Line($"m = {Call(afterMlp, "m")}; // {afterMlp.TypeName} after the MLP");
             w.Line($"h = {ModelEmitter.Add}(h, m);");
             if (At(RuntimeEnums.BlockOutput) is { } output) w.Line($"h = {Call(output, "h")}; // {output.TypeName} on the block output");
@@ -136,7 +143,8 @@ internal static class BlockEmitter
         if (shape.Fc2 is { } fc2) layers.Add((fc2, "mlp.fc2"));
         parts.AddRange(layers.Select(l => $"LoRA r={l.Spec.Rank} on {l.Name}"));
         if (shape.Adapter is { } adapter)
-            parts.Add(adapter.Parallel ? $"an AdaptFormer adapter (bottleneck {adapter.Bottleneck})" : $"a sequential adapter (bottleneck {adapter.Bottleneck})");
+            parts.Add(adapter.Parallel ? $"an AdaptFormer adapter (bottleneck {adapter.Bottleneck})"
+                : adapter.Houlsby ? $"Houlsby adapters (bottleneck {adapter.Bottleneck})" : $"a Pfeiffer adapter (bottleneck {adapter.Bottleneck})");
         parts.AddRange(shape.Attachments.Select(a => $"{a.TypeName} ({RuntimeEnums.SiteNames[a.Site]})"));
         return string.Join(", ", parts);
     }

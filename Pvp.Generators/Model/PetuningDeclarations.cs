@@ -27,7 +27,9 @@ internal sealed record AdapterDeclaration(
     Declared<int>? Placement,
     Declared<double>? Scale,
     Declared<string>? Blocks,
-    Declared<double>? LearningRateScale);
+    Declared<double>? LearningRateScale,
+    Declared<double>? Dropout,
+    Declared<int>? Norm);
 
 /// <summary>
 /// What the parser learned about the type given to <c>[Attach(typeof(T))]</c>; the symbol itself is not kept.

@@ -29,7 +29,14 @@ internal sealed record PromptSpec(int Length, bool Deep, double Dropout, int Fir
 internal sealed record LoraLayerSpec(int Targets, int Rank, double Alpha, double Dropout);
 
 /// <summary>A bottleneck adapter of a block.</summary>
-internal sealed record AdapterSpec(bool Parallel, int Bottleneck, double Scale);
+internal sealed record AdapterSpec(int Placement, int Bottleneck, double Scale, double Dropout, bool NormInput)
+{
+    /// <summary>AdaptFormer's: beside the MLP.</summary>
+    public bool Parallel => Placement == RuntimeEnums.AdaptFormer;
+
+    /// <summary>Houlsby's: a second adapter after attention.</summary>
+    public bool Houlsby => Placement == RuntimeEnums.Houlsby;
+}
 
 /// <summary>A user's module at a site of a block, held in field <see cref="FieldName"/>.</summary>
 internal sealed record AttachSpec(string TypeFullName, string TypeName, int Site, string FieldName);

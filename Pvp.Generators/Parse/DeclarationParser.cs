@@ -47,7 +47,8 @@ internal static class DeclarationParser
                     break;
                 case KnownNames.AdapterAttribute:
                     adapters.Add(new AdapterDeclaration(location, args.Named<int>("Bottleneck"), args.Named<int>("Placement"),
-                        args.Named<double>("Scale"), args.Named<string>("Blocks"), args.Named<double>("LearningRateScale")));
+                        args.Named<double>("Scale"), args.Named<string>("Blocks"), args.Named<double>("LearningRateScale"),
+                        args.Named<double>("Dropout"), args.Named<int>("Norm")));
                     break;
                 case KnownNames.AttachAttribute:
                     attachments.Add(new AttachDeclaration(location, args.PositionalType(0, DescribeAttachedType),

@@ -23,7 +23,7 @@ internal sealed record PetuningPlan(
 /// </summary>
 internal sealed class PetuningValidator
 {
-    private static readonly string[] ReservedFieldNames = { "norm1", "attn", "norm2", "mlp", "adapter" };
+    private static readonly string[] ReservedFieldNames = { "norm1", "attn", "norm2", "mlp", "adapter", "adapter_attn" };
 
     private readonly VariantDeclaration declaration;
     private readonly BackboneSpec backbone;
@@ -199,34 +199,44 @@ internal sealed class PetuningValidator
 
     private void ResolveAdapter(AdapterDeclaration a)
     {
-        int bottleneck = a.Bottleneck?.Value ?? 8;
-        int placement = a.Placement?.Value ?? RuntimeEnums.Sequential;
-        bool parallel = placement == RuntimeEnums.Parallel;
+        int placement = a.Placement?.Value ?? RuntimeEnums.Pfeiffer;
+        bool parallel = placement == RuntimeEnums.AdaptFormer, houlsby = placement == RuntimeEnums.Houlsby;
+        // Each design's defaults: AdaptFormer's main script (bottleneck 64, scale 0.1, dropout 0.1); VPT's adapter baseline
+        // for the sequential designs (reduction factor 8, scale 1, no dropout).
+        int bottleneck = a.Bottleneck?.Value ?? (parallel ? 64 : Math.Max(1, backbone.EmbedDim / 8));
         double scale = a.Scale?.Value is { } s && !double.IsNaN(s) ? s : parallel ? 0.1 : 1.0;
+        double dropout = a.Dropout?.Value is { } p && !double.IsNaN(p) ? p : parallel ? 0.1 : 0.0;
+        int norm = a.Norm?.Value ?? RuntimeEnums.AdapterNormNone;
         bool ok = true;
         if (bottleneck < 1) ok = Report(DiagnosticCatalog.NonPositiveSize, a.Bottleneck?.Location ?? a.Location, "Bottleneck", bottleneck);
-        if (placement is not (RuntimeEnums.Sequential or RuntimeEnums.Parallel))
-            ok = Report(DiagnosticCatalog.ValueOutOfRange, a.Placement?.Location ?? a.Location, "Placement", placement, "Sequential or Parallel");
+        if (placement is not (RuntimeEnums.Pfeiffer or RuntimeEnums.AdaptFormer or RuntimeEnums.Houlsby))
+            ok = Report(DiagnosticCatalog.ValueOutOfRange, a.Placement?.Location ?? a.Location, "Placement", placement, "Pfeiffer, AdaptFormer or Houlsby");
         if (double.IsInfinity(scale)) ok = Report(DiagnosticCatalog.ValueOutOfRange, a.Scale?.Location ?? a.Location, "Scale", Num(scale), "finite");
+        if (!(dropout >= 0 && dropout < 1)) ok = Report(DiagnosticCatalog.ValueOutOfRange, a.Dropout?.Location ?? a.Location, "Dropout", Num(dropout), "in [0, 1)");
+        if (norm is not (RuntimeEnums.AdapterNormNone or RuntimeEnums.AdapterNormInput))
+            ok = Report(DiagnosticCatalog.ValueOutOfRange, a.Norm?.Location ?? a.Location, "Norm", norm, "None or Input");
         ok &= CheckScale(RuntimeEnums.Adapter, "Adapter", a.LearningRateScale);
         var range = ResolveRange(a.Blocks, a.Location);
         if (!ok || range is null) return;
 
-        int site = parallel ? RuntimeEnums.BesideMlp : RuntimeEnums.AfterMlp;
+        var sites = parallel ? new[] { RuntimeEnums.BesideMlp } : houlsby ? new[] { RuntimeEnums.AfterAttention, RuntimeEnums.AfterMlp } : new[] { RuntimeEnums.AfterMlp };
         for (int b = range.Value.Start; b < range.Value.End; b++)
         {
-            if (adapters[b] is not null || siteTaken[b][site])
+            int taken = Array.Find(sites, site => siteTaken[b][site]);
+            if (adapters[b] is not null || sites.Any(site => siteTaken[b][site]))
             {
-                Conflict(adapters[b] is not null ? "The adapter" : $"Site {RuntimeEnums.SiteNames[site]}", b);
+                Conflict(adapters[b] is not null ? "The adapter" : $"Site {RuntimeEnums.SiteNames[taken]}", b);
                 continue;
             }
-            adapters[b] = new AdapterSpec(parallel, bottleneck, scale);
-            siteTaken[b][site] = true;
+            adapters[b] = new AdapterSpec(placement, bottleneck, scale, dropout, norm == RuntimeEnums.AdapterNormInput);
+            foreach (int site in sites) siteTaken[b][site] = true;
         }
         ReportConflicts(a.Location);
-        card.Add(parallel
-            ? $"AdaptFormer adapter (bottleneck {bottleneck}, scale {Num(scale)}) beside the MLP of {range.Value.Describe()}"
-            : $"Sequential adapter (bottleneck {bottleneck}{(scale != 1 ? $", scale {Num(scale)}" : "")}) after the MLP of {range.Value.Describe()}");
+        string options = $"bottleneck {bottleneck}{(scale != 1 || parallel ? $", scale {Num(scale)}" : "")}{(dropout != 0 ? $", dropout {Num(dropout)}" : "")}" +
+                         (norm == RuntimeEnums.AdapterNormInput ? ", LayerNorm on its input" : "");
+        card.Add(parallel ? $"AdaptFormer adapter ({options}) beside the MLP of {range.Value.Describe()}, on the stream after attention"
+            : houlsby ? $"Houlsby adapters ({options}) after the attention and after the MLP of {range.Value.Describe()}"
+            : $"Pfeiffer adapter ({options}) after the MLP of {range.Value.Describe()}");
     }
 
     /// <summary>Field name per (type, site): the type's snake_case name, with the site appended when one type sits at several.</summary>

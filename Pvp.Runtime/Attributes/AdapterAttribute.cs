@@ -1,29 +1,61 @@
 namespace Pvp;
 
-/// <summary>Where a bottleneck adapter sits in a block.</summary>
+/// <summary>Whose adapter design: where the adapter sits in a block and what it reads.</summary>
 public enum AdapterPlacement
 {
-    /// <summary>Houlsby/Pfeiffer: after the MLP, on its output, with its own residual (m + s·up(relu(down(m)))).</summary>
-    Sequential = 0,
-    /// <summary>AdaptFormer: beside the MLP, reading the MLP's input; its scaled output is added to the MLP's.</summary>
-    Parallel = 1,
+    /// <summary>
+    /// Pfeiffer et al. (2020), and VPT's adapter baseline: one adapter after the MLP, on its output, with its own residual
+    /// (m + s·adapter(m)).
+    /// </summary>
+    Pfeiffer = 0,
+    /// <summary>
+    /// AdaptFormer (Chen et al., 2022, its <c>custom_modules.py</c>): beside the MLP, reading the block's residual stream after
+    /// attention (before <c>norm2</c>); s·adapter(h) is added to the MLP's output.
+    /// </summary>
+    AdaptFormer = 1,
+    /// <summary>Houlsby et al. (2019): two adapters, after the attention projection and after the MLP, each with its own residual.</summary>
+    Houlsby = 2,
+    /// <summary>The same as <see cref="Pfeiffer"/> (the name before placements said whose design each is).</summary>
+    Sequential = Pfeiffer,
+    /// <summary>The same as <see cref="AdaptFormer"/>.</summary>
+    Parallel = AdaptFormer,
+}
+
+/// <summary>An adapter's own LayerNorm (AdaptFormer's <c>adapter_layernorm_option</c>).</summary>
+public enum AdapterNorm
+{
+    /// <summary>None (AdaptFormer's main script, <c>ffn_adapter_layernorm_option="none"</c>).</summary>
+    None = 0,
+    /// <summary>A LayerNorm on the adapter's input (AdaptFormer's <c>"in"</c>), parameters <c>adapter.norm.*</c>.</summary>
+    Input = 1,
 }
 
 /// <summary>
-/// A bottleneck adapter: down-projection → ReLU → up-projection, scaled. The up-projection and both biases start at
-/// zero, so the block starts as the backbone's. Parameters: <c>blocks.{i}.adapter.{down_proj,up_proj}.*</c>.
+/// A bottleneck adapter: [LayerNorm →] down-projection → ReLU → dropout → up-projection, scaled. <c>down_proj</c> keeps
+/// PyTorch's Linear initialisation (Kaiming-uniform, a = √5); the up-projection and both biases start at zero (AdaptFormer's
+/// <c>"lora"</c> init), so the block starts as the backbone's. Parameters: <c>blocks.{i}.adapter.{down_proj,up_proj}.*</c>,
+/// and for Houlsby's second adapter <c>blocks.{i}.adapter_attn.*</c>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 public sealed class AdapterAttribute : Attribute
 {
-    /// <summary>Width of the bottleneck. Default 8.</summary>
-    public int Bottleneck { get; set; } = 8;
+    /// <summary>
+    /// Width of the bottleneck. Default (0): the design's — 64 for AdaptFormer (its <c>--ffn_num</c>), D / 8 for Pfeiffer and
+    /// Houlsby (VPT's adapter baseline, reduction factor 8: 96 for ViT-B).
+    /// </summary>
+    public int Bottleneck { get; set; }
 
-    /// <summary>Sequential (Houlsby) or parallel (AdaptFormer). Default sequential.</summary>
-    public AdapterPlacement Placement { get; set; } = AdapterPlacement.Sequential;
+    /// <summary>Whose design. Default <see cref="AdapterPlacement.Pfeiffer"/>.</summary>
+    public AdapterPlacement Placement { get; set; } = AdapterPlacement.Pfeiffer;
 
-    /// <summary>The output scale s. Default: 0.1 for <see cref="AdapterPlacement.Parallel"/> (AdaptFormer), 1 for sequential.</summary>
+    /// <summary>The output scale s. Default: 0.1 for AdaptFormer (its <c>ffn_adapter_scalar</c>), 1 otherwise.</summary>
     public double Scale { get; set; } = double.NaN;
+
+    /// <summary>Dropout between the ReLU and the up-projection while training. Default: 0.1 for AdaptFormer (its blocks build the adapter with it), 0 otherwise.</summary>
+    public double Dropout { get; set; } = double.NaN;
+
+    /// <summary>A LayerNorm on the adapter's input. Default none (AdaptFormer's main script).</summary>
+    public AdapterNorm Norm { get; set; } = AdapterNorm.None;
 
     /// <summary>Block range in C# range syntax; null means all blocks.</summary>
     public string? Blocks { get; set; }

@@ -21,7 +21,7 @@ public static class ParameterNaming
         if (last is "lora_A" or "lora_B") return ParameterKinds.Lora;
         if (parts[0] == "blocks" && parts.Length > 2)
         {
-            if (parts[2] == "adapter") return ParameterKinds.Adapter;
+            if (parts[2] is "adapter" or "adapter_attn") return ParameterKinds.Adapter;
             if (attachmentNames.Contains(parts[2])) return ParameterKinds.Attachment;
         }
         if (parts[0] == "head") return ParameterKinds.Head;

@@ -15,9 +15,9 @@ public class PetuningNumericsTests
     private static Tensor Images(int batch = 4) => randn(batch, 3, 32, 32);
 
     /// <summary>up(relu(down(x))) of block i's adapter, from the state dict: the definition, without the scale.</summary>
-    private static Tensor Adapter(IReadOnlyDictionary<string, Tensor> w, int i, Tensor input) =>
-        F.linear(F.relu(F.linear(input, w[$"blocks.{i}.adapter.down_proj.weight"], w[$"blocks.{i}.adapter.down_proj.bias"])),
-            w[$"blocks.{i}.adapter.up_proj.weight"], w[$"blocks.{i}.adapter.up_proj.bias"]);
+    private static Tensor Adapter(IReadOnlyDictionary<string, Tensor> w, int i, Tensor input, string name = "adapter") =>
+        F.linear(F.relu(F.linear(input, w[$"blocks.{i}.{name}.down_proj.weight"], w[$"blocks.{i}.{name}.down_proj.bias"])),
+            w[$"blocks.{i}.{name}.up_proj.weight"], w[$"blocks.{i}.{name}.up_proj.bias"]);
 
     private static (TinyVit Backbone, Dictionary<string, Tensor> Weights) PerturbedBackbone(int seed)
     {
@@ -157,7 +157,59 @@ public class PetuningNumericsTests
         Perturb(model, 0.2, name => name.Contains(".adapter.", StringComparison.Ordinal));
         var w = model.state_dict();
         Assert.DoesNotContain("blocks.0.adapter.up_proj.weight", w.Keys); // Blocks = "^2.." → blocks 1 and 2
-        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks { MlpBranch = (i, y, m) => i == 0 ? m : m + 0.1 * Adapter(w, i, y) });
+        // AdaptFormer's Block: the adapter reads the stream after attention (not norm2's output): x + mlp(norm2(x)) + s·adapter(x).
+        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks { StreamBranch = (i, h, m) => i == 0 ? m : m + 0.1 * Adapter(w, i, h) });
+        Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
+        var wrongInput = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks { MlpBranch = (i, y, m) => i == 0 ? m : m + 0.1 * Adapter(w, i, y) });
+        Assert.True(MaxDiff(model.call(x), wrongInput) > 1e-3, "the adapter must not read norm2's output");
+    }
+
+    [Fact]
+    public void AdaptFormersDefaultsAndItsInputLayerNormAndDropout()
+    {
+        var (backbone, _) = PerturbedBackbone(11);
+        using var model = new TinyAdaptFormerNormed(numClasses: 10);
+        CopyShared(backbone, model);
+        Perturb(model, 0.2, name => name.Contains(".adapter.", StringComparison.Ordinal));
+        var w = model.state_dict();
+        Assert.Equal(new long[] { 64, 64 }, w["blocks.0.adapter.down_proj.weight"].shape); // AdaptFormer's default bottleneck: 64
+        Assert.Contains("blocks.0.adapter.norm.weight", w.Keys);
+        Assert.Contains("dropout 0.1", model.ModelCard());
+        using var x = Images();
+        Tensor Norm(int i, Tensor h)
+        {
+            var mean = h.mean(new long[] { -1 }, keepdim: true);
+            var variance = (h - mean).pow(2).mean(new long[] { -1 }, keepdim: true);
+            return (h - mean) / (variance + 1e-5).sqrt() * w[$"blocks.{i}.adapter.norm.weight"] + w[$"blocks.{i}.adapter.norm.bias"];
+        }
+        using (no_grad())
+        {
+            model.eval(); // no dropout
+            var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks { StreamBranch = (i, h, m) => m + 0.1 * Adapter(w, i, Norm(i, h)) });
+            Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
+            model.train(); // dropout 0.1 between the ReLU and the up-projection: two passes differ
+            Assert.True(MaxDiff(model.call(x), model.call(x)) > 1e-6);
+        }
+    }
+
+    [Fact]
+    public void HoulsbyAdaptersSitAfterAttentionAndAfterTheMlp()
+    {
+        var (backbone, _) = PerturbedBackbone(12);
+        using var model = new TinyHoulsby(numClasses: 10);
+        CopyShared(backbone, model);
+        Perturb(model, 0.2, name => name.Contains(".adapter", StringComparison.Ordinal));
+        model.eval();
+        var w = model.state_dict();
+        Assert.Equal(new long[] { 8, 64 }, w["blocks.2.adapter_attn.down_proj.weight"].shape); // D / 8 by default (VPT's reduction factor)
+        Assert.Equal(ParameterKinds.Adapter, model.KindOf("blocks.2.adapter_attn.up_proj.bias"));
+        using var x = Images();
+        using var noGrad = no_grad();
+        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
+        {
+            AttentionBranch = (i, a) => a + Adapter(w, i, a, "adapter_attn"),
+            MlpBranch = (i, y, m) => m + Adapter(w, i, m),
+        });
         Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
     }
 

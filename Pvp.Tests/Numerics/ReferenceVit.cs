@@ -16,6 +16,12 @@ internal sealed class ReferenceHooks
     /// <summary>The MLP branch of block i: (i, norm2 output y, MLP output m) → new m.</summary>
     public Func<int, Tensor, Tensor, Tensor>? MlpBranch { get; init; }
 
+    /// <summary>The MLP branch of block i given the residual stream after attention: (i, stream h, MLP output m) → new m.</summary>
+    public Func<int, Tensor, Tensor, Tensor>? StreamBranch { get; init; }
+
+    /// <summary>The attention branch of block i: (i, attention output a) → new a, before the residual add.</summary>
+    public Func<int, Tensor, Tensor>? AttentionBranch { get; init; }
+
     /// <summary>The input of block i → what the block sees.</summary>
     public Func<int, Tensor, Tensor>? BlockInput { get; init; }
 }
@@ -48,12 +54,15 @@ internal static class ReferenceVit
             if (hooks.BlockInput is { } input) h = input(i, h);
             string p = $"blocks.{i}.";
             var y = LayerNorm(h, w, p + "norm1");
-            h = h + F.linear(Attention(y, W(p + "attn.qkv.weight"), w.GetValueOrDefault(p + "attn.qkv.bias"), heads),
+            var a = F.linear(Attention(y, W(p + "attn.qkv.weight"), w.GetValueOrDefault(p + "attn.qkv.bias"), heads),
                 W(p + "attn.proj.weight"), w[p + "attn.proj.bias"]);
+            if (hooks.AttentionBranch is { } attention) a = attention(i, a);
+            h = h + a;
             y = LayerNorm(h, w, p + "norm2");
             var hidden = F.gelu(F.linear(y, W(p + "mlp.fc1.weight"), w[p + "mlp.fc1.bias"]));
             var m = F.linear(hidden, W(p + "mlp.fc2.weight"), w[p + "mlp.fc2.bias"]);
             if (hooks.MlpBranch is { } branch) m = branch(i, y, m);
+            if (hooks.StreamBranch is { } stream) m = stream(i, h, m);
             h = h + m;
         }
         h = LayerNorm(h, w, "norm");

@@ -43,6 +43,16 @@ public partial class TinySequentialAdapter;
 [Adapter(Bottleneck = 6, Placement = AdapterPlacement.Parallel, Blocks = "^2..")]
 public partial class TinyAdaptFormer;
 
+/// <summary>AdaptFormer with its defaults (bottleneck 64, scale 0.1, dropout 0.1) and a LayerNorm on the adapter's input.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Adapter(Placement = AdapterPlacement.AdaptFormer, Norm = AdapterNorm.Input)]
+public partial class TinyAdaptFormerNormed;
+
+/// <summary>Houlsby's two adapters per block, default width.</summary>
+[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[Adapter(Placement = AdapterPlacement.Houlsby)]
+public partial class TinyHoulsby;
+
 /// <summary>A user's module: a per-channel scale and shift (as in SSF), attached after each MLP.</summary>
 [VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
 [Attach(typeof(ScaleShift), Site = AttachSite.AfterMlp)]
