@@ -9,7 +9,7 @@ namespace Pvp.Blocks;
 /// initialisation, <c>up_proj</c> and both biases start at zero (AdaptFormer's init), so the adapter starts as zero.
 /// The residual or the sum with the MLP is the block's business, not the adapter's.
 /// </summary>
-public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
+public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
 {
     private readonly Linear down_proj;
     private readonly Linear up_proj;
@@ -43,4 +43,8 @@ public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
         var hidden = nn.functional.relu(down_proj.call(x.to(down_proj.weight!.dtype)));
         return up_proj.call(hidden).mul_(scale).to(x.dtype).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The ONNX nodes of <see cref="forward"/>: s·up(relu(down(x))), all in float32.</summary>
+    public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input) =>
+        graph.Mul(graph.Call(up_proj, graph.Relu(graph.Call(down_proj, input))), Scale);
 }
