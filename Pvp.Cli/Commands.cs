@@ -240,6 +240,51 @@ public sealed class EvalCommand : RecipeCommand<EvalSettings>
     }
 }
 
+/// <summary>Settings of <c>pvp export</c>.</summary>
+public sealed class ExportSettings : RecipeSettings
+{
+    /// <summary>The cell to export.</summary>
+    [CommandOption("--cell <ID>")]
+    [Description("A finished cell, e.g. shapes/4shot-seed1-pvp.")]
+    public string Cell { get; init; } = "";
+
+    /// <summary>The ONNX file to write.</summary>
+    [CommandOption("--onnx <FILE>")]
+    [Description("The .onnx file to write (opset 17, dynamic batch, float32; class names and preprocessing in its metadata).")]
+    public string Onnx { get; init; } = "";
+
+    /// <summary>LoRA merged (default) or separate.</summary>
+    [CommandOption("--lora <MODE>")]
+    [Description("merged (default: folded into the weights) or separate (low-rank branches kept as their own nodes).")]
+    public string Lora { get; init; } = "merged";
+
+    /// <summary>A folder for the task's test images.</summary>
+    [CommandOption("--test-images <DIR>")]
+    [Description("Also write the task's test images there as PNG files, one folder per class (to check a deployment, e.g. with examples/OnnxClassify).")]
+    public string? TestImages { get; init; }
+}
+
+/// <summary><c>pvp export</c>.</summary>
+public sealed class ExportCommand : RecipeCommand<ExportSettings>
+{
+    /// <inheritdoc />
+    protected override int Run(PvpRecipe recipe, ExportSettings settings, CancellationToken cancellationToken)
+    {
+        if (settings.Cell.Length == 0) throw new ArgumentException("Give the cell to export with --cell, e.g. --cell shapes/4shot-seed1-pvp.");
+        if (settings.Onnx.Length == 0) throw new ArgumentException("Give the file to write with --onnx, e.g. --onnx model.onnx.");
+        var lora = settings.Lora.ToLowerInvariant() switch
+        {
+            "merged" => Pvp.Onnx.OnnxLoraMode.Merged,
+            "separate" => Pvp.Onnx.OnnxLoraMode.Separate,
+            _ => throw new ArgumentException($"--lora: expected merged or separate, got '{settings.Lora}'."),
+        };
+        var metadata = new PvpRunner(recipe) { Force = settings.Force }.ExportOnnx(GridCell.Parse(settings.Cell), settings.Onnx, lora, settings.TestImages);
+        AnsiConsole.MarkupLineInterpolated($"{settings.Cell}: wrote [bold]{settings.Onnx}[/] ({new FileInfo(settings.Onnx).Length / 1024.0:F0} KiB; {metadata["pvp.variant"]}, {metadata["pvp.num_classes"]} classes, LoRA {metadata["pvp.lora"]})");
+        if (settings.TestImages is not null) AnsiConsole.MarkupLineInterpolated($"test images in [bold]{settings.TestImages}[/]");
+        return 0;
+    }
+}
+
 /// <summary><c>pvp variants</c>.</summary>
 public sealed class VariantsCommand : Command<VariantsCommand.Settings>
 {

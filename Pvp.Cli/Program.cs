@@ -30,6 +30,8 @@ app.Configure(config =>
     config.AddCommand<StatusCommand>("status").WithDescription("Show the run folder's cells: done, running, failed, interrupted, missing (from the folder alone).");
     config.AddCommand<ReportCommand>("report").WithDescription("Merge every finished cell of the run folder into results.csv, results.md and accuracy_vs_shots.png.");
     config.AddCommand<EvalCommand>("eval").WithDescription("Evaluate a finished cell's saved model on its task's test split.");
+    config.AddCommand<ExportCommand>("export").WithDescription("Write a finished cell's model as ONNX, for ONNX Runtime without libtorch (class names and preprocessing in its metadata).")
+        .WithExample("export", "recipes/builtin.yaml", "--cell", "shapes/16shot-seed0-pvp", "--onnx", "shapes.onnx");
     config.AddCommand<VariantsCommand>("variants").WithDescription("List the registered PETuning variants.");
     config.AddCommand<InspectCommand>("inspect").WithDescription("Print a variant's model card and optimizer groups.")
         .WithExample("inspect", "VptDeepB16", "--classes", "200");

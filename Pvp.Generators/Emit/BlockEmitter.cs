@@ -45,7 +45,7 @@ internal static class BlockEmitter
         var shape = blockClass.Shape!;
         int d = b.EmbedDim;
         w.Line($"/// <summary>Blocks {ModelEmitter.Ranges(blockClass.Indices)}: timm's Block with {Summary(shape)}.</summary>");
-        using (w.Block($"private sealed class {blockClass.Name} : {Module}"))
+        using (w.Block($"private sealed class {blockClass.Name} : {Module}, global::Pvp.Onnx.IOnnxModule"))
         {
             w.Line("private readonly global::TorchSharp.Modules.LayerNorm norm1;");
             w.Line($"private readonly {Blocks}.Attention attn;");
@@ -82,33 +82,51 @@ internal static class BlockEmitter
                 w.Line("RegisterComponents();");
             }
             w.Line();
-            EmitForward(w, shape, castAttachments);
+            EmitForward(w, shape, castAttachments, onnx: false);
+            w.Line();
+            EmitForward(w, shape, castAttachments, onnx: true);
         }
     }
 
-    private static void EmitForward(IndentedWriter w, BlockShape shape, bool castAttachments)
+    /// <summary>
+    /// The block's forward pass, or (<paramref name="onnx"/>) its ONNX graph written from the same statements, so the two
+    /// cannot drift apart: <c>x.call(y)</c> becomes <c>g.Call(x, y)</c> and <c>Scalars.Add</c> becomes <c>g.Add</c>.
+    /// </summary>
+    private static void EmitForward(IndentedWriter w, BlockShape shape, bool castAttachments, bool onnx)
     {
         AttachSpec? At(int site) => shape.Attachments.FirstOrDefault(a => a.Site == site);
+        string Module(string field, string input) => onnx ? $"g.Call({field}, {input})" : $"{field}.call({input})";
+        string Sum(string x, string y) => onnx ? $"g.Add({x}, {y})" : $"{ModelEmitter.Add}({x}, {y})";
         // Under a bf16 backbone plan an attached module computes in the trainable dtype; its output returns to the stream's.
-        string Call(AttachSpec a, string input) => castAttachments ? $"{a.FieldName}.call({input}.to(trainableDtype)).to({input}.dtype)" : $"{a.FieldName}.call({input})";
-        using (w.Block($"public override {Tensor} forward({Tensor} x)"))
+        // The ONNX graph computes in float32 throughout: no casts.
+        string Call(AttachSpec a, string input) => castAttachments && !onnx ? $"{a.FieldName}.call({input}.to(trainableDtype)).to({input}.dtype)" : Module(a.FieldName, input);
+        if (onnx)
         {
-            w.Line($"using var scope = {Torch}.NewDisposeScope();");
+            w.Line("/// <summary>The ONNX nodes of <see cref=\"forward\"/>, statement for statement.</summary>");
+            w.Line("public global::Pvp.Onnx.OnnxValue EmitOnnx(global::Pvp.Onnx.OnnxGraph g, global::Pvp.Onnx.OnnxValue x)");
+        }
+        else
+        {
+            w.Line($"public override {Tensor} forward({Tensor} x)");
+        }
+        using (w.Open())
+        {
+            if (!onnx) w.Line($"using var scope = {Torch}.NewDisposeScope();");
             w.Line("var h = x;");
             if (At(RuntimeEnums.BlockInput) is { } input) w.Line($"h = {Call(input, "h")}; // {input.TypeName} on the block input");
-            w.Line("var a = attn.call(norm1.call(h));");
-            if (shape.Adapter is { Houlsby: true }) w.Line($"a = {ModelEmitter.Add}(a, adapter_attn.call(a)); // Houlsby: adapter after attention, with its residual");
+            w.Line($"var a = {Module("attn", Module("norm1", "h"))};");
+            if (shape.Adapter is { Houlsby: true }) w.Line($"a = {Sum("a", Module("adapter_attn", "a"))}; // Houlsby: adapter after attention, with its residual");
             if (At(RuntimeEnums.AfterAttention) is { } afterAttention) w.Line($"a = {Call(afterAttention, "a")}; // {afterAttention.TypeName} after attention");
-            w.Line($"h = {ModelEmitter.Add}(h, a);");
-            w.Line("var y = norm2.call(h);");
-            w.Line("var m = mlp.call(y);");
-            if (shape.Adapter is { Parallel: true }) w.Line($"m = {ModelEmitter.Add}(m, adapter.call(h)); // AdaptFormer: beside the MLP, on the stream after attention");
-            if (At(RuntimeEnums.BesideMlp) is { } beside) w.Line($"m = {ModelEmitter.Add}(m, {Call(beside, "y")}); // {beside.TypeName} beside the MLP");
-            if (shape.Adapter is { Parallel: false }) w.Line($"m = {ModelEmitter.Add}(m, adapter.call(m)); // {(shape.Adapter.Houlsby ? "Houlsby" : "Pfeiffer")}: adapter after the MLP, with its residual");
+            w.Line($"h = {Sum("h", "a")};");
+            w.Line($"var y = {Module("norm2", "h")};");
+            w.Line($"var m = {Module("mlp", "y")};");
+            if (shape.Adapter is { Parallel: true }) w.Line($"m = {Sum("m", Module("adapter", "h"))}; // AdaptFormer: beside the MLP, on the stream after attention");
+            if (At(RuntimeEnums.BesideMlp) is { } beside) w.Line($"m = {Sum("m", Call(beside, "y"))}; // {beside.TypeName} beside the MLP");
+            if (shape.Adapter is { Parallel: false }) w.Line($"m = {Sum("m", Module("adapter", "m"))}; // {(shape.Adapter.Houlsby ? "Houlsby" : "Pfeiffer")}: adapter after the MLP, with its residual");
             if (At(RuntimeEnums.AfterMlp) is { } afterMlp) w.Line($"m = {Call(afterMlp, "m")}; // {afterMlp.TypeName} after the MLP");
-            w.Line($"h = {ModelEmitter.Add}(h, m);");
+            w.Line($"h = {Sum("h", "m")};");
             if (At(RuntimeEnums.BlockOutput) is { } output) w.Line($"h = {Call(output, "h")}; // {output.TypeName} on the block output");
-            w.Line("return h.MoveToOuterDisposeScope();");
+            w.Line(onnx ? "return h;" : "return h.MoveToOuterDisposeScope();");
         }
     }
 

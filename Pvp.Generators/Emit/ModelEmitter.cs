@@ -61,7 +61,9 @@ internal static class ModelEmitter
             w.Line();
             EmitConstructor(w, spec, blockClasses);
             w.Line();
-            EmitForward(w, spec);
+            EmitForward(w, spec, onnx: false);
+            w.Line();
+            EmitForward(w, spec, onnx: true);
             w.Line();
             EmitRegistration(w, spec);
             foreach (var blockClass in blockClasses.Values.Where(c => c.Shape is not null).Distinct())
@@ -209,34 +211,60 @@ internal static class ModelEmitter
         }
     }
 
-    private static void EmitForward(IndentedWriter w, VariantSpec spec)
+    /// <summary>
+    /// The forward pass, or (<paramref name="onnx"/>) its ONNX graph from the same statements: each line below writes both,
+    /// so the exported graph follows the forward whenever the forward changes. The ONNX form is the inference forward:
+    /// dropout is off and everything computes in float32 (no dtype casts).
+    /// </summary>
+    private static void EmitForward(IndentedWriter w, VariantSpec spec, bool onnx)
     {
         var b = spec.Backbone;
         int d = b.EmbedDim;
         var p = spec.Prompts;
+        string Call(string module, string input) => onnx ? $"g.Call({module}, {input})" : $"{module}.call({input})";
+        string Param(string tensor) => onnx ? $"g.Parameter({tensor})" : tensor;
+        string Vit(string op, string args, string sizes = "") => onnx ? $"global::Pvp.VitOps.{op}(g, {args}{sizes})" : $"global::Pvp.VitOps.{op}({args})";
+        string Sum(string x, string y) => onnx ? $"g.Add({x}, {y})" : $"{Add}({x}, {y})";
         string Prompt(string tensor)
         {
+            if (onnx) return tensor;
             string cast = b.BackboneBf16 ? $"{tensor}.to(frozenDtype)" : tensor;
             return p is { Dropout: > 0 } ? $"prompt_dropout.call({cast})" : cast;
         }
-        string input = b.BackboneBf16 ? "x.to(frozenDtype)" : "x";
-        w.Line($"/// <summary>Images [B, {b.InChannels}, {b.ImageSize}, {b.ImageSize}] → logits [B, numClasses] (pooled features [B, {d}] without a head).</summary>");
-        using (w.Block($"public override {Tensor} forward({Tensor} x)"))
+        string input = b.BackboneBf16 && !onnx ? "x.to(frozenDtype)" : "x";
+        if (onnx)
         {
-            w.Line($"using var scope = {Torch}.NewDisposeScope();");
-            w.Line($"var h = {Add}(global::Pvp.VitOps.PrependClassToken(patch_embed.call({input}), cls_token), pos_embed); // [B, {b.TokenCount}, {d}]");
+            w.Line($"/// <summary>The ONNX graph of <see cref=\"forward\"/>, statement for statement (inference: dropout off, float32).</summary>");
+            w.Line($"protected override global::Pvp.Onnx.OnnxValue EmitOnnx(global::Pvp.Onnx.OnnxGraph g, global::Pvp.Onnx.OnnxValue x)");
+        }
+        else
+        {
+            w.Line($"/// <summary>Images [B, {b.InChannels}, {b.ImageSize}, {b.ImageSize}] → logits [B, numClasses] (pooled features [B, {d}] without a head).</summary>");
+            w.Line($"public override {Tensor} forward({Tensor} x)");
+        }
+        using (w.Open())
+        {
+            if (!onnx) w.Line($"using var scope = {Torch}.NewDisposeScope();");
+            w.Line($"var h = {Sum(Vit("PrependClassToken", $"{Call("patch_embed", input)}, {Param("cls_token")}", onnx ? $", {d}" : ""), Param("pos_embed"))}; // [B, {b.TokenCount}, {d}]");
             for (int i = 0; i < b.Depth; i++)
             {
                 if (p is not null && i == p.FirstBlock)
-                    w.Line($"h = global::Pvp.VitOps.InsertPrompts(h, {Prompt("prompt_embeddings")}); // [B, 1 + {p.Length} + {b.PatchCount}, {d}]");
+                    w.Line($"h = {Vit("InsertPrompts", $"h, {Prompt(Param("prompt_embeddings"))}", onnx ? $", {p.Length}, {d}" : "")}; // [B, 1 + {p.Length} + {b.PatchCount}, {d}]");
                 else if (p is not null && p.DeepCount > 0 && i > p.FirstBlock && i <= p.LastBlock)
-                    w.Line($"h = global::Pvp.VitOps.ReplacePrompts(h, {Prompt($"deep_prompt_embeddings.narrow(0, {i - p.FirstBlock - 1}, 1)")});");
-                w.Line($"h = blocks[{i}].call(h);");
+                {
+                    int k = i - p.FirstBlock - 1;
+                    string deep = onnx ? $"g.Slice(g.Parameter(deep_prompt_embeddings), 0, {k}, {k + 1})" : $"deep_prompt_embeddings.narrow(0, {k}, 1)";
+                    w.Line($"h = {Vit("ReplacePrompts", $"h, {Prompt(deep)}", onnx ? $", {p.Length}, {d}" : "")};");
+                }
+                w.Line($"h = {Call($"blocks[{i}]", "h")};");
             }
-            w.Line("h = norm.call(h);");
-            w.Line(b.BackboneBf16
-                ? "return head.call(global::Pvp.VitOps.ClassToken(h).to(trainableDtype)).MoveToOuterDisposeScope(); // the head and the loss in the trainable dtype"
-                : "return head.call(global::Pvp.VitOps.ClassToken(h)).MoveToOuterDisposeScope();");
+            w.Line($"h = {Call("norm", "h")};");
+            if (onnx)
+                w.Line($"return {Call("head", Vit("ClassToken", "h"))};");
+            else
+                w.Line(b.BackboneBf16
+                    ? "return head.call(global::Pvp.VitOps.ClassToken(h).to(trainableDtype)).MoveToOuterDisposeScope(); // the head and the loss in the trainable dtype"
+                    : "return head.call(global::Pvp.VitOps.ClassToken(h)).MoveToOuterDisposeScope();");
         }
     }
 

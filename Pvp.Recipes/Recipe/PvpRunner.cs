@@ -345,6 +345,65 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     /// <summary>Evaluates a finished cell's saved model on its task's test split (a search cell: on the images it was scored on).</summary>
     public EvaluationResult Evaluate(GridCell cell)
     {
+        var (model, _, test) = LoadCell(cell);
+        using (model)
+            return Trainer.Evaluate(model, test, recipe.Stage2.Settings.Batch, recipe.Workers, Preprocessing);
+    }
+
+    /// <summary>
+    /// Writes a finished cell's model as ONNX (see <see cref="PetModel.ExportOnnx"/>) with what deployment needs in its
+    /// metadata: the task's class names and the evaluation preprocessing (<see cref="Preprocessing"/>: statistics, resize, crop, filter).
+    /// </summary>
+    /// <param name="cell">A finished cell.</param>
+    /// <param name="path">The .onnx file.</param>
+    /// <param name="lora">LoRA merged into the weights (default) or kept as separate branches.</param>
+    /// <param name="testImages">A folder to write the task's test images to as PNG files, one sub-folder per class; null writes none.</param>
+    /// <returns>The metadata written.</returns>
+    public IReadOnlyDictionary<string, string> ExportOnnx(GridCell cell, string path, Onnx.OnnxLoraMode lora = Onnx.OnnxLoraMode.Merged, string? testImages = null)
+    {
+        var (model, train, test) = LoadCell(cell);
+        using (model)
+        {
+            var metadata = model.ExportOnnx(path, new Onnx.OnnxExportOptions
+            {
+                Lora = lora,
+                Preprocessing = new Onnx.OnnxPreprocessing(new[] { Preprocessing.Mean.R, Preprocessing.Mean.G, Preprocessing.Mean.B },
+                    new[] { Preprocessing.Std.R, Preprocessing.Std.G, Preprocessing.Std.B }, Preprocessing.CropFraction)
+                {
+                    Resize = Preprocessing.Resize == ResizeMode.Squash ? "square" : "short_side",
+                    Interpolation = Preprocessing.Interpolation == Interpolation.Bilinear ? "bilinear" : "bicubic",
+                    Description = Preprocessing.Describe(ImageSize),
+                },
+                ClassNames = train.Classes,
+                Metadata = new Dictionary<string, string>
+                {
+                    ["pvp.cell"] = cell.Id,
+                    ["pvp.task"] = cell.Task,
+                    ["pvp.dataset"] = recipe.Stage2.Tasks.First(t => t.Name == cell.Task).Data.Describe(),
+                },
+            });
+            if (testImages is not null) WriteImages(test, testImages);
+            return metadata;
+        }
+    }
+
+    /// <summary>Each image of <paramref name="data"/> as <c>folder/class/NNNNN.png</c> (lossless: the pixels the loader decodes).</summary>
+    private static void WriteImages(IImageDataset data, string folder)
+    {
+        for (int i = 0; i < data.Count; i++)
+        {
+            string file = Path.Combine(folder, data.Classes[data.LabelOf(i)], $"{i:D5}.png");
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            using var bitmap = data.Read(i);
+            using var encoded = bitmap.Encode(SkiaSharp.SKEncodedImageFormat.Png, 100);
+            using var stream = File.Create(file);
+            encoded.SaveTo(stream);
+        }
+    }
+
+    /// <summary>A finished cell's model (backbone and tuned modules loaded, in the precision it trained in), its training images and the images it is measured on (test; a search cell's validation images).</summary>
+    private (PetModel Model, IImageDataset Train, IImageDataset Test) LoadCell(GridCell cell)
+    {
         string tuned = Path.Combine(CellFolder(cell), "tuned.safetensors");
         var task = recipe.Stage2.Tasks.FirstOrDefault(t => t.Name == cell.Task)
                    ?? throw new ArgumentException($"The recipe has no task '{cell.Task}'; its tasks are {string.Join(", ", recipe.Stage2.Tasks.Select(t => t.Name))}.");
@@ -353,15 +412,23 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         CheckUpstream();
         var differences = Fingerprint.Load(CellFolder(cell)) is { } recorded ? CellFingerprint(cell).DifferencesFrom(recorded) : new[] { "it records no fingerprint" };
         if (differences.Count > 0)
-            throw new StaleRunException($"Cell {cell.Id} in '{CellFolder(cell)}' was made by a different recipe — {string.Join("; ", differences)}; evaluating it would not measure this recipe.");
+            throw new StaleRunException($"Cell {cell.Id} in '{CellFolder(cell)}' was made by a different recipe — {string.Join("; ", differences)}; using it would not measure this recipe.");
         var (train, indices, test) = CellImages(task, cell);
         var evaluated = cell.Search is null ? test : SearchValidation(task, cell, indices);
         var device = Devices.Resolve(recipe.Device);
         var precision = PrecisionOf(CellResult.Load(Path.Combine(CellFolder(cell), "result.json")));
-        using var model = VariantRegistry.Create(recipe.Variant, train.Classes.Count, device, precision: precision);
-        model.LoadBackbone(BackbonePath);
-        model.ImportPetuning(tuned, includeHead: true);
-        return Trainer.Evaluate(model, evaluated, recipe.Stage2.Settings.Batch, recipe.Workers, Preprocessing);
+        var model = VariantRegistry.Create(recipe.Variant, train.Classes.Count, device, precision: precision);
+        try
+        {
+            model.LoadBackbone(BackbonePath);
+            model.ImportPetuning(tuned, includeHead: true);
+            return (model, train, evaluated);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -8,7 +8,7 @@ namespace Pvp.Blocks;
 /// Multi-head self-attention with one fused qkv projection (timm's <c>Attention</c>; state-dict keys
 /// <c>qkv.*</c>, <c>proj.*</c>). Rows of <c>qkv.weight</c> are [q; k; v], each head-major.
 /// </summary>
-public sealed class Attention : nn.Module<Tensor, Tensor>
+public sealed class Attention : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
 {
     private readonly nn.Module<Tensor, Tensor> qkv;
     private readonly nn.Module<Tensor, Tensor> proj;
@@ -59,4 +59,29 @@ public sealed class Attention : nn.Module<Tensor, Tensor>
         var merged = attended.transpose(1, 2).reshape(b, n, d);
         return proj.call(merged).MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// The ONNX nodes of <see cref="forward"/>: qkv → [3, B, heads, N, hd] → softmax(q·kᵀ/√hd)·v (what
+    /// <c>scaled_dot_product_attention</c> computes) → [B, N, D] → proj.
+    /// </summary>
+    public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input)
+    {
+        long headDim = HeadDim;
+        long dim = heads * headDim;
+        var qkvHeads = graph.Transpose(graph.Reshape(graph.Call(qkv, input), 0, -1, 3, heads, headDim), 2, 0, 3, 1, 4);
+        var q = graph.Select(qkvHeads, 0, 0);
+        var k = graph.Select(qkvHeads, 0, 1);
+        var v = graph.Select(qkvHeads, 0, 2);
+        var scores = graph.Mul(graph.MatMul(q, graph.Transpose(k, 0, 1, 3, 2)), 1.0 / Math.Sqrt(headDim));
+        var attended = graph.MatMul(graph.Softmax(scores, -1), v);
+        var merged = graph.Reshape(graph.Transpose(attended, 0, 2, 1, 3), 0, -1, dim);
+        return graph.Call(proj, merged);
+    }
+
+    private long HeadDim => (qkv switch
+    {
+        Linear linear => linear.weight!.shape[1],
+        LoraQkvLinear lora => lora.Weight.shape[1],
+        _ => throw new Onnx.OnnxExportException($"Attention's qkv is a {qkv.GetType().Name}; its width is unknown to the exporter."),
+    }) / heads;
 }

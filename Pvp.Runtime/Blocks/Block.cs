@@ -8,7 +8,7 @@ namespace Pvp.Blocks;
 /// A pre-norm transformer block: x + attn(norm1(x)), then + mlp(norm2(x)) (timm's <c>Block</c>; keys
 /// <c>norm1.*</c>, <c>attn.*</c>, <c>norm2.*</c>, <c>mlp.*</c>). LayerNorm eps is 1e-6, as timm's ViT.
 /// </summary>
-public sealed class Block : nn.Module<Tensor, Tensor>
+public sealed class Block : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
 {
     /// <summary>The LayerNorm epsilon of timm's ViT.</summary>
     public const double NormEps = 1e-6;
@@ -50,5 +50,12 @@ public sealed class Block : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var h = Scalars.Add(x, attn.call(norm1.call(x)));
         return Scalars.Add(h, mlp.call(norm2.call(h))).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The ONNX nodes of <see cref="forward"/>.</summary>
+    public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input)
+    {
+        var h = graph.Add(input, graph.Call(attn, graph.Call(norm1, input)));
+        return graph.Add(h, graph.Call(mlp, graph.Call(norm2, h)));
     }
 }

@@ -9,7 +9,7 @@ namespace Pvp.Blocks;
 /// keeps PyTorch's Linear initialisation, <c>up_proj</c> and both biases start at zero, so the adapter starts as zero.
 /// The residual or the sum with the MLP is the block's business, not the adapter's.
 /// </summary>
-public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
+public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
 {
     private readonly LayerNorm? norm;
     private readonly Linear down_proj;
@@ -60,4 +60,8 @@ public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
         if (Dropout > 0 && training) hidden = nn.functional.dropout(hidden, Dropout, training: true);
         return up_proj.call(hidden).mul_(scale).to(x.dtype).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The ONNX nodes of <see cref="forward"/>: s·up(relu(down([norm](x)))), all in float32 (dropout is a training-time op).</summary>
+    public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input) =>
+        graph.Mul(graph.Call(up_proj, graph.Relu(graph.Call(down_proj, norm is null ? input : graph.Call(norm, input)))), Scale);
 }

@@ -12,7 +12,7 @@ namespace Pvp.Blocks;
 /// Without dropout the forward folds ΔW into the weight for the one matrix product (x·(W + ΔW)ᵀ), which costs
 /// out·r·in extra multiply-adds instead of tokens·r·(in + out); with dropout it applies A and B to the dropped input.
 /// </remarks>
-public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
+public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOnnxModule
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
@@ -20,6 +20,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
     private readonly Parameter lora_B;
     private readonly Dropout? lora_dropout;
     private readonly Scalar scale;
+    private readonly double scaleValue;
 
     /// <summary>Creates the layer; the frozen weight gets PyTorch's Linear initialisation until weights are loaded.</summary>
     /// <param name="inFeatures">Input width.</param>
@@ -41,6 +42,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
         lora_A = new Parameter(update.A.detach().clone());
         lora_B = new Parameter(update.B.detach().clone());
         scale = update.Scale.ToScalar();
+        scaleValue = update.Scale;
         lora_dropout = dropout > 0 ? nn.Dropout(dropout) : null;
         RegisterComponents();
     }
@@ -70,6 +72,25 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer
             y = Scalars.Add(nn.functional.linear(x, weight, bias), nn.functional.linear(down, lora_B).mul_(scale).to(x.dtype));
         }
         return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The ONNX nodes of <see cref="forward"/> (dropout off). <see cref="Onnx.OnnxLoraMode.Merged"/>: one product with W + ΔW
+    /// (the initializer <c>weight</c> holds the merged matrix); <see cref="Onnx.OnnxLoraMode.Separate"/>: the frozen W
+    /// (ΔW taken out if the layer is merged) plus the branch x·Aᵀ·Bᵀ·(alpha / r).
+    /// </summary>
+    public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input)
+    {
+        string path = graph.PathOf(this) ?? "lora";
+        var b = bias is null ? (Onnx.OnnxValue?)null : graph.Parameter(bias);
+        using var scope = NewDisposeScope();
+        if (graph.Options.Lora == Onnx.OnnxLoraMode.Merged)
+        {
+            var w = Merged ? graph.Parameter(weight) : graph.Constant($"{path}.weight", Scalars.Add(weight, Delta().to(weight.dtype)));
+            return graph.Linear(input, w, b);
+        }
+        var frozen = Merged ? graph.Constant($"{path}.weight", weight.sub(Delta().to(weight.dtype))) : graph.Parameter(weight);
+        return graph.Add(graph.Linear(input, frozen, b), graph.LoraBranch(input, lora_A, lora_B, scaleValue));
     }
 
     /// <inheritdoc />

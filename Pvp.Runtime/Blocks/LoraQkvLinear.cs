@@ -8,7 +8,7 @@ namespace Pvp.Blocks;
 /// timm's fused qkv projection (rows [q; k; v]) with LoRA on chosen slices only. Keys: <c>weight</c>, <c>bias</c>
 /// (the frozen fused layer, as timm), and <c>q.lora_A</c>, <c>q.lora_B</c>, <c>v.lora_A</c>, … per adapted slice.
 /// </summary>
-public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer
+public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOnnxModule
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
@@ -73,6 +73,27 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer
             .Select(update => update is null ? zeros_like(x) : update.Apply(dropped.to(update.A.dtype)).to(x.dtype))
             .ToArray();
         return Scalars.Add(nn.functional.linear(x, weight, bias), cat(slices, -1)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The ONNX nodes of <see cref="forward"/> (dropout off). <see cref="Onnx.OnnxLoraMode.Merged"/>: one product with the fused
+    /// W + ΔW; <see cref="Onnx.OnnxLoraMode.Separate"/>: the frozen fused product, cut into its q, k, v slices, each adapted
+    /// slice plus its branch x·Aᵀ·Bᵀ·(alpha / r), joined again.
+    /// </summary>
+    public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input)
+    {
+        string path = graph.PathOf(this) ?? "qkv";
+        var b = bias is null ? (Onnx.OnnxValue?)null : graph.Parameter(bias);
+        using var scope = NewDisposeScope();
+        if (graph.Options.Lora == Onnx.OnnxLoraMode.Merged)
+            return graph.Linear(input, Merged ? graph.Parameter(weight) : graph.Constant($"{path}.weight", Scalars.Add(weight, Delta())), b);
+        var frozen = graph.Linear(input, Merged ? graph.Constant($"{path}.weight", weight.sub(Delta())) : graph.Parameter(weight), b);
+        var slices = new[] { q, k, v }.Select((update, i) =>
+        {
+            var slice = graph.Slice(frozen, -1, (long)i * dim, (long)(i + 1) * dim);
+            return update is null ? slice : graph.Add(slice, graph.LoraBranch(input, update.A, update.B, update.Scale));
+        }).ToArray();
+        return graph.Concat(-1, slices);
     }
 
     /// <inheritdoc />

@@ -7,7 +7,7 @@ namespace Pvp.Blocks;
 /// <summary>
 /// The transformer's feed-forward layer: fc1 → exact GELU → fc2 (timm's <c>Mlp</c>; keys <c>fc1.*</c>, <c>fc2.*</c>).
 /// </summary>
-public sealed class Mlp : nn.Module<Tensor, Tensor>
+public sealed class Mlp : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
 {
     private readonly nn.Module<Tensor, Tensor> fc1;
     private readonly nn.Module<Tensor, Tensor> fc2;
@@ -45,4 +45,8 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>
         using var activated = nn.functional.gelu(hidden);
         return fc2.call(activated);
     }
+
+    /// <summary>The ONNX nodes of <see cref="forward"/>: fc1 → exact (erf) GELU → fc2.</summary>
+    public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input) =>
+        graph.Call(fc2, graph.Gelu(graph.Call(fc1, input)));
 }

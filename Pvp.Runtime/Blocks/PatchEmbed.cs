@@ -8,7 +8,7 @@ namespace Pvp.Blocks;
 /// Cuts an image into non-overlapping square patches and projects each to a token (timm's <c>PatchEmbed</c>;
 /// state-dict keys <c>proj.weight</c>, <c>proj.bias</c>).
 /// </summary>
-public sealed class PatchEmbed : nn.Module<Tensor, Tensor>
+public sealed class PatchEmbed : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
 {
     private readonly Conv2d proj;
 
@@ -33,5 +33,14 @@ public sealed class PatchEmbed : nn.Module<Tensor, Tensor>
     {
         using var y = proj.call(x);
         return y.flatten(2).transpose(1, 2);
+    }
+
+    /// <summary>The ONNX nodes of <see cref="forward"/>: Conv (kernel = stride = patch) → [B, D, g·g] → [B, g·g, D].</summary>
+    public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input)
+    {
+        long[] kernel = proj.weight!.shape[2..];
+        var y = graph.Node("Conv", new[] { input, graph.Parameter(proj.weight!), graph.Parameter(proj.bias!) },
+            new Onnx.OnnxAttribute("kernel_shape", kernel), new Onnx.OnnxAttribute("strides", kernel));
+        return graph.Transpose(graph.Reshape(y, 0, proj.weight!.shape[0], -1), 0, 2, 1);
     }
 }

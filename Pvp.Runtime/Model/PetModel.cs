@@ -1,6 +1,7 @@
 using System.Text;
 using Pvp.Blocks;
 using Pvp.Checkpoints;
+using Pvp.Onnx;
 using Pvp.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -204,6 +205,103 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     public void UnmergeLora()
     {
         foreach (var layer in modules().OfType<ILoraLayer>()) layer.Unmerge();
+    }
+
+    /// <summary>
+    /// Writes this model as an ONNX file (opset 17 or later, IR 8) that ONNX Runtime runs without libtorch: input
+    /// <c>images</c> float32 [batch, C, H, W] (normalised as in training), output <c>logits</c> float32 [batch, classes]
+    /// (pooled features [batch, D] without a head). The graph mirrors the generated forward pass node for node, in
+    /// inference mode (dropout off); the batch dimension is dynamic; parameters are initializers named by their state-dict
+    /// keys, float32 unless <see cref="OnnxExportOptions.Weights"/> keeps a bf16 backbone's. The file's
+    /// <c>metadata_props</c> record the variant, its attachments, the image size, the preprocessing and class names given
+    /// in <paramref name="options"/>, and Pvp's version. Written atomically: on any failure (an attached module that does not
+    /// implement <see cref="IOnnxModule"/>, say) no file is left at <paramref name="path"/>.
+    /// </summary>
+    /// <param name="path">The .onnx file to write.</param>
+    /// <param name="options">LoRA merged or separate, weight type, opset, preprocessing, class names; null: <see cref="OnnxExportOptions.Default"/>.</param>
+    /// <returns>The metadata written (also readable from the file through ONNX Runtime's <c>ModelMetadata.CustomMetadataMap</c>).</returns>
+    /// <exception cref="OnnxExportException">Some part of the model has no ONNX form; the message names it.</exception>
+    public IReadOnlyDictionary<string, string> ExportOnnx(string path, OnnxExportOptions? options = null)
+    {
+        options ??= OnnxExportOptions.Default;
+        var graph = new OnnxGraph(this, options);
+        try
+        {
+            var b = Backbone;
+            var images = graph.AddInput("images", new object[] { "batch", (long)b.InChannels, (long)b.ImageSize, (long)b.ImageSize });
+            OnnxValue logits;
+            using (no_grad())
+                logits = EmitOnnx(graph, images);
+            graph.AddOutput(logits, "logits", new object[] { "batch", (long)(NumClasses > 0 ? NumClasses : b.EmbedDim) });
+            var metadata = OnnxMetadata(options);
+            AtomicFile.Write(path, temp =>
+            {
+                using var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+                graph.Write(stream, VariantName, PvpVersion, ModelCard(), metadata.ToList());
+            });
+            return metadata;
+        }
+        finally
+        {
+            graph.DisposeTensors();
+        }
+    }
+
+    /// <summary>
+    /// Adds the nodes of the forward pass for images <paramref name="images"/> and returns the logits. The generator writes
+    /// it for every variant from the same statements as the forward pass; a hand-written subclass overrides it to be exportable.
+    /// </summary>
+    /// <param name="graph">The graph being built.</param>
+    /// <param name="images">Images [B, C, H, W].</param>
+    /// <exception cref="OnnxExportException">This class does not override it.</exception>
+    protected virtual OnnxValue EmitOnnx(OnnxGraph graph, OnnxValue images) =>
+        throw new OnnxExportException($"{GetType().FullName} has no ONNX form: it was not written by Pvp's generator and does not override {nameof(EmitOnnx)}.");
+
+    /// <summary>Pvp's version (the runtime assembly's informational version, without a source-revision suffix).</summary>
+    public static string PvpVersion { get; } =
+        (typeof(PetModel).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0").Split('+')[0];
+
+    private Dictionary<string, string> OnnxMetadata(OnnxExportOptions options)
+    {
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        string Floats(IEnumerable<float> values) => System.Text.Json.JsonSerializer.Serialize(values.Select(v => (double)(decimal)v));
+        var b = Backbone;
+        var meta = new Dictionary<string, string>
+        {
+            ["pvp.version"] = PvpVersion,
+            ["pvp.variant"] = VariantName,
+            ["pvp.backbone"] = b.ToString(),
+            ["pvp.attachments"] = System.Text.Json.JsonSerializer.Serialize(Attachments),
+            ["pvp.image_size"] = b.ImageSize.ToString(invariant),
+            ["pvp.in_channels"] = b.InChannels.ToString(invariant),
+            ["pvp.num_classes"] = NumClasses.ToString(invariant),
+            ["pvp.input"] = "images",
+            ["pvp.output"] = NumClasses > 0 ? "logits" : "features",
+            ["pvp.lora"] = options.Lora == OnnxLoraMode.Merged ? "merged" : "separate",
+            ["pvp.trained_precision"] = FrozenBackboneDtype is null ? "float32" : "bf16",
+        };
+        if (options.Preprocessing is { } pre)
+        {
+            if (pre.Mean.Count != b.InChannels || pre.Std.Count != b.InChannels)
+                throw new ArgumentException($"Preprocessing: {b.InChannels} channels need {b.InChannels} means and stds, got {pre.Mean.Count} and {pre.Std.Count}.", nameof(options));
+            meta["pvp.mean"] = Floats(pre.Mean);
+            meta["pvp.std"] = Floats(pre.Std);
+            meta["pvp.crop_fraction"] = pre.CropFraction.ToString("R", invariant);
+            if (pre.Resize is not ("short_side" or "square")) throw new ArgumentException($"Preprocessing resize '{pre.Resize}': use short_side or square.", nameof(options));
+            if (pre.Interpolation is not ("bicubic" or "bilinear")) throw new ArgumentException($"Preprocessing interpolation '{pre.Interpolation}': use bicubic or bilinear.", nameof(options));
+            meta["pvp.resize"] = pre.Resize;
+            meta["pvp.interpolation"] = pre.Interpolation;
+            if (pre.Description is { } description) meta["pvp.preprocessing"] = description;
+        }
+        if (options.ClassNames is { } classes)
+        {
+            if (NumClasses > 0 && classes.Count != NumClasses)
+                throw new ArgumentException($"{classes.Count} class names for a head of {NumClasses} classes.", nameof(options));
+            meta["pvp.class_names"] = System.Text.Json.JsonSerializer.Serialize(classes);
+        }
+        if (options.Metadata is not null) foreach (var (k, v) in options.Metadata) meta[k] = v;
+        return meta;
     }
 
     /// <summary>

@@ -34,4 +34,21 @@ public static class VitOps
 
     /// <summary>The class token of each sequence: [B, N, D] → [B, D].</summary>
     public static Tensor ClassToken(Tensor tokens) => tokens.select(1, 0);
+
+    // The same operations as ONNX nodes, for the exported graph (one overload beside each tensor version).
+
+    /// <summary>ONNX: [B, N, D] patch tokens and a [1, 1, D] class token → [B, 1 + N, D].</summary>
+    public static Onnx.OnnxValue PrependClassToken(Onnx.OnnxGraph graph, Onnx.OnnxValue patches, Onnx.OnnxValue classToken, long dim) =>
+        graph.Concat(1, graph.ExpandBatch(classToken, patches, 1, dim), patches);
+
+    /// <summary>ONNX: [B, 1 + N, D] and prompts [1, T, D] → [B, 1 + T + N, D].</summary>
+    public static Onnx.OnnxValue InsertPrompts(Onnx.OnnxGraph graph, Onnx.OnnxValue tokens, Onnx.OnnxValue prompts, long length, long dim) =>
+        graph.Concat(1, graph.Slice(tokens, 1, 0, 1), graph.ExpandBatch(prompts, tokens, length, dim), graph.Slice(tokens, 1, 1, long.MaxValue));
+
+    /// <summary>ONNX: drops the T prompt outputs of [B, 1 + T + N, D] and puts <paramref name="prompts"/> [1, T, D] in their place.</summary>
+    public static Onnx.OnnxValue ReplacePrompts(Onnx.OnnxGraph graph, Onnx.OnnxValue tokens, Onnx.OnnxValue prompts, long length, long dim) =>
+        graph.Concat(1, graph.Slice(tokens, 1, 0, 1), graph.ExpandBatch(prompts, tokens, length, dim), graph.Slice(tokens, 1, 1 + length, long.MaxValue));
+
+    /// <summary>ONNX: the class token of each sequence, [B, N, D] → [B, D].</summary>
+    public static Onnx.OnnxValue ClassToken(Onnx.OnnxGraph graph, Onnx.OnnxValue tokens) => graph.Select(tokens, 1, 0);
 }

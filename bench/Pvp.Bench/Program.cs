@@ -5,6 +5,7 @@
 //   dotnet run -c Release --project bench/Pvp.Bench -- inference   LoRA merged vs unmerged; fused vs explicit attention
 //   dotnet run -c Release --project bench/Pvp.Bench -- precision   bf16 frozen backbone vs fp32: step speed and few-shot accuracy
 //   dotnet run -c Release --project bench/Pvp.Bench -- generator   generating and compiling 200 variants; incremental re-run
+//   dotnet run -c Release --project bench/Pvp.Bench -- onnx [threads]  ViT-S/16 inference: TorchSharp vs ONNX Runtime on the exported file
 using Pvp.Bench;
 using static TorchSharp.torch;
 
@@ -19,11 +20,12 @@ return command switch
     "inference" => InferenceBench.Run(),
     "precision" => PrecisionBench.Run(args.Skip(1).ToArray()),
     "generator" => GeneratorBench.Run(),
+    "onnx" => OnnxBench.Run(args.Skip(1).ToArray()),
     _ => Help(),
 };
 
 static int Help()
 {
-    Console.WriteLine("usage: dotnet run -c Release --project bench/Pvp.Bench -- step|memory|inference|precision|generator");
+    Console.WriteLine("usage: dotnet run -c Release --project bench/Pvp.Bench -- step|memory|inference|precision|generator|onnx");
     return 2;
 }

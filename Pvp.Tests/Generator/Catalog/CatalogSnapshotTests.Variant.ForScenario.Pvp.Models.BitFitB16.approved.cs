@@ -87,6 +87,26 @@ namespace Pvp.Models
             return head.call(global::Pvp.VitOps.ClassToken(h)).MoveToOuterDisposeScope();
         }
 
+        /// <summary>The ONNX graph of <see cref="forward"/>, statement for statement (inference: dropout off, float32).</summary>
+        protected override global::Pvp.Onnx.OnnxValue EmitOnnx(global::Pvp.Onnx.OnnxGraph g, global::Pvp.Onnx.OnnxValue x)
+        {
+            var h = g.Add(global::Pvp.VitOps.PrependClassToken(g, g.Call(patch_embed, x), g.Parameter(cls_token), 768), g.Parameter(pos_embed)); // [B, 197, 768]
+            h = g.Call(blocks[0], h);
+            h = g.Call(blocks[1], h);
+            h = g.Call(blocks[2], h);
+            h = g.Call(blocks[3], h);
+            h = g.Call(blocks[4], h);
+            h = g.Call(blocks[5], h);
+            h = g.Call(blocks[6], h);
+            h = g.Call(blocks[7], h);
+            h = g.Call(blocks[8], h);
+            h = g.Call(blocks[9], h);
+            h = g.Call(blocks[10], h);
+            h = g.Call(blocks[11], h);
+            h = g.Call(norm, h);
+            return g.Call(head, global::Pvp.VitOps.ClassToken(g, h));
+        }
+
         /// <summary>Registers this variant by name in <see cref="global::Pvp.VariantRegistry"/> when the assembly loads.</summary>
         #pragma warning disable CA2255 // a module initializer is the point: recipes find variants by name without reflection
         [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -111,6 +111,38 @@ namespace Pvp.Models
             return head.call(global::Pvp.VitOps.ClassToken(h)).MoveToOuterDisposeScope();
         }
 
+        /// <summary>The ONNX graph of <see cref="forward"/>, statement for statement (inference: dropout off, float32).</summary>
+        protected override global::Pvp.Onnx.OnnxValue EmitOnnx(global::Pvp.Onnx.OnnxGraph g, global::Pvp.Onnx.OnnxValue x)
+        {
+            var h = g.Add(global::Pvp.VitOps.PrependClassToken(g, g.Call(patch_embed, x), g.Parameter(cls_token), 1024), g.Parameter(pos_embed)); // [B, 197, 1024]
+            h = g.Call(blocks[0], h);
+            h = g.Call(blocks[1], h);
+            h = g.Call(blocks[2], h);
+            h = g.Call(blocks[3], h);
+            h = g.Call(blocks[4], h);
+            h = g.Call(blocks[5], h);
+            h = g.Call(blocks[6], h);
+            h = g.Call(blocks[7], h);
+            h = g.Call(blocks[8], h);
+            h = g.Call(blocks[9], h);
+            h = g.Call(blocks[10], h);
+            h = g.Call(blocks[11], h);
+            h = g.Call(blocks[12], h);
+            h = g.Call(blocks[13], h);
+            h = g.Call(blocks[14], h);
+            h = g.Call(blocks[15], h);
+            h = g.Call(blocks[16], h);
+            h = g.Call(blocks[17], h);
+            h = g.Call(blocks[18], h);
+            h = g.Call(blocks[19], h);
+            h = g.Call(blocks[20], h);
+            h = g.Call(blocks[21], h);
+            h = g.Call(blocks[22], h);
+            h = g.Call(blocks[23], h);
+            h = g.Call(norm, h);
+            return g.Call(head, global::Pvp.VitOps.ClassToken(g, h));
+        }
+
         /// <summary>Registers this variant by name in <see cref="global::Pvp.VariantRegistry"/> when the assembly loads.</summary>
         #pragma warning disable CA2255 // a module initializer is the point: recipes find variants by name without reflection
         [global::System.Runtime.CompilerServices.ModuleInitializer]
@@ -120,7 +152,7 @@ namespace Pvp.Models
                 static (numClasses, device, dtype) => new LoraL16(numClasses, device, dtype));
 
         /// <summary>Blocks 0–23: timm's Block with LoRA r=8 on attn.qkv slices q, v.</summary>
-        private sealed class LoraQvBlock : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>
+        private sealed class LoraQvBlock : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>, global::Pvp.Onnx.IOnnxModule
         {
             private readonly global::TorchSharp.Modules.LayerNorm norm1;
             private readonly global::Pvp.Blocks.Attention attn;
@@ -150,6 +182,18 @@ namespace Pvp.Models
                 var m = mlp.call(y);
                 h = global::Pvp.Scalars.Add(h, m);
                 return h.MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The ONNX nodes of <see cref="forward"/>, statement for statement.</summary>
+            public global::Pvp.Onnx.OnnxValue EmitOnnx(global::Pvp.Onnx.OnnxGraph g, global::Pvp.Onnx.OnnxValue x)
+            {
+                var h = x;
+                var a = g.Call(attn, g.Call(norm1, h));
+                h = g.Add(h, a);
+                var y = g.Call(norm2, h);
+                var m = g.Call(mlp, y);
+                h = g.Add(h, m);
+                return h;
             }
         }
     }

@@ -105,6 +105,38 @@ namespace Pvp.Models
             return head.call(global::Pvp.VitOps.ClassToken(h)).MoveToOuterDisposeScope();
         }
 
+        /// <summary>The ONNX graph of <see cref="forward"/>, statement for statement (inference: dropout off, float32).</summary>
+        protected override global::Pvp.Onnx.OnnxValue EmitOnnx(global::Pvp.Onnx.OnnxGraph g, global::Pvp.Onnx.OnnxValue x)
+        {
+            var h = g.Add(global::Pvp.VitOps.PrependClassToken(g, g.Call(patch_embed, x), g.Parameter(cls_token), 768), g.Parameter(pos_embed)); // [B, 197, 768]
+            h = global::Pvp.VitOps.InsertPrompts(g, h, g.Parameter(prompt_embeddings), 50, 768); // [B, 1 + 50 + 196, 768]
+            h = g.Call(blocks[0], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 0, 1), 50, 768);
+            h = g.Call(blocks[1], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 1, 2), 50, 768);
+            h = g.Call(blocks[2], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 2, 3), 50, 768);
+            h = g.Call(blocks[3], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 3, 4), 50, 768);
+            h = g.Call(blocks[4], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 4, 5), 50, 768);
+            h = g.Call(blocks[5], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 5, 6), 50, 768);
+            h = g.Call(blocks[6], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 6, 7), 50, 768);
+            h = g.Call(blocks[7], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 7, 8), 50, 768);
+            h = g.Call(blocks[8], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 8, 9), 50, 768);
+            h = g.Call(blocks[9], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 9, 10), 50, 768);
+            h = g.Call(blocks[10], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 10, 11), 50, 768);
+            h = g.Call(blocks[11], h);
+            h = g.Call(norm, h);
+            return g.Call(head, global::Pvp.VitOps.ClassToken(g, h));
+        }
+
         /// <summary>Registers this variant by name in <see cref="global::Pvp.VariantRegistry"/> when the assembly loads.</summary>
         #pragma warning disable CA2255 // a module initializer is the point: recipes find variants by name without reflection
         [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -141,6 +141,62 @@ namespace Pvp.Models
             return head.call(global::Pvp.VitOps.ClassToken(h)).MoveToOuterDisposeScope();
         }
 
+        /// <summary>The ONNX graph of <see cref="forward"/>, statement for statement (inference: dropout off, float32).</summary>
+        protected override global::Pvp.Onnx.OnnxValue EmitOnnx(global::Pvp.Onnx.OnnxGraph g, global::Pvp.Onnx.OnnxValue x)
+        {
+            var h = g.Add(global::Pvp.VitOps.PrependClassToken(g, g.Call(patch_embed, x), g.Parameter(cls_token), 1024), g.Parameter(pos_embed)); // [B, 197, 1024]
+            h = global::Pvp.VitOps.InsertPrompts(g, h, g.Parameter(prompt_embeddings), 50, 1024); // [B, 1 + 50 + 196, 1024]
+            h = g.Call(blocks[0], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 0, 1), 50, 1024);
+            h = g.Call(blocks[1], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 1, 2), 50, 1024);
+            h = g.Call(blocks[2], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 2, 3), 50, 1024);
+            h = g.Call(blocks[3], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 3, 4), 50, 1024);
+            h = g.Call(blocks[4], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 4, 5), 50, 1024);
+            h = g.Call(blocks[5], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 5, 6), 50, 1024);
+            h = g.Call(blocks[6], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 6, 7), 50, 1024);
+            h = g.Call(blocks[7], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 7, 8), 50, 1024);
+            h = g.Call(blocks[8], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 8, 9), 50, 1024);
+            h = g.Call(blocks[9], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 9, 10), 50, 1024);
+            h = g.Call(blocks[10], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 10, 11), 50, 1024);
+            h = g.Call(blocks[11], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 11, 12), 50, 1024);
+            h = g.Call(blocks[12], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 12, 13), 50, 1024);
+            h = g.Call(blocks[13], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 13, 14), 50, 1024);
+            h = g.Call(blocks[14], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 14, 15), 50, 1024);
+            h = g.Call(blocks[15], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 15, 16), 50, 1024);
+            h = g.Call(blocks[16], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 16, 17), 50, 1024);
+            h = g.Call(blocks[17], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 17, 18), 50, 1024);
+            h = g.Call(blocks[18], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 18, 19), 50, 1024);
+            h = g.Call(blocks[19], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 19, 20), 50, 1024);
+            h = g.Call(blocks[20], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 20, 21), 50, 1024);
+            h = g.Call(blocks[21], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 21, 22), 50, 1024);
+            h = g.Call(blocks[22], h);
+            h = global::Pvp.VitOps.ReplacePrompts(g, h, g.Slice(g.Parameter(deep_prompt_embeddings), 0, 22, 23), 50, 1024);
+            h = g.Call(blocks[23], h);
+            h = g.Call(norm, h);
+            return g.Call(head, global::Pvp.VitOps.ClassToken(g, h));
+        }
+
         /// <summary>Registers this variant by name in <see cref="global::Pvp.VariantRegistry"/> when the assembly loads.</summary>
         #pragma warning disable CA2255 // a module initializer is the point: recipes find variants by name without reflection
         [global::System.Runtime.CompilerServices.ModuleInitializer]

@@ -73,6 +73,18 @@ namespace Pvp.Models
             return head.call(global::Pvp.VitOps.ClassToken(h)).MoveToOuterDisposeScope();
         }
 
+        /// <summary>The ONNX graph of <see cref="forward"/>, statement for statement (inference: dropout off, float32).</summary>
+        protected override global::Pvp.Onnx.OnnxValue EmitOnnx(global::Pvp.Onnx.OnnxGraph g, global::Pvp.Onnx.OnnxValue x)
+        {
+            var h = g.Add(global::Pvp.VitOps.PrependClassToken(g, g.Call(patch_embed, x), g.Parameter(cls_token), 64), g.Parameter(pos_embed)); // [B, 65, 64]
+            h = global::Pvp.VitOps.InsertPrompts(g, h, g.Parameter(prompt_embeddings), 8, 64); // [B, 1 + 8 + 64, 64]
+            h = g.Call(blocks[0], h);
+            h = g.Call(blocks[1], h);
+            h = g.Call(blocks[2], h);
+            h = g.Call(norm, h);
+            return g.Call(head, global::Pvp.VitOps.ClassToken(g, h));
+        }
+
         /// <summary>Registers this variant by name in <see cref="global::Pvp.VariantRegistry"/> when the assembly loads.</summary>
         #pragma warning disable CA2255 // a module initializer is the point: recipes find variants by name without reflection
         [global::System.Runtime.CompilerServices.ModuleInitializer]
