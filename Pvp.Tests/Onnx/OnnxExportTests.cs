@@ -82,6 +82,19 @@ public class OnnxExportTests : IDisposable
         AssertSameLogits(model, new OnnxExportOptions { Lora = lora });
     }
 
+    [Fact]
+    public void HoulsbyAdaptersAndAnAdapterLayerNormExport()
+    {
+        using (var houlsby = new Pvp.Tests.Numerics.TinyHoulsby(numClasses: 5))
+        {
+            Perturb(houlsby, seed: 21);
+            AssertSameLogits(houlsby, new OnnxExportOptions());
+        }
+        using var normed = new Pvp.Tests.Numerics.TinyAdaptFormerNormed(numClasses: 5);
+        Perturb(normed, seed: 22);
+        AssertSameLogits(normed, new OnnxExportOptions());
+    }
+
     [Theory]
     [InlineData(OnnxLoraMode.Merged)]
     [InlineData(OnnxLoraMode.Separate)]
