@@ -62,14 +62,18 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
         if (Merged) return nn.functional.linear(x, weight, bias);
         using var scope = NewDisposeScope();
         Tensor y;
-        if (lora_dropout is null)
+        if (lora_dropout is null && weight.dtype == lora_A.dtype)
         {
-            y = nn.functional.linear(x, Scalars.Add(weight, Delta().to(weight.dtype)), bias);
+            y = nn.functional.linear(x, Scalars.Add(weight, Delta()), bias);
         }
         else
         {
-            var down = nn.functional.linear(lora_dropout.call(x).to(lora_A.dtype), lora_A);
-            y = Scalars.Add(nn.functional.linear(x, weight, bias), nn.functional.linear(down, lora_B).mul_(scale).to(x.dtype));
+            // The update applied to the input in the trainable type. Under a bf16 backbone it is added to the frozen product in
+            // float32 and rounded once with it: folded into the bf16 weight, a ΔW below half a bf16 step of W would vanish.
+            var input = (lora_dropout?.call(x) ?? x).to(lora_A.dtype);
+            var update = nn.functional.linear(nn.functional.linear(input, lora_A), lora_B).mul_(scale);
+            var frozen = nn.functional.linear(x, weight, bias);
+            y = frozen.to(update.dtype).add_(update).to(x.dtype);
         }
         return y.MoveToOuterDisposeScope();
     }
@@ -86,10 +90,11 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
         using var scope = NewDisposeScope();
         if (graph.Options.Lora == Onnx.OnnxLoraMode.Merged)
         {
-            var w = Merged ? graph.Parameter(weight) : graph.Constant($"{path}.weight", Scalars.Add(weight, Delta().to(weight.dtype)));
+            // W + ΔW formed in the update's type (float32), so a bf16 backbone's small ΔW survives into a float32 file.
+            var w = Merged ? graph.Parameter(weight) : graph.Constant($"{path}.weight", Scalars.Add(weight.to(lora_A.dtype), Delta()));
             return graph.Linear(input, w, b);
         }
-        var frozen = Merged ? graph.Constant($"{path}.weight", weight.sub(Delta().to(weight.dtype))) : graph.Parameter(weight);
+        var frozen = Merged ? graph.Constant($"{path}.weight", weight.to(lora_A.dtype).sub(Delta())) : graph.Parameter(weight);
         return graph.Add(graph.Linear(input, frozen, b), graph.LoraBranch(input, lora_A, lora_B, scaleValue));
     }
 

@@ -51,11 +51,14 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
     public Parameter Weight => weight;
 
     /// <summary>The fused ΔW [3D, D] in the frozen weight's type: each adapted slice's (alpha / r)·B·A, zeros elsewhere.</summary>
-    public Tensor Delta()
+    public Tensor Delta() => DeltaIn(weight.dtype);
+
+    /// <summary>The fused ΔW formed in <paramref name="type"/> (the trainable type keeps a small update exact).</summary>
+    private Tensor DeltaIn(ScalarType type)
     {
         using var scope = NewDisposeScope();
         var parts = new[] { q, k, v }
-            .Select(update => update?.Delta().to(weight.dtype) ?? zeros(new long[] { dim, dim }, dtype: weight.dtype, device: weight.device))
+            .Select(update => update?.Delta().to(type) ?? zeros(new long[] { dim, dim }, dtype: type, device: weight.device))
             .ToArray();
         return cat(parts, 0).MoveToOuterDisposeScope();
     }
@@ -65,14 +68,18 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
     {
         if (Merged) return nn.functional.linear(x, weight, bias);
         using var scope = NewDisposeScope();
-        if (lora_dropout is null)
+        var trainable = (q ?? k ?? v)!.A.dtype;
+        if (lora_dropout is null && weight.dtype == trainable)
             return nn.functional.linear(x, Scalars.Add(weight, Delta()), bias).MoveToOuterDisposeScope();
 
-        var dropped = lora_dropout.call(x);
+        // The update applied to the input in the trainable type; under a bf16 backbone added to the frozen product in
+        // float32 and rounded once with it (folded into the bf16 weight, a ΔW below half a bf16 step of W would vanish).
+        var input = (lora_dropout?.call(x) ?? x).to(trainable);
         var slices = new[] { q, k, v }
-            .Select(update => update is null ? zeros_like(x) : update.Apply(dropped.to(update.A.dtype)).to(x.dtype))
+            .Select(update => update?.Apply(input) ?? zeros(input.shape[..^1].Append(dim).ToArray(), dtype: trainable, device: input.device))
             .ToArray();
-        return Scalars.Add(nn.functional.linear(x, weight, bias), cat(slices, -1)).MoveToOuterDisposeScope();
+        var frozen = nn.functional.linear(x, weight, bias);
+        return frozen.to(trainable).add_(cat(slices, -1)).to(x.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -86,8 +93,8 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
         var b = bias is null ? (Onnx.OnnxValue?)null : graph.Parameter(bias);
         using var scope = NewDisposeScope();
         if (graph.Options.Lora == Onnx.OnnxLoraMode.Merged)
-            return graph.Linear(input, Merged ? graph.Parameter(weight) : graph.Constant($"{path}.weight", Scalars.Add(weight, Delta())), b);
-        var frozen = graph.Linear(input, Merged ? graph.Constant($"{path}.weight", weight.sub(Delta())) : graph.Parameter(weight), b);
+            return graph.Linear(input, Merged ? graph.Parameter(weight) : graph.Constant($"{path}.weight", Scalars.Add(weight.to((q ?? k ?? v)!.A.dtype), DeltaIn((q ?? k ?? v)!.A.dtype))), b);
+        var frozen = graph.Linear(input, Merged ? graph.Constant($"{path}.weight", weight.to((q ?? k ?? v)!.A.dtype).sub(DeltaIn((q ?? k ?? v)!.A.dtype))) : graph.Parameter(weight), b);
         var slices = new[] { q, k, v }.Select((update, i) =>
         {
             var slice = graph.Slice(frozen, -1, (long)i * dim, (long)(i + 1) * dim);
