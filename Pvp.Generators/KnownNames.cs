@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace Pvp.Generators;
 
 /// <summary>
@@ -5,15 +7,17 @@ namespace Pvp.Generators;
 /// </summary>
 internal static class KnownNames
 {
-    public const string VisionTransformerAttribute = "Pvp.VisionTransformerAttribute";
-    public const string PromptsAttribute = "Pvp.PromptsAttribute";
-    public const string LoraAttribute = "Pvp.LoraAttribute";
-    public const string AdapterAttribute = "Pvp.AdapterAttribute";
-    public const string AttachAttribute = "Pvp.AttachAttribute";
-    public const string TrainBiasAttribute = "Pvp.TrainBiasAttribute";
-    public const string TrainNormsAttribute = "Pvp.TrainNormsAttribute";
-    public const string LinearProbeAttribute = "Pvp.LinearProbeAttribute";
-    public const string FullFineTuneAttribute = "Pvp.FullFineTuneAttribute";
+    // The runtime's attribute types are compiled into the generator (Shared/): their names come from the types themselves.
+    public const string VisionTransformerAttribute = "Pvp." + nameof(Pvp.VisionTransformerAttribute);
+    public const string PromptsAttribute = "Pvp." + nameof(Pvp.PromptsAttribute);
+    public const string LoraAttribute = "Pvp." + nameof(Pvp.LoraAttribute);
+    public const string AdapterAttribute = "Pvp." + nameof(Pvp.AdapterAttribute);
+    public const string AttachAttribute = "Pvp." + nameof(Pvp.AttachAttribute);
+    public const string TrainBiasAttribute = "Pvp." + nameof(Pvp.TrainBiasAttribute);
+    public const string TrainNormsAttribute = "Pvp." + nameof(Pvp.TrainNormsAttribute);
+    public const string LinearProbeAttribute = "Pvp." + nameof(Pvp.LinearProbeAttribute);
+    public const string FullFineTuneAttribute = "Pvp." + nameof(Pvp.FullFineTuneAttribute);
+    // Runtime types that need TorchSharp, so not compiled in here: known by name.
     public const string AttachmentInterface = "Pvp.IPetAttachment";
     public const string AttachContext = "Pvp.AttachContext";
 
@@ -32,28 +36,35 @@ internal static class KnownNames
     }
 }
 
-/// <summary>The numeric values of the runtime's enums that the generator reasons about (keep in sync).</summary>
+/// <summary>
+/// The runtime's enum values as the integers attribute arguments arrive as, taken from the enums themselves (compiled in
+/// from the runtime: nothing to keep in sync).
+/// </summary>
 internal static class RuntimeEnums
 {
-    // Pvp.ParameterKinds
-    public const int Backbone = 1, Bias = 2, Norm = 4, Head = 8, Prompt = 16, Lora = 32, Adapter = 64, Attachment = 128, AllKinds = 255;
+    public const int Backbone = (int)ParameterKinds.Backbone, Bias = (int)ParameterKinds.Bias, Norm = (int)ParameterKinds.Norm, Head = (int)ParameterKinds.Head,
+        Prompt = (int)ParameterKinds.Prompt, Lora = (int)ParameterKinds.Lora, Adapter = (int)ParameterKinds.Adapter, Attachment = (int)ParameterKinds.Attachment,
+        AllKinds = (int)ParameterKinds.All;
 
-    // Pvp.LoraTargets
-    public const int Query = 1, Key = 2, Value = 4, Output = 8, MlpFc1 = 16, MlpFc2 = 32, QkvSlices = Query | Key | Value, AllTargets = 63;
+    public const int Query = (int)LoraTargets.Query, Key = (int)LoraTargets.Key, Value = (int)LoraTargets.Value, Output = (int)LoraTargets.Output,
+        MlpFc1 = (int)LoraTargets.MlpFc1, MlpFc2 = (int)LoraTargets.MlpFc2, QkvSlices = Query | Key | Value, AllTargets = QkvSlices | Output | MlpFc1 | MlpFc2;
 
-    // Pvp.AdapterPlacement, Pvp.AdapterNorm
-    public const int Pfeiffer = 0, AdaptFormer = 1, Houlsby = 2;
-    public const int AdapterNormNone = 0, AdapterNormInput = 1;
+    public const int Pfeiffer = (int)AdapterPlacement.Pfeiffer, AdaptFormer = (int)AdapterPlacement.AdaptFormer, Houlsby = (int)AdapterPlacement.Houlsby;
+    public const int AdapterNormNone = (int)AdapterNorm.None, AdapterNormInput = (int)AdapterNorm.Input;
 
-    // Pvp.PrecisionPlan
-    public const int Float32Plan = 0, BackboneBf16Plan = 1;
+    public const int Float32Plan = (int)PrecisionPlan.Float32, BackboneBf16Plan = (int)PrecisionPlan.BackboneBf16;
 
-    // Pvp.AttachSite
-    public const int BlockInput = 0, AfterAttention = 1, BesideMlp = 2, AfterMlp = 3, BlockOutput = 4;
+    public const int BlockInput = (int)AttachSite.BlockInput, AfterAttention = (int)AttachSite.AfterAttention, BesideMlp = (int)AttachSite.BesideMlp,
+        AfterMlp = (int)AttachSite.AfterMlp, BlockOutput = (int)AttachSite.BlockOutput;
 
-    public static readonly string[] SiteNames = { "BlockInput", "AfterAttention", "BesideMlp", "AfterMlp", "BlockOutput" };
+    /// <summary>Each site's name, by value.</summary>
+    public static readonly string[] SiteNames = Enumerable.Range(0, BlockOutput + 1).Select(i => ((AttachSite)i).ToString()).ToArray();
+
+    /// <summary>How the model card says where a site is.</summary>
     public static readonly string[] SiteDescriptions = { "on the input of", "after the attention of", "beside the MLP of", "after the MLP of", "on the output of" };
-    public static readonly string[] KindNames = { "Backbone", "Bias", "Norm", "Head", "Prompt", "Lora", "Adapter", "Attachment" };
+
+    /// <summary>Each single kind's name, lowest bit first.</summary>
+    public static readonly string[] KindNames = Enumerable.Range(0, 8).Select(bit => ((ParameterKinds)(1 << bit)).ToString()).ToArray();
 }
 
 /// <summary>Names of the pipeline's tracked steps (asserted by the incremental-caching tests).</summary>

@@ -45,6 +45,7 @@ internal static class BlockEmitter
         var shape = blockClass.Shape!;
         int d = b.EmbedDim;
         w.Line($"/// <summary>Blocks {ModelEmitter.Ranges(blockClass.Indices)}: timm's Block with {Summary(shape)}.</summary>");
+        w.Line(ModelEmitter.GeneratedCode);
         using (w.Block($"private sealed class {blockClass.Name} : {Module}, global::Pvp.Onnx.IOnnxModule"))
         {
             w.Line("private readonly global::TorchSharp.Modules.LayerNorm norm1;");

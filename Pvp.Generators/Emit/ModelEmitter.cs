@@ -14,6 +14,10 @@ namespace Pvp.Generators.Emit;
 /// </summary>
 internal static class ModelEmitter
 {
+    /// <summary>The attribute every generated type carries: the generator and its version.</summary>
+    public static readonly string GeneratedCode =
+        $"[global::System.CodeDom.Compiler.GeneratedCode(\"Pvp.Generators\", \"{typeof(ModelEmitter).Assembly.GetName().Version}\")]";
+
     private const string Torch = "global::TorchSharp.torch";
     private const string Tensor = "global::TorchSharp.torch.Tensor";
     private const string Module = "global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>";
@@ -53,6 +57,7 @@ internal static class ModelEmitter
         var b = spec.Backbone;
         var blockClasses = BlockClasses(spec);
         w.Line($"/// <summary>{Describe(b)}{(spec.CardLines.Count > 0 ? "; " + Xml(string.Join("; ", spec.CardLines)) : "")}.</summary>");
+        w.Line(GeneratedCode);
         using (w.Block($"partial class {spec.Identifier} : global::Pvp.PetModel"))
         {
             EmitDescription(w, spec);

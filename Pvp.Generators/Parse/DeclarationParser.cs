@@ -37,22 +37,22 @@ internal static class DeclarationParser
             switch (name)
             {
                 case KnownNames.PromptsAttribute:
-                    prompts.Add(new PromptsDeclaration(location, args.Named<int>("Length"), args.Named<bool>("Deep"),
-                        args.Named<double>("Dropout"), args.Named<string>("Blocks"), args.Named<double>("LearningRateScale"),
-                        args.Named<bool>("WeightDecay")));
+                    prompts.Add(new PromptsDeclaration(location, args.Named<int>(nameof(PromptsAttribute.Length)), args.Named<bool>(nameof(PromptsAttribute.Deep)),
+                        args.Named<double>(nameof(PromptsAttribute.Dropout)), args.Named<string>(nameof(PromptsAttribute.Blocks)), args.Named<double>(nameof(PromptsAttribute.LearningRateScale)),
+                        args.Named<bool>(nameof(PromptsAttribute.WeightDecay))));
                     break;
                 case KnownNames.LoraAttribute:
-                    loras.Add(new LoraDeclaration(location, args.Named<int>("Rank"), args.Named<double>("Alpha"), args.Named<int>("Targets"),
-                        args.Named<string>("Blocks"), args.Named<double>("Dropout"), args.Named<double>("LearningRateScale")));
+                    loras.Add(new LoraDeclaration(location, args.Named<int>(nameof(LoraAttribute.Rank)), args.Named<double>(nameof(LoraAttribute.Alpha)), args.Named<int>(nameof(LoraAttribute.Targets)),
+                        args.Named<string>(nameof(LoraAttribute.Blocks)), args.Named<double>(nameof(LoraAttribute.Dropout)), args.Named<double>(nameof(LoraAttribute.LearningRateScale))));
                     break;
                 case KnownNames.AdapterAttribute:
-                    adapters.Add(new AdapterDeclaration(location, args.Named<int>("Bottleneck"), args.Named<int>("Placement"),
-                        args.Named<double>("Scale"), args.Named<string>("Blocks"), args.Named<double>("LearningRateScale"),
-                        args.Named<double>("Dropout"), args.Named<int>("Norm")));
+                    adapters.Add(new AdapterDeclaration(location, args.Named<int>(nameof(AdapterAttribute.Bottleneck)), args.Named<int>(nameof(AdapterAttribute.Placement)),
+                        args.Named<double>(nameof(AdapterAttribute.Scale)), args.Named<string>(nameof(AdapterAttribute.Blocks)), args.Named<double>(nameof(AdapterAttribute.LearningRateScale)),
+                        args.Named<double>(nameof(AdapterAttribute.Dropout)), args.Named<int>(nameof(AdapterAttribute.Norm))));
                     break;
                 case KnownNames.AttachAttribute:
                     attachments.Add(new AttachDeclaration(location, args.PositionalType(0, DescribeAttachedType),
-                        args.Named<int>("Site"), args.Named<string>("Blocks"), args.Named<double>("LearningRateScale"), args.IsNullPositional(0)));
+                        args.Named<int>(nameof(AttachAttribute.Site)), args.Named<string>(nameof(AttachAttribute.Blocks)), args.Named<double>(nameof(AttachAttribute.LearningRateScale)), args.IsNullPositional(0)));
                     break;
                 case KnownNames.TrainBiasAttribute:
                 case KnownNames.TrainNormsAttribute:
@@ -95,15 +95,15 @@ internal static class DeclarationParser
         return new BackboneDeclaration(
             LocationInfo.From(syntax),
             arguments.Positional<int>(0),
-            arguments.Named<int>("ImageSize"),
-            arguments.Named<int>("PatchSize"),
-            arguments.Named<int>("InChannels"),
-            arguments.Named<int>("EmbedDim"),
-            arguments.Named<int>("Depth"),
-            arguments.Named<int>("Heads"),
-            arguments.Named<double>("MlpRatio"),
-            arguments.Named<bool>("QkvBias"),
-            arguments.Named<int>("Precision"));
+            arguments.Named<int>(nameof(VisionTransformerAttribute.ImageSize)),
+            arguments.Named<int>(nameof(VisionTransformerAttribute.PatchSize)),
+            arguments.Named<int>(nameof(VisionTransformerAttribute.InChannels)),
+            arguments.Named<int>(nameof(VisionTransformerAttribute.EmbedDim)),
+            arguments.Named<int>(nameof(VisionTransformerAttribute.Depth)),
+            arguments.Named<int>(nameof(VisionTransformerAttribute.Heads)),
+            arguments.Named<double>(nameof(VisionTransformerAttribute.MlpRatio)),
+            arguments.Named<bool>(nameof(VisionTransformerAttribute.QkvBias)),
+            arguments.Named<int>(nameof(VisionTransformerAttribute.Precision)));
     }
 
     /// <summary>Reduces the attached type to the facts validation needs.</summary>

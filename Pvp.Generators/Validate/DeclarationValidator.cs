@@ -13,10 +13,12 @@ namespace Pvp.Generators.Validate;
 internal static class DeclarationValidator
 {
     // The attribute's documented defaults (VisionTransformerAttribute).
-    private const int DefaultImageSize = 224;
-    private const int DefaultPatchSize = 16;
-    private const int DefaultInChannels = 3;
-    private const double DefaultMlpRatio = 4.0;
+    // The attribute's own property defaults (the runtime's class, compiled in).
+    private static readonly VisionTransformerAttribute Defaults = new();
+    private static readonly int DefaultImageSize = Defaults.ImageSize;
+    private static readonly int DefaultPatchSize = Defaults.PatchSize;
+    private static readonly int DefaultInChannels = Defaults.InChannels;
+    private static readonly double DefaultMlpRatio = Defaults.MlpRatio;
 
     public static ValidationResult Validate(VariantDeclaration declaration)
     {
@@ -57,7 +59,7 @@ internal static class DeclarationValidator
     private static BackboneSpec? ResolveBackbone(BackboneDeclaration d, List<DiagnosticInfo> diagnostics)
     {
         int errorsBefore = diagnostics.Count;
-        VitPresetSizes? preset = null;
+        NamedPreset? preset = null;
         if (d.Preset is { Value: not 0 } presetArg)
         {
             preset = VitPresets.Find(presetArg.Value);
@@ -98,12 +100,12 @@ internal static class DeclarationValidator
         if (diagnostics.Count > errorsBefore) return null;
 
         return new BackboneSpec(imageSize, patchSize, inChannels, embedDim, depth, heads, mlpHidden,
-            d.QkvBias?.Value ?? true, preset?.Name);
+            d.QkvBias?.Value ?? Defaults.QkvBias, preset?.Name);
     }
 
     /// <summary>Explicit value, else the preset's, else the default; reports a missing, contradicting or non-positive value.</summary>
     private static int Resolve(Declared<int>? explicitValue, int? presetValue, int? defaultValue, string name,
-        VitPresetSizes? preset, bool checkPreset, BackboneDeclaration d, List<DiagnosticInfo> diagnostics)
+        NamedPreset? preset, bool checkPreset, BackboneDeclaration d, List<DiagnosticInfo> diagnostics)
     {
         if (explicitValue is not null && checkPreset && presetValue is { } fromPreset && explicitValue.Value != fromPreset)
         {

@@ -25,6 +25,12 @@ internal sealed class PetuningValidator
 {
     private static readonly string[] ReservedFieldNames = { "norm1", "attn", "norm2", "mlp", "adapter", "adapter_attn" };
 
+    // What an unset attribute argument means: the runtime attributes' own property defaults (compiled in).
+    private static readonly PromptsAttribute PromptDefaults = new();
+    private static readonly LoraAttribute LoraDefaults = new();
+    private static readonly AdapterAttribute AdapterAttributeDefaults = new();
+    private static readonly AttachSite AttachDefaultSite = new AttachAttribute(typeof(object)).Site;
+
     private readonly VariantDeclaration declaration;
     private readonly BackboneSpec backbone;
     private readonly List<DiagnosticInfo> diagnostics;
@@ -122,8 +128,8 @@ internal sealed class PetuningValidator
         foreach (var extra in declaration.Prompts.Skip(1))
             Report(DiagnosticCatalog.DuplicateAttribute, extra.Location, "Prompts", declaration.ClassName);
         var p = declaration.Prompts[0];
-        int length = p.Length?.Value ?? 5;
-        double dropout = p.Dropout?.Value ?? 0;
+        int length = p.Length?.Value ?? PromptDefaults.Length;
+        double dropout = p.Dropout?.Value ?? PromptDefaults.Dropout;
         bool ok = true;
         if (length < 1) ok = Report(DiagnosticCatalog.InvalidPromptLength, p.Length?.Location ?? p.Location, length);
         ok &= CheckProbability("Dropout", p.Dropout);
@@ -147,10 +153,10 @@ internal sealed class PetuningValidator
     private void ResolveLora(LoraDeclaration l)
     {
         int d = backbone.EmbedDim;
-        int rank = l.Rank?.Value ?? 8;
-        double alpha = l.Alpha?.Value ?? 8;
-        int targets = l.Targets?.Value ?? (RuntimeEnums.Query | RuntimeEnums.Value);
-        double dropout = l.Dropout?.Value ?? 0;
+        int rank = l.Rank?.Value ?? LoraDefaults.Rank;
+        double alpha = l.Alpha?.Value ?? LoraDefaults.Alpha;
+        int targets = l.Targets?.Value ?? (int)LoraDefaults.Targets;
+        double dropout = l.Dropout?.Value ?? LoraDefaults.Dropout;
         bool ok = true;
         if (rank < 1 || rank > d) ok = Report(DiagnosticCatalog.InvalidLoraRank, l.Rank?.Location ?? l.Location, rank, d);
         if (!(alpha > 0)) ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Alpha?.Location ?? l.Location, "Alpha", Num(alpha), "positive");
@@ -199,14 +205,14 @@ internal sealed class PetuningValidator
 
     private void ResolveAdapter(AdapterDeclaration a)
     {
-        int placement = a.Placement?.Value ?? RuntimeEnums.Pfeiffer;
+        int placement = a.Placement?.Value ?? (int)AdapterAttributeDefaults.Placement;
         bool parallel = placement == RuntimeEnums.AdaptFormer, houlsby = placement == RuntimeEnums.Houlsby;
-        // Each design's defaults: AdaptFormer's main script (bottleneck 64, scale 0.1, dropout 0.1); VPT's adapter baseline
-        // for the sequential designs (reduction factor 8, scale 1, no dropout).
-        int bottleneck = a.Bottleneck?.Value ?? (parallel ? 64 : Math.Max(1, backbone.EmbedDim / 8));
-        double scale = a.Scale?.Value is { } s && !double.IsNaN(s) ? s : parallel ? 0.1 : 1.0;
-        double dropout = a.Dropout?.Value is { } p && !double.IsNaN(p) ? p : parallel ? 0.1 : 0.0;
-        int norm = a.Norm?.Value ?? RuntimeEnums.AdapterNormNone;
+        // Unset values take the design's defaults (AdapterDefaults: each reference implementation's).
+        var design = (AdapterPlacement)placement;
+        int bottleneck = a.Bottleneck?.Value ?? AdapterDefaults.Bottleneck(design, backbone.EmbedDim);
+        double scale = a.Scale?.Value is { } s && !double.IsNaN(s) ? s : AdapterDefaults.Scale(design);
+        double dropout = a.Dropout?.Value is { } p && !double.IsNaN(p) ? p : AdapterDefaults.Dropout(design);
+        int norm = a.Norm?.Value ?? (int)AdapterAttributeDefaults.Norm;
         bool ok = true;
         if (bottleneck < 1) ok = Report(DiagnosticCatalog.NonPositiveSize, a.Bottleneck?.Location ?? a.Location, "Bottleneck", bottleneck);
         if (placement is not (RuntimeEnums.Pfeiffer or RuntimeEnums.AdaptFormer or RuntimeEnums.Houlsby))
@@ -246,7 +252,7 @@ internal sealed class PetuningValidator
         var valid = declaration.Attachments.Where(a => a.Module is not null).ToList();
         foreach (var group in valid.GroupBy(a => a.Module!.Value.FullName))
         {
-            var sitesOfType = group.Select(a => a.Site?.Value ?? RuntimeEnums.AfterMlp).Distinct().ToList();
+            var sitesOfType = group.Select(a => a.Site?.Value ?? (int)AttachDefaultSite).Distinct().ToList();
             foreach (int site in sitesOfType)
             {
                 string name = SnakeCase(group.First().Module!.Value.Name);
@@ -268,7 +274,7 @@ internal sealed class PetuningValidator
             return;
         }
         var type = a.Module.Value;
-        int site = a.Site?.Value ?? RuntimeEnums.AfterMlp;
+        int site = a.Site?.Value ?? (int)AttachDefaultSite;
         bool ok = true;
         if (!type.IsAttachment) ok = Report(DiagnosticCatalog.NotAnAttachment, a.Module.Location ?? a.Location, type.Name);
         else if (!type.IsConstructible) ok = Report(DiagnosticCatalog.AttachmentNotConstructible, a.Module.Location ?? a.Location, type.Name);

@@ -1,17 +1,13 @@
 namespace Pvp.Generators.Validate;
 
-/// <summary>The sizes of a preset (mirrors the runtime's <c>VitPreset</c> by numeric value).</summary>
-internal sealed record VitPresetSizes(string Name, int ImageSize, int PatchSize, int EmbedDim, int Depth, int Heads, double MlpRatio);
+/// <summary>A preset's sizes with its name, as the diagnostics quote them.</summary>
+internal sealed record NamedPreset(string Name, int ImageSize, int PatchSize, int EmbedDim, int Depth, int Heads, double MlpRatio);
 
+/// <summary>Presets by numeric value, from the runtime's <see cref="VitPresetSizes"/> table (compiled in: the one table).</summary>
 internal static class VitPresets
 {
-    /// <summary>timm's vit_{tiny,small,base,large}_patch16_224.</summary>
-    public static VitPresetSizes? Find(int value) => value switch
-    {
-        1 => new("Tiny16", 224, 16, 192, 12, 3, 4.0),
-        2 => new("Small16", 224, 16, 384, 12, 6, 4.0),
-        3 => new("Base16", 224, 16, 768, 12, 12, 4.0),
-        4 => new("Large16", 224, 16, 1024, 24, 16, 4.0),
-        _ => null,
-    };
+    /// <summary>The preset with numeric value <paramref name="value"/>, or null when there is none.</summary>
+    public static NamedPreset? Find(int value) => VitPresetSizes.Of((VitPreset)value) is { } s
+        ? new NamedPreset(((VitPreset)value).ToString(), s.ImageSize, s.PatchSize, s.EmbedDim, s.Depth, s.Heads, s.MlpRatio)
+        : null;
 }

@@ -17,5 +17,5 @@ public partial class VitBase16;
 public partial class VitLarge16;
 
 /// <summary>A tiny ViT for tests and the quick start: 32×32 images, patch 4, width 64, 3 blocks, 4 heads.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 public partial class VitMicro;

@@ -54,7 +54,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
     public Parameter Weight => weight;
 
     /// <summary>ΔW = (alpha / r)·B·A, in the update's type.</summary>
-    public Tensor Delta() => lora_B.matmul(lora_A).mul_(scale);
+    public Tensor Delta() => LoraUpdate.DeltaOf(lora_A, lora_B, scale);
 
     /// <summary>x [.., in] → [.., out].</summary>
     public override Tensor forward(Tensor x)
@@ -71,7 +71,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
             // The update applied to the input in the trainable type. Under a bf16 backbone it is added to the frozen product in
             // float32 and rounded once with it: folded into the bf16 weight, a ΔW below half a bf16 step of W would vanish.
             var input = (lora_dropout?.call(x) ?? x).to(lora_A.dtype);
-            var update = nn.functional.linear(nn.functional.linear(input, lora_A), lora_B).mul_(scale);
+            var update = LoraUpdate.ApplyOf(input, lora_A, lora_B, scale);
             var frozen = nn.functional.linear(x, weight, bias);
             y = frozen.to(update.dtype).add_(update).to(x.dtype);
         }

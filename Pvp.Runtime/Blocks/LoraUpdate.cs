@@ -42,12 +42,18 @@ public sealed class LoraUpdate : nn.Module
     public Parameter B => lora_B;
 
     /// <summary>ΔW = (alpha / r)·B·A, [out, in].</summary>
-    public Tensor Delta() => lora_B.matmul(lora_A).mul_(scale);
+    public Tensor Delta() => DeltaOf(lora_A, lora_B, scale);
+
+    /// <summary>ΔW = s·B·A: the one place LoRA's update matrix is formed (<see cref="LoraLinear"/> holds its pair itself).</summary>
+    public static Tensor DeltaOf(Tensor a, Tensor b, Scalar scale) => b.matmul(a).mul_(scale);
+
+    /// <summary>The update applied to inputs, s·x·Aᵀ·Bᵀ: the one place LoRA's branch is computed.</summary>
+    public static Tensor ApplyOf(Tensor x, Tensor a, Tensor b, Scalar scale)
+    {
+        using var down = nn.functional.linear(x, a);
+        return nn.functional.linear(down, b).mul_(scale);
+    }
 
     /// <summary>The update applied to inputs: (alpha / r)·x·Aᵀ·Bᵀ, for when dropout on x rules out forming ΔW.</summary>
-    public Tensor Apply(Tensor x)
-    {
-        using var down = nn.functional.linear(x, lora_A);
-        return nn.functional.linear(down, lora_B).mul_(scale);
-    }
+    public Tensor Apply(Tensor x) => ApplyOf(x, lora_A, lora_B, scale);
 }

@@ -5,6 +5,7 @@
 namespace Demo
 {
     /// <summary>ViT: 32x32 images, patch 4, width 64, 3 blocks, 4 heads, MLP 256.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Pvp.Generators", "0.1.0.0")]
     partial class TinyVit : global::Pvp.PetModel
     {
         /// <summary>The backbone this class declares.</summary>

@@ -5,6 +5,7 @@
 namespace Demo.Nested.Names
 {
     /// <summary>ViT: 48x48 images, patch 8, width 96, 2 blocks, 6 heads, MLP 240.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Pvp.Generators", "0.1.0.0")]
     partial class Narrow : global::Pvp.PetModel
     {
         /// <summary>The backbone this class declares.</summary>

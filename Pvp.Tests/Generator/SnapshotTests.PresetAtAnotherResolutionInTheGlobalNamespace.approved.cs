@@ -3,6 +3,7 @@
 #nullable enable
 
 /// <summary>ViT Small16: 384x384 images, patch 16, width 384, 12 blocks, 6 heads, MLP 1536.</summary>
+[global::System.CodeDom.Compiler.GeneratedCode("Pvp.Generators", "0.1.0.0")]
 partial class SmallAt384 : global::Pvp.PetModel
 {
     /// <summary>The backbone this class declares.</summary>

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Pvp.Tests.Numerics;
 
 /// <summary>Everything a bf16 plan touches: LoRA on every layer kind, an adapter, a user's module, prompts.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4, Precision = PrecisionPlan.BackboneBf16)]
+[VisionTransformer(VitPreset.Micro, Precision = PrecisionPlan.BackboneBf16)]
 [Prompts(Length = 4, Deep = true)]
 [Lora(Rank = 4, Alpha = 8, Targets = LoraTargets.Query | LoraTargets.Value | LoraTargets.Output | LoraTargets.MlpFc1)]
 [Adapter(Bottleneck = 8, Placement = AdapterPlacement.Parallel)]
@@ -15,7 +15,7 @@ namespace Pvp.Tests.Numerics;
 public partial class TinyEverythingBf16;
 
 /// <summary>The same declaration in float32, to compare against.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Prompts(Length = 4, Deep = true)]
 [Lora(Rank = 4, Alpha = 8, Targets = LoraTargets.Query | LoraTargets.Value | LoraTargets.Output | LoraTargets.MlpFc1)]
 [Adapter(Bottleneck = 8, Placement = AdapterPlacement.Parallel)]
@@ -91,12 +91,12 @@ public class PrecisionTests
 }
 
 /// <summary>Full-rank LoRA (A = I makes B the update itself) under the bf16 plan, and its float32 twin.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4, Precision = PrecisionPlan.BackboneBf16)]
+[VisionTransformer(VitPreset.Micro, Precision = PrecisionPlan.BackboneBf16)]
 [Lora(Rank = 64, Alpha = 64, Targets = LoraTargets.Query | LoraTargets.Value | LoraTargets.MlpFc1)]
 public partial class FullRankLoraBf16;
 
 /// <summary>The float32 twin of <see cref="FullRankLoraBf16"/>.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Lora(Rank = 64, Alpha = 64, Targets = LoraTargets.Query | LoraTargets.Value | LoraTargets.MlpFc1)]
 public partial class FullRankLoraFp32;
 

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace Pvp.Tests.Numerics;
 
 /// <summary>The tiny ViT of the numerical tests: 32×32, patch 4, width 64, 3 blocks, 4 heads.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 public partial class TinyVit;
 
 /// <summary>The shape of torchvision's reference fixture: 48×48, patch 8, width 96, 2 blocks, 6 heads, MLP 384.</summary>
@@ -23,38 +23,38 @@ public partial class FixtureVptDeep;
 public partial class FixtureLora;
 
 /// <summary>LoRA on every layer kind, with several ranks, on the tiny ViT.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Lora(Rank = 4, Alpha = 16, Targets = LoraTargets.Query | LoraTargets.Key | LoraTargets.Value | LoraTargets.Output, Blocks = "..2")]
 [Lora(Rank = 2, Alpha = 2, Targets = LoraTargets.MlpFc1 | LoraTargets.MlpFc2, LearningRateScale = 10)]
 public partial class TinyLoraEverywhere;
 
 /// <summary>VPT-deep on the middle and last block only, with prompt dropout.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Prompts(Length = 3, Deep = true, Blocks = "1..", Dropout = 0.5)]
 public partial class TinyVptLate;
 
 /// <summary>Sequential adapters with an explicit scale.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Adapter(Bottleneck = 6, Placement = AdapterPlacement.Sequential, Scale = 0.5)]
 public partial class TinySequentialAdapter;
 
 /// <summary>AdaptFormer on the last two blocks.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Adapter(Bottleneck = 6, Placement = AdapterPlacement.Parallel, Blocks = "^2..")]
 public partial class TinyAdaptFormer;
 
 /// <summary>AdaptFormer with its defaults (bottleneck 64, scale 0.1, dropout 0.1) and a LayerNorm on the adapter's input.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Adapter(Placement = AdapterPlacement.AdaptFormer, Norm = AdapterNorm.Input)]
 public partial class TinyAdaptFormerNormed;
 
 /// <summary>Houlsby's two adapters per block, default width.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Adapter(Placement = AdapterPlacement.Houlsby)]
 public partial class TinyHoulsby;
 
 /// <summary>A user's module: a per-channel scale and shift (as in SSF), attached after each MLP.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Attach(typeof(ScaleShift), Site = AttachSite.AfterMlp)]
 [Attach(typeof(ScaleShift), Site = AttachSite.BlockInput, Blocks = "0")]
 public partial class TinyScaleShift;
@@ -77,6 +77,6 @@ public sealed class ScaleShift : nn.Module<Tensor, Tensor>, IPetAttachment
 }
 
 /// <summary>VPT-deep on the micro ViT with 16 tokens instead of the catalog's 8: same keys, other shapes.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Prompts(Length = 16, Deep = true)]
 public partial class VptDeepMicroLong;

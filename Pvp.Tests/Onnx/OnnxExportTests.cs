@@ -30,7 +30,7 @@ public sealed class OnnxScaleShift : nn.Module<Tensor, Tensor>, IPetAttachment, 
 }
 
 /// <summary>A user's variant: its own module at three sites, with LoRA on k, proj and fc1 (the LoraLinear path) and VPT-shallow.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Prompts(Length = 3)]
 [Lora(Rank = 2, Alpha = 4, Targets = LoraTargets.Key | LoraTargets.Output | LoraTargets.MlpFc1, Blocks = "1..")]
 [Attach(typeof(OnnxScaleShift), Site = AttachSite.AfterAttention)]

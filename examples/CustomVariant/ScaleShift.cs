@@ -27,7 +27,7 @@ public sealed class ScaleShift : nn.Module<Tensor, Tensor>, IPetAttachment
 }
 
 /// <summary>The new variant: scale-shift after every attention and every MLP of a small ViT.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Attach(typeof(ScaleShift), Site = AttachSite.AfterAttention)]
 [Attach(typeof(ScaleShift), Site = AttachSite.AfterMlp)]
 public partial class SsfMicro;

@@ -7,6 +7,7 @@
 namespace MyApp
 {
     /// <summary>ViT Small16: 224x224 images, patch 16, width 384, 12 blocks, 6 heads, MLP 1536; VPT-deep: 20 prompt tokens inserted before block 0, replaced before blocks 1 to 5 (prompt_embeddings [1, 20, 384], deep_prompt_embeddings [5, 20, 384]); AdaptFormer adapter (bottleneck 16, scale 0.1, dropout 0.1) beside the MLP of blocks 6 to 11, on the stream after attention.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Pvp.Generators", "0.1.0.0")]
     partial class HalfAndHalfS16 : global::Pvp.PetModel
     {
         /// <summary>The backbone this class declares.</summary>
@@ -136,6 +137,7 @@ namespace MyApp
                 static (numClasses, device, dtype) => new HalfAndHalfS16(numClasses, device, dtype));
 
         /// <summary>Blocks 6–11: timm's Block with an AdaptFormer adapter (bottleneck 16).</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("Pvp.Generators", "0.1.0.0")]
         private sealed class AdaptFormerBlock : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>, global::Pvp.Onnx.IOnnxModule
         {
             private readonly global::TorchSharp.Modules.LayerNorm norm1;

@@ -5,6 +5,7 @@
 namespace Pvp.Models.Backbones
 {
     /// <summary>ViT Base16: 224x224 images, patch 16, width 768, 12 blocks, 12 heads, MLP 3072.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Pvp.Generators", "0.1.0.0")]
     partial class VitBase16 : global::Pvp.PetModel
     {
         /// <summary>The backbone this class declares.</summary>

@@ -6,6 +6,7 @@
 namespace Pvp.Models
 {
     /// <summary>ViT Small16: 224x224 images, patch 16, width 384, 12 blocks, 6 heads, MLP 1536; VPT-deep: 50 prompt tokens inserted before block 0, replaced before blocks 1 to 11 (prompt_embeddings [1, 50, 384], deep_prompt_embeddings [11, 50, 384]).</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Pvp.Generators", "0.1.0.0")]
     partial class VptDeepBf16S16 : global::Pvp.PetModel
     {
         /// <summary>The backbone this class declares.</summary>

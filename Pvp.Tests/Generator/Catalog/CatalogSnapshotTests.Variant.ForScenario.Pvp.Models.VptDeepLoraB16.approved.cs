@@ -7,6 +7,7 @@
 namespace Pvp.Models
 {
     /// <summary>ViT Base16: 224x224 images, patch 16, width 768, 12 blocks, 12 heads, MLP 3072; VPT-deep: 10 prompt tokens inserted before block 0, replaced before blocks 1 to 11 (prompt_embeddings [1, 10, 768], deep_prompt_embeddings [11, 10, 768]); LoRA r=8 alpha=8 on q, v of blocks 6 to 11.</summary>
+    [global::System.CodeDom.Compiler.GeneratedCode("Pvp.Generators", "0.1.0.0")]
     partial class VptDeepLoraB16 : global::Pvp.PetModel
     {
         /// <summary>The backbone this class declares.</summary>
@@ -148,6 +149,7 @@ namespace Pvp.Models
                 static (numClasses, device, dtype) => new VptDeepLoraB16(numClasses, device, dtype));
 
         /// <summary>Blocks 6–11: timm's Block with LoRA r=8 on attn.qkv slices q, v.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("Pvp.Generators", "0.1.0.0")]
         private sealed class LoraQvBlock : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>, global::Pvp.Onnx.IOnnxModule
         {
             private readonly global::TorchSharp.Modules.LayerNorm norm1;

@@ -6,8 +6,11 @@ using Pvp.Testing;
 namespace Pvp.Tests.Generator.Catalog;
 
 /// <summary>
-/// The code generated for every variant of the Pvp.Models catalog, pinned file by file
-/// (<c>CatalogSnapshotTests.Variant.ForScenario.{full name}.approved.cs</c> beside this file).
+/// The code generated for each distinct shape of the Pvp.Models catalog, pinned file by file
+/// (<c>CatalogSnapshotTests.Variant.ForScenario.{full name}.approved.cs</c> beside this file): every Micro variant, and
+/// the sized variants whose generated shape no Micro one has (a preset's name, bf16 at a preset). The other sizes differ
+/// from their Micro twin only in numbers; <see cref="CatalogGeneratesCleanly"/> checks that all of them generate, and
+/// the catalog and weights tests check their parameter counts and keys.
 /// </summary>
 [UseReporter(typeof(QuietReporter))]
 public class CatalogSnapshotTests
@@ -17,11 +20,16 @@ public class CatalogSnapshotTests
             .Where(p => !p.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                         && !p.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)).ToArray()));
 
+    /// <summary>Sized variants pinned besides the Micro ones: a preset's shape (ViT-B/16, LoRA on half the blocks) and bf16 at a preset.</summary>
+    private static readonly string[] PinnedSized = { "VptDeepLoraB16", "VptDeepBf16S16", "VitBase16" };
+
+    private static IEnumerable<Type> AllVariants() => typeof(Pvp.Models.VptDeepB16).Assembly.GetTypes()
+        .Where(t => t.IsSubclassOf(typeof(PetModel))).OrderBy(t => t.Name, StringComparer.Ordinal);
+
     public static TheoryData<string> Variants()
     {
         var data = new TheoryData<string>();
-        foreach (var type in typeof(Pvp.Models.VptDeepB16).Assembly.GetTypes()
-                     .Where(t => t.IsSubclassOf(typeof(PetModel))).OrderBy(t => t.Name, StringComparer.Ordinal))
+        foreach (var type in AllVariants().Where(t => t.Name.EndsWith("Micro", StringComparison.Ordinal) || PinnedSized.Contains(t.Name)))
             data.Add(type.FullName!);
         return data;
     }
@@ -31,7 +39,14 @@ public class CatalogSnapshotTests
     {
         Assert.Empty(Catalog.Value.Diagnostics);
         Assert.Empty(Catalog.Value.CompilationErrors);
-        Assert.Equal(Variants().Count, Catalog.Value.Files.Count);
+        Assert.Equal(AllVariants().Count(), Catalog.Value.Files.Count);
+        // Every catalog variant's family has a pinned Micro twin.
+        var pinned = AllVariants().Where(t => t.Name.EndsWith("Micro", StringComparison.Ordinal) || PinnedSized.Contains(t.Name)).Select(t => t.Name).ToHashSet();
+        foreach (var type in AllVariants())
+        {
+            string family = System.Text.RegularExpressions.Regex.Replace(type.Name, "(Ti16|S16|B16|L16|Tiny16|Small16|Base16|Large16|Micro)$", "");
+            Assert.True(pinned.Contains(family + "Micro") || pinned.Contains(type.Name), $"{type.Name} has no pinned shape");
+        }
     }
 
     [Theory]

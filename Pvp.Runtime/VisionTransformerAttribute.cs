@@ -1,3 +1,4 @@
+// Compiled into the runtime and, as internal types, into the generator (PVP_GENERATOR): one source of truth for both.
 using System;
 
 namespace Pvp;
@@ -20,7 +21,12 @@ namespace Pvp;
 /// Without a preset, <see cref="EmbedDim"/>, <see cref="Depth"/> and <see cref="Heads"/> are required.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = false, Inherited = false)]
-public sealed class VisionTransformerAttribute : Attribute
+#if PVP_GENERATOR
+internal
+#else
+public
+#endif
+sealed class VisionTransformerAttribute : Attribute
 {
     /// <summary>A backbone whose sizes are all given by named arguments.</summary>
     public VisionTransformerAttribute() { }

@@ -2,52 +2,52 @@
 namespace Pvp.Models;
 
 /// <summary>Micro ViT — linear probe.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [LinearProbe]
 public partial class LinearProbeMicro;
 
 /// <summary>Micro ViT — VPT-shallow with 8 prompt tokens.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Prompts(Length = 8)]
 public partial class VptShallowMicro;
 
 /// <summary>Micro ViT — VPT-deep with 8 prompt tokens per block.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Prompts(Length = 8, Deep = true)]
 public partial class VptDeepMicro;
 
 /// <summary>Micro ViT — LoRA r = 4 on q and v.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Lora(Rank = 4, Alpha = 8)]
 public partial class LoraMicro;
 
 /// <summary>Micro ViT — AdaptFormer, bottleneck 8.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Adapter(Bottleneck = 8, Placement = AdapterPlacement.Parallel)]
 public partial class AdaptFormerMicro;
 
 /// <summary>Micro ViT — full fine-tuning.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [FullFineTune]
 public partial class FullFineTuneMicro;
 
 /// <summary>Micro ViT — BitFit.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [TrainBias]
 public partial class BitFitMicro;
 
 /// <summary>Micro ViT — sequential adapter, bottleneck 8.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Adapter(Bottleneck = 8)]
 public partial class AdapterMicro;
 
 /// <summary>Micro ViT — VPT-deep (4 tokens) with LoRA r = 4 on q and v of blocks 1 and 2.</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4)]
+[VisionTransformer(VitPreset.Micro)]
 [Prompts(Length = 4, Deep = true)]
 [Lora(Rank = 4, Alpha = 8, Blocks = "1..")]
 public partial class VptDeepLoraMicro;
 
 /// <summary>Micro ViT — VPT-deep with 8 tokens, the frozen backbone in bfloat16 where the hardware computes it natively (Precision = BackboneBf16).</summary>
-[VisionTransformer(ImageSize = 32, PatchSize = 4, EmbedDim = 64, Depth = 3, Heads = 4, Precision = PrecisionPlan.BackboneBf16)]
+[VisionTransformer(VitPreset.Micro, Precision = PrecisionPlan.BackboneBf16)]
 [Prompts(Length = 8, Deep = true)]
 public partial class VptDeepBf16Micro;

@@ -1,7 +1,15 @@
+// Compiled into the runtime and, as internal types, into the generator (PVP_GENERATOR): one source of truth for both.
+using System;
+
 namespace Pvp;
 
 /// <summary>The places in a transformer block where a module can attach.</summary>
-public enum AttachSite
+#if PVP_GENERATOR
+internal
+#else
+public
+#endif
+enum AttachSite
 {
     /// <summary>On the block's input, before <c>norm1</c>: h ← m(h).</summary>
     BlockInput = 0,
@@ -21,7 +29,12 @@ public enum AttachSite
 /// taking an <see cref="AttachContext"/>; one instance is made per block, and its parameters train.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-public sealed class AttachAttribute : Attribute
+#if PVP_GENERATOR
+internal
+#else
+public
+#endif
+sealed class AttachAttribute : Attribute
 {
     /// <summary>Attaches <paramref name="module"/>.</summary>
     /// <param name="module">A non-abstract class implementing <see cref="IPetAttachment"/>.</param>

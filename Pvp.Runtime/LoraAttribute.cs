@@ -1,8 +1,16 @@
+// Compiled into the runtime and, as internal types, into the generator (PVP_GENERATOR): one source of truth for both.
+using System;
+
 namespace Pvp;
 
 /// <summary>The linear layers of a block that LoRA can adapt.</summary>
 [Flags]
-public enum LoraTargets
+#if PVP_GENERATOR
+internal
+#else
+public
+#endif
+enum LoraTargets
 {
     /// <summary>None.</summary>
     None = 0,
@@ -30,7 +38,12 @@ public enum LoraTargets
 /// more than once to adapt different blocks differently; one layer of one block may be claimed once.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-public sealed class LoraAttribute : Attribute
+#if PVP_GENERATOR
+internal
+#else
+public
+#endif
+sealed class LoraAttribute : Attribute
 {
     /// <summary>The rank r of the update; 1 ≤ r ≤ width. Default 8.</summary>
     public int Rank { get; set; } = 8;

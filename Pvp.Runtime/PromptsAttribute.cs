@@ -1,3 +1,6 @@
+// Compiled into the runtime and, as internal types, into the generator (PVP_GENERATOR): one source of truth for both.
+using System;
+
 namespace Pvp;
 
 /// <summary>
@@ -11,7 +14,12 @@ namespace Pvp;
 /// uniform(−v, v) with v = √(6 / (3·patch² + D)), as KMnP/vpt does. Defaults follow KMnP/vpt's config.
 /// </remarks>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-public sealed class PromptsAttribute : Attribute
+#if PVP_GENERATOR
+internal
+#else
+public
+#endif
+sealed class PromptsAttribute : Attribute
 {
     /// <summary>Prompt tokens per block. Default 5 (VPT's NUM_TOKENS).</summary>
     public int Length { get; set; } = 5;

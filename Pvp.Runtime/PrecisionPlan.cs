@@ -1,8 +1,16 @@
+// Compiled into the runtime and, as internal types, into the generator (PVP_GENERATOR): one source of truth for both.
+using System;
+
 namespace Pvp;
 
 /// <summary>How a generated model stores and computes its frozen backbone.</summary>
 /// <remarks>The generator knows these values by number: keep them stable.</remarks>
-public enum PrecisionPlan
+#if PVP_GENERATOR
+internal
+#else
+public
+#endif
+enum PrecisionPlan
 {
     /// <summary>Everything in the constructor's dtype (float32 by default).</summary>
     Float32 = 0,

@@ -1,7 +1,15 @@
+// Compiled into the runtime and, as internal types, into the generator (PVP_GENERATOR): one source of truth for both.
+using System;
+
 namespace Pvp;
 
 /// <summary>Whose adapter design: where the adapter sits in a block and what it reads.</summary>
-public enum AdapterPlacement
+#if PVP_GENERATOR
+internal
+#else
+public
+#endif
+enum AdapterPlacement
 {
     /// <summary>
     /// Pfeiffer et al. (2020), and VPT's adapter baseline: one adapter after the MLP, on its output, with its own residual
@@ -22,12 +30,35 @@ public enum AdapterPlacement
 }
 
 /// <summary>An adapter's own LayerNorm (AdaptFormer's <c>adapter_layernorm_option</c>).</summary>
-public enum AdapterNorm
+#if PVP_GENERATOR
+internal
+#else
+public
+#endif
+enum AdapterNorm
 {
     /// <summary>None (AdaptFormer's main script, <c>ffn_adapter_layernorm_option="none"</c>).</summary>
     None = 0,
     /// <summary>A LayerNorm on the adapter's input (AdaptFormer's <c>"in"</c>), parameters <c>adapter.norm.*</c>.</summary>
     Input = 1,
+}
+
+/// <summary>Each adapter design's defaults, from its reference code; what an <see cref="AdapterAttribute"/> left unset means.</summary>
+#if PVP_GENERATOR
+internal
+#else
+public
+#endif
+static class AdapterDefaults
+{
+    /// <summary>AdaptFormer: 64 (its <c>--ffn_num</c>); Pfeiffer and Houlsby: D / 8 (VPT's adapter baseline, reduction factor 8).</summary>
+    public static int Bottleneck(AdapterPlacement placement, int embedDim) => placement == AdapterPlacement.AdaptFormer ? 64 : Math.Max(1, embedDim / 8);
+
+    /// <summary>AdaptFormer: 0.1 (its <c>ffn_adapter_scalar</c>); the sequential designs: 1.</summary>
+    public static double Scale(AdapterPlacement placement) => placement == AdapterPlacement.AdaptFormer ? 0.1 : 1.0;
+
+    /// <summary>AdaptFormer: 0.1 (its blocks build the adapter with it); the sequential designs: 0.</summary>
+    public static double Dropout(AdapterPlacement placement) => placement == AdapterPlacement.AdaptFormer ? 0.1 : 0.0;
 }
 
 /// <summary>
@@ -37,7 +68,12 @@ public enum AdapterNorm
 /// and for Houlsby's second adapter <c>blocks.{i}.adapter_attn.*</c>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
-public sealed class AdapterAttribute : Attribute
+#if PVP_GENERATOR
+internal
+#else
+public
+#endif
+sealed class AdapterAttribute : Attribute
 {
     /// <summary>
     /// Width of the bottleneck. Default (0): the design's — 64 for AdaptFormer (its <c>--ffn_num</c>), D / 8 for Pfeiffer and

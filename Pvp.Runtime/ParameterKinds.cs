@@ -1,8 +1,16 @@
+// Compiled into the runtime and, as internal types, into the generator (PVP_GENERATOR): one source of truth for both.
+using System;
+
 namespace Pvp;
 
 /// <summary>What a parameter is, for freezing and optimizer groups. Backbone parameters may also be Bias and/or Norm.</summary>
 [Flags]
-public enum ParameterKinds
+#if PVP_GENERATOR
+internal
+#else
+public
+#endif
+enum ParameterKinds
 {
     /// <summary>Nothing.</summary>
     None = 0,
