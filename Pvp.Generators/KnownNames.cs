@@ -60,9 +60,6 @@ internal static class RuntimeEnums
     /// <summary>Each site's name, by value.</summary>
     public static readonly string[] SiteNames = Enumerable.Range(0, BlockOutput + 1).Select(i => ((AttachSite)i).ToString()).ToArray();
 
-    /// <summary>How the model card says where a site is.</summary>
-    public static readonly string[] SiteDescriptions = { "on the input of", "after the attention of", "beside the MLP of", "after the MLP of", "on the output of" };
-
     /// <summary>Each single kind's name, lowest bit first.</summary>
     public static readonly string[] KindNames = Enumerable.Range(0, 8).Select(bit => ((ParameterKinds)(1 << bit)).ToString()).ToArray();
 }

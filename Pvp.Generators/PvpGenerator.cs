@@ -8,7 +8,7 @@ namespace Pvp.Generators;
 
 /// <summary>
 /// Turns classes annotated with <c>[VisionTransformer]</c> into TorchSharp modules.
-/// Pipeline: parse (syntax → value model) → validate (→ spec + diagnostics) → emit (→ source).
+/// Pipeline: parse (syntax → value model) → <see cref="SpecBuilder"/> (validate, name, lay out, card: → spec + diagnostics) → emit (→ source).
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class PvpGenerator : IIncrementalGenerator
@@ -24,7 +24,7 @@ public sealed class PvpGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Parse);
 
         var validated = declarations
-            .Select(static (declaration, _) => DeclarationValidator.Validate(declaration))
+            .Select(static (declaration, _) => SpecBuilder.Build(declaration))
             .WithTrackingName(TrackingNames.Validate);
 
         context.RegisterSourceOutput(validated, static (output, result) =>

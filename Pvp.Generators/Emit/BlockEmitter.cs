@@ -1,7 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
 using Pvp.Generators.Model;
-using Pvp.Generators.Validate;
 
 namespace Pvp.Generators.Emit;
 
@@ -44,7 +43,7 @@ internal static class BlockEmitter
     {
         var shape = blockClass.Shape!;
         int d = b.EmbedDim;
-        w.Line($"/// <summary>Blocks {ModelEmitter.Ranges(blockClass.Indices)}: timm's Block with {Summary(shape)}.</summary>");
+        w.Line($"/// <summary>Blocks {Format.Ranges(blockClass.Indices)}: timm's Block with {Summary(shape)}.</summary>");
         w.Line(ModelEmitter.GeneratedCode);
         using (w.Block($"private sealed class {blockClass.Name} : {Module}, global::Pvp.Onnx.IOnnxModule"))
         {
@@ -73,8 +72,8 @@ internal static class BlockEmitter
                 w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true", frozen)});");
                 if (shape.Adapter is { } adapter)
                 {
-                    string options = (adapter.Dropout != 0 ? $", dropout: {PetuningValidator.Num(adapter.Dropout)}" : "") + (adapter.NormInput ? ", normInput: true" : "");
-                    string create = $"new {Blocks}.BottleneckAdapter({d}, {adapter.Bottleneck}, scale: {PetuningValidator.Num(adapter.Scale)}, device, dtype{options});";
+                    string options = (adapter.Dropout != 0 ? $", dropout: {Format.Num(adapter.Dropout)}" : "") + (adapter.NormInput ? ", normInput: true" : "");
+                    string create = $"new {Blocks}.BottleneckAdapter({d}, {adapter.Bottleneck}, scale: {Format.Num(adapter.Scale)}, device, dtype{options});";
                     if (adapter.Houlsby) w.Line($"adapter_attn = {create}");
                     w.Line($"adapter = {create}");
                 }
@@ -141,7 +140,7 @@ internal static class BlockEmitter
         if ((lora.Targets & RuntimeEnums.Key) != 0) targets.Add("global::Pvp.LoraTargets.Key");
         if ((lora.Targets & RuntimeEnums.Value) != 0) targets.Add("global::Pvp.LoraTargets.Value");
         return $"new {Blocks}.LoraQkvLinear({d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, {string.Join(" | ", targets)}, " +
-               $"rank: {lora.Rank}, alpha: {PetuningValidator.Num(lora.Alpha)}, dropout: {PetuningValidator.Num(lora.Dropout)}, device, dtype" +
+               $"rank: {lora.Rank}, alpha: {Format.Num(lora.Alpha)}, dropout: {Format.Num(lora.Dropout)}, device, dtype" +
                (b.BackboneBf16 ? ", frozenDtype: frozen)" : ")");
     }
 
@@ -149,7 +148,7 @@ internal static class BlockEmitter
         lora is null
             ? $"{Torch}.nn.Linear({inFeatures}, {outFeatures}, device: device, dtype: {frozen})"
             : $"new {Blocks}.LoraLinear({inFeatures}, {outFeatures}, hasBias: {hasBias}, rank: {lora.Rank}, " +
-              $"alpha: {PetuningValidator.Num(lora.Alpha)}, dropout: {PetuningValidator.Num(lora.Dropout)}, device, dtype" +
+              $"alpha: {Format.Num(lora.Alpha)}, dropout: {Format.Num(lora.Dropout)}, device, dtype" +
               (frozen == "dtype" ? ")" : $", frozenDtype: {frozen})");
 
     private static string Summary(BlockShape shape)

@@ -1,7 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
 using Pvp.Generators.Model;
-using Pvp.Generators.Validate;
 
 namespace Pvp.Generators.Emit;
 
@@ -106,7 +105,7 @@ internal static class ModelEmitter
             w.Line("    new global::System.Collections.Generic.Dictionary<global::Pvp.ParameterKinds, double>");
             w.Line("    {");
             foreach (var entry in spec.LearningRateScales)
-                w.Line($"        [{Kinds(entry.Kind)}] = {PetuningValidator.Num(entry.Scale)},");
+                w.Line($"        [{Kinds(entry.Kind)}] = {Format.Num(entry.Scale)},");
             w.Line("    },");
             w.Line($"    DecayPrompts: {Bool(spec.DecayPrompts)});");
         }
@@ -142,9 +141,9 @@ internal static class ModelEmitter
         {
             w.Line($"private readonly {Parameter} prompt_embeddings; // [1, {p.Length}, {d}]  VPT");
             if (p.DeepCount > 0) w.Line($"private readonly {Parameter} deep_prompt_embeddings; // [{p.DeepCount}, {p.Length}, {d}]  VPT-deep");
-            if (p.Dropout > 0) w.Line($"private readonly global::TorchSharp.Modules.Dropout prompt_dropout; // p = {PetuningValidator.Num(p.Dropout)}");
+            if (p.Dropout > 0) w.Line($"private readonly global::TorchSharp.Modules.Dropout prompt_dropout; // p = {Format.Num(p.Dropout)}");
         }
-        string layout = string.Join(", ", blockClasses.GroupBy(p => p.Value.Name).Select(g => $"{Ranges(g.Select(p => p.Key))}: {g.Key}"));
+        string layout = string.Join(", ", blockClasses.GroupBy(p => p.Value.Name).Select(g => $"{Format.Ranges(g.Select(p => p.Key))}: {g.Key}"));
         w.Line($"private readonly global::TorchSharp.Modules.ModuleList<{Module}> blocks; // {layout}");
         w.Line($"private readonly global::TorchSharp.Modules.LayerNorm norm; // [{d}], eps 1e-6");
         w.Line($"private readonly {Module} head; // Linear({d} → numClasses), Identity when numClasses is 0");
@@ -189,7 +188,7 @@ internal static class ModelEmitter
             {
                 w.Line($"prompt_embeddings = new {Parameter}({Zeros($"1, {p.Length}, {d}")});");
                 if (p.DeepCount > 0) w.Line($"deep_prompt_embeddings = new {Parameter}({Zeros($"{p.DeepCount}, {p.Length}, {d}")});");
-                if (p.Dropout > 0) w.Line($"prompt_dropout = {Torch}.nn.Dropout({PetuningValidator.Num(p.Dropout)});");
+                if (p.Dropout > 0) w.Line($"prompt_dropout = {Torch}.nn.Dropout({Format.Num(p.Dropout)});");
             }
             w.Line($"blocks = new global::TorchSharp.Modules.ModuleList<{Module}>(");
             for (int i = 0; i < b.Depth; i++)
@@ -314,20 +313,6 @@ internal static class ModelEmitter
             result[i] = blockClass;
         }
         return result;
-    }
-
-    internal static string Ranges(IEnumerable<int> indices)
-    {
-        var sorted = indices.OrderBy(i => i).ToList();
-        var parts = new List<string>();
-        for (int i = 0; i < sorted.Count;)
-        {
-            int j = i;
-            while (j + 1 < sorted.Count && sorted[j + 1] == sorted[j] + 1) j++;
-            parts.Add(j == i ? $"{sorted[i]}" : $"{sorted[i]}–{sorted[j]}");
-            i = j + 1;
-        }
-        return string.Join(", ", parts);
     }
 
     private static string Zeros(string shape, string dtype = "dtype") =>

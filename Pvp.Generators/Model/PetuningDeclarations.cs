@@ -50,4 +50,4 @@ internal sealed record AttachDeclaration(
     bool IsNullType = false);
 
 /// <summary>The argument-less attributes (<c>[TrainBias]</c>, <c>[TrainNorms]</c>, <c>[LinearProbe]</c>, <c>[FullFineTune]</c>).</summary>
-internal sealed record MarkerDeclaration(string Name, LocationInfo? Location);
+internal sealed record MarkerDeclaration(string Name, LocationInfo? Location); // Name: the attribute's metadata name (KnownNames)

@@ -58,7 +58,7 @@ internal static class DeclarationParser
                 case KnownNames.TrainNormsAttribute:
                 case KnownNames.LinearProbeAttribute:
                 case KnownNames.FullFineTuneAttribute:
-                    markers.Add(new MarkerDeclaration(KnownNames.ShortName(name), location));
+                    markers.Add(new MarkerDeclaration(name, location));
                     break;
             }
         }

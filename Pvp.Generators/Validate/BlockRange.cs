@@ -6,7 +6,7 @@ namespace Pvp.Generators.Validate;
 /// A block range in C# range syntax (<c>"2..5"</c>, <c>"6.."</c>, <c>"..^2"</c>, <c>".."</c>) or one index
 /// (<c>"3"</c>, <c>"^1"</c>), resolved against a depth to a half-open [Start, End).
 /// </summary>
-internal readonly struct BlockRange
+internal readonly record struct BlockRange
 {
     private BlockRange(int start, int end)
     {

@@ -6,13 +6,11 @@ using Pvp.Generators.Model;
 namespace Pvp.Generators.Validate;
 
 /// <summary>
-/// The validate step: resolves a declaration's sizes (explicit value, else preset, else default) and reports every
-/// rule it breaks at the argument that broke it. A declaration with any error yields no spec, so nothing is emitted
-/// for it and the user sees only our diagnostics, not a cascade of compiler errors.
+/// The validate step for the backbone: resolves a declaration's sizes (explicit value, else preset, else default) and
+/// its precision plan, and reports every rule they break at the argument that broke it.
 /// </summary>
 internal static class DeclarationValidator
 {
-    // The attribute's documented defaults (VisionTransformerAttribute).
     // The attribute's own property defaults (the runtime's class, compiled in).
     private static readonly VisionTransformerAttribute Defaults = new();
     private static readonly int DefaultImageSize = Defaults.ImageSize;
@@ -20,40 +18,33 @@ internal static class DeclarationValidator
     private static readonly int DefaultInChannels = Defaults.InChannels;
     private static readonly double DefaultMlpRatio = Defaults.MlpRatio;
 
-    public static ValidationResult Validate(VariantDeclaration declaration)
+    /// <summary>The class's shape and its backbone: null when the backbone cannot be resolved (nothing else can be judged then).</summary>
+    public static BackboneSpec? ValidateBackbone(VariantDeclaration declaration, List<DiagnosticInfo> diagnostics)
     {
-        var diagnostics = new List<DiagnosticInfo>();
         if (!declaration.IsPartial)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.NotPartial, declaration.Location, declaration.ClassName));
         if (declaration.UnsupportedShape is { } shape)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.UnsupportedShape, declaration.Location, declaration.ClassName, shape));
+        return ResolveBackbone(declaration.Backbone, diagnostics);
+    }
 
-        var backbone = ResolveBackbone(declaration.Backbone, diagnostics);
-        if (backbone is null) return new ValidationResult(null, diagnostics.ToEquatableArray());
-
-        var petuning = new PetuningValidator(declaration, backbone, diagnostics).Resolve();
-        if (declaration.Backbone.Precision is { } precision)
+    /// <summary>The precision plan: bf16 allowed only when nothing in the backbone trains (PVP020).</summary>
+    public static BackboneSpec ValidatePrecision(VariantDeclaration declaration, BackboneSpec backbone, int trainableKinds, List<DiagnosticInfo> diagnostics)
+    {
+        if (declaration.Backbone.Precision is not { } precision) return backbone;
+        if (precision.Value is not ((int)PrecisionPlan.Float32 or (int)PrecisionPlan.BackboneBf16))
         {
-            if (precision.Value is not (RuntimeEnums.Float32Plan or RuntimeEnums.BackboneBf16Plan))
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.ValueOutOfRange, precision.Location, "Precision", precision.Value, "Float32 or BackboneBf16"));
-            else if (precision.Value == RuntimeEnums.BackboneBf16Plan)
-            {
-                int backboneKinds = RuntimeEnums.Backbone | RuntimeEnums.Bias | RuntimeEnums.Norm;
-                if ((petuning.TrainableKinds & backboneKinds) != 0)
-                {
-                    string culprit = declaration.Markers.FirstOrDefault(m => m.Name is "FullFineTune" or "TrainBias" or "TrainNorms") is { } marker
-                        ? $"[{marker.Name}]"
-                        : "a declaration without PETuning attributes (a plain backbone, which trains everything)";
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.PrecisionNeedsFrozenBackbone, precision.Location, culprit));
-                }
-                else backbone = backbone with { BackboneBf16 = true };
-            }
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.ValueOutOfRange, precision.Location, "Precision", precision.Value, "Float32 or BackboneBf16"));
+            return backbone;
         }
-        var spec = diagnostics.Count == 0
-            ? new VariantSpec(declaration.Namespace, declaration.ClassName, backbone, petuning.Prompts, petuning.Blocks,
-                petuning.TrainableKinds, petuning.LearningRateScales, petuning.DecayPrompts, petuning.CardLines)
-            : null;
-        return new ValidationResult(spec, diagnostics.ToEquatableArray());
+        if (precision.Value != (int)PrecisionPlan.BackboneBf16) return backbone;
+        const int backboneKinds = (int)(ParameterKinds.Backbone | ParameterKinds.Bias | ParameterKinds.Norm);
+        if ((trainableKinds & backboneKinds) == 0) return backbone with { BackboneBf16 = true };
+        string culprit = declaration.Markers.FirstOrDefault(m => m.Name is KnownNames.FullFineTuneAttribute or KnownNames.TrainBiasAttribute or KnownNames.TrainNormsAttribute) is { } marker
+            ? $"[{KnownNames.ShortName(marker.Name)}]"
+            : "a declaration without PETuning attributes (a plain backbone, which trains everything)";
+        diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.PrecisionNeedsFrozenBackbone, precision.Location, culprit));
+        return backbone;
     }
 
     private static BackboneSpec? ResolveBackbone(BackboneDeclaration d, List<DiagnosticInfo> diagnostics)

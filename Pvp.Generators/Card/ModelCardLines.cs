@@ -1,0 +1,70 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using Pvp.Generators.Model;
+using Pvp.Generators.Validate;
+
+namespace Pvp.Generators.Card;
+
+/// <summary>The card step: one line of prose per declared attachment, for the model card and the generated comments.</summary>
+internal static class ModelCardLines
+{
+    private static readonly string[] SiteDescriptions = { "on the input of", "after the attention of", "beside the MLP of", "after the MLP of", "on the output of" };
+
+    public static EquatableArray<string> Write(ResolvedPetuning petuning, BackboneSpec backbone, IReadOnlyDictionary<(string Type, AttachSite Site), string> fieldNames)
+    {
+        var lines = new List<string>();
+        if (petuning.Prompts is { } prompts) lines.Add(Prompts(prompts, backbone.EmbedDim));
+        lines.AddRange(petuning.Loras.Select(Lora));
+        lines.AddRange(petuning.Adapters.Select(Adapter));
+        lines.AddRange(petuning.Attachments.Select(a => $"{a.TypeName} {SiteDescriptions[(int)a.Site]} {a.Range.Describe()} ({fieldNames[(a.TypeFullName, a.Site)]})"));
+        lines.AddRange(petuning.Markers.Select(Marker));
+        return lines.ToEquatableArray();
+    }
+
+    private static string Prompts(PromptSpec spec, int d)
+    {
+        var line = new StringBuilder(spec.Deep && spec.DeepCount > 0 ? "VPT-deep: " : "VPT-shallow: ");
+        line.Append($"{spec.Length} prompt tokens inserted before block {spec.FirstBlock}");
+        if (spec.DeepCount > 0) line.Append($", replaced before blocks {spec.FirstBlock + 1} to {spec.LastBlock}");
+        line.Append($" (prompt_embeddings [1, {spec.Length}, {d}]");
+        if (spec.DeepCount > 0) line.Append($", deep_prompt_embeddings [{spec.DeepCount}, {spec.Length}, {d}]");
+        line.Append(')');
+        if (spec.Dropout > 0) line.Append($", dropout {Format.Num(spec.Dropout)}");
+        return line.ToString();
+    }
+
+    private static string Lora(ResolvedLora l)
+    {
+        string targets = string.Join(", ", new[]
+        {
+            (LoraTargets.Query, "q"), (LoraTargets.Key, "k"), (LoraTargets.Value, "v"), (LoraTargets.Output, "attn.proj"),
+            (LoraTargets.MlpFc1, "mlp.fc1"), (LoraTargets.MlpFc2, "mlp.fc2"),
+        }.Where(p => (l.Targets & (int)p.Item1) != 0).Select(p => p.Item2));
+        string dropout = l.Dropout > 0 ? $", dropout {Format.Num(l.Dropout)}" : "";
+        return $"LoRA r={l.Rank} alpha={Format.Num(l.Alpha)} on {targets} of {l.Range.Describe()}{dropout}";
+    }
+
+    private static string Adapter(ResolvedAdapter a)
+    {
+        var options = new List<string> { $"bottleneck {a.Bottleneck}" };
+        if (a.Scale != 1 || a.Placement == AdapterPlacement.AdaptFormer) options.Add($"scale {Format.Num(a.Scale)}");
+        if (a.Dropout != 0) options.Add($"dropout {Format.Num(a.Dropout)}");
+        if (a.NormInput) options.Add("LayerNorm on its input");
+        string settings = string.Join(", ", options), blocks = a.Range.Describe();
+        return a.Placement switch
+        {
+            AdapterPlacement.AdaptFormer => $"AdaptFormer adapter ({settings}) beside the MLP of {blocks}, on the stream after attention",
+            AdapterPlacement.Houlsby => $"Houlsby adapters ({settings}) after the attention and after the MLP of {blocks}",
+            _ => $"Pfeiffer adapter ({settings}) after the MLP of {blocks}",
+        };
+    }
+
+    private static string Marker(string attribute) => attribute switch
+    {
+        KnownNames.TrainBiasAttribute => "BitFit: every backbone bias trains",
+        KnownNames.TrainNormsAttribute => "Every LayerNorm trains",
+        KnownNames.LinearProbeAttribute => "Linear probe: only the head trains",
+        _ => "Full fine-tune: every parameter trains",
+    };
+}
