@@ -2,6 +2,8 @@ using System.Collections.Generic;
 using System.Linq;
 using Pvp.Generators.Model;
 
+using static Pvp.Generators.Emit.TypeNames;
+
 namespace Pvp.Generators.Emit;
 
 /// <summary>
@@ -10,10 +12,6 @@ namespace Pvp.Generators.Emit;
 /// </summary>
 internal static class BlockEmitter
 {
-    private const string Torch = "global::TorchSharp.torch";
-    private const string Tensor = "global::TorchSharp.torch.Tensor";
-    private const string Module = "global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>";
-    private const string Blocks = "global::Pvp.Blocks";
 
     /// <summary>A readable class name from the shape, e.g. <c>LoraQvBlock</c>, <c>AdaptFormerBlock</c>.</summary>
     public static string NameOf(BlockShape shape)
@@ -45,11 +43,11 @@ internal static class BlockEmitter
         int d = b.EmbedDim;
         w.Line($"/// <summary>Blocks {Format.Ranges(blockClass.Indices)}: timm's Block with {Summary(shape)}.</summary>");
         w.Line(ModelEmitter.GeneratedCode);
-        using (w.Block($"private sealed class {blockClass.Name} : {Module}, global::Pvp.Onnx.IOnnxModule"))
+        using (w.Block($"private sealed class {blockClass.Name} : {Module}, {OnnxModule}"))
         {
-            w.Line("private readonly global::TorchSharp.Modules.LayerNorm norm1;");
+            w.Line($"private readonly {LayerNorm} norm1;");
             w.Line($"private readonly {Blocks}.Attention attn;");
-            w.Line("private readonly global::TorchSharp.Modules.LayerNorm norm2;");
+            w.Line($"private readonly {LayerNorm} norm2;");
             w.Line($"private readonly {Blocks}.Mlp mlp;");
             if (shape.Adapter is { Houlsby: true }) w.Line($"private readonly {Blocks}.BottleneckAdapter adapter_attn;");
             if (shape.Adapter is not null) w.Line($"private readonly {Blocks}.BottleneckAdapter adapter;");
@@ -72,8 +70,10 @@ internal static class BlockEmitter
                 w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true", frozen)});");
                 if (shape.Adapter is { } adapter)
                 {
-                    string options = (adapter.Dropout != 0 ? $", dropout: {Format.Num(adapter.Dropout)}" : "") + (adapter.NormInput ? ", normInput: true" : "");
-                    string create = $"new {Blocks}.BottleneckAdapter({d}, {adapter.Bottleneck}, scale: {Format.Num(adapter.Scale)}, device, dtype{options});";
+                    var arguments = new List<string> { $"{d}", $"{adapter.Bottleneck}", $"scale: {Format.Num(adapter.Scale)}", "device", "dtype" };
+                    if (adapter.Dropout != 0) arguments.Add($"dropout: {Format.Num(adapter.Dropout)}");
+                    if (adapter.NormInput) arguments.Add("normInput: true");
+                    string create = $"new {Blocks}.BottleneckAdapter({string.Join(", ", arguments)});";
                     if (adapter.Houlsby) w.Line($"adapter_attn = {create}");
                     w.Line($"adapter = {create}");
                 }
@@ -96,10 +96,13 @@ internal static class BlockEmitter
     {
         AttachSpec? At(int site) => shape.Attachments.FirstOrDefault(a => a.Site == site);
         string Module(string field, string input) => onnx ? $"g.Call({field}, {input})" : $"{field}.call({input})";
-        string Sum(string x, string y) => onnx ? $"g.Add({x}, {y})" : $"{ModelEmitter.Add}({x}, {y})";
+        string Sum(string x, string y) => onnx ? $"g.Add({x}, {y})" : $"{Add}({x}, {y})";
         // Under a bf16 backbone plan an attached module computes in the trainable dtype; its output returns to the stream's.
         // The ONNX graph computes in float32 throughout: no casts.
-        string Call(AttachSpec a, string input) => castAttachments && !onnx ? $"{a.FieldName}.call({input}.to(trainableDtype)).to({input}.dtype)" : Module(a.FieldName, input);
+        string Call(AttachSpec a, string input) => castAttachments && !onnx
+            ? $"{a.FieldName}.call({input}.to(trainableDtype)).to({input}.dtype)"
+            : Module(a.FieldName, input);
+        string afterMlpDesign = shape.Adapter is { Houlsby: true } ? "Houlsby" : "Pfeiffer";
         if (onnx)
         {
             w.Line("/// <summary>The ONNX nodes of <see cref=\"forward\"/>, statement for statement.</summary>");
@@ -122,7 +125,7 @@ internal static class BlockEmitter
             w.Line($"var m = {Module("mlp", "y")};");
             if (shape.Adapter is { Parallel: true }) w.Line($"m = {Sum("m", Module("adapter", "h"))}; // AdaptFormer: beside the MLP, on the stream after attention");
             if (At(RuntimeEnums.BesideMlp) is { } beside) w.Line($"m = {Sum("m", Call(beside, "y"))}; // {beside.TypeName} beside the MLP");
-            if (shape.Adapter is { Parallel: false }) w.Line($"m = {Sum("m", Module("adapter", "m"))}; // {(shape.Adapter.Houlsby ? "Houlsby" : "Pfeiffer")}: adapter after the MLP, with its residual");
+            if (shape.Adapter is { Parallel: false }) w.Line($"m = {Sum("m", Module("adapter", "m"))}; // {afterMlpDesign}: adapter after the MLP, with its residual");
             if (At(RuntimeEnums.AfterMlp) is { } afterMlp) w.Line($"m = {Call(afterMlp, "m")}; // {afterMlp.TypeName} after the MLP");
             w.Line($"h = {Sum("h", "m")};");
             if (At(RuntimeEnums.BlockOutput) is { } output) w.Line($"h = {Call(output, "h")}; // {output.TypeName} on the block output");
@@ -151,18 +154,25 @@ internal static class BlockEmitter
               $"alpha: {Format.Num(lora.Alpha)}, dropout: {Format.Num(lora.Dropout)}, device, dtype" +
               (frozen == "dtype" ? ")" : $", frozenDtype: {frozen})");
 
+    private static string Slices(int targets) => string.Join(", ",
+        new[] { (RuntimeEnums.Query, "q"), (RuntimeEnums.Key, "k"), (RuntimeEnums.Value, "v") }.Where(t => (targets & t.Item1) != 0).Select(t => t.Item2));
+
+    private static string AdapterSummary(AdapterSpec adapter)
+    {
+        if (adapter.Parallel) return $"an AdaptFormer adapter (bottleneck {adapter.Bottleneck})";
+        return adapter.Houlsby ? $"Houlsby adapters (bottleneck {adapter.Bottleneck})" : $"a Pfeiffer adapter (bottleneck {adapter.Bottleneck})";
+    }
+
     private static string Summary(BlockShape shape)
     {
         var parts = new List<string>();
         var layers = new List<(LoraLayerSpec Spec, string Name)>();
-        if (shape.Qkv is { } qkv) layers.Add((qkv, "attn.qkv slices " + string.Join(", ", new[] { (RuntimeEnums.Query, "q"), (RuntimeEnums.Key, "k"), (RuntimeEnums.Value, "v") }.Where(t => (qkv.Targets & t.Item1) != 0).Select(t => t.Item2))));
+        if (shape.Qkv is { } qkv) layers.Add((qkv, "attn.qkv slices " + Slices(qkv.Targets)));
         if (shape.Proj is { } proj) layers.Add((proj, "attn.proj"));
         if (shape.Fc1 is { } fc1) layers.Add((fc1, "mlp.fc1"));
         if (shape.Fc2 is { } fc2) layers.Add((fc2, "mlp.fc2"));
         parts.AddRange(layers.Select(l => $"LoRA r={l.Spec.Rank} on {l.Name}"));
-        if (shape.Adapter is { } adapter)
-            parts.Add(adapter.Parallel ? $"an AdaptFormer adapter (bottleneck {adapter.Bottleneck})"
-                : adapter.Houlsby ? $"Houlsby adapters (bottleneck {adapter.Bottleneck})" : $"a Pfeiffer adapter (bottleneck {adapter.Bottleneck})");
+        if (shape.Adapter is { } adapter) parts.Add(AdapterSummary(adapter));
         parts.AddRange(shape.Attachments.Select(a => $"{a.TypeName} ({RuntimeEnums.SiteNames[a.Site]})"));
         return string.Join(", ", parts);
     }

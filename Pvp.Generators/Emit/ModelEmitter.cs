@@ -2,6 +2,8 @@ using System.Collections.Generic;
 using System.Linq;
 using Pvp.Generators.Model;
 
+using static Pvp.Generators.Emit.TypeNames;
+
 namespace Pvp.Generators.Emit;
 
 /// <summary>
@@ -17,15 +19,8 @@ internal static class ModelEmitter
     public static readonly string GeneratedCode =
         $"[global::System.CodeDom.Compiler.GeneratedCode(\"Pvp.Generators\", \"{typeof(ModelEmitter).Assembly.GetName().Version}\")]";
 
-    private const string Torch = "global::TorchSharp.torch";
-    private const string Tensor = "global::TorchSharp.torch.Tensor";
-    private const string Module = "global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>";
-    private const string Parameter = "global::TorchSharp.Modules.Parameter";
-    private const string Blocks = "global::Pvp.Blocks";
 
     /// <summary>Tensor addition that keeps its alpha scalar alive (see the runtime's <c>Scalars</c>): never <c>a + b</c>.</summary>
-    internal const string Add = "global::Pvp.Scalars.Add";
-    private const string PrecisionEnum = "global::Pvp.Precision.BackbonePrecision";
 
     public static GeneratedFile Emit(VariantSpec spec)
     {

@@ -1,0 +1,17 @@
+namespace Pvp.Generators.Emit;
+
+/// <summary>The fully qualified names generated code writes, declared once for every emitter.</summary>
+internal static class TypeNames
+{
+    public const string Torch = "global::TorchSharp.torch";
+    public const string Tensor = Torch + ".Tensor";
+    public const string Module = Torch + ".nn.Module<" + Tensor + ", " + Tensor + ">";
+    public const string Parameter = "global::TorchSharp.Modules.Parameter";
+    public const string LayerNorm = "global::TorchSharp.Modules.LayerNorm";
+    public const string Blocks = "global::Pvp.Blocks";
+    public const string Add = "global::Pvp.Scalars.Add";
+    public const string PrecisionEnum = "global::Pvp.Precision.BackbonePrecision";
+    public const string OnnxGraph = "global::Pvp.Onnx.OnnxGraph";
+    public const string OnnxValue = "global::Pvp.Onnx.OnnxValue";
+    public const string OnnxModule = "global::Pvp.Onnx.IOnnxModule";
+}
