@@ -13,6 +13,7 @@ internal static class KnownNames
     public const string LoraAttribute = "Pvp." + nameof(Pvp.LoraAttribute);
     public const string AdapterAttribute = "Pvp." + nameof(Pvp.AdapterAttribute);
     public const string AttachAttribute = "Pvp." + nameof(Pvp.AttachAttribute);
+    public const string SsfAttribute = "Pvp." + nameof(Pvp.SsfAttribute);
     public const string TrainBiasAttribute = "Pvp." + nameof(Pvp.TrainBiasAttribute);
     public const string TrainNormsAttribute = "Pvp." + nameof(Pvp.TrainNormsAttribute);
     public const string LinearProbeAttribute = "Pvp." + nameof(Pvp.LinearProbeAttribute);
@@ -24,7 +25,7 @@ internal static class KnownNames
     /// <summary>The PETuning attributes, each of which needs a <c>[VisionTransformer]</c> beside it.</summary>
     public static readonly string[] PetuningAttributes =
     {
-        PromptsAttribute, LoraAttribute, AdapterAttribute, AttachAttribute,
+        PromptsAttribute, LoraAttribute, AdapterAttribute, AttachAttribute, SsfAttribute,
         TrainBiasAttribute, TrainNormsAttribute, LinearProbeAttribute, FullFineTuneAttribute,
     };
 
@@ -44,7 +45,7 @@ internal static class RuntimeEnums
 {
     public const int Backbone = (int)ParameterKinds.Backbone, Bias = (int)ParameterKinds.Bias, Norm = (int)ParameterKinds.Norm, Head = (int)ParameterKinds.Head,
         Prompt = (int)ParameterKinds.Prompt, Lora = (int)ParameterKinds.Lora, Adapter = (int)ParameterKinds.Adapter, Attachment = (int)ParameterKinds.Attachment,
-        AllKinds = (int)ParameterKinds.All;
+        Ssf = (int)ParameterKinds.Ssf, AllKinds = (int)ParameterKinds.All;
 
     public const int Query = (int)LoraTargets.Query, Key = (int)LoraTargets.Key, Value = (int)LoraTargets.Value, Output = (int)LoraTargets.Output,
         MlpFc1 = (int)LoraTargets.MlpFc1, MlpFc2 = (int)LoraTargets.MlpFc2, QkvSlices = Query | Key | Value, AllTargets = QkvSlices | Output | MlpFc1 | MlpFc2;
@@ -61,7 +62,7 @@ internal static class RuntimeEnums
     public static readonly string[] SiteNames = Enumerable.Range(0, BlockOutput + 1).Select(i => ((AttachSite)i).ToString()).ToArray();
 
     /// <summary>Each single kind's name, lowest bit first.</summary>
-    public static readonly string[] KindNames = Enumerable.Range(0, 8).Select(bit => ((ParameterKinds)(1 << bit)).ToString()).ToArray();
+    public static readonly string[] KindNames = Enumerable.Range(0, 31).TakeWhile(bit => (AllKinds >> bit) != 0).Select(bit => ((ParameterKinds)(1 << bit)).ToString()).ToArray();
 }
 
 /// <summary>Names of the pipeline's tracked steps (asserted by the incremental-caching tests).</summary>

@@ -46,3 +46,8 @@ public partial class AdaptFormerB16;
 [Prompts(Length = 10, Deep = true)]
 [Lora(Rank = 8, Targets = LoraTargets.Query | LoraTargets.Value, Blocks = "6..")]
 public partial class VptDeepLoraB16;
+
+/// <summary>ViT-B/16 — SSF (Lian et al. 2022): scale and shift after norm1, attention, norm2 and the MLP of every block.</summary>
+[VisionTransformer(VitPreset.Base16)]
+[Ssf]
+public partial class SsfB16;

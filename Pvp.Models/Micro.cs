@@ -51,3 +51,8 @@ public partial class VptDeepLoraMicro;
 [VisionTransformer(VitPreset.Micro, Precision = PrecisionPlan.BackboneBf16)]
 [Prompts(Length = 8, Deep = true)]
 public partial class VptDeepBf16Micro;
+
+/// <summary>Micro ViT — SSF: a learnable scale and shift after norm1, attention, norm2 and the MLP of every block.</summary>
+[VisionTransformer(VitPreset.Micro)]
+[Ssf]
+public partial class SsfMicro;

@@ -51,3 +51,8 @@ public partial class VptDeepLoraS16;
 [VisionTransformer(VitPreset.Small16, Precision = PrecisionPlan.BackboneBf16)]
 [Prompts(Length = 50, Deep = true)]
 public partial class VptDeepBf16S16;
+
+/// <summary>ViT-S/16 — SSF (Lian et al. 2022): scale and shift after norm1, attention, norm2 and the MLP of every block.</summary>
+[VisionTransformer(VitPreset.Small16)]
+[Ssf]
+public partial class SsfS16;

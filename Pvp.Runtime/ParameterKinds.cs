@@ -30,6 +30,8 @@ enum ParameterKinds
     Adapter = 64,
     /// <summary>Users' attached modules.</summary>
     Attachment = 128,
+    /// <summary>SSF's scales and shifts.</summary>
+    Ssf = 256,
     /// <summary>Everything.</summary>
-    All = Backbone | Bias | Norm | Head | Prompt | Lora | Adapter | Attachment,
+    All = Backbone | Bias | Norm | Head | Prompt | Lora | Adapter | Attachment | Ssf,
 }

@@ -6,7 +6,7 @@ public static class ParameterNaming
     /// <summary>Group precedence: a parameter joins the group of the first of these kinds that it trains as.</summary>
     public static readonly ParameterKinds[] GroupOrder =
     {
-        ParameterKinds.Prompt, ParameterKinds.Lora, ParameterKinds.Adapter, ParameterKinds.Attachment,
+        ParameterKinds.Prompt, ParameterKinds.Lora, ParameterKinds.Adapter, ParameterKinds.Ssf, ParameterKinds.Attachment,
         ParameterKinds.Head, ParameterKinds.Norm, ParameterKinds.Bias, ParameterKinds.Backbone,
     };
 
@@ -22,6 +22,7 @@ public static class ParameterNaming
         if (parts[0] == "blocks" && parts.Length > 2)
         {
             if (parts[2] is "adapter" or "adapter_attn") return ParameterKinds.Adapter;
+            if (parts[2] is "ssf_norm1" or "ssf_attn" or "ssf_norm2" or "ssf_mlp") return ParameterKinds.Ssf;
             if (attachmentNames.Contains(parts[2])) return ParameterKinds.Attachment;
         }
         if (parts[0] == "head") return ParameterKinds.Head;

@@ -331,6 +331,7 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
         ParameterKinds.Lora => "lora",
         ParameterKinds.Adapter => "adapters",
         ParameterKinds.Attachment => "attachments",
+        ParameterKinds.Ssf => "ssf",
         ParameterKinds.Head => "head",
         ParameterKinds.Norm => "norms",
         ParameterKinds.Bias => "biases",

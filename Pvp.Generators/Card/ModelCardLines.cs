@@ -18,6 +18,7 @@ internal static class ModelCardLines
         lines.AddRange(petuning.Loras.Select(Lora));
         lines.AddRange(petuning.Adapters.Select(Adapter));
         lines.AddRange(petuning.Attachments.Select(a => $"{a.TypeName} {SiteDescriptions[(int)a.Site]} {a.Range.Describe()} ({fieldNames[(a.TypeFullName, a.Site)]})"));
+        lines.AddRange(petuning.Ssfs.Select(s => $"SSF: scale and shift after norm1, attention, norm2 and the MLP of {s.Range.Describe()} (ssf_*.scale, ssf_*.shift [{backbone.EmbedDim}])"));
         lines.AddRange(petuning.Markers.Select(Marker));
         return lines.ToEquatableArray();
     }

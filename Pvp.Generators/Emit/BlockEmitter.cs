@@ -33,6 +33,7 @@ internal static class BlockEmitter
             parts.Add("Lora" + char.ToUpperInvariant(joined[0]) + joined.Substring(1));
         }
         if (shape.Adapter is { } adapter) parts.Add(adapter.Parallel ? "AdaptFormer" : adapter.Houlsby ? "Houlsby" : "Adapter");
+        if (shape.Ssf) parts.Add("Ssf");
         parts.AddRange(shape.Attachments.Select(a => a.TypeName));
         return string.Concat(parts) + "Block";
     }
@@ -51,6 +52,7 @@ internal static class BlockEmitter
             w.Line($"private readonly {Blocks}.Mlp mlp;");
             if (shape.Adapter is { Houlsby: true }) w.Line($"private readonly {Blocks}.BottleneckAdapter adapter_attn;");
             if (shape.Adapter is not null) w.Line($"private readonly {Blocks}.BottleneckAdapter adapter;");
+            foreach (string field in shape.Ssf ? SsfFields : System.Array.Empty<string>()) w.Line($"private readonly {Blocks}.SsfScaleShift {field};");
             foreach (var a in shape.Attachments) w.Line($"private readonly {a.TypeFullName} {a.FieldName};");
             bool castAttachments = b.BackboneBf16 && shape.Attachments.Count > 0;
             if (castAttachments) w.Line($"private readonly {Torch}.ScalarType trainableDtype; // attached modules compute in it");
@@ -77,6 +79,7 @@ internal static class BlockEmitter
                     if (adapter.Houlsby) w.Line($"adapter_attn = {create}");
                     w.Line($"adapter = {create}");
                 }
+                foreach (string field in shape.Ssf ? SsfFields : System.Array.Empty<string>()) w.Line($"{field} = new {Blocks}.SsfScaleShift({d}, device, dtype);");
                 foreach (var a in shape.Attachments)
                     w.Line($"{a.FieldName} = new {a.TypeFullName}(new global::Pvp.AttachContext({d}, index, global::Pvp.AttachSite.{RuntimeEnums.SiteNames[a.Site]}, device, dtype));");
                 w.Line("RegisterComponents();");
@@ -117,12 +120,14 @@ internal static class BlockEmitter
             if (!onnx) w.Line($"using var scope = {Torch}.NewDisposeScope();");
             w.Line("var h = x;");
             if (At(RuntimeEnums.BlockInput) is { } input) w.Line($"h = {Call(input, "h")}; // {input.TypeName} on the block input");
-            w.Line($"var a = {Module("attn", Module("norm1", "h"))};");
+            w.Line(shape.Ssf ? $"var a = {Module("attn", Module("ssf_norm1", Module("norm1", "h")))}; // SSF after norm1" : $"var a = {Module("attn", Module("norm1", "h"))};");
+            if (shape.Ssf) w.Line($"a = {Module("ssf_attn", "a")}; // SSF after attention");
             if (shape.Adapter is { Houlsby: true }) w.Line($"a = {Sum("a", Module("adapter_attn", "a"))}; // Houlsby: adapter after attention, with its residual");
             if (At(RuntimeEnums.AfterAttention) is { } afterAttention) w.Line($"a = {Call(afterAttention, "a")}; // {afterAttention.TypeName} after attention");
             w.Line($"h = {Sum("h", "a")};");
-            w.Line($"var y = {Module("norm2", "h")};");
+            w.Line(shape.Ssf ? $"var y = {Module("ssf_norm2", Module("norm2", "h"))}; // SSF after norm2" : $"var y = {Module("norm2", "h")};");
             w.Line($"var m = {Module("mlp", "y")};");
+            if (shape.Ssf) w.Line($"m = {Module("ssf_mlp", "m")}; // SSF after the MLP");
             if (shape.Adapter is { Parallel: true }) w.Line($"m = {Sum("m", Module("adapter", "h"))}; // AdaptFormer: beside the MLP, on the stream after attention");
             if (At(RuntimeEnums.BesideMlp) is { } beside) w.Line($"m = {Sum("m", Call(beside, "y"))}; // {beside.TypeName} beside the MLP");
             if (shape.Adapter is { Parallel: false }) w.Line($"m = {Sum("m", Module("adapter", "m"))}; // {afterMlpDesign}: adapter after the MLP, with its residual");
@@ -154,6 +159,9 @@ internal static class BlockEmitter
               $"alpha: {Format.Num(lora.Alpha)}, dropout: {Format.Num(lora.Dropout)}, device, dtype" +
               (frozen == "dtype" ? ")" : $", frozenDtype: {frozen})");
 
+    /// <summary>SSF's scale-and-shift modules of a block, in forward order.</summary>
+    private static readonly string[] SsfFields = { "ssf_norm1", "ssf_attn", "ssf_norm2", "ssf_mlp" };
+
     private static string Slices(int targets) => string.Join(", ",
         new[] { (RuntimeEnums.Query, "q"), (RuntimeEnums.Key, "k"), (RuntimeEnums.Value, "v") }.Where(t => (targets & t.Item1) != 0).Select(t => t.Item2));
 
@@ -173,6 +181,7 @@ internal static class BlockEmitter
         if (shape.Fc2 is { } fc2) layers.Add((fc2, "mlp.fc2"));
         parts.AddRange(layers.Select(l => $"LoRA r={l.Spec.Rank} on {l.Name}"));
         if (shape.Adapter is { } adapter) parts.Add(AdapterSummary(adapter));
+        if (shape.Ssf) parts.Add("SSF after norm1, attention, norm2 and the MLP");
         parts.AddRange(shape.Attachments.Select(a => $"{a.TypeName} ({RuntimeEnums.SiteNames[a.Site]})"));
         return string.Join(", ", parts);
     }

@@ -28,6 +28,9 @@ internal sealed class BlockClaims
     /// <summary>The block's adapter.</summary>
     public AdapterSpec? Adapter { get; set; }
 
+    /// <summary>Whether SSF scales and shifts the block's operations.</summary>
+    public bool Ssf { get; set; }
+
     /// <summary>Sites taken, by an adapter or an attached module.</summary>
     public HashSet<AttachSite> TakenSites { get; } = new();
 
@@ -35,5 +38,5 @@ internal sealed class BlockClaims
     public SortedDictionary<AttachSite, AttachSpec> Attached { get; } = new();
 
     /// <summary>The block's shape, as the emitter reads it.</summary>
-    public BlockShape ToShape() => new(Qkv, Proj, Fc1, Fc2, Adapter, Attached.Values.ToEquatableArray());
+    public BlockShape ToShape() => new(Qkv, Proj, Fc1, Fc2, Adapter, Attached.Values.ToEquatableArray(), Ssf);
 }

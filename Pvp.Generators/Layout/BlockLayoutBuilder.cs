@@ -30,6 +30,7 @@ internal sealed class BlockLayoutBuilder
         foreach (var lora in petuning.Loras) Claim(lora);
         foreach (var adapter in petuning.Adapters) Claim(adapter);
         foreach (var attachment in petuning.Attachments) Claim(attachment, fieldNames[(attachment.TypeFullName, attachment.Site)]);
+        foreach (var ssf in petuning.Ssfs) Claim(ssf);
         return blocks.Select(b => b.ToShape()).ToEquatableArray();
     }
 
@@ -98,6 +99,16 @@ internal sealed class BlockLayoutBuilder
             block.Attached[attachment.Site] = new AttachSpec(attachment.TypeFullName, attachment.TypeName, (int)attachment.Site, field);
         }
         ReportConflicts(attachment.Location);
+    }
+
+    private void Claim(ResolvedSsf ssf)
+    {
+        for (int b = ssf.Range.Start; b < ssf.Range.End; b++)
+        {
+            if (blocks[b].Ssf) Conflict("SSF", b);
+            blocks[b].Ssf = true;
+        }
+        ReportConflicts(ssf.Location);
     }
 
     private void Conflict(string what, int block)

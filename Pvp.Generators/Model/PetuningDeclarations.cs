@@ -49,5 +49,8 @@ internal sealed record AttachDeclaration(
     Declared<double>? LearningRateScale,
     bool IsNullType = false);
 
+/// <summary><c>[Ssf]</c> as written.</summary>
+internal sealed record SsfDeclaration(LocationInfo? Location, Declared<string>? Blocks, Declared<double>? LearningRateScale);
+
 /// <summary>The argument-less attributes (<c>[TrainBias]</c>, <c>[TrainNorms]</c>, <c>[LinearProbe]</c>, <c>[FullFineTune]</c>).</summary>
 internal sealed record MarkerDeclaration(string Name, LocationInfo? Location); // Name: the attribute's metadata name (KnownNames)

@@ -35,6 +35,7 @@ internal sealed record BackboneDeclaration(
 /// <param name="Adapters">Each <c>[Adapter]</c>.</param>
 /// <param name="Attachments">Each <c>[Attach]</c>.</param>
 /// <param name="Markers">Each argument-less attribute, in source order.</param>
+/// <param name="Ssfs">Each <c>[Ssf]</c>.</param>
 internal sealed record VariantDeclaration(
     string? Namespace,
     string ClassName,
@@ -46,4 +47,5 @@ internal sealed record VariantDeclaration(
     EquatableArray<LoraDeclaration> Loras,
     EquatableArray<AdapterDeclaration> Adapters,
     EquatableArray<AttachDeclaration> Attachments,
-    EquatableArray<MarkerDeclaration> Markers);
+    EquatableArray<MarkerDeclaration> Markers,
+    EquatableArray<SsfDeclaration> Ssfs);

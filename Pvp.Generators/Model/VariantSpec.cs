@@ -48,9 +48,10 @@ internal sealed record BlockShape(
     LoraLayerSpec? Fc1,
     LoraLayerSpec? Fc2,
     AdapterSpec? Adapter,
-    EquatableArray<AttachSpec> Attachments)
+    EquatableArray<AttachSpec> Attachments,
+    bool Ssf = false)
 {
-    public bool IsPlain => Qkv is null && Proj is null && Fc1 is null && Fc2 is null && Adapter is null && Attachments.Count == 0;
+    public bool IsPlain => Qkv is null && Proj is null && Fc1 is null && Fc2 is null && Adapter is null && Attachments.Count == 0 && !Ssf;
 }
 
 /// <summary>A declaration the emitter can turn into code: valid by construction.</summary>

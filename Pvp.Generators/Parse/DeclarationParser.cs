@@ -27,6 +27,7 @@ internal static class DeclarationParser
         var adapters = new List<AdapterDeclaration>();
         var attachments = new List<AttachDeclaration>();
         var markers = new List<MarkerDeclaration>();
+        var ssfs = new List<SsfDeclaration>();
         foreach (var attribute in symbol.GetAttributes())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -54,6 +55,9 @@ internal static class DeclarationParser
                     attachments.Add(new AttachDeclaration(location, args.PositionalType(0, DescribeAttachedType),
                         args.Named<int>(nameof(AttachAttribute.Site)), args.Named<string>(nameof(AttachAttribute.Blocks)), args.Named<double>(nameof(AttachAttribute.LearningRateScale)), args.IsNullPositional(0)));
                     break;
+                case KnownNames.SsfAttribute:
+                    ssfs.Add(new SsfDeclaration(location, args.Named<string>(nameof(SsfAttribute.Blocks)), args.Named<double>(nameof(SsfAttribute.LearningRateScale))));
+                    break;
                 case KnownNames.TrainBiasAttribute:
                 case KnownNames.TrainNormsAttribute:
                 case KnownNames.LinearProbeAttribute:
@@ -74,7 +78,8 @@ internal static class DeclarationParser
             loras.ToEquatableArray(),
             adapters.ToEquatableArray(),
             attachments.ToEquatableArray(),
-            markers.ToEquatableArray());
+            markers.ToEquatableArray(),
+            ssfs.ToEquatableArray());
     }
 
     private static string? DescribeUnsupportedShape(INamedTypeSymbol symbol)

@@ -37,8 +37,9 @@ internal sealed class PetuningValidator
         var loras = declaration.Loras.Select((l, i) => ValidateLora(l, i)).Where(l => l is not null).Select(l => l!).ToEquatableArray();
         var adapters = declaration.Adapters.Select(ValidateAdapter).Where(a => a is not null).Select(a => a!).ToEquatableArray();
         var attachments = declaration.Attachments.Select(ValidateAttachment).Where(a => a is not null).Select(a => a!).ToEquatableArray();
+        var ssfs = declaration.Ssfs.Select(ValidateSsf).Where(s => s is not null).Select(s => s!).ToEquatableArray();
         bool decayPrompts = declaration.Prompts.Count > 0 && declaration.Prompts[0].WeightDecay?.Value == true;
-        return new ResolvedPetuning(prompts, loras, adapters, attachments,
+        return new ResolvedPetuning(prompts, loras, adapters, attachments, ssfs,
             declaration.Markers.Select(m => m.Name).ToEquatableArray(), TrainableKinds(),
             scales.OrderBy(p => p.Key).Select(p => new ScaleEntry((int)p.Key, p.Value)).ToEquatableArray(), decayPrompts);
     }
@@ -49,13 +50,14 @@ internal sealed class PetuningValidator
         if (Has(KnownNames.FullFineTuneAttribute)) return (int)ParameterKinds.All;
         if (Has(KnownNames.LinearProbeAttribute)) return (int)ParameterKinds.Head;
         bool anyPetuning = declaration.Prompts.Count + declaration.Loras.Count + declaration.Adapters.Count
-                           + declaration.Attachments.Count + declaration.Markers.Count > 0;
+                           + declaration.Attachments.Count + declaration.Ssfs.Count + declaration.Markers.Count > 0;
         if (!anyPetuning) return (int)ParameterKinds.All; // a plain backbone trains like any module
         var kinds = ParameterKinds.Head;
         if (declaration.Prompts.Count > 0) kinds |= ParameterKinds.Prompt;
         if (declaration.Loras.Count > 0) kinds |= ParameterKinds.Lora;
         if (declaration.Adapters.Count > 0) kinds |= ParameterKinds.Adapter;
         if (declaration.Attachments.Count > 0) kinds |= ParameterKinds.Attachment;
+        if (declaration.Ssfs.Count > 0) kinds |= ParameterKinds.Ssf;
         if (Has(KnownNames.TrainBiasAttribute)) kinds |= ParameterKinds.Bias;
         if (Has(KnownNames.TrainNormsAttribute)) kinds |= ParameterKinds.Norm;
         return (int)kinds;
@@ -78,6 +80,7 @@ internal sealed class PetuningValidator
             if (declaration.Loras.Count > 0) others.Add("Lora");
             if (declaration.Adapters.Count > 0) others.Add("Adapter");
             if (declaration.Attachments.Count > 0) others.Add("Attach");
+            if (declaration.Ssfs.Count > 0) others.Add("Ssf");
             others.AddRange(declaration.Markers.Where(m => m.Name is KnownNames.TrainBiasAttribute or KnownNames.TrainNormsAttribute).Select(m => KnownNames.ShortName(m.Name)).Distinct());
             if (scope.Name == KnownNames.FullFineTuneAttribute && declaration.Markers.Any(m => m.Name == KnownNames.LinearProbeAttribute)) others.Add(KnownNames.ShortName(KnownNames.LinearProbeAttribute));
             foreach (string other in others)
@@ -160,6 +163,13 @@ internal sealed class PetuningValidator
         ok &= CheckScale(ParameterKinds.Attachment, "Attach", a.LearningRateScale);
         var range = ResolveRange(a.Blocks, a.Location);
         return ok && range is not null ? new ResolvedAttachment(type.FullName, type.Name, (AttachSite)site, range.Value, a.Location) : null;
+    }
+
+    private ResolvedSsf? ValidateSsf(SsfDeclaration s)
+    {
+        bool ok = CheckScale(ParameterKinds.Ssf, "Ssf", s.LearningRateScale);
+        var range = ResolveRange(s.Blocks, s.Location);
+        return ok && range is not null ? new ResolvedSsf(range.Value, s.Location) : null;
     }
 
     private BlockRange? ResolveRange(Declared<string>? blocks, LocationInfo? attributeLocation)

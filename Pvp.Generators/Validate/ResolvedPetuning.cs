@@ -21,6 +21,9 @@ internal sealed record ResolvedAdapter(AdapterPlacement Placement, int Bottlenec
 /// <summary>A valid <c>[Attach]</c>: the user's module type at a site of a range of blocks.</summary>
 internal sealed record ResolvedAttachment(string TypeFullName, string TypeName, AttachSite Site, BlockRange Range, LocationInfo? Location);
 
+/// <summary>A valid <c>[Ssf]</c>: the blocks whose operations it scales and shifts.</summary>
+internal sealed record ResolvedSsf(BlockRange Range, LocationInfo? Location);
+
 /// <summary>
 /// The validate step's reading of the PETuning attributes: each valid attribute with its defaults applied, what trains,
 /// and the groups' scales. Invalid attributes are left out (their diagnostics say why).
@@ -30,6 +33,7 @@ internal sealed record ResolvedPetuning(
     EquatableArray<ResolvedLora> Loras,
     EquatableArray<ResolvedAdapter> Adapters,
     EquatableArray<ResolvedAttachment> Attachments,
+    EquatableArray<ResolvedSsf> Ssfs,
     EquatableArray<string> Markers,
     int TrainableKinds,
     EquatableArray<ScaleEntry> LearningRateScales,

@@ -193,6 +193,37 @@ public class PetuningNumericsTests
     }
 
     [Fact]
+    public void SsfScalesAndShiftsAfterEachOperationAndOnlyItTrains()
+    {
+        var (backbone, _) = PerturbedBackbone(15);
+        using var model = new Pvp.Models.SsfMicro(numClasses: 10);
+        CopyShared(backbone, model);
+        model.eval();
+        var w = model.state_dict();
+        // SSF's init: γ ~ N(1, 0.02), β ~ N(0, 0.02).
+        Assert.InRange(w["blocks.0.ssf_attn.scale"].mean().item<float>(), 0.98, 1.02);
+        Assert.InRange(w["blocks.0.ssf_attn.shift"].std().item<float>(), 0.01, 0.03);
+        Tensor Ssf(int i, string op, Tensor x) => x * w[$"blocks.{i}.ssf_{op}.scale"] + w[$"blocks.{i}.ssf_{op}.shift"];
+        using var x = Images();
+        using (no_grad())
+        {
+            var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
+            {
+                Norm1Output = (i, y) => Ssf(i, "norm1", y),
+                AttentionBranch = (i, a) => Ssf(i, "attn", a),
+                Norm2Output = (i, y) => Ssf(i, "norm2", y),
+                MlpBranch = (i, y, m) => Ssf(i, "mlp", m),
+            });
+            Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
+        }
+        Assert.Equal(ParameterKinds.Ssf, model.KindOf("blocks.2.ssf_mlp.shift"));
+        var trainable = model.TrainableParameterNames().ToList();
+        Assert.Equal(3 * 4 * 2 + 2, trainable.Count); // four scale/shift pairs per block, and the head
+        Assert.All(trainable, name => Assert.True(name.Contains(".ssf_", StringComparison.Ordinal) || name.StartsWith("head.", StringComparison.Ordinal), name));
+        Assert.Contains(model.ParameterGroups(1e-3, 0.05), g => g.Name == "ssf (no decay)");
+    }
+
+    [Fact]
     public void HoulsbyAdaptersSitAfterAttentionAndAfterTheMlp()
     {
         var (backbone, _) = PerturbedBackbone(12);

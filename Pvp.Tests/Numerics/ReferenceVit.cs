@@ -22,6 +22,12 @@ internal sealed class ReferenceHooks
     /// <summary>The attention branch of block i: (i, attention output a) → new a, before the residual add.</summary>
     public Func<int, Tensor, Tensor>? AttentionBranch { get; init; }
 
+    /// <summary>norm1's output in block i → what attention reads.</summary>
+    public Func<int, Tensor, Tensor>? Norm1Output { get; init; }
+
+    /// <summary>norm2's output in block i → what the MLP reads.</summary>
+    public Func<int, Tensor, Tensor>? Norm2Output { get; init; }
+
     /// <summary>The input of block i → what the block sees.</summary>
     public Func<int, Tensor, Tensor>? BlockInput { get; init; }
 }
@@ -54,11 +60,13 @@ internal static class ReferenceVit
             if (hooks.BlockInput is { } input) h = input(i, h);
             string p = $"blocks.{i}.";
             var y = LayerNorm(h, w, p + "norm1");
+            if (hooks.Norm1Output is { } norm1) y = norm1(i, y);
             var a = F.linear(Attention(y, W(p + "attn.qkv.weight"), w.GetValueOrDefault(p + "attn.qkv.bias"), heads),
                 W(p + "attn.proj.weight"), w[p + "attn.proj.bias"]);
             if (hooks.AttentionBranch is { } attention) a = attention(i, a);
             h = h + a;
             y = LayerNorm(h, w, p + "norm2");
+            if (hooks.Norm2Output is { } norm2) y = norm2(i, y);
             var hidden = F.gelu(F.linear(y, W(p + "mlp.fc1.weight"), w[p + "mlp.fc1.bias"]));
             var m = F.linear(hidden, W(p + "mlp.fc2.weight"), w[p + "mlp.fc2.bias"]);
             if (hooks.MlpBranch is { } branch) m = branch(i, y, m);
