@@ -40,9 +40,10 @@ internal static class BlockEmitter
 
     public static void Emit(IndentedWriter w, BlockClass blockClass, BackboneSpec b)
     {
-        var shape = blockClass.Shape!;
+        var shape = blockClass.Shape;
         int d = b.EmbedDim;
-        w.Line($"/// <summary>Blocks {Format.Ranges(blockClass.Indices)}: timm's Block with {Summary(shape)}.</summary>");
+        string with = shape.IsPlain ? "" : $" with {Summary(shape)}";
+        w.Line($"/// <summary>Blocks {Format.Ranges(blockClass.Indices)}: timm's Block{with}.</summary>");
         w.Line(ModelEmitter.GeneratedCode);
         using (w.Block($"private sealed class {blockClass.Name} : {Module}, {OnnxModule}"))
         {
@@ -62,11 +63,11 @@ internal static class BlockEmitter
             using (w.Block($"public {blockClass.Name}({signature}) : base(\"Block\")"))
             {
                 if (castAttachments) w.Line("trainableDtype = dtype;");
-                w.Line($"norm1 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.Block.NormEps, device: device, dtype: {frozen});");
+                w.Line($"norm1 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, dtype: {frozen});");
                 w.Line($"attn = new {Blocks}.Attention({d}, {b.Heads},");
                 w.Line($"    qkv: {Qkv(shape.Qkv, b)},");
                 w.Line($"    proj: {Linear(shape.Proj, d, d, "true", frozen)});");
-                w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.Block.NormEps, device: device, dtype: {frozen});");
+                w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, dtype: {frozen});");
                 w.Line($"mlp = new {Blocks}.Mlp(");
                 w.Line($"    fc1: {Linear(shape.Fc1, d, b.MlpHidden, "true", frozen)},");
                 w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true", frozen)});");

@@ -65,7 +65,7 @@ internal static class ModelEmitter
             EmitForward(w, spec, onnx: true);
             w.Line();
             EmitRegistration(w, spec);
-            foreach (var blockClass in blockClasses.Values.Where(c => c.Shape is not null).Distinct())
+            foreach (var blockClass in blockClasses.Values.Distinct())
             {
                 w.Line();
                 BlockEmitter.Emit(w, blockClass, b);
@@ -190,12 +190,10 @@ internal static class ModelEmitter
             {
                 string separator = i == b.Depth - 1 ? ");" : ",";
                 var blockClass = blockClasses[i];
-                string create = blockClass.Shape is null
-                    ? $"new {Blocks}.Block({d}, {b.Heads}, {b.MlpHidden}, qkvBias: {Bool(b.QkvBias)}, device, {frozen})"
-                    : $"new {blockClass.Name}({i}, device, dtype{(b.BackboneBf16 ? ", frozen" : "")})";
-                w.Line($"    {create}{separator}");
+                string frozenArgument = b.BackboneBf16 ? ", frozen" : "";
+                w.Line($"    new {blockClass.Name}({i}, device, dtype{frozenArgument}){separator}");
             }
-            w.Line($"norm = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.Block.NormEps, device: device, dtype: {frozen});");
+            w.Line($"norm = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, dtype: {frozen});");
             w.Line("head = numClasses > 0");
             w.Line($"    ? {Torch}.nn.Linear({d}, numClasses, device: device, dtype: dtype)");
             w.Line($"    : {Torch}.nn.Identity();");
@@ -281,22 +279,15 @@ internal static class ModelEmitter
             : $"        static (numClasses, device, dtype) => new {spec.Identifier}(numClasses, device, dtype));");
     }
 
-    /// <summary>Block index → its class (plain timm Block, or a generated class shared by blocks of equal shape).</summary>
+    /// <summary>Block index → its generated class, one per distinct shape (timm's plain Block included), so every block's forward comes from one writer.</summary>
     private static Dictionary<int, BlockClass> BlockClasses(VariantSpec spec)
     {
         var byShape = new Dictionary<BlockShape, BlockClass>();
-        var names = new HashSet<string>();
+        var names = new HashSet<string> { spec.ClassName }; // a nested class may not share the variant's name
         var result = new Dictionary<int, BlockClass>();
-        var plain = new BlockClass("Block", null, new List<int>());
         for (int i = 0; i < spec.Blocks.Count; i++)
         {
             var shape = spec.Blocks[i];
-            if (shape.IsPlain)
-            {
-                plain.Indices.Add(i);
-                result[i] = plain;
-                continue;
-            }
             if (!byShape.TryGetValue(shape, out var blockClass))
             {
                 string baseName = BlockEmitter.NameOf(shape);
@@ -333,4 +324,4 @@ internal static class ModelEmitter
 }
 
 /// <summary>A block class of the generated model: timm's plain Block (Shape null) or a generated one.</summary>
-internal sealed record BlockClass(string Name, BlockShape? Shape, List<int> Indices);
+internal sealed record BlockClass(string Name, BlockShape Shape, List<int> Indices);

@@ -46,10 +46,10 @@ namespace Pvp.Models
             cls_token = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 1, 64 }, dtype: dtype, device: device));
             pos_embed = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 65, 64 }, dtype: dtype, device: device));
             blocks = new global::TorchSharp.Modules.ModuleList<global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>>(
-                new global::Pvp.Blocks.Block(64, 4, 256, qkvBias: true, device, dtype),
-                new global::Pvp.Blocks.Block(64, 4, 256, qkvBias: true, device, dtype),
-                new global::Pvp.Blocks.Block(64, 4, 256, qkvBias: true, device, dtype));
-            norm = global::TorchSharp.torch.nn.LayerNorm(64, eps: global::Pvp.Blocks.Block.NormEps, device: device, dtype: dtype);
+                new Block(0, device, dtype),
+                new Block(1, device, dtype),
+                new Block(2, device, dtype));
+            norm = global::TorchSharp.torch.nn.LayerNorm(64, eps: global::Pvp.Blocks.LayerNorms.Eps, device: device, dtype: dtype);
             head = numClasses > 0
                 ? global::TorchSharp.torch.nn.Linear(64, numClasses, device: device, dtype: dtype)
                 : global::TorchSharp.torch.nn.Identity();
@@ -88,5 +88,52 @@ namespace Pvp.Models
         internal static void RegisterVariant() =>
             global::Pvp.VariantRegistry.Register("LinearProbeMicro", typeof(LinearProbeMicro), Config, s_attachments, isPlainBackbone: false,
                 static (numClasses, device, dtype) => new LinearProbeMicro(numClasses, device, dtype));
+
+        /// <summary>Blocks 0–2: timm's Block.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("Pvp.Generators", "0.1.0.0")]
+        private sealed class Block : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>, global::Pvp.Onnx.IOnnxModule
+        {
+            private readonly global::TorchSharp.Modules.LayerNorm norm1;
+            private readonly global::Pvp.Blocks.Attention attn;
+            private readonly global::TorchSharp.Modules.LayerNorm norm2;
+            private readonly global::Pvp.Blocks.Mlp mlp;
+
+            public Block(int index, global::TorchSharp.torch.Device? device, global::TorchSharp.torch.ScalarType dtype) : base("Block")
+            {
+                norm1 = global::TorchSharp.torch.nn.LayerNorm(64, eps: global::Pvp.Blocks.LayerNorms.Eps, device: device, dtype: dtype);
+                attn = new global::Pvp.Blocks.Attention(64, 4,
+                    qkv: global::TorchSharp.torch.nn.Linear(64, 192, hasBias: true, device: device, dtype: dtype),
+                    proj: global::TorchSharp.torch.nn.Linear(64, 64, device: device, dtype: dtype));
+                norm2 = global::TorchSharp.torch.nn.LayerNorm(64, eps: global::Pvp.Blocks.LayerNorms.Eps, device: device, dtype: dtype);
+                mlp = new global::Pvp.Blocks.Mlp(
+                    fc1: global::TorchSharp.torch.nn.Linear(64, 256, device: device, dtype: dtype),
+                    fc2: global::TorchSharp.torch.nn.Linear(256, 64, device: device, dtype: dtype));
+                RegisterComponents();
+            }
+
+            public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor x)
+            {
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var h = x;
+                var a = attn.call(norm1.call(h));
+                h = global::Pvp.Scalars.Add(h, a);
+                var y = norm2.call(h);
+                var m = mlp.call(y);
+                h = global::Pvp.Scalars.Add(h, m);
+                return h.MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The ONNX nodes of <see cref="forward"/>, statement for statement.</summary>
+            public global::Pvp.Onnx.OnnxValue EmitOnnx(global::Pvp.Onnx.OnnxGraph g, global::Pvp.Onnx.OnnxValue x)
+            {
+                var h = x;
+                var a = g.Call(attn, g.Call(norm1, h));
+                h = g.Add(h, a);
+                var y = g.Call(norm2, h);
+                var m = g.Call(mlp, y);
+                h = g.Add(h, m);
+                return h;
+            }
+        }
     }
 }

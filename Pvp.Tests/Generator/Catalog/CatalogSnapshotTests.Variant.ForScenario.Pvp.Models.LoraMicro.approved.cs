@@ -49,7 +49,7 @@ namespace Pvp.Models
                 new LoraQvBlock(0, device, dtype),
                 new LoraQvBlock(1, device, dtype),
                 new LoraQvBlock(2, device, dtype));
-            norm = global::TorchSharp.torch.nn.LayerNorm(64, eps: global::Pvp.Blocks.Block.NormEps, device: device, dtype: dtype);
+            norm = global::TorchSharp.torch.nn.LayerNorm(64, eps: global::Pvp.Blocks.LayerNorms.Eps, device: device, dtype: dtype);
             head = numClasses > 0
                 ? global::TorchSharp.torch.nn.Linear(64, numClasses, device: device, dtype: dtype)
                 : global::TorchSharp.torch.nn.Identity();
@@ -100,11 +100,11 @@ namespace Pvp.Models
 
             public LoraQvBlock(int index, global::TorchSharp.torch.Device? device, global::TorchSharp.torch.ScalarType dtype) : base("Block")
             {
-                norm1 = global::TorchSharp.torch.nn.LayerNorm(64, eps: global::Pvp.Blocks.Block.NormEps, device: device, dtype: dtype);
+                norm1 = global::TorchSharp.torch.nn.LayerNorm(64, eps: global::Pvp.Blocks.LayerNorms.Eps, device: device, dtype: dtype);
                 attn = new global::Pvp.Blocks.Attention(64, 4,
                     qkv: new global::Pvp.Blocks.LoraQkvLinear(64, hasBias: true, global::Pvp.LoraTargets.Query | global::Pvp.LoraTargets.Value, rank: 4, alpha: 8, dropout: 0, device, dtype),
                     proj: global::TorchSharp.torch.nn.Linear(64, 64, device: device, dtype: dtype));
-                norm2 = global::TorchSharp.torch.nn.LayerNorm(64, eps: global::Pvp.Blocks.Block.NormEps, device: device, dtype: dtype);
+                norm2 = global::TorchSharp.torch.nn.LayerNorm(64, eps: global::Pvp.Blocks.LayerNorms.Eps, device: device, dtype: dtype);
                 mlp = new global::Pvp.Blocks.Mlp(
                     fc1: global::TorchSharp.torch.nn.Linear(64, 256, device: device, dtype: dtype),
                     fc2: global::TorchSharp.torch.nn.Linear(256, 64, device: device, dtype: dtype));

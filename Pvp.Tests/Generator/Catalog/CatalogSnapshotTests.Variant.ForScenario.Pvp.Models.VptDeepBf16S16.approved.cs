@@ -56,19 +56,19 @@ namespace Pvp.Models
             prompt_embeddings = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 1, 50, 384 }, dtype: dtype, device: device));
             deep_prompt_embeddings = new global::TorchSharp.Modules.Parameter(global::TorchSharp.torch.zeros(new long[] { 11, 50, 384 }, dtype: dtype, device: device));
             blocks = new global::TorchSharp.Modules.ModuleList<global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>>(
-                new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, frozen),
-                new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, frozen),
-                new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, frozen),
-                new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, frozen),
-                new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, frozen),
-                new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, frozen),
-                new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, frozen),
-                new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, frozen),
-                new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, frozen),
-                new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, frozen),
-                new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, frozen),
-                new global::Pvp.Blocks.Block(384, 6, 1536, qkvBias: true, device, frozen));
-            norm = global::TorchSharp.torch.nn.LayerNorm(384, eps: global::Pvp.Blocks.Block.NormEps, device: device, dtype: frozen);
+                new Block(0, device, dtype, frozen),
+                new Block(1, device, dtype, frozen),
+                new Block(2, device, dtype, frozen),
+                new Block(3, device, dtype, frozen),
+                new Block(4, device, dtype, frozen),
+                new Block(5, device, dtype, frozen),
+                new Block(6, device, dtype, frozen),
+                new Block(7, device, dtype, frozen),
+                new Block(8, device, dtype, frozen),
+                new Block(9, device, dtype, frozen),
+                new Block(10, device, dtype, frozen),
+                new Block(11, device, dtype, frozen));
+            norm = global::TorchSharp.torch.nn.LayerNorm(384, eps: global::Pvp.Blocks.LayerNorms.Eps, device: device, dtype: frozen);
             head = numClasses > 0
                 ? global::TorchSharp.torch.nn.Linear(384, numClasses, device: device, dtype: dtype)
                 : global::TorchSharp.torch.nn.Identity();
@@ -151,5 +151,52 @@ namespace Pvp.Models
         internal static void RegisterVariant() =>
             global::Pvp.VariantRegistry.Register("VptDeepBf16S16", typeof(VptDeepBf16S16), Config, s_attachments, isPlainBackbone: false,
                 static (numClasses, device, dtype, precision) => new VptDeepBf16S16(numClasses, device, dtype, precision));
+
+        /// <summary>Blocks 0–11: timm's Block.</summary>
+        [global::System.CodeDom.Compiler.GeneratedCode("Pvp.Generators", "0.1.0.0")]
+        private sealed class Block : global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>, global::Pvp.Onnx.IOnnxModule
+        {
+            private readonly global::TorchSharp.Modules.LayerNorm norm1;
+            private readonly global::Pvp.Blocks.Attention attn;
+            private readonly global::TorchSharp.Modules.LayerNorm norm2;
+            private readonly global::Pvp.Blocks.Mlp mlp;
+
+            public Block(int index, global::TorchSharp.torch.Device? device, global::TorchSharp.torch.ScalarType dtype, global::TorchSharp.torch.ScalarType frozen) : base("Block")
+            {
+                norm1 = global::TorchSharp.torch.nn.LayerNorm(384, eps: global::Pvp.Blocks.LayerNorms.Eps, device: device, dtype: frozen);
+                attn = new global::Pvp.Blocks.Attention(384, 6,
+                    qkv: global::TorchSharp.torch.nn.Linear(384, 1152, hasBias: true, device: device, dtype: frozen),
+                    proj: global::TorchSharp.torch.nn.Linear(384, 384, device: device, dtype: frozen));
+                norm2 = global::TorchSharp.torch.nn.LayerNorm(384, eps: global::Pvp.Blocks.LayerNorms.Eps, device: device, dtype: frozen);
+                mlp = new global::Pvp.Blocks.Mlp(
+                    fc1: global::TorchSharp.torch.nn.Linear(384, 1536, device: device, dtype: frozen),
+                    fc2: global::TorchSharp.torch.nn.Linear(1536, 384, device: device, dtype: frozen));
+                RegisterComponents();
+            }
+
+            public override global::TorchSharp.torch.Tensor forward(global::TorchSharp.torch.Tensor x)
+            {
+                using var scope = global::TorchSharp.torch.NewDisposeScope();
+                var h = x;
+                var a = attn.call(norm1.call(h));
+                h = global::Pvp.Scalars.Add(h, a);
+                var y = norm2.call(h);
+                var m = mlp.call(y);
+                h = global::Pvp.Scalars.Add(h, m);
+                return h.MoveToOuterDisposeScope();
+            }
+
+            /// <summary>The ONNX nodes of <see cref="forward"/>, statement for statement.</summary>
+            public global::Pvp.Onnx.OnnxValue EmitOnnx(global::Pvp.Onnx.OnnxGraph g, global::Pvp.Onnx.OnnxValue x)
+            {
+                var h = x;
+                var a = g.Call(attn, g.Call(norm1, h));
+                h = g.Add(h, a);
+                var y = g.Call(norm2, h);
+                var m = g.Call(mlp, y);
+                h = g.Add(h, m);
+                return h;
+            }
+        }
     }
 }
