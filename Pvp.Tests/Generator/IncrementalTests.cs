@@ -58,6 +58,74 @@ public class IncrementalTests
         Assert.Contains("blocks[2].call(h);", second.GeneratedSources.Single().SourceText.ToString());
     }
 
+    private static (GeneratorDriver Driver, CSharpCompilation Compilation) First(string source)
+    {
+        var compilation = GeneratorHarness.Compile(source);
+        return (GeneratorHarness.CreateDriver().RunGenerators(compilation), compilation);
+    }
+
+    /// <summary>Runs the generator again on <paramref name="edited"/> in place of the single source, returning each tracked step's output reasons.</summary>
+    private static (GeneratorRunResult Run, Dictionary<string, List<IncrementalStepRunReason>> Reasons) Again(GeneratorDriver driver, CSharpCompilation compilation, string edited)
+    {
+        var tree = compilation.SyntaxTrees.Single();
+        var next = compilation.ReplaceSyntaxTree(tree, CSharpSyntaxTree.ParseText(edited, (CSharpParseOptions)tree.Options, tree.FilePath));
+        var run = driver.RunGenerators(next).GetRunResult().Results.Single();
+        var reasons = TrackedSteps.ToDictionary(step => step,
+            step => run.TrackedSteps.TryGetValue(step, out var steps) ? steps.SelectMany(s => s.Outputs).Select(o => o.Reason).ToList() : new List<IncrementalStepRunReason>());
+        return (run, reasons);
+    }
+
+    private static bool Reused(IncrementalStepRunReason reason) => reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged;
+
+    [Fact]
+    public void AnEditInTheSameFileOutsideTheClassEmitsNothingAgain()
+    {
+        var (driver, compilation) = First(Declaration);
+        var (_, reasons) = Again(driver, compilation, Declaration + "\ninternal static class Helpers { public static int Two() => 2; }\n");
+        Assert.All(TrackedSteps, step => Assert.NotEmpty(reasons[step]));
+        Assert.All(reasons[TrackingNames.Parse], reason => Assert.True(Reused(reason), $"parse: {reason}"));
+        Assert.All(reasons[TrackingNames.Validate], reason => Assert.True(Reused(reason), $"validate: {reason}"));
+        Assert.All(reasons[TrackingNames.Emit], reason => Assert.True(Reused(reason), $"emit: {reason}"));
+    }
+
+    [Fact]
+    public void MovingTheClassDownReparsesButEmitsNothingAgain()
+    {
+        // Lines above the class move its location (kept for diagnostics), so parse and validate run again; the spec they
+        // make is equal, so the emitted source is reused.
+        var (driver, compilation) = First(Declaration);
+        var (_, reasons) = Again(driver, compilation, Declaration.Replace("namespace Demo;", "namespace Demo;\n\n// a comment\n"));
+        Assert.All(TrackedSteps, step => Assert.NotEmpty(reasons[step]));
+        Assert.Contains(reasons[TrackingNames.Parse], reason => reason == IncrementalStepRunReason.Modified);
+        Assert.All(reasons[TrackingNames.Validate], reason => Assert.True(reason is IncrementalStepRunReason.Modified or IncrementalStepRunReason.Unchanged, $"validate: {reason}"));
+        Assert.All(reasons[TrackingNames.Emit], reason => Assert.True(Reused(reason), $"emit: {reason}"));
+    }
+
+    [Fact]
+    public void AnAttributeArgumentChangeReRunsEveryStep()
+    {
+        string source = Declaration.Replace("public partial class TinyVit;", "[Lora(Rank = 4)] public partial class TinyVit;");
+        var (driver, compilation) = First(source);
+        var (run, reasons) = Again(driver, compilation, source.Replace("Rank = 4", "Rank = 8"));
+        foreach (var step in TrackedSteps)
+            Assert.Contains(reasons[step], reason => reason == IncrementalStepRunReason.Modified);
+        Assert.Contains("rank: 8", run.GeneratedSources.Single().SourceText.ToString());
+    }
+
+    [Fact]
+    public void ADiagnosticsOnlyChangeReportsTheNewErrorAndEmitsNothing()
+    {
+        // Invalid before and after (heads must divide the width): validate's output changes (another message), emit has none.
+        string source = Declaration.Replace("Heads = 4", "Heads = 5");
+        var (driver, compilation) = First(source);
+        var (run, reasons) = Again(driver, compilation, source.Replace("Heads = 5", "Heads = 7"));
+        Assert.Contains(reasons[TrackingNames.Validate], reason => reason == IncrementalStepRunReason.Modified);
+        Assert.Contains(reasons[TrackingNames.Parse], reason => reason == IncrementalStepRunReason.Modified);
+        Assert.Empty(reasons[TrackingNames.Emit].Where(reason => reason != IncrementalStepRunReason.Removed));
+        Assert.Empty(run.GeneratedSources);
+        Assert.Contains(run.Diagnostics, d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("7", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void PipelineModelsHoldNoCompilerObjects()
     {
