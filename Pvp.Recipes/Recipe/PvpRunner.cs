@@ -662,7 +662,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         var components = Declaration();
         components["backbone.weights"] = File.Exists(BackbonePath) ? Fingerprint.HashFile(BackbonePath) : "(absent)";
         if (cell.PvpInit) components["stage1.modules"] = File.Exists(PetuningPath) ? Fingerprint.HashFile(PetuningPath) : "(absent)";
-        components["task.data"] = DataComponent(task.Data, train, test);
+        // The pool a sampled split is drawn (and a validation set carved) from, or the cell's own listed file.
+        components["task.data"] = DataComponent(task.Data, TaskData(task).Pool ?? train, test);
         components["task.position"] = recipe.Stage2.Tasks.ToList().IndexOf(task).ToString(System.Globalization.CultureInfo.InvariantCulture); // it seeds the cell
         AddSettings(components, "stage2", CellSettings(cell));
         if (recipe.Stage2.Search is { } search)
