@@ -36,6 +36,6 @@ sealed class PromptsAttribute : Attribute
     /// <summary>Multiplier of the base learning rate for the prompts' parameter group. Default 1.</summary>
     public double LearningRateScale { get; set; } = 1.0;
 
-    /// <summary>Whether weight decay applies to the prompts. Default false (VPT does not decay prompts).</summary>
+    /// <summary>Whether the default decay rule (timm's: weights of two or more dimensions) decays the prompts too. Default false. VPT's own SGD decays every trained tensor, prompts included (its <c>optimizer.py</c>): a recipe's <c>decay: all</c> (or <c>protocol: vpt</c>) does that whatever this says.</summary>
     public bool WeightDecay { get; set; }
 }
