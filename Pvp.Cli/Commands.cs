@@ -196,7 +196,12 @@ public sealed class TuneCommand : RecipeCommand<TuneSettings>
         {
             var all = runner.Cells().ToList();
             foreach (var cell in cells)
-                AnsiConsole.WriteLine($"{all.IndexOf(cell),4}  {cell.Id}{(File.Exists(Path.Combine(runner.CellFolder(cell), "result.json")) ? "  (done)" : "")}");
+            {
+                // What status says of it: done only when the result is this recipe's (its fingerprint matches).
+                var state = RunStatus.Of(runner, cell).State;
+                string mark = state == CellState.Missing ? "" : $"  ({state.ToString().ToLowerInvariant()})";
+                AnsiConsole.WriteLine($"{all.IndexOf(cell),4}  {cell.Id}{mark}");
+            }
             return 0;
         }
         // Cells that other processes hold are theirs to finish: the runner names them; not an error.

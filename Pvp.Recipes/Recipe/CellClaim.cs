@@ -80,6 +80,20 @@ public sealed class CellClaim : IDisposable
         return null;
     }
 
+    /// <summary>
+    /// Whether a live process holds <paramref name="folder"/>'s claim (its heartbeat is fresh and, on this host, its process
+    /// is alive): what <c>pvp status</c> reports as running.
+    /// </summary>
+    public static bool IsHeld(string folder, TimeSpan staleAfter, out string heldBy)
+    {
+        heldBy = "";
+        string path = Path.Combine(folder, FileName);
+        string content;
+        try { content = File.ReadAllText(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
+        return !IsStale(path, content, staleAfter, out heldBy);
+    }
+
     private static bool IsStale(string path, string content, TimeSpan staleAfter, out string heldBy)
     {
         heldBy = Describe(content);

@@ -85,6 +85,14 @@ public sealed record CellResult(
     [JsonPropertyName("search")]
     public IReadOnlyDictionary<string, double>? SearchScores { get; init; }
 
+    /// <summary>A search cell whose loss stopped being finite: why (its top-1 is then not a measurement, and the search passes it over).</summary>
+    [JsonPropertyName("diverged")]
+    public string? Diverged { get; init; }
+
+    /// <summary>After a search: the settings that diverged, by setting id.</summary>
+    [JsonPropertyName("search_diverged")]
+    public IReadOnlyList<string>? SearchDiverged { get; init; }
+
     /// <summary>What the accuracy was measured on: <c>test</c>, or <c>validation</c> for a search cell.</summary>
     [JsonPropertyName("evaluated_on")]
     public string EvaluatedOn { get; init; } = "test";

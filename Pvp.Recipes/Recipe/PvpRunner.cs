@@ -68,8 +68,20 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     /// backbone checkpoint's family (its key layout: timm, torchvision, Google's JAX .npz, Hugging Face), or Pvp's own for a
     /// backbone Pvp pre-trains itself.
     /// </summary>
-    public Preprocessing Preprocessing => preprocessing ??= recipe.Preprocess.Resolve(
-        Preprocessing.ForFamily(recipe.BackboneWeights is { } weights && File.Exists(weights) ? KeyLayouts.DetectFile(weights) : null));
+    public Preprocessing Preprocessing => preprocessing ??= recipe.Preprocess.Resolve(Preprocessing.ForFamily(CheckpointFamily()));
+
+    /// <summary>
+    /// The backbone checkpoint's family by its key layout; null (Pvp's own) when there are no weights or when the file is one
+    /// Pvp's backbone pre-training wrote (timm's layout, but trained with Pvp's preprocessing).
+    /// </summary>
+    private KeyLayout? CheckpointFamily()
+    {
+        if (recipe.BackboneWeights is not { } weights || !File.Exists(weights)) return null;
+        if (weights.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) &&
+            SafeTensors.ReadMetadata(weights).TryGetValue("made_by", out string? madeBy) && madeBy.StartsWith("pvp backbone pre-training", StringComparison.Ordinal))
+            return null;
+        return KeyLayouts.DetectFile(weights);
+    }
 
     /// <summary>Trainer options of a stage on <paramref name="data"/> (the built-in images, rendered at the model's size, are not augmented unless the stage says so).</summary>
     private TrainerOptions OptionsFor(StageSettings settings, int seed, DatasetSpec data) =>
@@ -177,7 +189,11 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         if (File.Exists(resultPath))
         {
             Guard(folder, fingerprint, $"cell {cell.Id}");
-            if (File.Exists(resultPath)) return CellResult.Load(resultPath);
+            if (File.Exists(resultPath))
+            {
+                claimedElsewhere.Remove(cell.Id);
+                return CellResult.Load(resultPath);
+            }
         }
         using var claim = CellClaim.TryTake(folder, ClaimStaleAfter, out string heldBy);
         if (claim is null)
@@ -193,9 +209,20 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         CellResult outcome;
         try
         {
-            outcome = cell.Search is null && recipe.Stage2.Search is not null
-                ? FinishSearch(cell, task, claim, cancellationToken)
-                : Train(cell, task, folder, claim, cancellationToken);
+            try
+            {
+                outcome = cell.Search is null && recipe.Stage2.Search is not null
+                    ? FinishSearch(cell, task, claim, cancellationToken)
+                    : Train(cell, task, folder, claim, cancellationToken);
+            }
+            catch (TrainingDivergedException e) when (cell.Search is not null)
+            {
+                // One setting of a search that diverges is an outcome of the search, as in VPT's grid: recorded, and passed over.
+                outcome = new CellResult(cell.Task, cell.Shots, cell.Seed, cell.Init, 0, 0, 0, e.Step, 0, "n/a")
+                {
+                    Diverged = e.Message, LearningRate = e.LearningRate, WeightDecay = cell.Search.WeightDecay, EvaluatedOn = "validation",
+                };
+            }
             outcome.Save(resultPath);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -204,6 +231,11 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             Checkpoints.AtomicFile.Write(errorPath, temp => File.WriteAllText(temp,
                 $"{DateTime.UtcNow:O} {Environment.MachineName} process {Environment.ProcessId}{Environment.NewLine}{e.GetType().Name}: {e.Message}{Environment.NewLine}"));
             throw;
+        }
+        if (outcome.Diverged is not null)
+        {
+            reporter.Info($"{cell.Id,-32} diverged (passed over by the search): {outcome.Diverged}");
+            return outcome;
         }
         reporter.Info($"{cell.Id,-32} {(cell.Search is null ? "top-1" : "val top-1")} {100 * outcome.Top1,6:F2}%  ({outcome.Seconds:F1} s, {outcome.Precision} backbone" +
                       $"{(outcome.Chosen is { } chosen && cell.Search is null ? $", chosen {chosen}" : "")})");
@@ -232,7 +264,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         KShotSampler.Write(train, Enumerable.Range(0, train.Count).ToList(), Path.Combine(folder, "split.txt"), how);
         var settings = CellSettings(cell);
         int batch = Math.Min(settings.Batch, train.Count);
-        var options = OptionsFor(settings, cell.Seed, task.Data) with { BatchSize = batch, LearningRate = settings.AppliedLearningRate(batch) };
+        // VPT scales lr by its configured batch (tune_fgvc.py), whatever a small k-shot set makes of the actual batch.
+        var options = OptionsFor(settings, cell.Seed, task.Data) with { BatchSize = batch };
         var evaluation = cell.Search is null ? test : SearchValidation(task, cell, indices);
         var result = Fit(model, train, evaluation, options, folder, cell.Id, cancellationToken);
         if (claim.Lost)
@@ -275,7 +308,11 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             cancellationToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(2));
             cancellationToken.ThrowIfCancellationRequested();
         }
-        var best = searchCells
+        var finished = searchCells.Where(c => results[c].Diverged is null).ToList();
+        if (finished.Count == 0)
+            throw new InvalidOperationException($"Cell {cell.Id}: every setting of its search diverged ({string.Join(", ", searchCells.Select(c => c.Search!.Id))}); " +
+                                                "lower the learning rates searched, raise the warm-up, or turn on clip_grad.");
+        var best = finished
             .OrderByDescending(c => results[c].Top1).ThenBy(c => c.Search!.LearningRate).ThenBy(c => c.Search!.WeightDecay)
             .First();
         var chosen = results[best];
@@ -295,7 +332,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         {
             Preprocessing = chosen.Preprocessing, Optimizer = chosen.Optimizer, LearningRate = chosen.LearningRate, WeightDecay = chosen.WeightDecay,
             Chosen = best.Search!.Id,
-            SearchScores = searchCells.ToDictionary(c => c.Search!.Id, c => results[c].Top1),
+            SearchScores = finished.ToDictionary(c => c.Search!.Id, c => results[c].Top1),
+            SearchDiverged = searchCells.Where(c => results[c].Diverged is not null).Select(c => c.Search!.Id).ToList() is { Count: > 0 } diverged ? diverged : null,
         };
     }
 
@@ -314,11 +352,14 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         var pool = images.Pool ?? throw new DatasetException(
             $"stage2 task '{task.Name}': the search needs validation images, and its training lists are fixed, so none can be carved from them; give the task a val list.");
         int perClass = recipe.Stage2.Search!.ValPerClass;
-        var taken = new HashSet<int>(trainIndices ?? Array.Empty<int>());
+        // Disjoint by image, not by position: a list that names an image twice must not put its other copy in validation.
+        var taken = new HashSet<string>((trainIndices ?? Array.Empty<int>()).Select(pool.NameOf), StringComparer.Ordinal);
         var chosen = new List<int>();
         for (int c = 0; c < pool.Classes.Count; c++)
         {
-            var candidates = Enumerable.Range(0, pool.Count).Where(i => pool.LabelOf(i) == c && !taken.Contains(i)).ToArray();
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var candidates = Enumerable.Range(0, pool.Count)
+                .Where(i => pool.LabelOf(i) == c && !taken.Contains(pool.NameOf(i)) && seen.Add(pool.NameOf(i))).ToArray();
             if (candidates.Length < perClass)
                 throw new DatasetException($"stage2 task '{task.Name}': class '{pool.Classes[c]}' has {candidates.Length} training image(s) besides the {cell.Shots}-shot split, " +
                                            $"fewer than the search's val_per_class ({perClass}); lower it, or give the task a val split.");
@@ -340,6 +381,18 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         }
         var indices = KShotSampler.Sample(images.Pool!, cell.Shots, cell.Seed);
         return (images.Pool!.Subset(indices), indices, images.Test);
+    }
+
+    /// <summary>
+    /// Null when the cell's folder records this recipe's fingerprint for it; otherwise what differs (or that it records
+    /// none): a result there is another recipe's.
+    /// </summary>
+    public string? DifferencesFromRecipe(GridCell cell)
+    {
+        var recorded = Fingerprint.Load(CellFolder(cell));
+        if (recorded is null) return "it records no fingerprint";
+        var differences = CellFingerprint(cell).DifferencesFrom(recorded);
+        return differences.Count == 0 ? null : string.Join("; ", differences);
     }
 
     /// <summary>Evaluates a finished cell's saved model on its task's test split (a search cell: on the images it was scored on).</summary>
@@ -533,14 +586,15 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
                 images = TaskData(task);
                 if (task.Data.HasFixedSplits)
                 {
+                    if (task.Data is ListFileSpec { TrainList: var pattern } && !pattern.Contains("{seed}", StringComparison.Ordinal) && recipe.Stage2.Seeds.Count > 1)
+                        reporter.Info($"stage2 task '{task.Name}': its training lists name no {{seed}}, so its seeds share each split and differ only in initialisation and order.");
                     // Every (shots, seed) list must exist, parse and name existing images of the test split's classes.
                     foreach (int shots in recipe.Stage2.Shots)
                         foreach (int seed in recipe.Stage2.Seeds)
                         {
                             var (list, _, test) = CellImages(task, new GridCell(task.Name, shots, seed, true));
-                            if (list.Classes.Count != test.Classes.Count)
-                                throw new DatasetException($"the training list for {shots} shots, seed {seed} has {list.Classes.Count} classes and the test list {test.Classes.Count}; " +
-                                                           "give 'classes:' so both count the same.");
+                            CheckSameClasses(task, list, test, "test", $"the training list for {shots} shots, seed {seed}");
+                            if (images.Validation is { } listValidation) CheckSameClasses(task, list, listValidation, "validation", $"the training list for {shots} shots, seed {seed}");
                         }
                     if (recipe.Stage2.Search is not null && images.Validation is null)
                         throw new DatasetException("the search needs validation images, and its training lists are fixed, so none can be carved from them; give the task a val list.");
@@ -552,6 +606,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
                 throw new DatasetException($"stage2 task '{task.Name}': {e.Message}");
             }
             var train = images.Pool!;
+            CheckSameClasses(task, train, images.Test, "test");
+            if (images.Validation is { } validation) CheckSameClasses(task, train, validation, "validation");
             var counts = train.ClassCounts();
             var short_ = Enumerable.Range(0, counts.Length).Where(c => counts[c] < mostShots).ToList();
             if (short_.Count > 0)
@@ -566,6 +622,23 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             }
         }
         validated = forThisMachine;
+    }
+
+    /// <summary>
+    /// The test (or validation) images must use the training images' classes, label for label: a list whose largest label
+    /// exceeds the training one, or an ImageFolder with other class folders, would otherwise train and then fail (or,
+    /// worse, score against other classes).
+    /// </summary>
+    private static void CheckSameClasses(TaskSpec task, IImageDataset train, IImageDataset other, string what, string trainWhat = "its training images")
+    {
+        if (other.Classes.SequenceEqual(train.Classes)) return;
+        var extra = other.Classes.Except(train.Classes).Take(5).ToList();
+        var missing = train.Classes.Except(other.Classes).Take(5).ToList();
+        string detail = extra.Count > 0 ? $"its {what} images have class(es) {string.Join(", ", extra.Select(c => $"'{c}'"))} that {trainWhat} lack"
+            : missing.Count > 0 ? $"its {what} images lack class(es) {string.Join(", ", missing.Select(c => $"'{c}'"))} of {trainWhat}"
+            : $"its {what} images order their {other.Classes.Count} classes differently from {trainWhat}";
+        throw new DatasetException($"stage2 task '{task.Name}': {detail} (labels must mean the same classes in every split); " +
+                                   "for list files give 'classes:' so that all count the same, for ImageFolder trees use the same class folders.");
     }
 
     private (IImageDataset Train, IImageDataset Test) SourceData()

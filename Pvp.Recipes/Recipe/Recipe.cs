@@ -32,13 +32,13 @@ public sealed record StageSettings(int Epochs, double LearningRate, int Batch, d
     /// <summary><c>schedule: per_step | per_epoch</c>: warm-up and cosine move every step (timm) or once per epoch (VPT).</summary>
     public bool ScheduleByEpoch { get; init; }
 
-    /// <summary>The learning rate applied at batch size <paramref name="batch"/>.</summary>
-    public double AppliedLearningRate(int batch) => ScaleLrByBatch ? LearningRate * batch / 256.0 : LearningRate;
+    /// <summary>The learning rate applied: lr, or with <see cref="ScaleLrByBatch"/> lr · batch / 256 at the configured batch, as VPT's <c>tune_fgvc.py</c>.</summary>
+    public double AppliedLearningRate() => ScaleLrByBatch ? LearningRate * Batch / 256.0 : LearningRate;
 
     /// <summary>As trainer options, with the run's device, seed, loader workers, preprocessing and whether the data wants augmentation by default.</summary>
     public TrainerOptions ToOptions(string device, int seed, int? workers, Preprocessing preprocessing, bool augmentByDefault) => new()
     {
-        Epochs = Epochs, LearningRate = AppliedLearningRate(Batch), BatchSize = Batch, WarmupEpochs = WarmupEpochs, WeightDecay = WeightDecay,
+        Epochs = Epochs, LearningRate = AppliedLearningRate(), BatchSize = Batch, WarmupEpochs = WarmupEpochs, WeightDecay = WeightDecay,
         LabelSmoothing = LabelSmoothing, ClipGradNorm = ClipGrad, Augment = Augment ?? augmentByDefault, Device = device, Seed = seed,
         LoaderWorkers = workers, Resume = true, Preprocessing = preprocessing, CheckpointEverySteps = CheckpointEverySteps,
         Optimizer = Optimizer, Momentum = Momentum, Decay = Decay, ScheduleByEpoch = ScheduleByEpoch,

@@ -86,7 +86,6 @@ public static class RecipeParser
 
         var sourceSection = root.Section("source");
         var source = ReadDataset(sourceSection, Resolve, isSource: true, sourceClasses: 0, seed);
-        if (source.HasFixedSplits) throw sourceSection.Error("source.list.train: the source's training list cannot be a per-(shots, seed) pattern; {shots} and {seed} belong to stage 2's tasks.");
         sourceSection.Finish();
         int sourceClasses = source is BuiltinDatasetSpec b ? b.Classes : 0;
 
@@ -110,7 +109,7 @@ public static class RecipeParser
         var seeds = stage2Section.IntList("seeds", new[] { 0, 1, 2 }, min: 0);
         bool baseline = stage2Section.Bool("baseline", true);
         var stage2Settings = ReadStageFields(stage2Section, new StageSettings(40, 5e-3, 16, 2, 1e-4, 0, 1.0, null));
-        var search = ReadSearch(stage2Section.OptionalSection("search"));
+        var search = ReadSearch(stage2Section, stage2Section.OptionalSection("search"));
         stage2Section.Finish();
         root.Finish();
 
@@ -214,9 +213,15 @@ public static class RecipeParser
         return settings;
     }
 
-    private static SearchSpec? ReadSearch(YamlSection? s)
+    private static SearchSpec? ReadSearch(YamlSection stage2, YamlSection? s)
     {
-        if (s is null) return null;
+        if (s is null)
+        {
+            // Present but empty (every line commented out, say) is not the same as absent: say so rather than search nothing.
+            if (stage2.Has("search"))
+                throw stage2.Error(stage2.NodeOf("search")!, "stage2.search: is empty; give lr and weight_decay lists, write 'search: {}' for VPT's grid, or remove the key.");
+            return null;
+        }
         // VPT's tune_fgvc.py grid for prompts (lr before scaling by batch / 256) and its weight decays.
         var search = new SearchSpec(
             s.DoubleList("lr", new[] { 50.0, 25, 10, 5, 2.5, 1, 0.5, 0.25, 0.1 }, min: 1e-12, max: 1000),
@@ -229,12 +234,13 @@ public static class RecipeParser
     private static PreprocessSpec ReadPreprocess(YamlSection? s)
     {
         if (s is null) return PreprocessSpec.FromCheckpoint;
+        s.Expect("mean", "std", "crop_fraction", "resize", "interpolation", "train_augmentation", "flip");
         string preset = s.Choice("preset", "checkpoint", new[] { "checkpoint" }.Concat(Pvp.Data.Preprocessing.Presets.Keys).ToArray());
         static (float, float, float)? Triple(IReadOnlyList<double>? v) => v is null ? null : ((float)v[0], (float)v[1], (float)v[2]);
         var spec = new PreprocessSpec(preset,
             Mean: Triple(s.Has("mean") ? s.DoubleList("mean", Array.Empty<double>(), min: -10, max: 10, length: 3) : null),
             Std: Triple(s.Has("std") ? s.DoubleList("std", Array.Empty<double>(), min: 1e-6, max: 10, length: 3) : null),
-            CropFraction: s.Has("crop_fraction") ? s.Double("crop_fraction", 1, min: 0, max: 1, exclusiveMin: true) : null,
+            CropFraction: s.Has("crop_fraction") ? s.Double("crop_fraction", 1, min: 0.1, max: 1) : null,
             Resize: s.Has("resize") ? (s.Choice("resize", "short_side", "short_side", "square") == "square" ? Pvp.Data.ResizeMode.Squash : Pvp.Data.ResizeMode.ShortSide) : null,
             Interpolation: s.Has("interpolation") ? (s.Choice("interpolation", "bicubic", "bilinear", "bicubic") == "bilinear" ? Pvp.Data.Interpolation.Bilinear : Pvp.Data.Interpolation.Bicubic) : null,
             Augmentation: s.Has("train_augmentation")
@@ -246,6 +252,8 @@ public static class RecipeParser
                 }
                 : null,
             Flip: s.Has("flip") ? s.Double("flip", 0.5, min: 0, max: 1) : null);
+        if (spec.Augmentation == Pvp.Data.TrainAugmentation.None && spec.Flip is not null)
+            throw s.Error(s.NodeOf("flip")!, "preprocess.flip: the flip is part of the training augmentation, and train_augmentation is none; remove flip or choose an augmentation.");
         s.Finish();
         return spec;
     }
@@ -287,6 +295,8 @@ public static class RecipeParser
                 string train = l.String("train");
                 if (ListFileSpec.UnknownPlaceholder(train) is { } unknown)
                     throw l.Error(l.NodeOf("train")!, $"{l.Path}.train: '{unknown}' is not a placeholder; a training list pattern may use {string.Join(" and ", ListFileSpec.Placeholders)}.");
+                if (isSource && ListFileSpec.Placeholders.Any(train.Contains))
+                    throw l.Error(l.NodeOf("train")!, $"{l.Path}.train: the source's training list cannot be a per-(shots, seed) pattern; {{shots}} and {{seed}} belong to stage 2's tasks.");
                 spec = new ListFileSpec(resolve(l.String("root")), resolve(train), resolve(l.String("test")), l.OptionalInt("classes", min: 2),
                     l.OptionalString("val") is { } val ? resolve(val) : null);
                 l.Finish();

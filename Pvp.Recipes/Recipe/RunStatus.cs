@@ -12,6 +12,9 @@ public enum CellState
     /// <summary>A process holds its claim and its heartbeat is fresh.</summary>
     Running,
 
+    /// <summary>It has a result that a different recipe made (its fingerprint differs): running it again with --force redoes it.</summary>
+    Stale,
+
     /// <summary>Its last attempt failed and left an error file.</summary>
     Failed,
 
@@ -42,12 +45,17 @@ public static class RunStatus
         string result = Path.Combine(folder, "result.json");
         if (File.Exists(result))
         {
-            try { return new(cell, CellState.Done, $"top-1 {100 * CellResult.Load(result).Top1:F2}%"); }
+            CellResult done;
+            try { done = CellResult.Load(result); }
             catch (InvalidDataException e) { return new(cell, CellState.Failed, e.Message); }
+            if (runner.DifferencesFromRecipe(cell) is { } differences)
+                return new(cell, CellState.Stale, $"made by a different recipe — {differences}");
+            if (done.Diverged is not null) return new(cell, CellState.Done, "diverged, passed over by the search");
+            string what = done.EvaluatedOn == "validation" ? "val top-1" : "top-1";
+            return new(cell, CellState.Done, $"{what} {100 * done.Top1:F2}%{(done.Chosen is { } chosen && cell.Search is null ? $", chose {chosen}" : "")}");
         }
-        string claim = Path.Combine(folder, CellClaim.FileName);
-        if (File.Exists(claim) && DateTime.UtcNow - File.GetLastWriteTimeUtc(claim) <= runner.ClaimStaleAfter)
-            return new(cell, CellState.Running, Owner(claim));
+        if (CellClaim.IsHeld(folder, runner.ClaimStaleAfter, out string heldBy))
+            return new(cell, CellState.Running, heldBy);
         string error = Path.Combine(folder, PvpRunner.CellErrorFile);
         if (File.Exists(error))
             return new(cell, CellState.Failed, string.Join(" ", File.ReadAllLines(error).Where(l => l.Length > 0)));
@@ -55,19 +63,6 @@ public static class RunStatus
         if (File.Exists(pointer))
             return new(cell, CellState.Interrupted, $"checkpoint at step {Step(pointer)}");
         return new(cell, CellState.Missing, "");
-    }
-
-    private static string Owner(string claim)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(File.ReadAllText(claim));
-            return $"process {document.RootElement.GetProperty("pid").GetInt32()} on {document.RootElement.GetProperty("host").GetString()}";
-        }
-        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or IOException)
-        {
-            return "claimed";
-        }
     }
 
     private static string Step(string pointer)

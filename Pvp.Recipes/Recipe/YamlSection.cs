@@ -118,7 +118,8 @@ internal sealed class YamlSection
         if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double result) || !double.IsFinite(result))
             throw Error(value, $"{Key(key)}: expected a number, got '{text}'.");
         if (result < min || result > max || (exclusiveMin && result <= min))
-            throw Error(value, $"{Key(key)}: {result.ToString(CultureInfo.InvariantCulture)} is out of range; expected {(exclusiveMin ? $"more than {min.ToString(CultureInfo.InvariantCulture)}" : Range(min, max))}.");
+            throw Error(value, $"{Key(key)}: {result.ToString(CultureInfo.InvariantCulture)} is out of range; expected " +
+                               $"{(exclusiveMin ? $"more than {min.ToString(CultureInfo.InvariantCulture)}{(max == double.MaxValue ? "" : $" and at most {max.ToString(CultureInfo.InvariantCulture)}")}" : Range(min, max))}.");
         return result;
     }
 
@@ -221,6 +222,12 @@ internal sealed class YamlSection
         return list.Children.Select((item, i) => item is YamlMappingNode m
             ? new YamlSection(file, m, $"{Key(key)}[{i}]")
             : throw Error(item, $"{Key(key)}[{i}]: expected a mapping.")).ToList();
+    }
+
+    /// <summary>Marks keys this section takes that are read only when present, so an unknown key's error lists them too.</summary>
+    public void Expect(params string[] keys)
+    {
+        foreach (string key in keys) known.Add(key);
     }
 
     /// <summary>Fails on the first key that was never asked for, listing the keys this section takes.</summary>

@@ -121,7 +121,7 @@ public class IncrementalTests
         var (run, reasons) = Again(driver, compilation, source.Replace("Heads = 5", "Heads = 7"));
         Assert.Contains(reasons[TrackingNames.Validate], reason => reason == IncrementalStepRunReason.Modified);
         Assert.Contains(reasons[TrackingNames.Parse], reason => reason == IncrementalStepRunReason.Modified);
-        Assert.Empty(reasons[TrackingNames.Emit].Where(reason => reason != IncrementalStepRunReason.Removed));
+        Assert.DoesNotContain(reasons[TrackingNames.Emit], reason => reason != IncrementalStepRunReason.Removed);
         Assert.Empty(run.GeneratedSources);
         Assert.Contains(run.Diagnostics, d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains("7", StringComparison.Ordinal));
     }

@@ -99,8 +99,8 @@ public sealed class PaperSettingTests : IDisposable
             Assert.Equal(scores[expected.Search.Id].Top1, final.SearchScores[expected.Search.Id]);
             // The reported model is the chosen run's, measured on test: evaluating that run's saved model on test gives the same.
             Assert.Equal(final.Top1, runner.Evaluate(GridCell.Parse($"cub/{shots}shot-seed0-pvp")).Top1, 6);
-            // VPT's learning-rate scaling: lr × batch / 256, the batch being the k-shot set (3 classes × shots).
-            Assert.Equal(expected.Search.LearningRate * 3 * shots / 256.0, final.LearningRate!.Value, 12);
+            // VPT's learning-rate scaling: lr × batch / 256 at the configured batch (tune_fgvc.py), whatever the k-shot set's size.
+            Assert.Equal(expected.Search.LearningRate * 8 / 256.0, final.LearningRate!.Value, 12);
             Assert.Equal("SGD (momentum 0.9)", final.Optimizer);
             Assert.StartsWith("vpt: mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225), resize short side 36 → centre crop 32", final.Preprocessing);
         }
@@ -211,5 +211,70 @@ public sealed class PaperSettingTests : IDisposable
               search: { lr: [0.01], weight_decay: [0], val_per_class: 4 }
             """, Path.Combine(folder, "recipe.yaml"));
         Assert.Contains("carves 4 validation image(s) per class", Assert.Throws<DatasetException>(() => new PvpRunner(tooFew, new Quiet()).Validate()).Message);
+    }
+
+    [Fact]
+    public void ADivergingSearchSettingIsPassedOverAndAChangedGridMakesResultsStale()
+    {
+        string yaml = Source + """
+
+            output: run-diverge
+            stage2:
+              tasks:
+                - name: shapes
+                  builtin: { classes: 3, train_per_class: 5, test_per_class: 4 }
+              shots: [2]
+              seeds: [0]
+              baseline: false
+              epochs: 3
+              batch: 1
+              warmup: 0
+              clip_grad: 0
+              optimizer: sgd
+              search: { lr: [1000, 0.01], weight_decay: [100, 0], val_per_class: 2 }
+            """;
+        var recipe = RecipeParser.Parse(yaml, Path.Combine(folder, "recipe.yaml"));
+        var quiet = new Quiet();
+        var runner = new PvpRunner(recipe, quiet);
+        var report = runner.Run();
+        var final = Assert.Single(report.Results);
+        // lr 1000 with decay 100: SGD multiplies the weights by (1 − 10⁵) each step, so the loss stops being finite.
+        Assert.Contains("lr1000-wd100", final.SearchDiverged!);
+        Assert.DoesNotContain(final.SearchDiverged!, id => id.StartsWith("lr0.01", StringComparison.Ordinal));
+        Assert.DoesNotContain("lr1000-wd100", final.SearchScores!.Keys);
+        Assert.Contains(final.Chosen!, final.SearchScores.Keys);
+        Assert.Contains(quiet.Lines, l => l.Contains("diverged (passed over by the search)", StringComparison.Ordinal));
+        Assert.All(RunStatus.Cells(runner), c => Assert.Equal(CellState.Done, c.State));
+
+        // Another grid: the finished cell is another recipe's now, and status and --list say so rather than "done".
+        var changed = new PvpRunner(RecipeParser.Parse(yaml.Replace("lr: [1000, 0.01]", "lr: [1000, 0.01, 0.001]"), Path.Combine(folder, "recipe.yaml")), new Quiet());
+        var finalState = RunStatus.Of(changed, GridCell.Parse("shapes/2shot-seed0-pvp"));
+        Assert.Equal(CellState.Stale, finalState.State);
+        Assert.Contains("search.grid", finalState.Detail);
+        Assert.Equal(CellState.Missing, RunStatus.Of(changed, GridCell.Parse("shapes/2shot-seed0-pvp-search/lr0.001-wd100")).State);
+    }
+
+    [Fact]
+    public void TestOrValidationImagesWithClassesTrainingLacksAreRefusedBeforeTraining()
+    {
+        string root = Path.Combine(folder, "lists");
+        var files = new List<(string, int, int)>();
+        for (int c = 0; c < 3; c++)
+            for (int i = 0; i < 6; i++) files.Add(($"c{c}/{i}.jpg", c, i));
+        WriteImages(root, files, 3);
+        File.WriteAllLines(Path.Combine(root, "train.list"), Enumerable.Range(0, 3).SelectMany(c => new[] { $"c{c}/0.jpg {c}", $"c{c}/1.jpg {c}" }));
+        File.WriteAllLines(Path.Combine(root, "test.list"), Enumerable.Range(0, 3).Select(c => $"c{c}/2.jpg {c}").Append("c2/3.jpg 3"));
+        var recipe = RecipeParser.Parse(Source + """
+
+            output: run-labels
+            stage2:
+              tasks:
+                - name: lists
+                  list: { root: lists, train: lists/train.list, test: lists/test.list }
+              shots: [1]
+              seeds: [0]
+            """, Path.Combine(folder, "recipe.yaml"));
+        var error = Assert.Throws<DatasetException>(() => new PvpRunner(recipe, new Quiet()).Validate());
+        Assert.Contains("stage2 task 'lists': its test images have class(es) '3' that its training images lack", error.Message);
     }
 }

@@ -171,6 +171,9 @@ public sealed class FileDataset : IImageDataset
             int space = line.LastIndexOfAny(new[] { ' ', '\t' });
             if (space <= 0 || !int.TryParse(line[(space + 1)..], out int label))
                 throw new DatasetException($"{listPath}:{lineNumber}: expected 'relative/path label', got '{line}'.");
+            string relative = line[..space].Trim();
+            if (Path.IsPathRooted(relative) || relative.Split('/', '\\').Contains(".."))
+                throw new DatasetException($"{listPath}:{lineNumber}: '{relative}' is not a path inside the image root '{root}'; list files name images relative to it.");
             samples.Add((Path.GetFullPath(Path.Combine(root, line[..space].Trim())), CheckLabel(label, classCount, $"{listPath}:{lineNumber}")));
         }
         return FromLabelled(root, samples, classCount, unreadable, $"list file '{listPath}'");

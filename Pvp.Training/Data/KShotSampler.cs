@@ -13,8 +13,11 @@ public static class KShotSampler
     public static IReadOnlyList<int> Sample(IImageDataset dataset, int shots, int seed)
     {
         if (shots <= 0) throw new ArgumentOutOfRangeException(nameof(shots), shots, "Shots per class must be positive.");
+        // One candidate per image: a list that names an image twice must not give it two of a class's k places.
         var byClass = Enumerable.Range(0, dataset.Classes.Count).Select(_ => new List<int>()).ToArray();
-        for (int i = 0; i < dataset.Count; i++) byClass[dataset.LabelOf(i)].Add(i);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < dataset.Count; i++)
+            if (seen.Add(dataset.NameOf(i))) byClass[dataset.LabelOf(i)].Add(i);
         var chosen = new List<int>(shots * byClass.Length);
         for (int c = 0; c < byClass.Length; c++)
         {

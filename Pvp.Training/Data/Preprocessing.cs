@@ -119,7 +119,7 @@ public sealed record Preprocessing(
             if (!float.IsFinite(v.R) || !float.IsFinite(v.G) || !float.IsFinite(v.B))
                 throw new ArgumentException($"Preprocessing {name} ({v.R}, {v.G}, {v.B}) must be finite.");
         if (!(Std.R > 0 && Std.G > 0 && Std.B > 0)) throw new ArgumentException($"Preprocessing std ({Std.R}, {Std.G}, {Std.B}) must be positive in every channel.");
-        if (!(CropFraction > 0 && CropFraction <= 1)) throw new ArgumentException($"Preprocessing crop fraction {CropFraction} must be in (0, 1].");
+        if (!(CropFraction >= 0.1 && CropFraction <= 1)) throw new ArgumentException($"Preprocessing crop fraction {CropFraction} must be in [0.1, 1] (0.875: resize 256, crop 224).");
         if (!(FlipProbability >= 0 && FlipProbability <= 1)) throw new ArgumentException($"Preprocessing flip probability {FlipProbability} must be in [0, 1].");
     }
 
@@ -136,15 +136,16 @@ public sealed record Preprocessing(
     /// <summary>One line for logs, sidecars and results, e.g. <c>vpt: mean (0.485, 0.456, 0.406), std (…), resize 256 → crop 224, bilinear, train resize-random-crop + flip 0.5</c>.</summary>
     public string Describe(int size)
     {
-        static string Triple((float R, float G, float B) v) => string.Create(CultureInfo.InvariantCulture, $"({v.R:0.###}, {v.G:0.###}, {v.B:0.###})");
+        // Exact values (shortest round-trip form): the line is also the runs' fingerprint of the preprocessing.
+        static string Triple((float R, float G, float B) v) => string.Create(CultureInfo.InvariantCulture, $"({v.R:R}, {v.G:R}, {v.B:R})");
         string geometry = Resize == ResizeMode.Squash
             ? (ScaledSide(size) == size ? $"resize to {size}×{size}" : $"resize to {ScaledSide(size)}×{ScaledSide(size)} → centre crop {size}")
-            : string.Create(CultureInfo.InvariantCulture, $"resize short side {ScaledSide(size)} → centre crop {size} (crop {CropFraction:0.###})");
+            : string.Create(CultureInfo.InvariantCulture, $"resize short side {ScaledSide(size)} → centre crop {size} (crop {CropFraction:R})");
         string train = Augmentation switch
         {
             TrainAugmentation.None => "no training augmentation",
-            TrainAugmentation.RandomResizedCrop => string.Create(CultureInfo.InvariantCulture, $"train random-resized-crop + flip {FlipProbability:0.##}"),
-            _ => string.Create(CultureInfo.InvariantCulture, $"train resize {ScaledSide(size)} → random crop {size} + flip {FlipProbability:0.##}"),
+            TrainAugmentation.RandomResizedCrop => string.Create(CultureInfo.InvariantCulture, $"train random-resized-crop + flip {FlipProbability:R}"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"train resize {ScaledSide(size)} → random crop {size} + flip {FlipProbability:R}"),
         };
         return $"{Name}: mean {Triple(Mean)}, std {Triple(Std)}, {geometry}, {Interpolation.ToString().ToLowerInvariant()}, {train}";
     }
