@@ -43,17 +43,11 @@ internal static class KnownNames
 /// </summary>
 internal static class RuntimeEnums
 {
-    public const int Backbone = (int)ParameterKinds.Backbone, Bias = (int)ParameterKinds.Bias, Norm = (int)ParameterKinds.Norm, Head = (int)ParameterKinds.Head,
-        Prompt = (int)ParameterKinds.Prompt, Lora = (int)ParameterKinds.Lora, Adapter = (int)ParameterKinds.Adapter, Attachment = (int)ParameterKinds.Attachment,
-        Ssf = (int)ParameterKinds.Ssf, AllKinds = (int)ParameterKinds.All;
+    public const int AllKinds = (int)ParameterKinds.All;
 
-    public const int Query = (int)LoraTargets.Query, Key = (int)LoraTargets.Key, Value = (int)LoraTargets.Value, Output = (int)LoraTargets.Output,
-        MlpFc1 = (int)LoraTargets.MlpFc1, MlpFc2 = (int)LoraTargets.MlpFc2, QkvSlices = Query | Key | Value, AllTargets = QkvSlices | Output | MlpFc1 | MlpFc2;
+    public const int Query = (int)LoraTargets.Query, Key = (int)LoraTargets.Key, Value = (int)LoraTargets.Value;
 
-    public const int Pfeiffer = (int)AdapterPlacement.Pfeiffer, AdaptFormer = (int)AdapterPlacement.AdaptFormer, Houlsby = (int)AdapterPlacement.Houlsby;
-    public const int AdapterNormNone = (int)AdapterNorm.None, AdapterNormInput = (int)AdapterNorm.Input;
-
-    public const int Float32Plan = (int)PrecisionPlan.Float32, BackboneBf16Plan = (int)PrecisionPlan.BackboneBf16;
+    public const int AdaptFormer = (int)AdapterPlacement.AdaptFormer, Houlsby = (int)AdapterPlacement.Houlsby;
 
     public const int BlockInput = (int)AttachSite.BlockInput, AfterAttention = (int)AttachSite.AfterAttention, BesideMlp = (int)AttachSite.BesideMlp,
         AfterMlp = (int)AttachSite.AfterMlp, BlockOutput = (int)AttachSite.BlockOutput;

@@ -22,7 +22,7 @@ public static class ParameterNaming
         if (parts[0] == "blocks" && parts.Length > 2)
         {
             if (parts[2] is "adapter" or "adapter_attn") return ParameterKinds.Adapter;
-            if (parts[2] is "ssf_norm1" or "ssf_attn" or "ssf_norm2" or "ssf_mlp") return ParameterKinds.Ssf;
+            if (SsfAttribute.ModuleNames.Contains(parts[2])) return ParameterKinds.Ssf;
             if (attachmentNames.Contains(parts[2])) return ParameterKinds.Attachment;
         }
         if (parts[0] == "head") return ParameterKinds.Head;

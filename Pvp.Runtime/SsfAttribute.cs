@@ -18,6 +18,9 @@ public
 #endif
 sealed class SsfAttribute : Attribute
 {
+    /// <summary>The block fields (and state-dict segments) of SSF's modules, in forward order: the generator emits them and the runtime classifies their keys by them.</summary>
+    public static System.Collections.Generic.IReadOnlyList<string> ModuleNames { get; } = new[] { "ssf_norm1", "ssf_attn", "ssf_norm2", "ssf_mlp" };
+
     /// <summary>Block range in C# range syntax; null means all blocks.</summary>
     public string? Blocks { get; set; }
 

@@ -37,11 +37,7 @@ internal static class ModelCardLines
 
     private static string Lora(ResolvedLora l)
     {
-        string targets = string.Join(", ", new[]
-        {
-            (LoraTargets.Query, "q"), (LoraTargets.Key, "k"), (LoraTargets.Value, "v"), (LoraTargets.Output, "attn.proj"),
-            (LoraTargets.MlpFc1, "mlp.fc1"), (LoraTargets.MlpFc2, "mlp.fc2"),
-        }.Where(p => (l.Targets & (int)p.Item1) != 0).Select(p => p.Item2));
+        string targets = Format.LoraTargets(l.Targets);
         string dropout = l.Dropout > 0 ? $", dropout {Format.Num(l.Dropout)}" : "";
         return $"LoRA r={l.Rank} alpha={Format.Num(l.Alpha)} on {targets} of {l.Range.Describe()}{dropout}";
     }

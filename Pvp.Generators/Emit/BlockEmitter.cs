@@ -53,7 +53,7 @@ internal static class BlockEmitter
             w.Line($"private readonly {Blocks}.Mlp mlp;");
             if (shape.Adapter is { Houlsby: true }) w.Line($"private readonly {Blocks}.BottleneckAdapter adapter_attn;");
             if (shape.Adapter is not null) w.Line($"private readonly {Blocks}.BottleneckAdapter adapter;");
-            foreach (string field in shape.Ssf ? SsfFields : System.Array.Empty<string>()) w.Line($"private readonly {Blocks}.SsfScaleShift {field};");
+            foreach (string field in shape.Ssf ? SsfAttribute.ModuleNames : System.Array.Empty<string>()) w.Line($"private readonly {Blocks}.SsfScaleShift {field};");
             foreach (var a in shape.Attachments) w.Line($"private readonly {a.TypeFullName} {a.FieldName};");
             bool castAttachments = b.BackboneBf16 && shape.Attachments.Count > 0;
             if (castAttachments) w.Line($"private readonly {Torch}.ScalarType trainableDtype; // attached modules compute in it");
@@ -80,7 +80,7 @@ internal static class BlockEmitter
                     if (adapter.Houlsby) w.Line($"adapter_attn = {create}");
                     w.Line($"adapter = {create}");
                 }
-                foreach (string field in shape.Ssf ? SsfFields : System.Array.Empty<string>()) w.Line($"{field} = new {Blocks}.SsfScaleShift({d}, device, dtype);");
+                foreach (string field in shape.Ssf ? SsfAttribute.ModuleNames : System.Array.Empty<string>()) w.Line($"{field} = new {Blocks}.SsfScaleShift({d}, device, dtype);");
                 foreach (var a in shape.Attachments)
                     w.Line($"{a.FieldName} = new {a.TypeFullName}(new global::Pvp.AttachContext({d}, index, global::Pvp.AttachSite.{RuntimeEnums.SiteNames[a.Site]}, device, dtype));");
                 w.Line("RegisterComponents();");
@@ -160,12 +160,6 @@ internal static class BlockEmitter
               $"alpha: {Format.Num(lora.Alpha)}, dropout: {Format.Num(lora.Dropout)}, device, dtype" +
               (frozen == "dtype" ? ")" : $", frozenDtype: {frozen})");
 
-    /// <summary>SSF's scale-and-shift modules of a block, in forward order.</summary>
-    private static readonly string[] SsfFields = { "ssf_norm1", "ssf_attn", "ssf_norm2", "ssf_mlp" };
-
-    private static string Slices(int targets) => string.Join(", ",
-        new[] { (RuntimeEnums.Query, "q"), (RuntimeEnums.Key, "k"), (RuntimeEnums.Value, "v") }.Where(t => (targets & t.Item1) != 0).Select(t => t.Item2));
-
     private static string AdapterSummary(AdapterSpec adapter)
     {
         if (adapter.Parallel) return $"an AdaptFormer adapter (bottleneck {adapter.Bottleneck})";
@@ -176,7 +170,7 @@ internal static class BlockEmitter
     {
         var parts = new List<string>();
         var layers = new List<(LoraLayerSpec Spec, string Name)>();
-        if (shape.Qkv is { } qkv) layers.Add((qkv, "attn.qkv slices " + Slices(qkv.Targets)));
+        if (shape.Qkv is { } qkv) layers.Add((qkv, "attn.qkv slices " + Format.LoraTargets(qkv.Targets)));
         if (shape.Proj is { } proj) layers.Add((proj, "attn.proj"));
         if (shape.Fc1 is { } fc1) layers.Add((fc1, "mlp.fc1"));
         if (shape.Fc2 is { } fc2) layers.Add((fc2, "mlp.fc2"));

@@ -45,7 +45,7 @@ internal sealed class BlockLayoutBuilder
             {
                 int taken = block.Qkv?.Targets ?? 0;
                 if ((taken & slices) != 0)
-                    Conflict($"LoRA on {Slices(taken & slices)} of attn.qkv", b);
+                    Conflict($"LoRA on {Format.LoraTargets(taken & slices)} of attn.qkv", b);
                 else if (block.QkvOwner is { } owner && owner != lora.Order && !SameSettings(block.Qkv!, qkvSpec))
                     Conflict("The fused attn.qkv (its slices take one Rank, Alpha and Dropout)", b);
                 else
@@ -129,8 +129,4 @@ internal sealed class BlockLayoutBuilder
     }
 
     private static bool SameSettings(LoraLayerSpec a, LoraLayerSpec b) => a.Rank == b.Rank && a.Alpha == b.Alpha && a.Dropout == b.Dropout;
-
-    private static string Slices(int mask) =>
-        string.Join(", ", new[] { (LoraTargets.Query, "q"), (LoraTargets.Key, "k"), (LoraTargets.Value, "v") }
-            .Where(p => (mask & (int)p.Item1) != 0).Select(p => p.Item2));
 }

@@ -13,7 +13,8 @@ namespace Pvp.Generators.Naming;
 internal static class AttachmentNames
 {
     /// <summary>The block's own fields, which an attached module must not shadow.</summary>
-    public static readonly string[] ReservedFieldNames = { "norm1", "attn", "norm2", "mlp", "adapter", "adapter_attn", "ssf_norm1", "ssf_attn", "ssf_norm2", "ssf_mlp" };
+    public static readonly string[] ReservedFieldNames =
+        new[] { "norm1", "attn", "norm2", "mlp", "adapter", "adapter_attn" }.Concat(SsfAttribute.ModuleNames).ToArray();
 
     /// <summary>Field name per (type, site).</summary>
     public static Dictionary<(string Type, AttachSite Site), string> Assign(IEnumerable<ResolvedAttachment> attachments)
