@@ -127,11 +127,11 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
             .ToList();
     }
 
-    /// <summary>AdamW over <see cref="ParameterGroups(double, double)"/>, each group with its own learning rate and decay.</summary>
+    /// <summary>AdamW over <see cref="ParameterGroups(double, double, DecayRule)"/>, each group with its own learning rate and decay.</summary>
     /// <exception cref="InvalidOperationException">Nothing trains.</exception>
-    public Optim.PetAdamW CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999)
+    public Optim.PetAdamW CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, DecayRule rule = DecayRule.Pvp)
     {
-        var groups = ParameterGroups(learningRate, weightDecay);
+        var groups = ParameterGroups(learningRate, weightDecay, rule);
         if (groups.Count == 0) throw new InvalidOperationException($"{VariantName} has no trainable parameters.");
         return new Optim.PetAdamW(groups, beta1, beta2);
     }

@@ -13,19 +13,38 @@ public static class KShotSampler
     public static IReadOnlyList<int> Sample(IImageDataset dataset, int shots, int seed)
     {
         if (shots <= 0) throw new ArgumentOutOfRangeException(nameof(shots), shots, "Shots per class must be positive.");
-        // One candidate per image: a list that names an image twice must not give it two of a class's k places.
+        return Draw(dataset, shots, c => Seeds.Mix(seed, shots, c), exclude: null,
+            (c, available) => new DatasetException($"Class '{dataset.Classes[c]}' has {available} training image(s); a {shots}-shot split needs {shots}."));
+    }
+
+    /// <summary>
+    /// Dataset indices of <paramref name="perClass"/> images of every class, class by class in index order: each class's
+    /// candidates (every image once by name, none named in <paramref name="exclude"/>) shuffled by a generator seeded with
+    /// <paramref name="seedOfClass"/>(class), the first <paramref name="perClass"/> kept.
+    /// </summary>
+    /// <param name="dataset">The images.</param>
+    /// <param name="perClass">Images per class.</param>
+    /// <param name="seedOfClass">The seed of each class's shuffle.</param>
+    /// <param name="exclude">Image names never drawn (e.g. a split's training images), or null.</param>
+    /// <param name="tooFew">The error for a class (index) with fewer candidates (count) than <paramref name="perClass"/>.</param>
+    public static IReadOnlyList<int> Draw(IImageDataset dataset, int perClass, Func<int, int> seedOfClass, IReadOnlySet<string>? exclude,
+        Func<int, int, Exception> tooFew)
+    {
+        // One candidate per image: a list that names an image twice must not give it two places, nor one on each side of a split.
         var byClass = Enumerable.Range(0, dataset.Classes.Count).Select(_ => new List<int>()).ToArray();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int i = 0; i < dataset.Count; i++)
-            if (seen.Add(dataset.NameOf(i))) byClass[dataset.LabelOf(i)].Add(i);
-        var chosen = new List<int>(shots * byClass.Length);
+        {
+            string name = dataset.NameOf(i);
+            if (exclude?.Contains(name) != true && seen.Add(name)) byClass[dataset.LabelOf(i)].Add(i);
+        }
+        var chosen = new List<int>(perClass * byClass.Length);
         for (int c = 0; c < byClass.Length; c++)
         {
-            if (byClass[c].Count < shots)
-                throw new DatasetException($"Class '{dataset.Classes[c]}' has {byClass[c].Count} training image(s); a {shots}-shot split needs {shots}.");
+            if (byClass[c].Count < perClass) throw tooFew(c, byClass[c].Count);
             var candidates = byClass[c].ToArray();
-            new Random(Seeds.Mix(seed, shots, c)).Shuffle(candidates);
-            chosen.AddRange(candidates.Take(shots).OrderBy(i => i));
+            new Random(seedOfClass(c)).Shuffle(candidates);
+            chosen.AddRange(candidates.Take(perClass).Order());
         }
         return chosen;
     }

@@ -79,7 +79,7 @@ public static class Trainer
 
             optimizer = options.Optimizer == OptimizerKind.Sgd
                 ? model.CreateSgd(options.LearningRate, options.WeightDecay, options.Momentum, options.Decay)
-                : new Pvp.Optim.PetAdamW(NonEmpty(model, model.ParameterGroups(options.LearningRate, options.WeightDecay, options.Decay)));
+                : model.CreateAdamW(options.LearningRate, options.WeightDecay, rule: options.Decay);
             trainable = model.parameters().Where(p => p.requires_grad).ToList();
             store = runDirectory is null ? null : new CheckpointStore(Path.Combine(runDirectory, "checkpoints"));
             metrics = new MetricsLog(runDirectory is null ? null : Path.Combine(runDirectory, "metrics.jsonl"));
@@ -222,9 +222,6 @@ public static class Trainer
             metrics.Dispose();
         }
     }
-
-    private static IReadOnlyList<ParameterGroup> NonEmpty(PetModel model, IReadOnlyList<ParameterGroup> groups) =>
-        groups.Count > 0 ? groups : throw new InvalidOperationException($"{model.VariantName} has no trainable parameters.");
 
     /// <summary>Top-1, top-5 and loss of <paramref name="model"/> on <paramref name="dataset"/>, under inference mode, in eval mode.</summary>
     /// <param name="model">The model (evaluated in eval mode; its mode is restored after).</param>
