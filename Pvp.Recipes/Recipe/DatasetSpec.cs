@@ -70,7 +70,10 @@ public sealed record ListFileSpec(string Root, string TrainList, string TestList
     public static readonly IReadOnlyList<string> Placeholders = new[] { "{shots}", "{seed}" };
 
     /// <inheritdoc />
-    public override bool HasFixedSplits => Placeholders.Any(TrainList.Contains);
+    public override bool HasFixedSplits => IsPattern(TrainList);
+
+    /// <summary>Whether <paramref name="trainList"/> names a file per (shots, seed).</summary>
+    public static bool IsPattern(string trainList) => Placeholders.Any(trainList.Contains);
 
     /// <inheritdoc />
     public override IImageDataset Train(int imageSize) => HasFixedSplits

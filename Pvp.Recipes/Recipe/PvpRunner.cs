@@ -268,8 +268,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         var options = OptionsFor(settings, cell.Seed, task.Data) with { BatchSize = batch };
         var evaluation = cell.Search is null ? test : SearchValidation(task, cell, indices);
         var result = Fit(model, train, evaluation, options, folder, cell.Id, cancellationToken);
-        if (claim.Lost)
-            throw new InvalidOperationException($"Cell {cell.Id}: another process took its claim over while it ran (no heartbeat for {ClaimStaleAfter}); its result is left to that process.");
+        ThrowIfLost(cell, claim);
         model.ExportPetuning(Path.Combine(folder, "tuned.safetensors"), includeHead: true);
         return new CellResult(cell.Task, cell.Shots, cell.Seed, cell.Init, result.Evaluation!.Top1, result.Evaluation.Top5,
             result.Evaluation.Loss, result.Steps, clock.Elapsed.TotalSeconds, model.Precision.Name)
@@ -279,6 +278,13 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             LearningRate = options.LearningRate, WeightDecay = options.WeightDecay,
             EvaluatedOn = cell.Search is null ? "test" : "validation",
         };
+    }
+
+    /// <summary>Stops a cell whose claim another process took over while it ran: the result is that process's to write.</summary>
+    private void ThrowIfLost(GridCell cell, CellClaim claim)
+    {
+        if (claim.Lost)
+            throw new InvalidOperationException($"Cell {cell.Id}: another process took its claim over while it ran (no heartbeat for {ClaimStaleAfter}); its result is left to that process.");
     }
 
     /// <summary>The stage-2 settings a cell trains with: a search cell's lr and weight decay in place of the recipe's.</summary>
@@ -316,8 +322,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             .OrderByDescending(c => results[c].Top1).ThenBy(c => c.Search!.LearningRate).ThenBy(c => c.Search!.WeightDecay)
             .First();
         var chosen = results[best];
-        if (claim.Lost)
-            throw new InvalidOperationException($"Cell {cell.Id}: another process took its claim over while it ran (no heartbeat for {ClaimStaleAfter}); its result is left to that process.");
+        ThrowIfLost(cell, claim);
         string chosenModel = Path.Combine(CellFolder(best), "tuned.safetensors");
         string folder = CellFolder(cell);
         Directory.CreateDirectory(folder);
@@ -354,18 +359,9 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         int perClass = recipe.Stage2.Search!.ValPerClass;
         // Disjoint by image, not by position: a list that names an image twice must not put its other copy in validation.
         var taken = new HashSet<string>((trainIndices ?? Array.Empty<int>()).Select(pool.NameOf), StringComparer.Ordinal);
-        var chosen = new List<int>();
-        for (int c = 0; c < pool.Classes.Count; c++)
-        {
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            var candidates = Enumerable.Range(0, pool.Count)
-                .Where(i => pool.LabelOf(i) == c && !taken.Contains(pool.NameOf(i)) && seen.Add(pool.NameOf(i))).ToArray();
-            if (candidates.Length < perClass)
-                throw new DatasetException($"stage2 task '{task.Name}': class '{pool.Classes[c]}' has {candidates.Length} training image(s) besides the {cell.Shots}-shot split, " +
-                                           $"fewer than the search's val_per_class ({perClass}); lower it, or give the task a val split.");
-            new Random(Seeds.Mix(cell.Seed, cell.Shots, 1_000_003 + c)).Shuffle(candidates);
-            chosen.AddRange(candidates.Take(perClass).Order());
-        }
+        var chosen = KShotSampler.Draw(pool, perClass, c => Seeds.Mix(cell.Seed, cell.Shots, 1_000_003 + c), taken,
+            (c, available) => new DatasetException($"stage2 task '{task.Name}': class '{pool.Classes[c]}' has {available} training image(s) besides the {cell.Shots}-shot split, " +
+                                                   $"fewer than the search's val_per_class ({perClass}); lower it, or give the task a val split."));
         return pool.Subset(chosen);
     }
 
@@ -728,23 +724,31 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         return new Fingerprint(components);
     }
 
+    private readonly Dictionary<string, string> dataComponents = new(StringComparer.Ordinal);
+
+    /// <summary>A dataset's fingerprint component, computed once per runner (the datasets it describes are read once too).</summary>
+    private string Once(string key, Func<string> make) =>
+        dataComponents.TryGetValue(key, out string? value) ? value : dataComponents[key] = make();
+
     private Fingerprint CellFingerprint(GridCell cell)
     {
         var task = recipe.Stage2.Tasks.First(t => t.Name == cell.Task);
-        var (train, indices, test) = CellImages(task, cell);
+        var images = TaskData(task);
         var components = Declaration();
         components["backbone.weights"] = File.Exists(BackbonePath) ? Fingerprint.HashFile(BackbonePath) : "(absent)";
         if (cell.PvpInit) components["stage1.modules"] = File.Exists(PetuningPath) ? Fingerprint.HashFile(PetuningPath) : "(absent)";
-        // The pool a sampled split is drawn (and a validation set carved) from, or the cell's own listed file.
-        components["task.data"] = DataComponent(task.Data, TaskData(task).Pool ?? train, test);
+        // The pool a sampled split is drawn (and a validation set carved) from, or the cell's own listed file; hashed once
+        // per runner, since status and report fingerprint every cell of a grid.
+        components["task.data"] = images.Pool is { } pool
+            ? Once($"data:{task.Name}", () => DataComponent(task.Data, pool, images.Test))
+            : Once($"data:{task.Name}:{cell.Shots}:{cell.Seed}", () => DataComponent(task.Data, CellImages(task, cell).Train, images.Test));
         components["task.position"] = recipe.Stage2.Tasks.ToList().IndexOf(task).ToString(System.Globalization.CultureInfo.InvariantCulture); // it seeds the cell
         AddSettings(components, "stage2", CellSettings(cell));
         if (recipe.Stage2.Search is { } search)
         {
             var invariant = System.Globalization.CultureInfo.InvariantCulture;
-            var validation = TaskData(task).Validation;
-            components["search.validation"] = validation is not null
-                ? $"the task's, {validation.Count} images, contents {Fingerprint.HashDataset(validation)}"
+            components["search.validation"] = images.Validation is { } validation
+                ? Once($"validation:{task.Name}", () => $"the task's, {validation.Count} images, contents {Fingerprint.HashDataset(validation)}")
                 : $"{search.ValPerClass.ToString(invariant)} per class carved from the training pool";
             if (cell.Search is null)
                 components["search.grid"] = string.Join(", ", search.Settings().Select(x => x.Id));

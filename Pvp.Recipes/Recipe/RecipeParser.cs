@@ -295,7 +295,7 @@ public static class RecipeParser
                 string train = l.String("train");
                 if (ListFileSpec.UnknownPlaceholder(train) is { } unknown)
                     throw l.Error(l.NodeOf("train")!, $"{l.Path}.train: '{unknown}' is not a placeholder; a training list pattern may use {string.Join(" and ", ListFileSpec.Placeholders)}.");
-                if (isSource && ListFileSpec.Placeholders.Any(train.Contains))
+                if (isSource && ListFileSpec.IsPattern(train))
                     throw l.Error(l.NodeOf("train")!, $"{l.Path}.train: the source's training list cannot be a per-(shots, seed) pattern; {{shots}} and {{seed}} belong to stage 2's tasks.");
                 spec = new ListFileSpec(resolve(l.String("root")), resolve(train), resolve(l.String("test")), l.OptionalInt("classes", min: 2),
                     l.OptionalString("val") is { } val ? resolve(val) : null);

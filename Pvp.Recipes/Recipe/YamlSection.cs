@@ -102,9 +102,10 @@ internal sealed class YamlSection
         return result;
     }
 
-    public int? OptionalInt(string key, int min = int.MinValue, int max = int.MaxValue) => Has(key) && !IsNull(Get(key)!) ? Int(key, null, min, max) : MarkKnown(key);
+    public int? OptionalInt(string key, int min = int.MinValue, int max = int.MaxValue) => Has(key) && !IsNull(Get(key)!) ? Int(key, null, min, max) : MarkKnown<int>(key);
 
-    private int? MarkKnown(string key)
+    /// <summary>Records an absent (or null) optional key as one this section takes; its value is then null.</summary>
+    private T? MarkKnown<T>(string key) where T : struct
     {
         known.Add(key);
         return null;
@@ -183,13 +184,7 @@ internal sealed class YamlSection
     }
 
     /// <summary>true, false, or null when absent.</summary>
-    public bool? OptionalBool(string key) => Has(key) && !IsNull(Get(key)!) ? Bool(key, false) : MarkKnownBool(key);
-
-    private bool? MarkKnownBool(string key)
-    {
-        known.Add(key);
-        return null;
-    }
+    public bool? OptionalBool(string key) => Has(key) && !IsNull(Get(key)!) ? Bool(key, false) : MarkKnown<bool>(key);
 
     /// <summary>A string or a list of strings (empty when absent), each with the node it came from for errors.</summary>
     public IReadOnlyList<(string Value, YamlNode Node)> StringList(string key)
