@@ -26,7 +26,7 @@ public sealed class SubmitSettings : RecipeSettings
 
     /// <summary>How nodes start pvp.</summary>
     [CommandOption("--pvp-command <COMMAND>")]
-    [Description("How the nodes start pvp (default: the way this pvp was started, e.g. 'pvp' or 'dotnet /path/pvp.dll').")]
+    [Description("How the nodes start pvp (default for Slurm: the way this pvp was started, e.g. 'pvp' or 'dotnet /path/pvp.dll'; for Kubernetes: 'pvp', the tool on the image's PATH).")]
     public string? PvpCommand { get; init; }
 
     /// <summary><c>--partition</c>.</summary>
@@ -86,7 +86,9 @@ public sealed class SubmitCommand : RecipeCommand<SubmitSettings>
         foreach (var assembly in s.Assemblies) arguments.AddRange(new[] { "--assembly", Path.GetFullPath(assembly) });
         if (s.Device is not null) arguments.AddRange(new[] { "--device", s.Device });
         if (s.Precision is not null) arguments.AddRange(new[] { "--precision", s.Precision });
-        var run = ClusterRun.Of(recipe, s.PvpCommand ?? ClusterRun.CurrentPvpCommand(), arguments);
+        if (s.Force) arguments.Add("--force"); // the nodes redo what this command was told to redo
+        // A pod runs the image's pvp, not this machine's path to it.
+        var run = ClusterRun.Of(recipe, s.PvpCommand ?? (s.Kubernetes ? "pvp" : ClusterRun.CurrentPvpCommand()), arguments);
         if (s.Slurm) return Slurm(run, s);
         return Kubernetes(run, s);
     }

@@ -22,6 +22,21 @@ public sealed record ClusterRun(string PvpCommand, string RecipePath, string Out
         return new ClusterRun(pvpCommand, recipe.Path, recipe.Output, arguments, cells, name.Length > 0 ? name : "pvp");
     }
 
+    /// <summary>
+    /// Checks what the jobs will be given: the recipe and run folder paths and every argument free of control characters
+    /// (every one is written quoted, so spaces, quotes, <c>;</c> and <c>$()</c> stay inert), and the pvp command as plain words.
+    /// </summary>
+    /// <exception cref="ArgumentException">A value that cannot be written safely; the message names the option or recipe key.</exception>
+    public void Validate()
+    {
+        SchedulerValues.Command("--pvp-command", PvpCommand);
+        SchedulerValues.Path("The recipe path", RecipePath);
+        SchedulerValues.Path("The run folder (recipe key 'output', or --output)", Output);
+        foreach (string argument in Arguments) SchedulerValues.Path($"The argument '{SchedulerValues.Printable(argument)}'", argument);
+        if (!System.IO.Path.IsPathFullyQualified(RecipePath) || !System.IO.Path.IsPathFullyQualified(Output))
+            throw new ArgumentException($"The recipe '{RecipePath}' and the run folder '{Output}' must be absolute paths: nodes start elsewhere.");
+    }
+
     /// <summary>The shell command for one pvp subcommand, e.g. <c>pvp tune '/runs/r.yaml' --output '/runs/x' --index "$I"</c>.</summary>
     public string Command(string subcommand, params string[] extra) =>
         string.Join(' ', new[] { PvpCommand, subcommand, Quote(RecipePath), "--output", Quote(Output) }.Concat(Arguments.Select(Quote)).Concat(extra));

@@ -1,4 +1,6 @@
-using System.Text;
+using System.Globalization;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
 
 namespace Pvp.Cluster;
 
@@ -28,6 +30,22 @@ public sealed record KubernetesOptions
 
     /// <summary>Retries of one index before it counts as failed.</summary>
     public int BackoffLimitPerIndex { get; init; } = 3;
+
+    /// <summary>Checks each value for what it is (see <see cref="SchedulerValues"/>).</summary>
+    /// <exception cref="ArgumentException">A value that is not what its option takes; the message names the option.</exception>
+    public void Validate()
+    {
+        SchedulerValues.Image("--image", Image);
+        if (Namespace is { } ns) SchedulerValues.DnsLabel("--namespace", ns);
+        SchedulerValues.DnsSubdomain("--volume-claim", VolumeClaim);
+        SchedulerValues.Path("--mount-path", MountPath);
+        if (!MountPath.StartsWith('/') || MountPath.Contains(':'))
+            throw new ArgumentException($"--mount-path '{MountPath}': expected an absolute path without ':' (where the claim is mounted in the pods).");
+        SchedulerValues.Count("--gpus-per-task", GpusPerPod, least: 0);
+        if (CpusPerPod is { } cpus) SchedulerValues.Count("--cpus-per-task", cpus);
+        if (Parallelism is { } parallelism) SchedulerValues.Count("--max-concurrent", parallelism);
+        SchedulerValues.Count("backoff limit per index", BackoffLimitPerIndex, least: 0);
+    }
 }
 
 /// <summary>
@@ -38,68 +56,85 @@ public sealed record KubernetesOptions
 /// </summary>
 public static class KubernetesJobs
 {
-    /// <summary>The three manifests (YAML), in the order to apply them.</summary>
-    /// <exception cref="ArgumentException">The recipe or run folder is not under the volume's mount path.</exception>
+    /// <summary>The three manifests (YAML, written by YamlDotNet's emitter), in the order to apply them.</summary>
+    /// <exception cref="ArgumentException">
+    /// The recipe or run folder is not under the volume's mount path, or a value is not what its option takes (a DNS-1123
+    /// name, an image reference, a positive count); the message names the option.
+    /// </exception>
     public static (string Pretrain, string Tune, string Report) Manifests(ClusterRun run, KubernetesOptions options)
     {
+        options.Validate();
+        run.Validate();
         foreach (var (what, path) in new[] { ("recipe", run.RecipePath), ("run folder", run.Output) })
             if (!path.StartsWith(options.MountPath.TrimEnd('/') + "/", StringComparison.Ordinal))
                 throw new ArgumentException($"The {what} '{path}' is not under the shared volume's mount path '{options.MountPath}': pods would not see it. " +
                                             "Put it on the shared volume, or set --mount-path.");
         string name = Dns(run.Name);
         return (
-            Job($"{name}-pretrain", options, run.Command("pretrain"), indexed: null),
+            Job($"{name}-pretrain", options, "exec " + run.Command("pretrain"), indexed: null),
             // A pod replacing a failed one for the same index (only once the old one is gone) takes its claim over at once.
-            Job($"{name}-tune", options, $"export PVP_CLAIM_KEY=\"{name}-tune-$JOB_COMPLETION_INDEX\"; " +
+            Job($"{name}-tune", options, $"export PVP_CLAIM_KEY=\"{name}-tune-$JOB_COMPLETION_INDEX\"; exec " +
                                           run.Command("tune", "--index", "\"$JOB_COMPLETION_INDEX\""), indexed: run.CellCount),
-            Job($"{name}-report", options with { GpusPerPod = 0 }, run.Command("report"), indexed: null));
+            Job($"{name}-report", options with { GpusPerPod = 0 }, "exec " + run.Command("report"), indexed: null));
     }
 
     private static string Job(string name, KubernetesOptions o, string command, int? indexed)
     {
-        var y = new StringBuilder();
-        y.Append("apiVersion: batch/v1\nkind: Job\nmetadata:\n");
-        y.Append($"  name: {name}\n");
-        if (o.Namespace is { } ns) y.Append($"  namespace: {ns}\n");
-        y.Append("  labels:\n    app.kubernetes.io/name: pvp\n");
-        y.Append("spec:\n");
+        var metadata = Map(("name", Text(name)));
+        if (o.Namespace is { } ns) metadata.Add("namespace", Text(ns));
+        metadata.Add("labels", Map(("app.kubernetes.io/name", Text("pvp"))));
+        var spec = new YamlMappingNode();
         if (indexed is { } completions)
         {
-            y.Append("  completionMode: Indexed\n");
-            y.Append($"  completions: {completions}\n");
-            y.Append($"  parallelism: {o.Parallelism ?? completions}\n");
-            y.Append($"  backoffLimitPerIndex: {o.BackoffLimitPerIndex}\n");
-            y.Append($"  backoffLimit: {Math.Max(6, completions * o.BackoffLimitPerIndex)}\n");
-            y.Append("  podReplacementPolicy: Failed\n"); // a replacement pod starts only after the old one has fully terminated
+            spec.Add("completionMode", Text("Indexed"));
+            spec.Add("completions", Number(completions));
+            spec.Add("parallelism", Number(o.Parallelism ?? completions));
+            spec.Add("backoffLimitPerIndex", Number(o.BackoffLimitPerIndex));
+            spec.Add("backoffLimit", Number(Math.Max(6, completions * o.BackoffLimitPerIndex)));
+            spec.Add("podReplacementPolicy", Text("Failed")); // a replacement pod starts only after the old one has fully terminated
         }
         else
         {
-            y.Append($"  backoffLimit: {o.BackoffLimitPerIndex}\n");
+            spec.Add("backoffLimit", Number(o.BackoffLimitPerIndex));
         }
-        y.Append("  template:\n    spec:\n      restartPolicy: Never\n");
-        y.Append("      terminationGracePeriodSeconds: 120\n"); // SIGTERM first: pvp checkpoints within the grace period
-        y.Append("      containers:\n");
-        y.Append("        - name: pvp\n");
-        y.Append($"          image: {Scalar(o.Image)}\n");
-        y.Append("          command: [\"/bin/sh\", \"-c\"]\n");
-        y.Append($"          args: [{Scalar(command.StartsWith("export ", StringComparison.Ordinal) ? command.Replace("; ", "; exec ", StringComparison.Ordinal) : "exec " + command)}]\n");
         int cpus = o.CpusPerPod ?? 4;
-        // Torch's threads match the pod's CPUs: more threads than cores make OpenMP spin-wait on one another.
-        y.Append($"          env:\n            - name: OMP_NUM_THREADS\n              value: \"{cpus}\"\n");
-        y.Append($"          resources:\n            requests:\n              cpu: \"{cpus}\"\n            limits:\n              cpu: \"{cpus}\"\n");
-        if (o.GpusPerPod > 0) y.Append($"              nvidia.com/gpu: {o.GpusPerPod}\n");
-        y.Append("          volumeMounts:\n");
-        y.Append("            - name: runs\n");
-        y.Append($"              mountPath: {Scalar(o.MountPath)}\n");
-        y.Append("      volumes:\n");
-        y.Append("        - name: runs\n");
-        y.Append("          persistentVolumeClaim:\n");
-        y.Append($"            claimName: {Scalar(o.VolumeClaim)}\n");
-        return y.ToString();
+        var limits = Map(("cpu", Text(cpus.ToString(CultureInfo.InvariantCulture))));
+        if (o.GpusPerPod > 0) limits.Add("nvidia.com/gpu", Number(o.GpusPerPod));
+        var container = Map(
+            ("name", Text("pvp")),
+            ("image", Text(o.Image)),
+            ("command", new YamlSequenceNode(Text("/bin/sh"), Text("-c"))),
+            ("args", new YamlSequenceNode(Text(command))),
+            // Torch's threads match the pod's CPUs: more threads than cores make OpenMP spin-wait on one another.
+            ("env", new YamlSequenceNode(Map(("name", Text("OMP_NUM_THREADS")), ("value", Text(cpus.ToString(CultureInfo.InvariantCulture)))))),
+            ("resources", Map(("requests", Map(("cpu", Text(cpus.ToString(CultureInfo.InvariantCulture))))), ("limits", limits))),
+            ("volumeMounts", new YamlSequenceNode(Map(("name", Text("runs")), ("mountPath", Text(o.MountPath))))));
+        var pod = Map(
+            ("restartPolicy", Text("Never")),
+            ("terminationGracePeriodSeconds", Number(120)), // SIGTERM first: pvp checkpoints within the grace period
+            ("containers", new YamlSequenceNode(container)),
+            ("volumes", new YamlSequenceNode(Map(("name", Text("runs")), ("persistentVolumeClaim", Map(("claimName", Text(o.VolumeClaim))))))));
+        spec.Add("template", Map(("spec", pod)));
+        var job = Map(("apiVersion", Text("batch/v1")), ("kind", Text("Job")), ("metadata", metadata), ("spec", spec));
+        var writer = new StringWriter { NewLine = "\n" };
+        // No folding: a long command stays one line, as a reader (and grep) expects.
+        new YamlStream(new YamlDocument(job)).Save(new Emitter(writer, new EmitterSettings().WithBestWidth(int.MaxValue)), assignAnchors: false);
+        // YamlStream ends each document with "...": one manifest per file needs no end marker.
+        string yaml = writer.ToString();
+        return yaml.EndsWith("...\n", StringComparison.Ordinal) ? yaml[..^4] : yaml;
     }
 
-    /// <summary>A double-quoted YAML scalar.</summary>
-    private static string Scalar(string text) => "\"" + text.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+    private static YamlMappingNode Map(params (string Key, YamlNode Value)[] entries)
+    {
+        var map = new YamlMappingNode();
+        foreach (var (key, value) in entries) map.Add(key, value);
+        return map;
+    }
+
+    /// <summary>A string: double-quoted, so that no value reads as a number, a boolean or YAML syntax.</summary>
+    private static YamlScalarNode Text(string value) => new(value) { Style = ScalarStyle.DoubleQuoted };
+
+    private static YamlScalarNode Number(int value) => new(value.ToString(CultureInfo.InvariantCulture));
 
     /// <summary>A DNS-1123 name (what Job names must be): lower case, digits and '-'.</summary>
     private static string Dns(string name)

@@ -29,6 +29,28 @@ public sealed record SlurmOptions
 
     /// <summary>Extra lines for every script, each <c>#SBATCH …</c>.</summary>
     public IReadOnlyList<string> ExtraLines { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// Checks each value for what it is (see <see cref="SchedulerValues"/>), so that none can add a line to a script.
+    /// </summary>
+    /// <exception cref="ArgumentException">A value that is not what its option takes; the message names the option.</exception>
+    public void Validate()
+    {
+        if (Partition is { } partition) SchedulerValues.SlurmName("--partition", partition);
+        if (Account is { } account) SchedulerValues.SlurmName("--account", account);
+        if (Time is { } time) SchedulerValues.SlurmTime("--time", time);
+        if (Memory is { } memory) SchedulerValues.SlurmMemory("--mem", memory);
+        if (GpusPerTask is { } gpus) SchedulerValues.Count("--gpus-per-task", gpus, least: 0);
+        if (CpusPerTask is { } cpus) SchedulerValues.Count("--cpus-per-task", cpus);
+        if (MaxConcurrent is { } cap) SchedulerValues.Count("--max-concurrent", cap);
+        foreach (string line in ExtraLines)
+        {
+            if (line.Any(char.IsControl))
+                throw new ArgumentException($"--sbatch-line '{SchedulerValues.Printable(line)}': a line may not contain a newline or other control character.");
+            if (!line.StartsWith("#SBATCH ", StringComparison.Ordinal))
+                throw new ArgumentException($"--sbatch-line '{line}': each extra line must be an '#SBATCH …' directive.");
+        }
+    }
 }
 
 /// <summary>The three scripts of a recipe's Slurm submission.</summary>
@@ -49,19 +71,21 @@ public sealed record SlurmSubmission(string PretrainJob, string TuneArray, strin
 public static class SlurmJobs
 {
     /// <summary>The three scripts.</summary>
-    /// <exception cref="ArgumentException">An extra line that is not an <c>#SBATCH</c> directive, or a recipe with no cells.</exception>
+    /// <exception cref="ArgumentException">
+    /// A value that is not what its option takes (see <see cref="SlurmOptions.Validate"/>), a path that cannot be written
+    /// safely, or a recipe with no cells.
+    /// </exception>
     public static SlurmScripts Scripts(ClusterRun run, SlurmOptions options)
     {
-        foreach (string line in options.ExtraLines)
-            if (!line.StartsWith("#SBATCH ", StringComparison.Ordinal))
-                throw new ArgumentException($"--sbatch-line '{line}': each extra line must be an '#SBATCH …' directive.");
+        options.Validate();
+        run.Validate();
         if (run.CellCount == 0) throw new ArgumentException("The recipe has no stage-2 cells to submit.");
         string logs = Path.Combine(run.Output, "slurm", "logs");
         string Script(string job, string logName, IEnumerable<string> directives, string command)
         {
             var text = new StringBuilder("#!/bin/bash\n");
             text.Append($"#SBATCH --job-name={run.Name}-{job}\n");
-            text.Append($"#SBATCH --output={logs}/{logName}\n");
+            text.Append($"#SBATCH --output={SchedulerValues.Directive($"{logs}/{logName}")}\n");
             text.Append("#SBATCH --open-mode=append\n");
             if (options.Partition is { } partition) text.Append($"#SBATCH --partition={partition}\n");
             if (options.Account is { } account) text.Append($"#SBATCH --account={account}\n");
@@ -78,7 +102,7 @@ public static class SlurmJobs
             text.Append($"exec {command}\n");
             return text.ToString();
         }
-        var gpu = options.GpusPerTask is { } gpus ? new[] { $"--gpus-per-task={gpus}" } : Array.Empty<string>();
+        var gpu = options.GpusPerTask is { } gpus and > 0 ? new[] { $"--gpus-per-task={gpus}" } : Array.Empty<string>();
         // The time-limit warning: SIGTERM two minutes before, to the batch shell (which is pvp, by exec).
         var term = options.Time is null ? Array.Empty<string>() : new[] { "--signal=B:TERM@120" };
         return new SlurmScripts(
@@ -106,16 +130,19 @@ public static class SlurmJobs
         }
         string pretrain = Write("pretrain.sbatch", scripts.Pretrain), tune = Write("tune.sbatch", scripts.Tune), report = Write("report.sbatch", scripts.Report);
         string first = Sbatch(pretrain);
-        string array = Sbatch($"--dependency=afterok:{first} --array={ArraySpec(run, options)} {ClusterRun.Quote(tune)}");
-        string last = Sbatch($"--dependency=afterany:{array} {ClusterRun.Quote(report)}");
+        string array = Sbatch($"--dependency=afterok:{first}", $"--array={ArraySpec(run, options)}", tune);
+        string last = Sbatch($"--dependency=afterany:{array}", report);
         var submission = new SlurmSubmission(first, array, last);
         Checkpoints.AtomicFile.Write(Path.Combine(folder, "jobs.txt"), temp => File.WriteAllText(temp, $"pretrain {first}\ntune {array}\nreport {last}\n"));
         return submission;
     }
 
-    private static string Sbatch(string arguments)
+    /// <summary>Runs <c>sbatch --parsable</c> with <paramref name="arguments"/> as separate words (no shell: a path with spaces or quotes stays one argument).</summary>
+    private static string Sbatch(params string[] arguments)
     {
-        ProcessStartInfo start = new("sbatch", $"--parsable {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        ProcessStartInfo start = new("sbatch") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add("--parsable");
+        foreach (string argument in arguments) start.ArgumentList.Add(argument);
         Process process;
         try
         {
@@ -131,7 +158,7 @@ public static class SlurmJobs
             string output = process.StandardOutput.ReadToEnd().Trim();
             process.WaitForExit();
             if (process.ExitCode != 0 || output.Length == 0)
-                throw new InvalidOperationException($"sbatch {arguments} failed (exit {process.ExitCode}): {error.Result.Trim()}");
+                throw new InvalidOperationException($"sbatch {string.Join(' ', arguments.Select(ClusterRun.Quote))} failed (exit {process.ExitCode}): {error.Result.Trim()}");
             return output.Split(';')[0]; // "id" or "id;cluster"
         }
     }
