@@ -153,7 +153,7 @@ public sealed class StatusCommand : RecipeCommand<RecipeSettings>
     {
         var runner = new PvpRunner(recipe);
         var cells = RunStatus.Cells(runner);
-        bool stage1 = File.Exists(Path.ChangeExtension(runner.PetuningPath, ".json"));
+        bool stage1 = runner.StageOneDone;
         AnsiConsole.WriteLine($"{recipe.Output}: stage 1 {(stage1 ? "done" : "not done")}; {cells.Count} cells: " +
                               string.Join(", ", Enum.GetValues<CellState>().Select(state => $"{cells.Count(c => c.State == state)} {state.ToString().ToLowerInvariant()}")));
         foreach (var cell in cells.Where(c => c.State != CellState.Done)) AnsiConsole.WriteLine($"  {cell}");

@@ -76,10 +76,11 @@ public abstract class RecipeCommand<TSettings> : Command<TSettings> where TSetti
     /// <inheritdoc />
     public override int Execute(CommandContext context, TSettings settings, CancellationToken cancellationToken)
     {
-        using var signals = new StopSignals(line => AnsiConsole.MarkupLineInterpolated($"[yellow]{line}[/]"), cancellationToken);
+        using var signals = new StopSignals(line => AnsiConsole.MarkupLineInterpolated($"[yellow]{line}[/]"), cancellationToken) { ExitAtOnce = true };
         try
         {
-            var recipe = settings.Load();
+            var recipe = settings.Load(); // may build the user's project: a signal ends it at once
+            signals.ExitAtOnce = false;
             return Run(recipe, settings, signals.Token);
         }
         catch (OperationCanceledException e) when (signals.ExitCode != 0)
@@ -210,12 +211,28 @@ public sealed class TuneCommand : RecipeCommand<TuneSettings>
     }
 }
 
+/// <summary>Settings of <c>pvp report</c>.</summary>
+public sealed class ReportSettings : RecipeSettings
+{
+    /// <summary>Re-evaluate every finished cell and compare with its result.</summary>
+    [CommandOption("--verify")]
+    [Description("Re-evaluate every finished cell's saved model on its test images and compare with its result.json; exit 1 naming each cell that differs.")]
+    public bool Verify { get; init; }
+}
+
 /// <summary><c>pvp report</c>.</summary>
-public sealed class ReportCommand : RecipeCommand<RecipeSettings>
+public sealed class ReportCommand : RecipeCommand<ReportSettings>
 {
     /// <inheritdoc />
-    protected override int Run(PvpRecipe recipe, RecipeSettings settings, CancellationToken cancellationToken)
+    protected override int Run(PvpRecipe recipe, ReportSettings settings, CancellationToken cancellationToken)
     {
+        if (settings.Verify)
+        {
+            var (differences, count) = new PvpRunner(recipe, new ConsoleReporter()).Verify(cancellationToken);
+            foreach (string line in differences) AnsiConsole.MarkupLineInterpolated($"[red]differs:[/] {line}");
+            AnsiConsole.WriteLine($"verified {count} cell(s): {(differences.Count == 0 ? "every result matches its model" : $"{differences.Count} differ")}");
+            if (differences.Count > 0) return 1;
+        }
         var report = new PvpRunner(recipe) { Force = settings.Force }.Report();
         if (report.Results.Count == 0) AnsiConsole.MarkupLine("[yellow]no finished cells yet[/]");
         PrintReport(report, recipe);

@@ -164,7 +164,9 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
             ["backbone"] = Backbone.ToString(),
         };
         if (metadata is not null) foreach (var (k, v) in metadata) meta[k] = v;
-        AtomicFile.Write(path, temp => SafeTensors.Save(temp, PetuningStateDict(includeHead), meta));
+        var tensors = PetuningStateDict(includeHead);
+        FiniteWeights.Require(tensors, $"{VariantName}'s PETuning modules (to {path})", "Nothing was written; the training that made them diverged.");
+        AtomicFile.Write(path, temp => SafeTensors.Save(temp, tensors, meta));
     }
 
     /// <summary>Loads PETuning modules exported by <see cref="ExportPetuning"/> (strict by name and shape).</summary>
@@ -177,6 +179,7 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     public void ImportPetuning(IReadOnlyDictionary<string, Tensor> tensors, bool includeHead = false, string source = "<in memory>")
     {
         var expected = PetuningStateDict(includeHead);
+        FiniteWeights.Require(tensors, source, "The file is damaged: re-create it (run its stage or cell again, with --force in a run folder).");
         var missing = expected.Keys.Where(k => !tensors.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
         var unexpected = tensors.Keys.Where(k => !expected.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
         var misShaped = expected.Where(p => tensors.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape))
@@ -224,6 +227,7 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     public IReadOnlyDictionary<string, string> ExportOnnx(string path, OnnxExportOptions? options = null)
     {
         options ??= OnnxExportOptions.Default;
+        FiniteWeights.Require(state_dict(), $"{VariantName} (exporting to {path})", "Nothing was written: an ONNX file of NaNs would classify nothing.");
         var graph = new OnnxGraph(this, options);
         try
         {

@@ -100,20 +100,50 @@ public sealed record CellResult(
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>Writes the result atomically.</summary>
-    public void Save(string path) => Checkpoints.AtomicFile.Write(path, temp => File.WriteAllText(temp, JsonSerializer.Serialize(this, Json)));
+    public void Save(string path) => Checkpoints.AtomicFile.Write(path, temp => File.WriteAllBytes(temp, ToJsonBytes()));
 
-    /// <summary>Reads a result file.</summary>
-    /// <exception cref="InvalidDataException">The file is empty or not a cell result; the message names it.</exception>
+    /// <summary>The result as its file holds it (indented JSON, UTF-8).</summary>
+    internal byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+
+    /// <summary>Reads a result file, checking that every value is one a training run can produce.</summary>
+    /// <exception cref="InvalidDataException">The file is empty, not a cell result, or holds an impossible value; the message names the file and key.</exception>
     public static CellResult Load(string path)
     {
+        CellResult? result;
         try
         {
-            var result = JsonSerializer.Deserialize<CellResult>(File.ReadAllText(path));
-            return result is { Task.Length: > 0, Init: "pvp" or "random" } ? result : throw new JsonException("fields are missing");
+            result = JsonSerializer.Deserialize<CellResult>(File.ReadAllText(path));
+            if (result is not { Task.Length: > 0, Init: "pvp" or "random" }) throw new JsonException("fields are missing");
         }
         catch (JsonException e)
         {
             throw new InvalidDataException($"'{path}' is not a readable cell result ({e.Message}); delete it to run that cell again.", e);
         }
+        if (result.Impossible() is { } what)
+            throw new InvalidDataException($"'{path}' holds an impossible {what}: training never writes that, so the file was changed by hand or damaged. " +
+                                           "Run the cell again with --force (or delete its folder).");
+        return result;
+    }
+
+    /// <summary>The first value no run can produce ("top1 7.5 (a fraction in [0, 1])"), or null.</summary>
+    private string? Impossible()
+    {
+        static bool Fraction(double v) => double.IsFinite(v) && v is >= 0 and <= 1;
+        static bool NonNegative(double v) => double.IsFinite(v) && v >= 0;
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        string Show(double v) => v.ToString("R", invariant);
+        if (!Fraction(Top1)) return $"top1 {Show(Top1)} (a fraction in [0, 1])";
+        if (!Fraction(Top5)) return $"top5 {Show(Top5)} (a fraction in [0, 1])";
+        if (Diverged is null && Top5 < Top1) return $"top5 {Show(Top5)} below its top1 {Show(Top1)}";
+        if (!NonNegative(Loss)) return $"loss {Show(Loss)} (finite, at least 0)";
+        if (!NonNegative(Seconds)) return $"seconds {Show(Seconds)} (finite, at least 0)";
+        if (Steps < 0) return $"steps {Steps} (at least 0)";
+        if (Shots < 1) return $"shots {Shots} (at least 1)";
+        if (LearningRate is { } lr && !NonNegative(lr)) return $"lr {Show(lr)} (finite, at least 0)";
+        if (WeightDecay is { } wd && !NonNegative(wd)) return $"weight_decay {Show(wd)} (finite, at least 0)";
+        if (SearchScores?.FirstOrDefault(p => !Fraction(p.Value)) is { Key: not null } score) return $"search score {score.Key} {Show(score.Value)} (a fraction in [0, 1])";
+        if (EvaluatedOn is not ("test" or "validation")) return $"evaluated_on '{EvaluatedOn}' (test or validation)";
+        if (Precision is not ("float32" or "bf16" or "n/a")) return $"precision '{Precision}' (float32 or bf16)";
+        return null;
     }
 }

@@ -102,7 +102,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         EnsureBackbone(cancellationToken);
         string sidecar = Path.ChangeExtension(PetuningPath, ".json");
         Guard(Path.Combine(recipe.Output, "stage1"), StageOneFingerprint(), "stage 1");
-        using var claim = ClaimStage(Path.Combine(recipe.Output, "stage1"), sidecar, "stage 1", cancellationToken);
+        using var claim = ClaimStage(Path.Combine(recipe.Output, "stage1"), () => StageDone(sidecar, PetuningPath, "stage 1"), "stage 1", cancellationToken);
         if (claim is null)
         {
             reporter.Info($"stage 1: done earlier ({PetuningPath})");
@@ -137,6 +137,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             ["steps"] = result.Steps,
             ["final_top1"] = result.Evaluation?.Top1,
             ["final_top5"] = result.Evaluation?.Top5,
+            [OutputHashKey] = Fingerprint.HashFile(PetuningPath),
         };
         WriteJson(sidecar, record);
         reporter.Info($"stage 1: source test {result.Evaluation}; PETuning modules saved to {PetuningPath}");
@@ -188,7 +189,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         var fingerprint = CellFingerprint(cell);
         if (File.Exists(resultPath))
         {
-            Guard(folder, fingerprint, $"cell {cell.Id}");
+            Guard(folder, fingerprint, $"cell {cell.Id}", broken: CellSeal.Broken(folder));
             if (File.Exists(resultPath))
             {
                 claimedElsewhere.Remove(cell.Id);
@@ -202,7 +203,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             return null;
         }
         claimedElsewhere.Remove(cell.Id);
-        Guard(folder, fingerprint, $"cell {cell.Id}", keep: CellClaim.FileName);
+        Guard(folder, fingerprint, $"cell {cell.Id}", keep: CellClaim.FileName, broken: File.Exists(resultPath) ? CellSeal.Broken(folder) : null);
         if (File.Exists(resultPath)) return CellResult.Load(resultPath); // finished by another process just before the claim
         string errorPath = Path.Combine(folder, CellErrorFile);
         File.Delete(errorPath); // a new attempt: an earlier failure no longer describes the cell
@@ -223,7 +224,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
                     Diverged = e.Message, LearningRate = e.LearningRate, WeightDecay = cell.Search.WeightDecay, EvaluatedOn = "validation",
                 };
             }
-            outcome.Save(resultPath);
+            CellSeal.Save(folder, outcome);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -410,6 +411,9 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     /// <returns>The metadata written.</returns>
     public IReadOnlyDictionary<string, string> ExportOnnx(GridCell cell, string path, Onnx.OnnxLoraMode lora = Onnx.OnnxLoraMode.Merged, string? testImages = null)
     {
+        // Every output is checked before the first is written: a failure must not leave one of them behind.
+        EnsureWritable(Path.GetDirectoryName(Path.GetFullPath(path))!, "The folder of the ONNX file", "choose another --onnx path");
+        if (testImages is not null) EnsureWritable(testImages, "The test-images folder", "choose another --test-images folder");
         var (model, train, test) = LoadCell(cell);
         using (model)
         {
@@ -462,6 +466,9 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         var differences = Fingerprint.Load(CellFolder(cell)) is { } recorded ? CellFingerprint(cell).DifferencesFrom(recorded) : new[] { "it records no fingerprint" };
         if (differences.Count > 0)
             throw new StaleRunException($"Cell {cell.Id} in '{CellFolder(cell)}' was made by a different recipe — {string.Join("; ", differences)}; using it would not measure this recipe.");
+        if (CellSeal.Broken(CellFolder(cell)) is { } broken)
+            throw new StaleRunException($"Cell {cell.Id} in '{CellFolder(cell)}': {broken}, so it no longer matches what training wrote. " +
+                                        "Run 'pvp tune' with --force and --cell to redo it.");
         var (train, indices, test) = CellImages(task, cell);
         var evaluated = cell.Search is null ? test : SearchValidation(task, cell, indices);
         var device = Devices.Resolve(recipe.Device);
@@ -498,7 +505,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             if (!File.Exists(resultPath)) continue;
             var recorded = Fingerprint.Load(folder);
             var differences = recorded is null ? new[] { "it records no fingerprint" } : CellFingerprint(cell).DifferencesFrom(recorded);
-            var result = differences.Count == 0 ? CellResult.Load(resultPath) : null;
+            var result = differences.Count == 0 ? CellResult.Load(resultPath) : null; // an impossible value is named by key first
+            if (result is not null && CellSeal.Broken(folder) is { } broken) (differences, result) = (new[] { broken }, null);
             if (result is not null && (result.Task, result.Shots, result.Seed, result.Init) != (cell.Task, cell.Shots, cell.Seed, cell.Init))
                 differences = new[] { $"its result.json is cell {result.Task}/{result.Shots}shot-seed{result.Seed}-{result.Init}'s" };
             if (differences.Count > 0) stale.Add($"{cell.Id} ({string.Join("; ", differences)})");
@@ -511,6 +519,35 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         var report = new ResultsReport(results, unfinished);
         report.Write(recipe.Output, $"{recipe.Variant}: PVP vs random init");
         return report;
+    }
+
+    /// <summary>
+    /// Re-evaluates every finished cell of the report (not the search's) on its test images and compares with what its
+    /// result records: a result that training did not produce, or a model that changed since, shows here as a difference.
+    /// Top-1 may differ by at most one image (another device or thread count can round one borderline logit otherwise).
+    /// </summary>
+    /// <returns>One line per cell that differs (empty when all agree), and how many cells were checked.</returns>
+    public (IReadOnlyList<string> Differences, int Checked) Verify(CancellationToken cancellationToken = default)
+    {
+        var differences = new List<string>();
+        int count = 0;
+        foreach (var cell in Cells().Where(c => c.Search is null))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string resultPath = Path.Combine(CellFolder(cell), CellSeal.ResultFile);
+            if (!File.Exists(resultPath)) continue;
+            var recorded = CellResult.Load(resultPath);
+            var (model, _, test) = LoadCell(cell);
+            EvaluationResult now;
+            using (model)
+                now = Trainer.Evaluate(model, test, recipe.Stage2.Settings.Batch, recipe.Workers, Preprocessing);
+            count++;
+            double oneImage = 1.0 / Math.Max(1, test.Count);
+            if (Math.Abs(now.Top1 - recorded.Top1) > oneImage + 1e-9)
+                differences.Add($"{cell.Id}: result.json records top-1 {100 * recorded.Top1:F2}%, its model scores {100 * now.Top1:F2}% on {test.Count} test images");
+            reporter.Info($"{cell.Id,-32} recorded top-1 {100 * recorded.Top1,6:F2}%, re-evaluated {100 * now.Top1,6:F2}%");
+        }
+        return (differences, count);
     }
 
     /// <summary>The recipe's variant, built for the recipe's device in the recipe's precision (auto: the device decides).</summary>
@@ -537,26 +574,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             reporter.Info($"device: {Devices.Describe(device)} (recipe device: {recipe.Device})");
         }
 
-        if (File.Exists(recipe.Output))
-            throw new IOException($"The output folder '{recipe.Output}' is a file; choose a folder with 'output:' or --output.");
-        try
-        {
-            Directory.CreateDirectory(recipe.Output);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"The output folder '{recipe.Output}' cannot be created ({e.Message}); choose another with 'output:' or --output.", e);
-        }
-        string probe = Path.Combine(recipe.Output, $".write-test-{Environment.ProcessId}");
-        try
-        {
-            File.WriteAllText(probe, "pvp");
-            File.Delete(probe);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"The output folder '{recipe.Output}' is not writable ({e.Message}); choose another with 'output:' or --output.", e);
-        }
+        EnsureWritable(recipe.Output, "The output folder", "choose another with 'output:' or --output");
 
         if (recipe.BackboneWeights is { } weights)
         {
@@ -584,11 +602,13 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
                 {
                     if (task.Data is ListFileSpec { TrainList: var pattern } && !pattern.Contains("{seed}", StringComparison.Ordinal) && recipe.Stage2.Seeds.Count > 1)
                         reporter.Info($"stage2 task '{task.Name}': its training lists name no {{seed}}, so its seeds share each split and differ only in initialisation and order.");
-                    // Every (shots, seed) list must exist, parse and name existing images of the test split's classes.
+                    CheckListPerShotCount(task);
+                    // Every (shots, seed) list must exist, parse, hold the shots its cells claim and name existing images of the test split's classes.
                     foreach (int shots in recipe.Stage2.Shots)
                         foreach (int seed in recipe.Stage2.Seeds)
                         {
                             var (list, _, test) = CellImages(task, new GridCell(task.Name, shots, seed, true));
+                            CheckListedShots(task, list, shots, seed);
                             CheckSameClasses(task, list, test, "test", $"the training list for {shots} shots, seed {seed}");
                             if (images.Validation is { } listValidation) CheckSameClasses(task, list, listValidation, "validation", $"the training list for {shots} shots, seed {seed}");
                         }
@@ -618,6 +638,69 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             }
         }
         validated = forThisMachine;
+    }
+
+    /// <summary>
+    /// Cells of different shot counts must not share one training list: a pattern without <c>{shots}</c> would train every
+    /// shot count on the same file, and the table would show rows that all measured one split.
+    /// </summary>
+    private void CheckListPerShotCount(TaskSpec task)
+    {
+        if (task.Data is not ListFileSpec list) return;
+        foreach (int seed in recipe.Stage2.Seeds)
+        {
+            var shared = recipe.Stage2.Shots.GroupBy(shots => list.TrainListFor(shots, seed)).FirstOrDefault(g => g.Count() > 1);
+            if (shared is not null)
+                throw new DatasetException($"its training list '{list.TrainList}' names no {{shots}}, so the {string.Join("/", shared)}-shot cells of seed {seed} " +
+                                           $"would all train on '{shared.Key}'. Put {{shots}} in the pattern (NOAH's: train_meta.list.num_shot_{{shots}}.seed_{{seed}}), " +
+                                           "or list only the shot count that file holds under stage2.shots.");
+        }
+    }
+
+    /// <summary>
+    /// A listed split must hold the shot count its cells claim, counted in distinct images per class (NOAH's lists may
+    /// repeat lines): no class with more than <paramref name="shots"/>, and at least one with exactly that many (a class
+    /// with fewer images than k may be short; a 4-shot file is not a 1-shot split, nor the reverse).
+    /// </summary>
+    private static void CheckListedShots(TaskSpec task, IImageDataset list, int shots, int seed)
+    {
+        string file = task.Data is ListFileSpec spec ? spec.TrainListFor(shots, seed) : $"the {shots}-shot list of seed {seed}";
+        var distinct = Enumerable.Range(0, list.Count).GroupBy(list.LabelOf)
+            .Select(g => (Class: g.Key, Images: g.Select(list.NameOf).Distinct(StringComparer.Ordinal).Count())).ToList();
+        if (distinct.Count == 0) return;
+        var over = distinct.FirstOrDefault(c => c.Images > shots);
+        if (over.Images > 0)
+            throw new DatasetException($"the training list '{file}' names {over.Images} images of class '{list.Classes[over.Class]}', but its cells are {shots}-shot: " +
+                                       "it is the split of another shot count. Check the list's name against stage2.shots.");
+        int most = distinct.Max(c => c.Images);
+        if (most < shots)
+            throw new DatasetException($"the training list '{file}' names at most {most} image(s) per class, but its cells are {shots}-shot: " +
+                                       "it is the split of another shot count. Check the list's name against stage2.shots.");
+    }
+
+    /// <summary>Creates <paramref name="folder"/> if needed and proves it writable with a probe file, before any work goes there.</summary>
+    /// <exception cref="IOException">It is a file, cannot be created, or cannot be written; the message names it and <paramref name="fix"/>.</exception>
+    private static void EnsureWritable(string folder, string what, string fix)
+    {
+        if (File.Exists(folder)) throw new IOException($"{what} '{folder}' is a file; {fix}.");
+        try
+        {
+            Directory.CreateDirectory(folder);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{what} '{folder}' cannot be created ({e.Message}); {fix}.", e);
+        }
+        string probe = Path.Combine(folder, $".write-test-{Environment.ProcessId}");
+        try
+        {
+            File.WriteAllText(probe, "pvp");
+            File.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"{what} '{folder}' is not writable ({e.Message}); {fix}.", e);
+        }
     }
 
     /// <summary>
@@ -788,16 +871,16 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     /// Claims a stage's folder so that one process trains it; returns null when it is done (here or by another process).
     /// Another process holding the claim is waited for, since everything after the stage needs it.
     /// </summary>
-    private CellClaim? ClaimStage(string folder, string doneMarker, string what, CancellationToken cancellationToken)
+    private CellClaim? ClaimStage(string folder, Func<bool> done, string what, CancellationToken cancellationToken)
     {
         bool said = false;
         while (true)
         {
-            if (File.Exists(doneMarker)) return null;
+            if (done()) return null;
             var claim = CellClaim.TryTake(folder, ClaimStaleAfter, out string heldBy);
             if (claim is not null)
             {
-                if (!File.Exists(doneMarker)) return claim;
+                if (!done()) return claim;
                 claim.Dispose();
                 return null;
             }
@@ -808,12 +891,51 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         }
     }
 
+    /// <summary>The key of a stage's sidecar that records the SHA-256 of the file the stage wrote.</summary>
+    private const string OutputHashKey = "sha256";
+
+    /// <summary>Whether stage 1 has finished: its modules are there and are the file it wrote.</summary>
+    public bool StageOneDone => StageDone(Path.ChangeExtension(PetuningPath, ".json"), PetuningPath, what: null);
+
+    /// <summary>
+    /// A stage is done when its sidecar says so and the file it wrote is there with the bytes it wrote (sidecars of an
+    /// older Pvp record no hash: then the file's presence counts). Otherwise it runs again, and says why.
+    /// </summary>
+    private bool StageDone(string sidecar, string file, string? what)
+    {
+        if (!File.Exists(sidecar)) return false;
+        if (!File.Exists(file))
+        {
+            if (what is not null) reporter.Info($"{what}: '{file}' is missing although '{sidecar}' records the stage as done; running it again");
+            return false;
+        }
+        string? recorded = null;
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(sidecar));
+            if (document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(OutputHashKey, out var hash)) recorded = hash.GetString();
+        }
+        catch (JsonException)
+        {
+            if (what is not null) reporter.Info($"{what}: its record '{sidecar}' is unreadable; running it again");
+            return false;
+        }
+        if (recorded is null || recorded == Fingerprint.HashFile(file)) return true;
+        if (what is not null) reporter.Info($"{what}: '{file}' is not the file the stage wrote (its SHA-256 differs from '{sidecar}'); running it again");
+        return false;
+    }
+
     /// <summary>
     /// Makes sure <paramref name="folder"/> holds only what <paramref name="current"/> describes: records it when the folder
     /// is new; when it holds another recipe's work, stops (naming each difference), or with <see cref="Force"/> moves that
     /// work aside and starts the folder again.
     /// </summary>
-    private void Guard(string folder, Fingerprint current, string what, string? keep = null)
+    /// <param name="folder">The stage's or cell's folder.</param>
+    /// <param name="current">What the recipe would record there now.</param>
+    /// <param name="what">How messages name it.</param>
+    /// <param name="keep">A file left in place when the folder is moved aside (the claim being held).</param>
+    /// <param name="broken">Why the folder's outputs no longer match what its training wrote (see <see cref="CellSeal"/>), or null.</param>
+    private void Guard(string folder, Fingerprint current, string what, string? keep = null, string? broken = null)
     {
         var recorded = Fingerprint.Load(folder);
         bool hasWork = Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any(e => Path.GetFileName(e) != keep);
@@ -823,10 +945,14 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             return;
         }
         var differences = recorded is null ? new[] { "the folder holds work with no fingerprint (an older Pvp, or copied from elsewhere)" } : current.DifferencesFrom(recorded);
-        if (differences.Count == 0) return;
+        if (differences.Count == 0 && broken is null) return;
         if (!Force)
-            throw new StaleRunException($"{char.ToUpperInvariant(what[0])}{what[1..]} in '{folder}' was made by a different recipe — {string.Join("; ", differences)}. " +
+            throw differences.Count == 0
+                ? new StaleRunException($"{char.ToUpperInvariant(what[0])}{what[1..]} in '{folder}': {broken}, so it no longer matches what training wrote. " +
+                                        "Run again with --force to redo it (the old folder is kept beside it, renamed).")
+                : new StaleRunException($"{char.ToUpperInvariant(what[0])}{what[1..]} in '{folder}' was made by a different recipe — {string.Join("; ", differences)}. " +
                                         "Use a new output folder, or run again with --force to redo it (the old folder is kept beside it, renamed).");
+        if (broken is not null) differences = differences.Append(broken).ToList();
         string aside = $"{folder}.replaced-{DateTime.UtcNow:yyyyMMdd-HHmmss-fff}";
         Directory.CreateDirectory(aside);
         foreach (string entry in Directory.EnumerateFileSystemEntries(folder).Where(e => Path.GetFileName(e) != keep).ToList())
@@ -862,7 +988,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         }
         string sidecar = Path.ChangeExtension(BackbonePath, ".json");
         Guard(Path.GetDirectoryName(BackbonePath)!, BackboneFingerprint(), "the backbone pre-training");
-        using var claim = ClaimStage(Path.GetDirectoryName(BackbonePath)!, sidecar, "the backbone pre-training", cancellationToken);
+        using var claim = ClaimStage(Path.GetDirectoryName(BackbonePath)!, () => StageDone(sidecar, BackbonePath, "the backbone pre-training"), "the backbone pre-training", cancellationToken);
         if (claim is null)
         {
             reporter.Info($"backbone: pre-trained earlier on the source classes ({BackbonePath})");
@@ -886,6 +1012,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             ["note"] = "backbone trained by Pvp on the recipe's source classes because no pre-trained weights were given",
             ["declared_by"] = plain.Name, ["source_dataset"] = recipe.Source.Describe(), ["epochs"] = recipe.BackbonePretrain.Epochs,
             ["final_top1"] = result.Evaluation?.Top1,
+            [OutputHashKey] = Fingerprint.HashFile(BackbonePath),
         });
         reporter.Info($"backbone: source test {result.Evaluation}; saved to {BackbonePath}");
     }

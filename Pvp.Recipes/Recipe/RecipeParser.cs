@@ -17,7 +17,19 @@ public static class RecipeParser
     {
         if (Directory.Exists(path)) throw new RecipeException($"'{path}' is a folder; give the recipe file (.yaml) inside it.");
         if (!File.Exists(path)) throw new RecipeException($"Recipe file '{path}' does not exist.");
-        return Parse(File.ReadAllText(path), path);
+        // Checked before anything is read: a FIFO would block the read, and /dev/zero would fill memory. Neither they, a
+        // device nor a /proc file has a length (stat reports 0), which no recipe has either.
+        var info = File.ResolveLinkTarget(path, returnFinalTarget: true) is FileInfo target ? target : new FileInfo(path);
+        if (info.Length == 0)
+            throw new RecipeException($"'{path}' is empty, or not a regular file (a FIFO, a device); give a recipe file (.yaml).");
+        if (info.Length > MaxBytes)
+            throw new RecipeException($"{path}: {info.Length:N0} bytes; a recipe is at most {MaxBytes:N0}. Is this the right file?");
+        using var stream = new FileStream(info.FullName, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var bytes = new byte[MaxBytes + 1];
+        int length = 0, read;
+        while (length < bytes.Length && (read = stream.Read(bytes, length, bytes.Length - length)) > 0) length += read;
+        if (length > MaxBytes) throw new RecipeException($"{path}: more than {MaxBytes:N0} bytes; a recipe is at most {MaxBytes:N0}. Is this the right file?");
+        return Parse(new System.Text.UTF8Encoding(false).GetString(bytes, 0, length).TrimStart('\uFEFF'), path);
     }
 
     /// <summary>Reads a recipe from text; <paramref name="path"/> names it in errors and anchors relative paths.</summary>

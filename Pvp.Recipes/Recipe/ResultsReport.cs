@@ -33,6 +33,10 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
                 random.Count > 0 ? Mean(random) : null, random.Count > 0 ? Std(random) : null, random.Count);
         }).ToList();
 
+    /// <summary>"mean ± std" in percent; one seed has no spread to show, so it says n = 1 rather than a measured "± 0.0".</summary>
+    private static string Spread(double mean, double std, int seeds) =>
+        seeds == 1 ? string.Create(Invariant, $"{100 * mean:F1} (n = 1)") : string.Create(Invariant, $"{100 * mean:F1} ± {100 * std:F1}");
+
     /// <summary>The markdown table.</summary>
     public string Markdown(string title)
     {
@@ -45,9 +49,9 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
             text.Append($"\n### {task.Key}\n\n| shots | PVP init | random init | PVP − random | seeds |\n| ---: | ---: | ---: | ---: | ---: |\n");
             foreach (var s in task)
             {
-                string random = s.RandomMean is { } r ? $"{100 * r:F1} ± {100 * s.RandomStd!.Value:F1}" : "—";
+                string random = s.RandomMean is { } r ? Spread(r, s.RandomStd!.Value, s.RandomSeeds) : "—";
                 string difference = s.Difference is { } d ? $"{(d >= 0 ? "+" : "−")}{100 * Math.Abs(d):F1}" : "—";
-                text.Append(Invariant, $"| {s.Shots} | {100 * s.PvpMean:F1} ± {100 * s.PvpStd:F1} | {random} | {difference} | {Math.Max(s.PvpSeeds, s.RandomSeeds)} |\n");
+                text.Append(Invariant, $"| {s.Shots} | {Spread(s.PvpMean, s.PvpStd, s.PvpSeeds)} | {random} | {difference} | {Math.Max(s.PvpSeeds, s.RandomSeeds)} |\n");
             }
         }
         if (Unfinished.Count > 0)

@@ -50,6 +50,8 @@ public static class RunStatus
             catch (InvalidDataException e) { return new(cell, CellState.Failed, e.Message); }
             if (runner.DifferencesFromRecipe(cell) is { } differences)
                 return new(cell, CellState.Stale, $"made by a different recipe — {differences}");
+            if (CellSeal.Broken(folder) is { } broken)
+                return new(cell, CellState.Stale, $"{broken}: it no longer matches what training wrote (--force redoes it)");
             if (done.Diverged is not null) return new(cell, CellState.Done, "diverged, passed over by the search");
             string what = done.EvaluatedOn == "validation" ? "val top-1" : "top-1";
             return new(cell, CellState.Done, $"{what} {100 * done.Top1:F2}%{(done.Chosen is { } chosen && cell.Search is null ? $", chose {chosen}" : "")}");

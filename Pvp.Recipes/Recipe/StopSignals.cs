@@ -40,11 +40,27 @@ public sealed class StopSignals : IDisposable
     /// <summary>130 after Ctrl+C, 143 after SIGTERM, 0 while neither arrived.</summary>
     public int ExitCode => Volatile.Read(ref signal);
 
+    /// <summary>
+    /// While true (reading the recipe, building the user's project: nothing to checkpoint yet), a signal ends the process
+    /// at once instead of waiting for a training step that may never come.
+    /// </summary>
+    public bool ExitAtOnce { get; set; }
+
     private void Stop(int code, string what)
     {
-        if (Interlocked.CompareExchange(ref signal, code, 0) != 0) return;
+        if (Interlocked.CompareExchange(ref signal, code, 0) != 0)
+        {
+            // A second signal: the user will not wait for the step. Say what is lost, then go.
+            say($"{what} again: exiting now; training since the last checkpoint is not saved (the next run resumes from that checkpoint).");
+            Environment.Exit(code);
+        }
+        if (ExitAtOnce)
+        {
+            say($"{what}: stopped before any training started; nothing needed saving.");
+            Environment.Exit(code);
+        }
         cancel.Cancel();
-        say($"{what}: stopping after the current step (a checkpoint is written)…");
+        say($"{what}: stopping after the current step (a checkpoint is written); {what} again exits at once…");
     }
 
     /// <inheritdoc />

@@ -64,6 +64,7 @@ public static class BackboneWeights
         if (notFloat.Count > 0)
             throw new InvalidDataException($"'{source}' holds weights that are not floating point: {string.Join(", ", notFloat.Take(8))}" +
                                            $"{(notFloat.Count > 8 ? $" and {notFloat.Count - 8} more" : "")}. Is it a quantized or non-weight file?");
+        FiniteWeights.Require(weights, source, "The file is damaged (or came from a run that diverged): download or convert it again.");
         var checkpoint = KeyLayouts.ToTimm(weights, out var layout, out var skipped);
         var target = model.state_dict();
         string? headNoteForHeadless = null;

@@ -236,6 +236,24 @@ public sealed class HostileRunTests : IDisposable
     }
 
     [Fact]
+    public void ARecipeThatIsNoRegularFileIsRefusedBeforeAnyRead()
+    {
+        // A FIFO would block the read (no signal reached pvp there), /dev/zero would fill memory: both refused at once.
+        string fifo = Path.Combine(folder, "recipe.fifo");
+        using (var make = Process.Start("mkfifo", $"\"{fifo}\"")) make.WaitForExit();
+        foreach (string path in new[] { fifo, "/dev/zero" })
+        {
+            var (code, output) = RunPvp($"run \"{path}\"", timeoutMs: 60_000);
+            Assert.True(code == 2, $"exit code {code}:\n{output}");
+            Assert.Contains($"'{path}' is empty, or not a regular file", output);
+        }
+        // Larger than the limit: refused by its length, before it is read.
+        string big = Path.Combine(folder, "big.yaml");
+        using (var stream = File.Create(big)) stream.SetLength(RecipeParser.MaxBytes + 1);
+        Assert.Contains("a recipe is at most", Assert.Throws<RecipeException>(() => RecipeParser.Load(big)).Message);
+    }
+
+    [Fact]
     public void ProblemsWithTheDataAreFoundBeforeAnyTraining()
     {
         string missing = Recipe().Replace("builtin: { classes: 3, train_per_class: 4, test_per_class: 3 }", "imagefolder: { train: nowhere/train, test: nowhere/test }");

@@ -113,11 +113,13 @@ public sealed class PaperSettingTests : IDisposable
         Assert.Contains("017.Bird_17/", File.ReadAllText(Path.Combine(searchCell, "split.txt")));
     }
 
-    [Fact]
-    public void NoahStyleRecipeTrainsEachCellOnItsListedSplit()
+    /// <summary>
+    /// NOAH's layout: <c>&lt;dataset&gt;/images/&lt;class&gt;/&lt;file&gt;.jpg</c>; <c>annotations/train_meta.list.num_shot_{k}.seed_{s}</c>,
+    /// <c>val_meta.list</c>, <c>test_meta.list</c>; "path label" lines with 0-based labels. The 1-shot seed-0 list repeats every
+    /// line, as NOAH's Pets does. Returns the dataset folder.
+    /// </summary>
+    private string WriteNoahTree()
     {
-        // NOAH's layout: <dataset>/images/<class>/<file>.jpg; annotations/train_meta.list.num_shot_{k}.seed_{s}, val_meta.list,
-        // test_meta.list; "path label" lines with 0-based labels. The 1-shot seed-0 list repeats every line, as NOAH's Pets does.
         string food = Path.Combine(folder, "few-shot", "food-101");
         string[] names = { "apple_pie", "bibimbap", "churros" };
         var files = new List<(string, int, int)>();
@@ -135,7 +137,18 @@ public sealed class PaperSettingTests : IDisposable
             }
         File.WriteAllLines(Path.Combine(food, "annotations", "val_meta.list"), Enumerable.Range(0, 3).SelectMany(c => new[] { Line(c, 6), Line(c, 7) }));
         File.WriteAllLines(Path.Combine(food, "annotations", "test_meta.list"), Enumerable.Range(0, 3).SelectMany(c => Enumerable.Range(8, 4).Select(i => Line(c, i))));
+        return food;
+    }
 
+    private const string NoahTask = """
+                - name: food-101
+                  list: { root: few-shot/food-101/images, train: "few-shot/food-101/annotations/train_meta.list.num_shot_{shots}.seed_{seed}", val: few-shot/food-101/annotations/val_meta.list, test: few-shot/food-101/annotations/test_meta.list, classes: 3 }
+        """;
+
+    [Fact]
+    public void NoahStyleRecipeTrainsEachCellOnItsListedSplit()
+    {
+        string food = WriteNoahTree();
         string yaml = Source + """
 
             output: run-noah
@@ -176,6 +189,37 @@ public sealed class PaperSettingTests : IDisposable
         var error = Assert.Throws<DatasetException>(() => new PvpRunner(again, new Quiet()).Validate());
         Assert.Contains("stage2 task 'food-101'", error.Message);
         Assert.Contains("train_meta.list.num_shot_2.seed_1' does not exist", error.Message);
+    }
+
+    [Fact]
+    public void AGridWhoseCellsWouldTrainOnAnotherShotCountsListIsRefused()
+    {
+        WriteNoahTree();
+        string Recipe(string train, string shots) => Source + $"""
+
+            output: run-lists
+            stage2:
+              tasks:
+            {NoahTask.Replace("train_meta.list.num_shot_{shots}.seed_{seed}", train, StringComparison.Ordinal)}
+              shots: {shots}
+              seeds: [0, 1]
+              epochs: 1
+            """;
+        DatasetException Refused(string train, string shots) =>
+            Assert.Throws<DatasetException>(() => new PvpRunner(RecipeParser.Parse(Recipe(train, shots), Path.Combine(folder, "recipe.yaml")), new Quiet()).Validate(withSource: false));
+
+        // No {shots}: every shot count of a seed would train on one file (the table's 1- and 2-shot rows on the same images).
+        var shared = Refused("train_meta.list.num_shot_2.seed_{seed}", "[1, 2]");
+        Assert.Contains("stage2 task 'food-101'", shared.Message);
+        Assert.Contains("names no {shots}", shared.Message);
+        Assert.Contains("train_meta.list.num_shot_2.seed_0", shared.Message);
+        // One shot count, but the file is another's split: 2 images a class claimed as 1-shot, and 1 as 2-shot.
+        var message = Refused("train_meta.list.num_shot_2.seed_{seed}", "[1]").Message;
+        Assert.Contains("names 2 images of class", message);
+        Assert.Contains("but its cells are 1-shot", message);
+        Assert.Contains("names at most 1 image(s) per class, but its cells are 2-shot", Refused("train_meta.list.num_shot_1.seed_{seed}", "[2]").Message);
+        // The lists as named pass, the 1-shot list whose lines repeat included (distinct images are counted).
+        new PvpRunner(RecipeParser.Parse(Recipe("train_meta.list.num_shot_{shots}.seed_{seed}", "[1, 2]"), Path.Combine(folder, "recipe.yaml")), new Quiet()).Validate(withSource: false);
     }
 
     [Fact]

@@ -174,7 +174,7 @@ public sealed class PvpRunnerTests : IDisposable
         Assert.Null(summary.Single(s => s.Shots == 4).RandomMean);
         string markdown = new ResultsReport(results).Markdown("title");
         Assert.Contains("| 1 | 60.0 ± 14.1 | 35.0 ± 7.1 | +25.0 | 2 |", markdown);
-        Assert.Contains("| 4 | 90.0 ± 0.0 | — | — | 1 |", markdown);
+        Assert.Contains("| 4 | 90.0 (n = 1) | — | — | 1 |", markdown); // one seed: no spread to show, not a measured ± 0.0
     }
 }
 
