@@ -337,6 +337,9 @@ public sealed class VariantsCommand : Command<VariantsCommand.Settings>
 /// <summary><c>pvp inspect</c>.</summary>
 public sealed class InspectCommand : Command<InspectCommand.Settings>
 {
+    /// <summary>The most head classes inspect builds (ImageNet-21k has 21,843; a head of more would not fit in memory at ViT-L).</summary>
+    private const int MaxClasses = 1_000_000;
+
     /// <summary>The variant and class count.</summary>
     public sealed class Settings : VariantSettings
     {
@@ -356,6 +359,8 @@ public sealed class InspectCommand : Command<InspectCommand.Settings>
         try
         {
             settings.LoadAssemblies();
+            if (settings.Classes is < 0 or > MaxClasses)
+                throw new ArgumentException($"--classes {settings.Classes}: expected 0 (no head) to {MaxClasses:N0} classes.");
             using var model = VariantRegistry.Create(settings.Variant, settings.Classes);
             AnsiConsole.Write(model.ModelCard());
             var table = new Table().AddColumns("optimizer group", "parameters", "elements", "lr scale", "decay");

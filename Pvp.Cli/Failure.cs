@@ -33,6 +33,11 @@ internal static class Failure
                 AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message} (a read-only file system: choose another output folder with --output)");
                 code = 1;
                 break;
+            case System.Runtime.InteropServices.ExternalException:
+                // libtorch's message: its first line says what went wrong; the C++ frames after it help nobody here.
+                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message.Split('\n', 2)[0].Trim()} (libtorch; PVP_DEBUG=1 shows its frames)");
+                code = 1;
+                break;
             default:
                 AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
                 code = 1;

@@ -51,8 +51,21 @@ public static class BackboneWeights
 {
     /// <summary>Loads a weights file into <paramref name="model"/>.</summary>
     /// <exception cref="CheckpointMismatchException">Missing backbone keys, unexpected keys, or mis-shaped tensors; each is named.</exception>
-    public static WeightLoadReport Load(PetModel model, string path, BackboneLoadOptions? options = null) =>
-        Load(model, StateDictFile.Load(path), path, options);
+    public static WeightLoadReport Load(PetModel model, string path, BackboneLoadOptions? options = null)
+    {
+        if (File.Exists(path))
+        {
+            // Checked before anything is inflated: an archive whose entries inflate far past this model's weights is another
+            // model's checkpoint (or a zip bomb), and reading it first would take that much memory only to report a mismatch.
+            long modelBytes = model.state_dict().Sum(p => p.Value.numel() * 4);
+            long budget = 2 * modelBytes + (256L << 20), declared = StateDictFile.DeclaredBytes(path);
+            if (declared > budget)
+                throw new InvalidDataException($"'{path}' declares {declared / (1 << 20):N0} MiB of arrays, far more than {model.VariantName}'s " +
+                                               $"{modelBytes / (1 << 20):N0} MiB of weights ({model.Backbone}): it is the checkpoint of a larger model, or damaged. " +
+                                               "Give the weights of this backbone.");
+        }
+        return Load(model, StateDictFile.Load(path), path, options);
+    }
 
     /// <summary>Loads an in-memory state dict into <paramref name="model"/>.</summary>
     /// <exception cref="CheckpointMismatchException">Missing backbone keys, unexpected keys, or mis-shaped tensors; each is named.</exception>

@@ -87,6 +87,7 @@ public static class SafeTensors
         if (headerLength < 2 || headerLength > 100_000_000 || (long)headerLength > stream.Length - 8) throw Invalid(path, $"its header length {headerLength} is implausible");
         var headerBytes = new byte[headerLength];
         if (ReadFully(stream, headerBytes) != headerBytes.Length) throw Invalid(path, "it ends inside its JSON header");
+        RequireUtf8(headerBytes, path);
         try
         {
             using var header = JsonDocument.Parse(headerBytes);
@@ -103,8 +104,15 @@ public static class SafeTensors
 
     private sealed record Entry(string Key, ScalarType Type, long[] Shape, long Begin, long End);
 
+    /// <summary>The header is JSON, so UTF-8 text: invalid bytes (a damaged file) are named here, not by a JSON reader's message that names no file.</summary>
+    private static void RequireUtf8(byte[] headerBytes, string name)
+    {
+        if (!System.Text.Unicode.Utf8.IsValid(headerBytes)) throw Invalid(name, "its JSON header is not valid UTF-8 text (the file is damaged)");
+    }
+
     private static List<Entry> ReadHeader(byte[] headerBytes, string name, long? dataLength)
     {
+        RequireUtf8(headerBytes, name);
         JsonDocument header;
         try { header = JsonDocument.Parse(headerBytes); }
         catch (JsonException e) { throw Invalid(name, $"its header is not valid JSON ({e.Message})"); }

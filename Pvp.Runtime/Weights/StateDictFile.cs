@@ -43,6 +43,28 @@ public static class StateDictFile
         PyTorchPickler.PickleStateDict(path, table);
     }
 
+    /// <summary>
+    /// The bytes the file's arrays take once read, from what it declares without inflating anything: a zip's (.npz,
+    /// torch.save's format) central directory lists each entry's uncompressed size; other files are read as stored.
+    /// </summary>
+    public static long DeclaredBytes(string path)
+    {
+        long length = new FileInfo(path).Length;
+        try
+        {
+            using var zip = System.IO.Compression.ZipFile.OpenRead(path);
+            return zip.Entries.Sum(e => e.Length);
+        }
+        catch (InvalidDataException)
+        {
+            return length; // not a zip: safetensors or a legacy pickle, read as stored
+        }
+    }
+
+    /// <summary>libtorch's messages carry its C++ frames after the first line: the first says what went wrong.</summary>
+    internal static string FirstLine(string message) =>
+        message.Split('\n', 2)[0].Trim() is { Length: > 0 } first ? first : message.Trim();
+
     private static Dictionary<string, Tensor> LoadPickle(string path)
     {
         Hashtable table;
@@ -53,7 +75,7 @@ public static class StateDictFile
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new InvalidDataException(
-                $"'{path}' could not be read as a PyTorch state dict ({e.GetType().Name}: {e.Message}). " +
+                $"'{path}' could not be read as a PyTorch state dict ({e.GetType().Name}: {FirstLine(e.Message)}). " +
                 "Save the model's state_dict() (not the whole model) with torch.save, or convert it to safetensors.", e);
         }
         // Training checkpoints often wrap the weights: {"state_dict": {...}} or {"model": {...}}.

@@ -172,6 +172,8 @@ public sealed class FileDataset : IImageDataset
             if (space <= 0 || !int.TryParse(line[(space + 1)..], out int label))
                 throw new DatasetException($"{listPath}:{lineNumber}: expected 'relative/path label', got '{line}'.");
             string relative = line[..space].Trim();
+            if (relative.Any(char.IsControl))
+                throw new DatasetException($"{listPath}:{lineNumber}: the path holds a control character (a NUL, say), which no image path has; fix that line.");
             if (Path.IsPathRooted(relative) || relative.Split('/', '\\').Contains(".."))
                 throw new DatasetException($"{listPath}:{lineNumber}: '{relative}' is not a path inside the image root '{root}'; list files name images relative to it.");
             samples.Add((Path.GetFullPath(Path.Combine(root, line[..space].Trim())), CheckLabel(label, classCount, $"{listPath}:{lineNumber}")));
@@ -207,6 +209,9 @@ public sealed class FileDataset : IImageDataset
             if (!labelOf.TryGetValue(id, out int label))
                 throw new DatasetException($"{jsonPath}: entry \"{name}\" has class id {id}, which the training split does not have " +
                                            $"(its ids: {string.Join(", ", ids.Take(10))}{(ids.Count > 10 ? ", …" : "")}); every split must use the training split's classes.");
+            if (name.Any(char.IsControl))
+                throw new DatasetException($"{jsonPath}: entry \"{string.Concat(name.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()))}\" " +
+                                           "holds a control character (a NUL, say), which no image path has; fix or remove that entry.");
             samples.Add((Path.GetFullPath(Path.Combine(imageFolder, name)), label));
         }
         return FromLabelled(imageFolder, samples, ids.Count, unreadable, $"FGVC split '{jsonPath}'",
