@@ -572,6 +572,8 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
             var device = Devices.Resolve(recipe.Device);
             Devices.ApplySchedulerThreadLimit();
             reporter.Info($"device: {Devices.Describe(device)} (recipe device: {recipe.Device})");
+            if (recipe.Device.Trim().Equals("auto", StringComparison.OrdinalIgnoreCase) && Devices.VisibleGpuWithoutCuda() is { } warning)
+                reporter.Info($"WARNING: {warning}");
         }
 
         EnsureWritable(recipe.Output, "The output folder", "choose another with 'output:' or --output");

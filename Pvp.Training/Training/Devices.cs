@@ -35,6 +35,23 @@ public static class Devices
         return get_num_threads();
     }
 
+    /// <summary>
+    /// Why this machine looks like it has an NVIDIA GPU (a <c>/dev/nvidia0</c> device, or <c>CUDA_VISIBLE_DEVICES</c> naming
+    /// one), or null: what <c>auto</c> on a CPU-only libtorch must say out loud, since it would otherwise train on the
+    /// CPU of a GPU node without a word.
+    /// </summary>
+    public static string? VisibleGpuWithoutCuda()
+    {
+        if (cuda.is_available()) return null;
+        string? visible = Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES");
+        string? why = File.Exists("/dev/nvidia0") ? "/dev/nvidia0 exists"
+            : visible is { Length: > 0 } && visible.Trim() != "-1" && !visible.Trim().StartsWith("NoDevFiles", StringComparison.Ordinal) ? $"CUDA_VISIBLE_DEVICES={visible}"
+            : null;
+        return why is null ? null
+            : $"an NVIDIA GPU is visible ({why}), but this pvp's libtorch is the CPU build, so training runs on the CPU. " +
+              "Use a pvp built with the CUDA backend (README: GPU clusters), or set device: cpu to silence this.";
+    }
+
     /// <summary>What a run prints about where it runs: the CPU's model and torch's thread count, or the CUDA device.</summary>
     public static string Describe(Device device)
     {
