@@ -639,7 +639,34 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
                                            $"the {mostShots}-shot split, but class '{train.Classes[c]}' has {counts[c]}. Lower search.val_per_class, or give the task a val split.");
             }
         }
+        CheckStageTwoImages();
         validated = forThisMachine;
+    }
+
+    /// <summary>
+    /// Every stage-2 image's header (test, validation, the training pool or each listed split), before stage 1 trains: a
+    /// damaged file would otherwise be found when its cell reads it, after hours of stage 1.
+    /// </summary>
+    private void CheckStageTwoImages()
+    {
+        foreach (var task in recipe.Stage2.Tasks)
+        {
+            var images = TaskData(task);
+            try
+            {
+                images.Test.CheckHeaders();
+                images.Validation?.CheckHeaders();
+                if (images.Pool is { } pool) pool.CheckHeaders();
+                else
+                    foreach (int shots in recipe.Stage2.Shots)
+                        foreach (int seed in recipe.Stage2.Seeds)
+                            CellImages(task, new GridCell(task.Name, shots, seed, true)).Train.CheckHeaders();
+            }
+            catch (ImageReadException e)
+            {
+                throw new DatasetException($"stage2 task '{task.Name}': {e.Message} (found before training; fix or remove the image).");
+            }
+        }
     }
 
     /// <summary>

@@ -236,6 +236,22 @@ public sealed class HostileRunTests : IDisposable
     }
 
     [Fact]
+    public void SubmitForceReachesTheNodesAndLibtorchErrorsAreOneLine()
+    {
+        string recipe = WriteRecipe(Recipe());
+        var (code, output) = RunPvp($"submit \"{recipe}\" --slurm --dry-run --force --pvp-command pvp");
+        Assert.True(code == 0, $"exit code {code}:\n{output}");
+        var execs = output.Split('\n').Where(l => l.StartsWith("exec pvp ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3, execs.Count);
+        Assert.All(execs, l => Assert.Contains(" --force", l)); // the nodes redo what the submitting command was told to
+
+        (code, output) = RunPvp("inspect VptDeepMicro --classes 2000000000");
+        Assert.True(code == 1, $"exit code {code}:\n{output}");
+        Assert.Contains("--classes 2000000000: expected 0 (no head) to 1,000,000 classes", output);
+        Assert.DoesNotContain("frame #", output);
+    }
+
+    [Fact]
     public void ARecipeThatIsNoRegularFileIsRefusedBeforeAnyRead()
     {
         // A FIFO would block the read (no signal reached pvp there), /dev/zero would fill memory: both refused at once.
@@ -251,6 +267,28 @@ public sealed class HostileRunTests : IDisposable
         string big = Path.Combine(folder, "big.yaml");
         using (var stream = File.Create(big)) stream.SetLength(RecipeParser.MaxBytes + 1);
         Assert.Contains("a recipe is at most", Assert.Throws<RecipeException>(() => RecipeParser.Load(big)).Message);
+    }
+
+    [Fact]
+    public void ADamagedStageTwoImageIsFoundBeforeStageOneTrains()
+    {
+        // An ImageFolder task of real PNG files, one of its test images damaged after it was written.
+        var shapes = Pvp.Data.SyntheticShapes.Target(Pvp.Data.SyntheticSplit.Train, 4, classCount: 3, imageSize: 32);
+        foreach (string split in new[] { "train", "test" })
+            for (int i = 0; i < shapes.Count; i++)
+            {
+                string path = Path.Combine(folder, "images", split, shapes.Classes[shapes.LabelOf(i)], $"{i}.png");
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                using var bitmap = shapes.Read(i);
+                Pvp.Data.ImageCodec.Save(bitmap, path);
+            }
+        string damaged = Path.Combine(folder, "images", "test", shapes.Classes[0], "0.png");
+        File.WriteAllBytes(damaged, File.ReadAllBytes(damaged)[..12]);
+        string yaml = Recipe().Replace("builtin: { classes: 3, train_per_class: 4, test_per_class: 3 }", "imagefolder: { train: images/train, test: images/test }");
+        var error = Assert.Throws<Pvp.Data.DatasetException>(() => new PvpRunner(RecipeParser.Parse(yaml, Path.Combine(folder, "recipe.yaml")), new Quiet()).Pretrain());
+        Assert.Contains("stage2 task 'shapes'", error.Message);
+        Assert.Contains(damaged, error.Message);
+        Assert.False(Directory.Exists(Path.Combine(folder, "run", "backbone")), "nothing may train before the stage-2 images are checked");
     }
 
     [Fact]

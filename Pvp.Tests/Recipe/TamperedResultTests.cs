@@ -43,6 +43,10 @@ public sealed class TamperedResultTests : IDisposable
     public void AnEditedRunFolderIsNamedAndNeverPublished()
     {
         new PvpRunner(Recipe(), new Quiet()).Run();
+        // Every output of an export is checked before the first is written: no .onnx is left behind by a bad image folder.
+        string exported = Path.Combine(folder, "first.onnx");
+        Assert.Throws<IOException>(() => new PvpRunner(Recipe(), new Quiet()).ExportOnnx(GridCell.Parse("shapes/2shot-seed0-pvp"), exported, testImages: "/proc/pvp-no-images"));
+        Assert.False(File.Exists(exported));
         string resultPath = Path.Combine(Cell("2shot-seed0-pvp"), "result.json");
         byte[] original = File.ReadAllBytes(resultPath);
         var (differences, count) = new PvpRunner(Recipe(), new Quiet()).Verify();

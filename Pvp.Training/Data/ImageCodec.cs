@@ -38,6 +38,28 @@ public static class ImageCodec
     /// <summary>Decoded pixels currently held (for tests and diagnostics).</summary>
     public static long PixelsInUse => Interlocked.Read(ref pixelsInUse);
 
+    /// <summary>
+    /// Reads only the image's header: that the file is a regular file of a plausible size, that Skia knows its format, and
+    /// that its declared size is within <see cref="MaxPixels"/>. Cheap enough to run over a task's every image before
+    /// training starts (a damaged file is then named before hours of stage 1, not when a cell reads it).
+    /// </summary>
+    /// <exception cref="ImageReadException">Missing, not a regular file, too large, not an image, or declaring too many pixels.</exception>
+    public static void CheckHeader(string path)
+    {
+        if (!File.Exists(path))
+            throw new ImageReadException(path, Path.Exists(path) ? "it is not a regular file (a pipe, a device or a folder)" : "the file does not exist");
+        var file = new FileInfo(path);
+        if (file.LinkTarget is not null) file = file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? file;
+        if (file.Length == 0) throw new ImageReadException(path, "it is empty, or not a regular file (a pipe or a device)");
+        if (file.Length > MaxFileBytes) throw new ImageReadException(path, $"it is {file.Length:N0} bytes, more than the {MaxFileBytes:N0} an image file may have");
+        using var codec = SKCodec.Create(path);
+        if (codec is null) throw new ImageReadException(path, "it is not an image Skia can decode (JPEG, PNG, WebP, BMP, GIF), or its header is damaged");
+        long pixels = (long)codec.Info.Width * codec.Info.Height;
+        if (pixels > MaxPixels)
+            throw new ImageReadException(path, $"it declares {codec.Info.Width}×{codec.Info.Height} = {pixels:N0} pixels, above the limit of {MaxPixels:N0} " +
+                                               "(a decompression bomb?); if it is a real image, raise max_image_pixels in the recipe (ImageCodec.MaxPixels)");
+    }
+
     /// <summary>Decodes the whole image, so a truncated file fails here rather than yielding a half-grey picture.</summary>
     /// <exception cref="ImageReadException">Missing, unreadable, truncated, larger than <see cref="MaxPixels"/> or not an image.</exception>
     public static SKBitmap Decode(string path)

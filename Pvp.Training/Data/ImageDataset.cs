@@ -33,6 +33,24 @@ public static class ImageDatasetExtensions
         return counts;
     }
 
+    /// <summary>
+    /// Checks every file-backed image's header (<see cref="ImageCodec.CheckHeader"/>); images rendered in memory (the
+    /// built-in dataset) have nothing to check.
+    /// </summary>
+    /// <exception cref="ImageReadException">The first image whose header cannot be read; the message names it.</exception>
+    public static void CheckHeaders(this IImageDataset dataset)
+    {
+        switch (dataset)
+        {
+            case FileDataset files:
+                for (int i = 0; i < files.Count; i++) ImageCodec.CheckHeader(files.PathOf(i));
+                break;
+            case SubsetDataset subset:
+                subset.CheckHeaders();
+                break;
+        }
+    }
+
     /// <summary>The images at <paramref name="indices"/> of <paramref name="dataset"/>, as a dataset.</summary>
     public static IImageDataset Subset(this IImageDataset dataset, IReadOnlyList<int> indices) => new SubsetDataset(dataset, indices);
 
@@ -43,5 +61,12 @@ public static class ImageDatasetExtensions
         public int LabelOf(int index) => inner.LabelOf(indices[index]);
         public string NameOf(int index) => inner.NameOf(indices[index]);
         public SKBitmap Read(int index) => inner.Read(indices[index]);
+
+        public void CheckHeaders()
+        {
+            if (inner is FileDataset files)
+                foreach (int i in indices) ImageCodec.CheckHeader(files.PathOf(i));
+            else inner.CheckHeaders();
+        }
     }
 }
