@@ -41,4 +41,30 @@ public sealed class CellClaimTests : IDisposable
         using var taken = CellClaim.TryTake(folder, TimeSpan.FromMinutes(10), out _);
         Assert.NotNull(taken);
     }
+
+    [Fact]
+    public void TheFirstHolderSeesItsClaimLostAndLeavesTheTakersClaimInPlace()
+    {
+        // Heartbeats every 500 ms: the first holder's next beat finds another process's claim in the file.
+        var staleAfter = TimeSpan.FromSeconds(2);
+        var first = CellClaim.TryTake(folder, staleAfter, out _);
+        Assert.NotNull(first);
+        Assert.False(first.Lost);
+        string path = Path.Combine(folder, CellClaim.FileName);
+        CellClaim? taker = null;
+        for (int attempt = 0; taker is null && attempt < 20; attempt++)
+        {
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1)); // as if its heartbeat had stopped (a beat may refresh it: retry)
+            taker = CellClaim.TryTake(folder, staleAfter, out _);
+        }
+        Assert.NotNull(taker);
+        string takersClaim = File.ReadAllText(path);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!first.Lost && waited.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(50);
+        Assert.True(first.Lost, "the first holder never noticed that its claim was taken over");
+        first.Dispose();
+        Assert.Equal(takersClaim, File.ReadAllText(path)); // the loser removes nothing that is not its own
+        taker.Dispose();
+        Assert.False(File.Exists(path));
+    }
 }

@@ -21,7 +21,9 @@ public sealed class InterruptTests : IDisposable
 
     private Process Start()
     {
-        var start = new ProcessStartInfo("dotnet", $"\"{QuickStartDll()}\" --smoke --output \"{output}\"")
+        // A test run started as a background job of a non-interactive shell (or under nohup) has SIGINT ignored, and a child
+        // inherits that (as it should): env resets it to the default, so the child hears Ctrl+C however this run was started.
+        var start = new ProcessStartInfo("env", $"--default-signal=INT dotnet \"{QuickStartDll()}\" --smoke --output \"{output}\"")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
