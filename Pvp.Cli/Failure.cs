@@ -1,5 +1,8 @@
+using System.Reflection;
+using System.Text.RegularExpressions;
 using Pvp.Recipe;
 using Spectre.Console;
+using Spectre.Console.Cli;
 
 namespace Pvp.Cli;
 
@@ -10,10 +13,18 @@ namespace Pvp.Cli;
 /// </summary>
 internal static class Failure
 {
+    /// <summary>The command line, to name the option of a value Spectre could not convert and to suggest close names.</summary>
+    public static IReadOnlyList<string> Arguments { get; set; } = Array.Empty<string>();
+
     /// <summary>Prints <paramref name="e"/> and returns the exit code.</summary>
     public static int Report(Exception e)
     {
         if (e is AggregateException { InnerExceptions.Count: 1 } single) e = single.InnerExceptions[0];
+        if (Reworded(e) is { } message)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {message}");
+            return 2;
+        }
         int code;
         switch (e)
         {
@@ -38,6 +49,12 @@ internal static class Failure
                 AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message.Split('\n', 2)[0].Trim()} (libtorch; PVP_DEBUG=1 shows its frames)");
                 code = 1;
                 break;
+            case ArgumentException argument:
+                // .NET appends " (Parameter 'x')" and "Actual value was …" for its readers, not ours: the message says both.
+                string said = argument.Message.Split(" (Parameter '", 2)[0].Split("\nActual value was", 2)[0].TrimEnd();
+                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {said}");
+                code = 1;
+                break;
             default:
                 AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
                 code = 1;
@@ -45,5 +62,61 @@ internal static class Failure
         }
         if (Environment.GetEnvironmentVariable("PVP_DEBUG") == "1") AnsiConsole.WriteException(e);
         return code;
+    }
+
+    /// <summary>
+    /// Spectre's own wording of a command-line mistake, in ours: the option whose value did not convert (instead of
+    /// "Failed to convert 'x' to Nullable`1"), and the closest command or option to one that does not exist.
+    /// </summary>
+    private static string? Reworded(Exception e)
+    {
+        if (e is not (CommandRuntimeException or CommandParseException)) return null;
+        var convert = Regex.Match(e.Message, @"^Failed to convert '(?<value>.*)' to (?<type>\S+?)\.?$");
+        if (convert.Success)
+        {
+            string value = convert.Groups["value"].Value;
+            int at = Arguments.ToList().IndexOf(value);
+            string option = at > 0 && Arguments[at - 1].StartsWith('-') ? Arguments[at - 1] : "an option";
+            return $"{option} '{value}': expected a whole number.";
+        }
+        var unknown = Regex.Match(e.Message, @"^Unknown (?<what>command|option) '(?<name>[^']*)'");
+        if (!unknown.Success) return null;
+        bool isCommand = unknown.Groups["what"].Value == "command";
+        string name = unknown.Groups["name"].Value.TrimStart('-');
+        var candidates = isCommand ? CommandNames : OptionNames();
+        string? close = candidates.Select(c => (Name: c, Distance: Distance(name, c)))
+            .Where(c => c.Distance <= Math.Max(1, c.Name.Length / 3)).OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
+        string shown = isCommand ? $"'{name}'" : $"'--{name}'";
+        return close is null
+            ? $"{e.Message} ('pvp --help' lists the {(isCommand ? "commands" : "options of each command")}.)"
+            : $"Unknown {unknown.Groups["what"].Value} {shown}. Did you mean {(isCommand ? close : "--" + close)}?";
+    }
+
+    private static readonly string[] CommandNames =
+        { "run", "pretrain", "tune", "submit", "slurm", "kubernetes", "status", "report", "eval", "export", "variants", "inspect" };
+
+    /// <summary>Every long option any command takes, read from the settings' attributes.</summary>
+    private static IEnumerable<string> OptionNames() =>
+        typeof(Failure).Assembly.GetTypes().Where(t => typeof(CommandSettings).IsAssignableFrom(t))
+            .SelectMany(t => t.GetProperties())
+            .Select(p => p.GetCustomAttribute<CommandOptionAttribute>())
+            .Where(a => a is not null).SelectMany(a => a!.LongNames).Distinct();
+
+    /// <summary>Levenshtein distance: edits from one name to the other.</summary>
+    private static int Distance(string a, string b)
+    {
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length];
     }
 }

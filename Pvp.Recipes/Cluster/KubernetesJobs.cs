@@ -136,6 +136,9 @@ public static class KubernetesJobs
 
     private static YamlScalarNode Number(int value) => new(value.ToString(CultureInfo.InvariantCulture));
 
+    /// <summary>The prefix of the run's Job names (<c>PREFIX-pretrain</c>, <c>-tune</c>, <c>-report</c>).</summary>
+    public static string JobPrefix(ClusterRun run) => Dns(run.Name);
+
     /// <summary>A DNS-1123 name (what Job names must be): lower case, digits and '-'.</summary>
     private static string Dns(string name)
     {

@@ -150,7 +150,7 @@ public static class SlurmJobs
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            throw new InvalidOperationException("sbatch is not on PATH: run 'pvp submit --slurm' on a Slurm login node, or add --dry-run to only write the scripts.");
+            throw new InvalidOperationException("sbatch is not on PATH: run 'pvp submit slurm' on a Slurm login node, or add --dry-run to only write the scripts.");
         }
         using (process)
         {

@@ -91,11 +91,15 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
         }
         var shots = Summary().Select(s => s.Shots).Distinct().OrderBy(s => s).ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(shots.Select(s => Math.Log2(s)).ToArray(), shots.Select(s => s.ToString(Invariant)).ToArray());
-        plot.Axes.Bottom.Label.Text = "shots per class";
+        int seeds = Summary().Max(s => Math.Max(s.PvpSeeds, s.RandomSeeds));
+        // What the bars are, and over how many seeds: a reader of the picture alone must not take them for a confidence interval.
+        plot.Axes.Bottom.Label.Text = seeds > 1
+            ? $"shots per class (log2 axis); points: mean over {seeds} seeds, bars: ± 1 standard deviation"
+            : "shots per class (log2 axis); one seed per point, so no spread is shown";
         plot.Axes.Left.Label.Text = "top-1 accuracy (%)";
         plot.Title(title);
-        plot.ShowLegend(ScottPlot.Alignment.LowerRight);
-        plot.SavePng(path, 800, 500);
+        plot.ShowLegend(ScottPlot.Edge.Right); // beside the axes, where it covers no point
+        plot.SavePng(path, 960, 500);
     }
 
     private static void AddSeries(ScottPlot.Plot plot, double[] xs, double[] ys, double[] errors, string label, ScottPlot.Color color, bool dashed)

@@ -205,14 +205,43 @@ internal sealed class YamlSection
     }
 
     public YamlSection Section(string key) =>
-        OptionalSection(key) ?? throw new RecipeException($"{file}:{node.Start.Line}:{node.Start.Column}: missing section '{Key(key)}'.");
+        OptionalSection(key) ?? throw new RecipeException($"{file}:{node.Start.Line}:{node.Start.Column}: missing section '{Key(key)}'{MisspeltAs(key)}.");
+
+    /// <summary>" (is 'stage_1' at 3:1 meant to be it?)" when a key of this mapping is a near miss of <paramref name="key"/>.</summary>
+    private string MisspeltAs(string key)
+    {
+        foreach (var (k, _) in node.Children)
+            if (k is YamlScalarNode { Value: { } name } && name != key && Close(name, key))
+                return $" (is '{name}' at {k.Start.Line}:{k.Start.Column} meant to be it?)";
+        return "";
+    }
+
+    /// <summary>Names that differ only in case, '_' or '-', or by at most two edits.</summary>
+    private static bool Close(string a, string b)
+    {
+        static string Plain(string s) => s.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal).ToLowerInvariant();
+        if (Plain(a) == Plain(b)) return true;
+        var row = Enumerable.Range(0, b.Length + 1).ToArray();
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = row[0];
+            row[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = row[j];
+                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return row[b.Length] <= Math.Min(2, Math.Max(1, b.Length / 3));
+    }
 
     public IReadOnlyList<YamlSection> SectionList(string key)
     {
         var value = Get(key);
         if (value is not YamlSequenceNode list || list.Children.Count == 0)
             throw value is null
-                ? new RecipeException($"{file}:{node.Start.Line}:{node.Start.Column}: missing list '{Key(key)}'.")
+                ? new RecipeException($"{file}:{node.Start.Line}:{node.Start.Column}: missing list '{Key(key)}'{MisspeltAs(key)}.")
                 : Error(value, $"{Key(key)}: expected a non-empty list of mappings.");
         return list.Children.Select((item, i) => item is YamlMappingNode m
             ? new YamlSection(file, m, $"{Key(key)}[{i}]")
@@ -232,7 +261,11 @@ internal sealed class YamlSection
         {
             string name = (k as YamlScalarNode)?.Value ?? "?";
             if (!known.Contains(name))
-                throw Error(k, $"unknown key '{name}'{(Path.Length == 0 ? "" : $" in {Path}")}; expected one of: {string.Join(", ", known.OrderBy(x => x, StringComparer.Ordinal))}.");
+            {
+                string? meant = known.Where(x => Close(name, x)).Order(StringComparer.Ordinal).FirstOrDefault();
+                throw Error(k, $"unknown key '{name}'{(Path.Length == 0 ? "" : $" in {Path}")}; " +
+                               $"expected one of: {string.Join(", ", known.OrderBy(x => x, StringComparer.Ordinal))}.{(meant is null ? "" : $" Did you mean '{meant}'?")}");
+            }
         }
     }
 

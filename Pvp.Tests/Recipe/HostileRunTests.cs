@@ -261,11 +261,27 @@ public sealed class HostileRunTests : IDisposable
     public void SubmitForceReachesTheNodesAndLibtorchErrorsAreOneLine()
     {
         string recipe = WriteRecipe(Recipe());
-        var (code, output) = RunPvp($"submit \"{recipe}\" --slurm --dry-run --force --pvp-command pvp");
+        var (code, output) = RunPvp($"submit slurm \"{recipe}\" --dry-run --force --pvp-command pvp");
         Assert.True(code == 0, $"exit code {code}:\n{output}");
         var execs = output.Split('\n').Where(l => l.StartsWith("exec pvp ", StringComparison.Ordinal)).ToList();
         Assert.Equal(3, execs.Count);
         Assert.All(execs, l => Assert.Contains(" --force", l)); // the nodes redo what the submitting command was told to
+
+        // Mistakes on the command line are said in our words, with the closest name.
+        foreach (var (arguments, said) in new[]
+                 {
+                     ("rn", "Unknown command 'rn'. Did you mean run?"),
+                     ($"run \"{recipe}\" --outptu x", "Unknown option '--outptu'. Did you mean --output?"),
+                     ($"tune \"{recipe}\" --shots abc", "--shots 'abc': expected a whole number."),
+                     ($"tune \"{recipe}\" --init rand", "--init: expected pvp or random, got 'rand'."),
+                     ($"eval \"{recipe}\"", "Give the cell with --cell"),
+                 })
+        {
+            (code, output) = RunPvp(arguments);
+            Assert.True(code != 0, $"pvp {arguments} exited 0:\n{output}");
+            Assert.Contains(said, output);
+            Assert.DoesNotContain("Nullable`1", output);
+        }
 
         (code, output) = RunPvp("inspect VptDeepMicro --classes 2000000000");
         Assert.True(code == 1, $"exit code {code}:\n{output}");

@@ -92,6 +92,8 @@ public sealed class RecipeParserTests : IDisposable
     [InlineData("  shots: [1, 2]", "  shots: [1, zero]", "recipe.yaml:10:14: stage2.shots: expected whole numbers from 1 to 100000, got 'zero'.")]
     [InlineData("variant: VptDeepMicro", "variant: VptDepMicro", "recipe.yaml:1:10: variant: No PETuning variant named 'VptDepMicro' is registered. Did you mean: VptDeepMicro")]
     [InlineData("output: run", "output: run\ndevise: cpu", "recipe.yaml:3:1: unknown key 'devise'; expected one of:")]
+    [InlineData("output: run", "output: run\ndevise: cpu", "Did you mean 'device'?")]
+    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage_1: { epochs: 1 }", "missing section 'stage1' (is 'stage_1' at 5:1 meant to be it?)")]
     [InlineData("output: run", "output: run\ndevice: tpu", "recipe.yaml:3:9: device: expected auto, cpu, cuda or cuda:N, got 'tpu'.")]
     [InlineData("output: run", "output: run\n\tseed: 1", "recipe.yaml:3:1: a tab in the indentation; YAML indents with spaces only.")]
     [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lr: 0.01, batch: 2147483647 }", "recipe.yaml:5:39: stage1.batch: 2147483647 is out of range; expected between 1 and 65536.")]

@@ -152,7 +152,7 @@ public static class Trainer
                 }
                 if (stopping)
                 {
-                    observer.Message($"interrupted at step {Step}; run again with resume to continue");
+                    observer.Message($"interrupted at step {Step}; run the same command again to continue from its checkpoint");
                     metrics.Write("interrupted", new Dictionary<string, object?> { ["step"] = Step });
                     return false;
                 }

@@ -1,0 +1,41 @@
+using System.ComponentModel;
+using Pvp.Precision;
+using Pvp.Recipe;
+using Spectre.Console.Cli;
+
+namespace Pvp.Cli.Settings;
+
+/// <summary>Settings of the commands that train: the backbone's precision and whether to redo another recipe's work.</summary>
+internal class TrainingSettings : DeviceSettings
+{
+    /// <summary>Redo stages and cells that another recipe made.</summary>
+    [CommandOption("--force")]
+    [Description("Redo the stages and cells whose recorded fingerprint (variant, data, settings, weights…) differs from the " +
+                 "recipe's, or whose files changed since they finished; their old files are kept beside, renamed. Without it " +
+                 "such a run folder is an error that names the differences.")]
+    public bool Force { get; init; }
+
+    /// <summary>Overrides the recipe's backbone precision.</summary>
+    [CommandOption("-p|--precision <PRECISION>")]
+    [Description("auto, float32 or bf16; overrides the recipe's 'precision' (bf16 only for variants declared with " +
+                 "Precision = BackboneBf16).")]
+    public string? Precision { get; init; }
+
+    /// <inheritdoc />
+    public override Spectre.Console.ValidationResult Validate() =>
+        Precision is not null && BackbonePrecisionNames.Parse(Precision) is null
+            ? Spectre.Console.ValidationResult.Error($"--precision: expected {BackbonePrecisionNames.Expected}, got '{Precision}'.")
+            : base.Validate();
+
+    /// <inheritdoc />
+    public override PvpRecipe Load()
+    {
+        var recipe = base.Load();
+        if (Precision is null) return recipe;
+        var precision = BackbonePrecisionNames.Parse(Precision)!.Value;
+        if (precision == BackbonePrecision.Bf16 && !VariantRegistry.Describe(recipe.Variant).AllowsBf16Backbone)
+            throw new ArgumentException($"--precision bf16: {recipe.Variant} allows float32 only " +
+                                        "(declare it with Precision = PrecisionPlan.BackboneBf16).");
+        return recipe with { Precision = precision };
+    }
+}
