@@ -91,7 +91,8 @@ internal static class ModelEmitter
             using (w.Open("};"))
                 foreach (string line in spec.CardLines) w.Line($"{Literal(line)},");
         }
-        var attachmentFields = spec.Blocks.SelectMany(s => s.Attachments).Select(a => a.FieldName).Distinct().ToList();
+        var attachmentFields = spec.Blocks.SelectMany(s => s.Methods).Where(m => m.KindName != AdapterAttribute.KindName && m.KindName != SsfAttribute.KindName)
+            .SelectMany(m => m.Modules).Select(m => m.Field).Distinct().ToList();
         if (attachmentFields.Count > 0)
             w.Line($"private static readonly string[] s_attachmentNames = {{ {string.Join(", ", attachmentFields.Select(Literal))} }};");
         if (spec.LearningRateScales.Count > 0 || spec.DecayPrompts)
@@ -272,7 +273,7 @@ internal static class ModelEmitter
         w.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
         w.Line("#pragma warning restore CA2255");
         w.Line($"internal static void RegisterVariant() =>");
-        bool plain = spec.Prompts is null && spec.Blocks.All(b => b.IsPlain) && spec.TrainableKinds == RuntimeEnums.AllKinds;
+        bool plain = spec.Prompts is null && spec.Blocks.All(b => b.IsPlain) && spec.TrainableKinds.Contains(KindNames.Backbone);
         w.Line($"    global::Pvp.VariantRegistry.Register(\"{spec.ClassName}\", typeof({spec.Identifier}), Config, s_attachments, isPlainBackbone: {Bool(plain)},");
         w.Line(spec.Backbone.BackboneBf16
             ? $"        static (numClasses, device, dtype, precision) => new {spec.Identifier}(numClasses, device, dtype, precision));"
@@ -307,13 +308,21 @@ internal static class ModelEmitter
     /// <summary>The constructor variable the frozen backbone's modules are built with.</summary>
     internal static string FrozenDtype(BackboneSpec b) => b.BackboneBf16 ? "frozen" : "dtype";
 
-    private static string Kinds(int kinds)
+    private static string Kinds(EquatableArray<string> kinds) => Kinds(kinds.ToArray());
+
+    private static string Kinds(params string[] kinds)
     {
-        if (kinds == RuntimeEnums.AllKinds) return "global::Pvp.ParameterKinds.All";
-        var names = Enumerable.Range(0, RuntimeEnums.KindNames.Length)
-            .Where(bit => (kinds & (1 << bit)) != 0)
-            .Select(bit => "global::Pvp.ParameterKinds." + RuntimeEnums.KindNames[bit]);
-        return string.Join(" | ", names);
+        ParameterKinds Of(string kind) => kind switch
+        {
+            PromptsAttribute.KindName => ParameterKinds.Prompt, LoraAttribute.KindName => ParameterKinds.Lora,
+            AdapterAttribute.KindName => ParameterKinds.Adapter, SsfAttribute.KindName => ParameterKinds.Ssf,
+            KindNames.Head => ParameterKinds.Head, KindNames.Norms => ParameterKinds.Norm, KindNames.Biases => ParameterKinds.Bias,
+            KindNames.Backbone => ParameterKinds.All, _ => ParameterKinds.Attachment,
+        };
+        var flags = kinds.Aggregate(ParameterKinds.None, (all, kind) => all | Of(kind));
+        if (flags == ParameterKinds.All) return "global::Pvp.ParameterKinds.All";
+        return string.Join(" | ", Enumerable.Range(0, 31).Where(bit => ((int)flags & (1 << bit)) != 0)
+            .Select(bit => "global::Pvp.ParameterKinds." + (ParameterKinds)(1 << bit)));
     }
 
     internal static string Bool(bool value) => value ? "true" : "false";
