@@ -7,8 +7,8 @@ namespace Pvp;
 /// SSF (Lian et al., 2022, "Scaling &amp; Shifting Your Features"): a learnable per-channel scale γ and shift β,
 /// y = γ ⊙ x + β, after the operations of each chosen block — its first LayerNorm, its attention, its second LayerNorm
 /// and its MLP — initialised as SSF's code does (γ ~ N(1, 0.02), β ~ N(0, 0.02)). Parameters:
-/// <c>blocks.{i}.ssf_{norm1,attn,norm2,mlp}.{scale,shift}</c>. SSF's code also scales the qkv and fc1 outputs inside
-/// attention and the MLP, which this block-level form does not.
+/// <c>blocks.{i}.ssf_{norm1,attn,norm2,mlp}.{scale,shift}</c>; with <see cref="Full"/> also
+/// <c>blocks.{i}.attn.ssf_qkv.*</c> and <c>blocks.{i}.mlp.ssf_fc1.*</c>, SSF's official form (dongzelian/SSF).
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 #if PVP_GENERATOR
@@ -24,11 +24,15 @@ sealed class SsfAttribute : Attribute
     /// <summary>The kind name of SSF's parameters: their parameter group and freezing class.</summary>
     public const string KindName = "ssf";
 
-    /// <summary>The block fields (and state-dict segments) of SSF's modules, in forward order: the generator emits them and the runtime classifies their keys by them.</summary>
-    public static System.Collections.Generic.IReadOnlyList<string> ModuleNames { get; } = new[] { "ssf_norm1", "ssf_attn", "ssf_norm2", "ssf_mlp" };
-
     /// <summary>Block range in C# range syntax; null means all blocks.</summary>
     public string? Blocks { get; set; }
+
+    /// <summary>
+    /// SSF's full form, as its official code: also a scale and shift on the fused qkv projection's output (width 3·D,
+    /// <c>attn.ssf_qkv</c>) and on fc1's output before the GELU (the MLP's hidden width, <c>mlp.ssf_fc1</c>). Default false:
+    /// after norm1, attention, norm2 and the MLP only.
+    /// </summary>
+    public bool Full { get; set; }
 
     /// <summary>Multiplier of the base learning rate for the SSF parameter group. Default 1.</summary>
     public double LearningRateScale { get; set; } = 1.0;
@@ -39,7 +43,7 @@ sealed class SsfAttribute : Attribute
 
     string Generators.Methods.ISiteMethod.KindName => KindName;
 
-    string Generators.Methods.ISiteMethod.ClassNamePart => "Ssf";
+    string Generators.Methods.ISiteMethod.ClassNamePart => Full ? "SsfFull" : "Ssf";
 
     System.Collections.Generic.IEnumerable<Generators.Methods.ArgumentProblem> Generators.Methods.ISiteMethod.Check(Generators.Methods.MethodContext context) =>
         System.Array.Empty<Generators.Methods.ArgumentProblem>();
@@ -48,18 +52,27 @@ sealed class SsfAttribute : Attribute
     {
         Generators.Model.SiteModule At(AttachSite site, string field, string comment) =>
             new(site, SiteCombine.Replace, field, Module, $"{context.WidthAt(site)}, device, dtype", comment);
-        return new[]
+        var modules = new System.Collections.Generic.List<Generators.Model.SiteModule>
         {
-            At(AttachSite.AfterNorm1, ModuleNames[0], "SSF after norm1"),
-            At(AttachSite.AfterProj, ModuleNames[1], "SSF after attention"),
-            At(AttachSite.AfterNorm2, ModuleNames[2], "SSF after norm2"),
-            At(AttachSite.AfterFc2, ModuleNames[3], "SSF after the MLP"),
+            At(AttachSite.AfterNorm1, "ssf_norm1", "SSF after norm1"),
+            At(AttachSite.AfterProj, "ssf_attn", "SSF after attention"),
+            At(AttachSite.AfterNorm2, "ssf_norm2", "SSF after norm2"),
+            At(AttachSite.AfterFc2, "ssf_mlp", "SSF after the MLP"),
         };
+        if (Full)
+        {
+            modules.Insert(1, At(AttachSite.AfterQkv, "ssf_qkv", "SSF after qkv"));
+            modules.Insert(4, At(AttachSite.AfterFc1, "ssf_fc1", "SSF after fc1"));
+        }
+        return modules;
     }
 
-    string Generators.Methods.ISiteMethod.Summary(Generators.Methods.MethodContext context) => "SSF after norm1, attention, norm2 and the MLP";
+    string Generators.Methods.ISiteMethod.Summary(Generators.Methods.MethodContext context) =>
+        Full ? "SSF after norm1, qkv, attention, norm2, fc1 and the MLP" : "SSF after norm1, attention, norm2 and the MLP";
 
-    string Generators.Methods.ISiteMethod.CardLine(Generators.Methods.MethodContext context, string blocks) =>
-        $"SSF: scale and shift after norm1, attention, norm2 and the MLP of {blocks} (ssf_*.scale, ssf_*.shift [{context.EmbedDim}])";
+    string Generators.Methods.ISiteMethod.CardLine(Generators.Methods.MethodContext context, string blocks) => Full
+        ? $"SSF: scale and shift after norm1, the qkv projection, attention, norm2, fc1 and the MLP of {blocks} " +
+          $"(ssf_*.scale, ssf_*.shift [{context.EmbedDim}]; attn.ssf_qkv [{3 * context.EmbedDim}], mlp.ssf_fc1 [{context.MlpHidden}])"
+        : $"SSF: scale and shift after norm1, attention, norm2 and the MLP of {blocks} (ssf_*.scale, ssf_*.shift [{context.EmbedDim}])";
 #endif
 }

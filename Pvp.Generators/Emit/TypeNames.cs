@@ -17,4 +17,7 @@ internal static class TypeNames
     public const string AttachContext = "global::Pvp.AttachContext";
     public const string AttachSiteEnum = "global::Pvp.AttachSite";
     public const string LoraTargetsEnum = "global::Pvp.LoraTargets";
+    public const string Generic = "global::System.Collections.Generic";
+    public const string KindMapType = "global::Pvp.ParameterKindMap";
+    public const string GroupSettings = "global::Pvp.GroupSettings";
 }

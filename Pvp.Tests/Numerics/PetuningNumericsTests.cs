@@ -216,7 +216,7 @@ public class PetuningNumericsTests
             });
             Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
         }
-        Assert.Equal(ParameterKinds.Ssf, model.KindOf("blocks.2.ssf_mlp.shift"));
+        Assert.Equal(SsfAttribute.KindName, model.KindOf("blocks.2.ssf_mlp.shift"));
         var trainable = model.TrainableParameterNames().ToList();
         Assert.Equal(3 * 4 * 2 + 2, trainable.Count); // four scale/shift pairs per block, and the head
         Assert.All(trainable, name => Assert.True(name.Contains(".ssf_", StringComparison.Ordinal) || name.StartsWith("head.", StringComparison.Ordinal), name));
@@ -233,7 +233,7 @@ public class PetuningNumericsTests
         model.eval();
         var w = model.state_dict();
         Assert.Equal(new long[] { 8, 64 }, w["blocks.2.adapter_attn.down_proj.weight"].shape); // D / 8 by default (VPT's reduction factor)
-        Assert.Equal(ParameterKinds.Adapter, model.KindOf("blocks.2.adapter_attn.up_proj.bias"));
+        Assert.Equal(AdapterAttribute.KindName, model.KindOf("blocks.2.adapter_attn.up_proj.bias"));
         using var x = Images();
         using var noGrad = no_grad();
         var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
