@@ -224,6 +224,38 @@ public class PetuningNumericsTests
     }
 
     [Fact]
+    public void SsfFullAlsoScalesAndShiftsTheQkvAndFc1Outputs()
+    {
+        var (backbone, _) = PerturbedBackbone(16);
+        using var model = new Pvp.Models.SsfFullMicro(numClasses: 10);
+        CopyShared(backbone, model);
+        model.eval();
+        var w = model.state_dict();
+        Assert.Equal(new long[] { 3 * 64 }, w["blocks.1.attn.ssf_qkv.scale"].shape);
+        Assert.Equal(new long[] { 256 }, w["blocks.1.mlp.ssf_fc1.shift"].shape);
+        Tensor Ssf(string module, Tensor x) => x * w[module + ".scale"] + w[module + ".shift"];
+        using var x = Images();
+        using (no_grad())
+        {
+            var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
+            {
+                Norm1Output = (i, y) => Ssf($"blocks.{i}.ssf_norm1", y),
+                QkvOutput = (i, qkv) => Ssf($"blocks.{i}.attn.ssf_qkv", qkv),
+                AttentionBranch = (i, a) => Ssf($"blocks.{i}.ssf_attn", a),
+                Norm2Output = (i, y) => Ssf($"blocks.{i}.ssf_norm2", y),
+                Fc1Output = (i, f) => Ssf($"blocks.{i}.mlp.ssf_fc1", f),
+                MlpBranch = (i, y, m) => Ssf($"blocks.{i}.ssf_mlp", m),
+            });
+            Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
+        }
+        Assert.Equal(SsfAttribute.KindName, model.KindOf("blocks.0.attn.ssf_qkv.scale"));
+        Assert.Equal(KindNames.Backbone, model.KindOf("blocks.0.attn.qkv.weight"));
+        var trainable = model.TrainableParameterNames().ToList();
+        Assert.Equal(3 * 6 * 2 + 2, trainable.Count); // six scale/shift pairs per block, and the head
+        Assert.All(trainable, name => Assert.True(name.Contains(".ssf_", StringComparison.Ordinal) || name.StartsWith("head.", StringComparison.Ordinal), name));
+    }
+
+    [Fact]
     public void HoulsbyAdaptersSitAfterAttentionAndAfterTheMlp()
     {
         var (backbone, _) = PerturbedBackbone(12);
