@@ -49,5 +49,12 @@ public sealed class PvpGenerator : IIncrementalGenerator
                 .WithTrackingName(TrackingNames.Orphans);
             context.RegisterSourceOutput(orphans, static (output, diagnostic) => output.ReportDiagnostic(diagnostic!.ToDiagnostic()));
         }
+
+        // The same for a site method from another assembly or this one: an attribute whose class carries [SiteMethod].
+        var describedOrphans = context.SyntaxProvider
+            .CreateSyntaxProvider(static (node, _) => node is TypeDeclarationSyntax { AttributeLists.Count: > 0 }, OrphanCheck.FindDescribed)
+            .SelectMany(static (diagnostics, _) => diagnostics)
+            .WithTrackingName(TrackingNames.Orphans);
+        context.RegisterSourceOutput(describedOrphans, static (output, diagnostic) => output.ReportDiagnostic(diagnostic.ToDiagnostic()));
     }
 }

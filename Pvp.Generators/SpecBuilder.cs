@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using Pvp.Generators.Card;
 using Pvp.Generators.Layout;
 using Pvp.Generators.Model;
@@ -23,9 +24,9 @@ internal static class SpecBuilder
 
         var petuning = new PetuningValidator(declaration, backbone, diagnostics).Validate();
         backbone = DeclarationValidator.ValidatePrecision(declaration, backbone, petuning.TrainableKinds, diagnostics);
-        var fieldNames = AttachmentNames.Assign(petuning.Attachments);
-        var blocks = new BlockLayoutBuilder(backbone.Depth, diagnostics, declaration.Location).Build(petuning, fieldNames);
-        var card = ModelCardLines.Write(petuning, backbone, fieldNames);
+        var siteMethods = AttachmentNames.Assign(petuning.SiteMethods.ToList()).ToList();
+        var blocks = new BlockLayoutBuilder(backbone.Depth, diagnostics, declaration.Location).Build(petuning.Loras, siteMethods);
+        var card = ModelCardLines.Write(petuning, siteMethods, backbone);
 
         var spec = diagnostics.Count == 0
             ? new VariantSpec(declaration.Namespace, declaration.ClassName, backbone, petuning.Prompts, blocks,

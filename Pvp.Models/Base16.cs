@@ -51,3 +51,8 @@ public partial class VptDeepLoraB16;
 [VisionTransformer(VitPreset.Base16)]
 [Ssf]
 public partial class SsfB16;
+
+/// <summary>ViT-B/16 — SSF's full form (its official code): also after the qkv projection and after fc1 of every block.</summary>
+[VisionTransformer(VitPreset.Base16)]
+[Ssf(Full = true)]
+public partial class SsfFullB16;

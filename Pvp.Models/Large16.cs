@@ -51,3 +51,8 @@ public partial class VptDeepLoraL16;
 [VisionTransformer(VitPreset.Large16)]
 [Ssf]
 public partial class SsfL16;
+
+/// <summary>ViT-L/16 — SSF's full form (its official code): also after the qkv projection and after fc1 of every block.</summary>
+[VisionTransformer(VitPreset.Large16)]
+[Ssf(Full = true)]
+public partial class SsfFullL16;

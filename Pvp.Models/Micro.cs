@@ -56,3 +56,8 @@ public partial class VptDeepBf16Micro;
 [VisionTransformer(VitPreset.Micro)]
 [Ssf]
 public partial class SsfMicro;
+
+/// <summary>Micro ViT — SSF's full form (its official code): also after the qkv projection and after fc1 of every block.</summary>
+[VisionTransformer(VitPreset.Micro)]
+[Ssf(Full = true)]
+public partial class SsfFullMicro;

@@ -56,3 +56,8 @@ public partial class VptDeepBf16S16;
 [VisionTransformer(VitPreset.Small16)]
 [Ssf]
 public partial class SsfS16;
+
+/// <summary>ViT-S/16 — SSF's full form (its official code): also after the qkv projection and after fc1 of every block.</summary>
+[VisionTransformer(VitPreset.Small16)]
+[Ssf(Full = true)]
+public partial class SsfFullS16;

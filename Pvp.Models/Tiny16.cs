@@ -51,3 +51,8 @@ public partial class VptDeepLoraTi16;
 [VisionTransformer(VitPreset.Tiny16)]
 [Ssf]
 public partial class SsfTi16;
+
+/// <summary>ViT-Ti/16 — SSF's full form (its official code): also after the qkv projection and after fc1 of every block.</summary>
+[VisionTransformer(VitPreset.Tiny16)]
+[Ssf(Full = true)]
+public partial class SsfFullTi16;

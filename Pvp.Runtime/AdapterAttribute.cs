@@ -74,7 +74,13 @@ internal
 public
 #endif
 sealed class AdapterAttribute : Attribute
+#if PVP_GENERATOR
+    , Generators.Methods.ISiteMethod
+#endif
 {
+    /// <summary>The kind name of adapters's parameters: their parameter group and freezing class.</summary>
+    public const string KindName = "adapters";
+
     /// <summary>
     /// Width of the bottleneck. Default (0): the design's — 64 for AdaptFormer (its <c>--ffn_num</c>), D / 8 for Pfeiffer and
     /// Houlsby (VPT's adapter baseline, reduction factor 8: 96 for ViT-B).
@@ -98,4 +104,87 @@ sealed class AdapterAttribute : Attribute
 
     /// <summary>Multiplier of the base learning rate for the adapters' parameter group. Default 1.</summary>
     public double LearningRateScale { get; set; } = 1.0;
+
+#if PVP_GENERATOR
+    // The generator's reading of the declaration (compiled into the generator only): defaults, checks, modules, card.
+    private const string Module = Generators.Emit.TypeNames.Blocks + ".BottleneckAdapter";
+
+    string Generators.Methods.ISiteMethod.KindName => KindName;
+
+    string Generators.Methods.ISiteMethod.ClassNamePart => Placement switch
+    {
+        AdapterPlacement.AdaptFormer => "AdaptFormer",
+        AdapterPlacement.Houlsby => "Houlsby",
+        _ => "Adapter",
+    };
+
+    private int BottleneckIn(Generators.Methods.MethodContext context) =>
+        context.IsDeclared(nameof(Bottleneck)) ? Bottleneck : AdapterDefaults.Bottleneck(Placement, context.EmbedDim);
+
+    private double ScaleOrDefault => double.IsNaN(Scale) ? AdapterDefaults.Scale(Placement) : Scale;
+
+    private double DropoutOrDefault => double.IsNaN(Dropout) ? AdapterDefaults.Dropout(Placement) : Dropout;
+
+    System.Collections.Generic.IEnumerable<Generators.Methods.ArgumentProblem> Generators.Methods.ISiteMethod.Check(Generators.Methods.MethodContext context)
+    {
+        string Num(double value) => Generators.Model.Format.Num(value);
+        int bottleneck = BottleneckIn(context);
+        if (bottleneck < 1) yield return new(nameof(Bottleneck), $"{bottleneck}", "positive", IsSize: true);
+        if (Placement is not (AdapterPlacement.Pfeiffer or AdapterPlacement.AdaptFormer or AdapterPlacement.Houlsby))
+            yield return new(nameof(Placement), $"{(int)Placement}", "Pfeiffer, AdaptFormer or Houlsby");
+        if (double.IsInfinity(ScaleOrDefault)) yield return new(nameof(Scale), Num(ScaleOrDefault), "finite");
+        if (!(DropoutOrDefault >= 0 && DropoutOrDefault < 1)) yield return new(nameof(Dropout), Num(DropoutOrDefault), "in [0, 1)");
+        if (Norm is not (AdapterNorm.None or AdapterNorm.Input)) yield return new(nameof(Norm), $"{(int)Norm}", "None or Input");
+    }
+
+    System.Collections.Generic.IReadOnlyList<Generators.Model.SiteModule> Generators.Methods.ISiteMethod.Modules(Generators.Methods.MethodContext context)
+    {
+        var arguments = new System.Collections.Generic.List<string>
+        {
+            $"{context.EmbedDim}", $"{BottleneckIn(context)}", $"scale: {Generators.Model.Format.Num(ScaleOrDefault)}", "device", "dtype",
+        };
+        if (DropoutOrDefault != 0) arguments.Add($"dropout: {Generators.Model.Format.Num(DropoutOrDefault)}");
+        if (Norm == AdapterNorm.Input) arguments.Add("normInput: true");
+        string create = string.Join(", ", arguments);
+        return Placement switch
+        {
+            AdapterPlacement.AdaptFormer => new Generators.Model.SiteModule[]
+            {
+                new(AttachSite.BesideMlp, SiteCombine.BesideStream, "adapter", Module, create, "AdaptFormer: beside the MLP, on the stream after attention"),
+            },
+            AdapterPlacement.Houlsby => new Generators.Model.SiteModule[]
+            {
+                new(AttachSite.AfterAttention, SiteCombine.Residual, "adapter_attn", Module, create, "Houlsby: adapter after attention, with its residual"),
+                new(AttachSite.AfterMlp, SiteCombine.Residual, "adapter", Module, create, "Houlsby: adapter after the MLP, with its residual"),
+            },
+            _ => new Generators.Model.SiteModule[]
+            {
+                new(AttachSite.AfterMlp, SiteCombine.Residual, "adapter", Module, create, "Pfeiffer: adapter after the MLP, with its residual"),
+            },
+        };
+    }
+
+    string Generators.Methods.ISiteMethod.Summary(Generators.Methods.MethodContext context) => Placement switch
+    {
+        AdapterPlacement.AdaptFormer => $"an AdaptFormer adapter (bottleneck {BottleneckIn(context)})",
+        AdapterPlacement.Houlsby => $"Houlsby adapters (bottleneck {BottleneckIn(context)})",
+        _ => $"a Pfeiffer adapter (bottleneck {BottleneckIn(context)})",
+    };
+
+    string Generators.Methods.ISiteMethod.CardLine(Generators.Methods.MethodContext context, string blocks)
+    {
+        string Num(double value) => Generators.Model.Format.Num(value);
+        var options = new System.Collections.Generic.List<string> { $"bottleneck {BottleneckIn(context)}" };
+        if (ScaleOrDefault != 1 || Placement == AdapterPlacement.AdaptFormer) options.Add($"scale {Num(ScaleOrDefault)}");
+        if (DropoutOrDefault != 0) options.Add($"dropout {Num(DropoutOrDefault)}");
+        if (Norm == AdapterNorm.Input) options.Add("LayerNorm on its input");
+        string settings = string.Join(", ", options);
+        return Placement switch
+        {
+            AdapterPlacement.AdaptFormer => $"AdaptFormer adapter ({settings}) beside the MLP of {blocks}, on the stream after attention",
+            AdapterPlacement.Houlsby => $"Houlsby adapters ({settings}) after the attention and after the MLP of {blocks}",
+            _ => $"Pfeiffer adapter ({settings}) after the MLP of {blocks}",
+        };
+    }
+#endif
 }

@@ -15,9 +15,13 @@ public interface IPetAttachment
 }
 
 /// <summary>What an attached module is told when it is built.</summary>
-/// <param name="EmbedDim">Token width D.</param>
+/// <param name="EmbedDim">Token width D of the block.</param>
 /// <param name="BlockIndex">The block it sits in.</param>
 /// <param name="Site">Where in the block.</param>
 /// <param name="Device">Where to allocate its parameters.</param>
 /// <param name="Dtype">Their element type.</param>
-public sealed record AttachContext(int EmbedDim, int BlockIndex, AttachSite Site, Device? Device, ScalarType Dtype);
+public sealed record AttachContext(int EmbedDim, int BlockIndex, AttachSite Site, Device? Device, ScalarType Dtype)
+{
+    /// <summary>The width of the values at <see cref="Site"/>: D, but 3·D after qkv and the MLP's hidden width after fc1.</summary>
+    public int Width { get; init; } = EmbedDim;
+}

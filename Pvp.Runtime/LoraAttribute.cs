@@ -45,6 +45,9 @@ public
 #endif
 sealed class LoraAttribute : Attribute
 {
+    /// <summary>The kind name of LoRA's parameters: their parameter group and freezing class.</summary>
+    public const string KindName = "lora";
+
     /// <summary>The rank r of the update; 1 ≤ r ≤ width. Default 8.</summary>
     public int Rank { get; set; } = 8;
 

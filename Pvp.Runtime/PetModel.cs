@@ -53,16 +53,16 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
         return Precision.UsesBf16 ? ScalarType.BFloat16 : dtype;
     }
 
-    /// <summary>The kinds of parameter that train; every other parameter is frozen.</summary>
-    public abstract ParameterKinds TrainableKinds { get; }
+    /// <summary>The kind names that train, in group order (the methods', then <c>head</c>, <c>norms</c>, <c>biases</c>, <c>backbone</c> as declared); every other parameter is frozen.</summary>
+    public abstract IReadOnlyList<string> TrainableKinds { get; }
+
+    /// <summary>Which PETuning method owns each of the model's own parameters (the generator writes it from the declaration's layout).</summary>
+    public virtual ParameterKindMap KindMap => ParameterKindMap.Empty;
 
     /// <summary>One line per PETuning module the declaration attaches, for the model card.</summary>
     public abstract IReadOnlyList<string> Attachments { get; }
 
-    /// <summary>Field names of users' attached modules inside blocks (they classify as <see cref="ParameterKinds.Attachment"/>).</summary>
-    protected virtual IReadOnlyCollection<string> AttachmentNames => Array.Empty<string>();
-
-    /// <summary>Learning-rate scales and prompt decay from the declaration.</summary>
+    /// <summary>Learning-rate scales and decay exemptions from the declaration.</summary>
     protected virtual GroupSettings GroupSettings => GroupSettings.Default;
 
     /// <summary>All parameters' element count.</summary>
@@ -71,8 +71,15 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     /// <summary>Element count of the parameters that require gradients.</summary>
     public long TrainableParameterCount => parameters().Where(p => p.requires_grad).Sum(p => p.numel());
 
-    /// <summary>The kinds of the parameter with state-dict key <paramref name="name"/>.</summary>
-    public ParameterKinds KindOf(string name) => ParameterNaming.KindOf(name, AttachmentNames);
+    /// <summary>
+    /// The kind names of the parameter with state-dict key <paramref name="name"/>, most specific first: its method's
+    /// (<see cref="KindMap"/>), or <c>head</c>, or the backbone's (<c>norms</c> and/or <c>biases</c>, then <c>backbone</c>).
+    /// </summary>
+    public IReadOnlyList<string> KindsOf(string name) =>
+        KindMap.KindOf(name) is { } method ? new[] { method } : ParameterNaming.BackboneKindsOf(name);
+
+    /// <summary>The most specific kind name of the parameter with state-dict key <paramref name="name"/> (the first of <see cref="KindsOf"/>).</summary>
+    public string KindOf(string name) => KindsOf(name)[0];
 
     /// <summary>Names of the parameters that train, in state-dict order.</summary>
     public IReadOnlyList<string> TrainableParameterNames() =>
@@ -86,7 +93,7 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     {
         var trainable = TrainableKinds;
         foreach (var (name, parameter) in named_parameters())
-            parameter.requires_grad = (KindOf(name) & trainable) != 0;
+            parameter.requires_grad = KindsOf(name).Any(trainable.Contains);
     }
 
     /// <summary>
@@ -105,24 +112,24 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     {
         var settings = GroupSettings;
         var trainable = TrainableKinds;
-        var buckets = new Dictionary<(ParameterKinds Kind, bool Decay), List<(string, Parameter)>>();
+        var buckets = new Dictionary<(string Kind, bool Decay), List<(string, Parameter)>>();
+        var order = new List<string>(trainable);
         foreach (var (name, parameter) in named_parameters())
         {
             if (!parameter.requires_grad) continue;
-            var kinds = KindOf(name);
-            var kind = ParameterNaming.GroupOrder.FirstOrDefault(k => (kinds & trainable & k) != 0);
-            if (kind == ParameterKinds.None) kind = ParameterNaming.GroupOrder.First(k => (kinds & k) != 0); // trainable by hand
-            bool decay = (rule == DecayRule.All && !(kind == ParameterKinds.Head && name.EndsWith("bias", StringComparison.Ordinal)))
-                         || ParameterNaming.DecayByDefault(name, parameter.dim(), kinds)
-                         || (kind == ParameterKinds.Prompt && settings.DecayPrompts);
+            var kinds = KindsOf(name);
+            string kind = kinds.FirstOrDefault(trainable.Contains) ?? kinds[0]; // else trainable by hand
+            if (!order.Contains(kind)) order.Add(kind);
+            bool decay = (rule == DecayRule.All && !(kind == KindNames.Head && name.EndsWith("bias", StringComparison.Ordinal)))
+                         || (ParameterNaming.DecayByDefault(name, parameter.dim(), kinds) && !settings.UndecayedKinds.Contains(kind));
             if (!buckets.TryGetValue((kind, decay), out var list)) buckets[(kind, decay)] = list = new();
             list.Add((name, parameter));
         }
-        return ParameterNaming.GroupOrder
+        return order
             .SelectMany(kind => new[] { true, false }.Select(decay => (kind, decay)))
             .Where(key => buckets.ContainsKey(key))
             .Select(key => new ParameterGroup(
-                GroupName(key.kind) + (key.decay ? "" : " (no decay)"), key.kind,
+                key.kind + (key.decay ? "" : " (no decay)"), key.kind,
                 learningRate * settings.ScaleOf(key.kind), key.decay ? weightDecay : 0.0, buckets[key]))
             .ToList();
     }
@@ -151,7 +158,7 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     /// </summary>
     public Dictionary<string, Tensor> PetuningStateDict(bool includeHead = false) =>
         named_parameters()
-            .Where(p => p.parameter.requires_grad && (includeHead || (KindOf(p.name) & ParameterKinds.Head) == 0))
+            .Where(p => p.parameter.requires_grad && (includeHead || KindOf(p.name) != KindNames.Head))
             .ToDictionary(p => p.name, p => (Tensor)p.parameter);
 
     /// <summary>Writes only the PETuning modules to a safetensors file, with the variant and backbone as metadata.</summary>
@@ -197,18 +204,6 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     /// model: see <see cref="BackboneWeights"/>. PETuning modules keep their initialisation.
     /// </summary>
     public WeightLoadReport LoadBackbone(string path, BackboneLoadOptions? options = null) => BackboneWeights.Load(this, path, options);
-
-    /// <summary>Folds every LoRA update into its frozen weight (for inference); see <see cref="UnmergeLora"/>.</summary>
-    public void MergeLora()
-    {
-        foreach (var layer in modules().OfType<ILoraLayer>()) layer.Merge();
-    }
-
-    /// <summary>Takes every LoRA update back out of its frozen weight.</summary>
-    public void UnmergeLora()
-    {
-        foreach (var layer in modules().OfType<ILoraLayer>()) layer.Unmerge();
-    }
 
     /// <summary>
     /// Writes this model as an ONNX file (opset 17 or later, IR 8) that ONNX Runtime runs without libtorch: input
@@ -321,26 +316,12 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
         foreach (string line in Attachments) text.AppendLine($"  + {line}");
         var byKind = named_parameters()
             .Where(p => p.parameter.requires_grad)
-            .GroupBy(p => ParameterNaming.GroupOrder.First(k => (KindOf(p.name) & k) != 0))
-            .Select(g => $"{GroupName(g.Key)} {g.Sum(p => p.parameter.numel()):N0}");
+            .GroupBy(p => KindOf(p.name))
+            .Select(g => $"{g.Key} {g.Sum(p => p.parameter.numel()):N0}");
         long total = ParameterCount, trainable = TrainableParameterCount;
         text.AppendLine($"  trainable: {trainable:N0} of {total:N0} ({100.0 * trainable / Math.Max(1, total):F3}%): {string.Join(", ", byKind)}");
         return text.ToString();
     }
-
-    /// <summary>The group name of a kind (<c>prompts</c>, <c>lora</c>, …).</summary>
-    public static string GroupName(ParameterKinds kind) => kind switch
-    {
-        ParameterKinds.Prompt => "prompts",
-        ParameterKinds.Lora => "lora",
-        ParameterKinds.Adapter => "adapters",
-        ParameterKinds.Attachment => "attachments",
-        ParameterKinds.Ssf => "ssf",
-        ParameterKinds.Head => "head",
-        ParameterKinds.Norm => "norms",
-        ParameterKinds.Bias => "biases",
-        _ => "backbone",
-    };
 
     /// <summary>
     /// timm's default ViT initialisation of the backbone: position embedding truncated-normal (std 0.02, bounds ±2 as
@@ -354,19 +335,11 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
         nn.init.normal_(classToken, std: 1e-6);
         foreach (var (name, parameter) in named_parameters())
         {
-            var kinds = KindOf(name);
-            if ((kinds & (ParameterKinds.Backbone | ParameterKinds.Head)) == 0 || (kinds & ParameterKinds.Norm) != 0) continue;
+            var kinds = KindsOf(name);
+            if (!(kinds.Contains(KindNames.Backbone) || kinds.Contains(KindNames.Head)) || kinds.Contains(KindNames.Norms)) continue;
             if (name.StartsWith("patch_embed.", StringComparison.Ordinal) || name is "cls_token" or "pos_embed") continue;
             if (parameter.dim() == 2) Init.TruncatedNormal(parameter, std: 0.02);
             else if (name.EndsWith(".bias", StringComparison.Ordinal)) nn.init.zeros_(parameter);
         }
-    }
-
-    /// <summary>VPT's prompt initialisation: uniform(−v, v) with v = √(6 / (3·patch² + D)).</summary>
-    protected void InitializePrompts(Parameter prompts)
-    {
-        using var noGrad = no_grad();
-        double v = Math.Sqrt(6.0 / (3.0 * Backbone.PatchSize * Backbone.PatchSize + Backbone.EmbedDim));
-        prompts.uniform_(-v, v);
     }
 }

@@ -21,6 +21,9 @@ public
 #endif
 sealed class PromptsAttribute : Attribute
 {
+    /// <summary>The kind name of VPT's parameters: their parameter group and freezing class.</summary>
+    public const string KindName = "prompts";
+
     /// <summary>Prompt tokens per block. Default 5 (VPT's NUM_TOKENS).</summary>
     public int Length { get; set; } = 5;
 

@@ -9,16 +9,12 @@ namespace Pvp.Generators.Card;
 /// <summary>The card step: one line of prose per declared attachment, for the model card and the generated comments.</summary>
 internal static class ModelCardLines
 {
-    private static readonly string[] SiteDescriptions = { "on the input of", "after the attention of", "beside the MLP of", "after the MLP of", "on the output of" };
-
-    public static EquatableArray<string> Write(ResolvedPetuning petuning, BackboneSpec backbone, IReadOnlyDictionary<(string Type, AttachSite Site), string> fieldNames)
+    public static EquatableArray<string> Write(ResolvedPetuning petuning, IEnumerable<ResolvedSiteMethod> siteMethods, BackboneSpec backbone)
     {
         var lines = new List<string>();
         if (petuning.Prompts is { } prompts) lines.Add(Prompts(prompts, backbone.EmbedDim));
         lines.AddRange(petuning.Loras.Select(Lora));
-        lines.AddRange(petuning.Adapters.Select(Adapter));
-        lines.AddRange(petuning.Attachments.Select(a => $"{a.TypeName} {SiteDescriptions[(int)a.Site]} {a.Range.Describe()} ({fieldNames[(a.TypeFullName, a.Site)]})"));
-        lines.AddRange(petuning.Ssfs.Select(s => $"SSF: scale and shift after norm1, attention, norm2 and the MLP of {s.Range.Describe()} (ssf_*.scale, ssf_*.shift [{backbone.EmbedDim}])"));
+        lines.AddRange(siteMethods.Select(m => m.Method.CardLine(m.Context, m.Range.Describe())));
         lines.AddRange(petuning.Markers.Select(Marker));
         return lines.ToEquatableArray();
     }
@@ -40,21 +36,6 @@ internal static class ModelCardLines
         string targets = Format.LoraTargets(l.Targets);
         string dropout = l.Dropout > 0 ? $", dropout {Format.Num(l.Dropout)}" : "";
         return $"LoRA r={l.Rank} alpha={Format.Num(l.Alpha)} on {targets} of {l.Range.Describe()}{dropout}";
-    }
-
-    private static string Adapter(ResolvedAdapter a)
-    {
-        var options = new List<string> { $"bottleneck {a.Bottleneck}" };
-        if (a.Scale != 1 || a.Placement == AdapterPlacement.AdaptFormer) options.Add($"scale {Format.Num(a.Scale)}");
-        if (a.Dropout != 0) options.Add($"dropout {Format.Num(a.Dropout)}");
-        if (a.NormInput) options.Add("LayerNorm on its input");
-        string settings = string.Join(", ", options), blocks = a.Range.Describe();
-        return a.Placement switch
-        {
-            AdapterPlacement.AdaptFormer => $"AdaptFormer adapter ({settings}) beside the MLP of {blocks}, on the stream after attention",
-            AdapterPlacement.Houlsby => $"Houlsby adapters ({settings}) after the attention and after the MLP of {blocks}",
-            _ => $"Pfeiffer adapter ({settings}) after the MLP of {blocks}",
-        };
     }
 
     private static string Marker(string attribute) => attribute switch

@@ -128,4 +128,22 @@ public static class DiagnosticCatalog
         "PVP019", "Value out of range",
         "{0} = {1} is out of range: it must be {2}",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP021: a site method's descriptor misses something the generator needs.</summary>
+    public static readonly DiagnosticDescriptor IncompleteMethod = new(
+        "PVP021", "Incomplete PETuning method",
+        "[{0}] cannot be placed: its [SiteMethod] {1}; {2}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP022: a method names a site it cannot act at, or joins a site in a way the site does not take.</summary>
+    public static readonly DiagnosticDescriptor SiteNotActable = new(
+        "PVP022", "Method cannot act at that site",
+        "[{0}] cannot act at {1}: {2}",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
+    /// <summary>PVP023: a method's kind name is owned by another method or by the backbone.</summary>
+    public static readonly DiagnosticDescriptor KindNameTaken = new(
+        "PVP023", "Kind name owned by another method",
+        "[{0}] declares kind '{1}', which {2} owns; give the method a kind name of its own (its parameter group and freezing class)",
+        Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using Pvp.Generators.Layout;
 using Pvp.Generators.Model;
 
 using static Pvp.Generators.Emit.TypeNames;
@@ -20,9 +21,9 @@ internal static class BlockEmitter
         var lora = new List<string>();
         if (shape.Qkv is { } qkv)
         {
-            if ((qkv.Targets & RuntimeEnums.Query) != 0) lora.Add("q");
-            if ((qkv.Targets & RuntimeEnums.Key) != 0) lora.Add("k");
-            if ((qkv.Targets & RuntimeEnums.Value) != 0) lora.Add("v");
+            if ((qkv.Targets & (int)LoraTargets.Query) != 0) lora.Add("q");
+            if ((qkv.Targets & (int)LoraTargets.Key) != 0) lora.Add("k");
+            if ((qkv.Targets & (int)LoraTargets.Value) != 0) lora.Add("v");
         }
         if (shape.Proj is not null) lora.Add("o");
         if (shape.Fc1 is not null) lora.Add("fc1");
@@ -32,9 +33,7 @@ internal static class BlockEmitter
             string joined = string.Concat(lora);
             parts.Add("Lora" + char.ToUpperInvariant(joined[0]) + joined.Substring(1));
         }
-        if (shape.Adapter is { } adapter) parts.Add(adapter.Parallel ? "AdaptFormer" : adapter.Houlsby ? "Houlsby" : "Adapter");
-        if (shape.Ssf) parts.Add("Ssf");
-        parts.AddRange(shape.Attachments.Select(a => a.TypeName));
+        parts.AddRange(shape.Methods.Select(m => m.ClassNamePart));
         return string.Concat(parts) + "Block";
     }
 
@@ -51,11 +50,8 @@ internal static class BlockEmitter
             w.Line($"private readonly {Blocks}.Attention attn;");
             w.Line($"private readonly {LayerNorm} norm2;");
             w.Line($"private readonly {Blocks}.Mlp mlp;");
-            if (shape.Adapter is { Houlsby: true }) w.Line($"private readonly {Blocks}.BottleneckAdapter adapter_attn;");
-            if (shape.Adapter is not null) w.Line($"private readonly {Blocks}.BottleneckAdapter adapter;");
-            foreach (string field in shape.Ssf ? SsfAttribute.ModuleNames : System.Array.Empty<string>()) w.Line($"private readonly {Blocks}.SsfScaleShift {field};");
-            foreach (var a in shape.Attachments) w.Line($"private readonly {a.TypeFullName} {a.FieldName};");
-            bool castAttachments = b.BackboneBf16 && shape.Attachments.Count > 0;
+            foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site))) w.Line($"private readonly {module.Type} {module.Field};");
+            bool castAttachments = b.BackboneBf16 && shape.Modules.Any(m => m.CastsUnderBf16);
             if (castAttachments) w.Line($"private readonly {Torch}.ScalarType trainableDtype; // attached modules compute in it");
             string frozen = ModelEmitter.FrozenDtype(b);
             w.Line();
@@ -67,22 +63,13 @@ internal static class BlockEmitter
                 w.Line($"attn = new {Blocks}.Attention({d}, {b.Heads},");
                 w.Line($"    qkv: {Qkv(shape.Qkv, b)},");
                 w.Line($"    proj: {Linear(shape.Proj, d, d, "true", frozen)});");
+                foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterQkv)) w.Line($"attn.{InnerHook(module, castAttachments)};");
                 w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, dtype: {frozen});");
                 w.Line($"mlp = new {Blocks}.Mlp(");
                 w.Line($"    fc1: {Linear(shape.Fc1, d, b.MlpHidden, "true", frozen)},");
                 w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true", frozen)});");
-                if (shape.Adapter is { } adapter)
-                {
-                    var arguments = new List<string> { $"{d}", $"{adapter.Bottleneck}", $"scale: {Format.Num(adapter.Scale)}", "device", "dtype" };
-                    if (adapter.Dropout != 0) arguments.Add($"dropout: {Format.Num(adapter.Dropout)}");
-                    if (adapter.NormInput) arguments.Add("normInput: true");
-                    string create = $"new {Blocks}.BottleneckAdapter({string.Join(", ", arguments)});";
-                    if (adapter.Houlsby) w.Line($"adapter_attn = {create}");
-                    w.Line($"adapter = {create}");
-                }
-                foreach (string field in shape.Ssf ? SsfAttribute.ModuleNames : System.Array.Empty<string>()) w.Line($"{field} = new {Blocks}.SsfScaleShift({d}, device, dtype);");
-                foreach (var a in shape.Attachments)
-                    w.Line($"{a.FieldName} = new {a.TypeFullName}(new global::Pvp.AttachContext({d}, index, global::Pvp.AttachSite.{RuntimeEnums.SiteNames[a.Site]}, device, dtype));");
+                foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterFc1)) w.Line($"mlp.{InnerHook(module, castAttachments)};");
+                foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site))) w.Line($"{module.Field} = new {module.Type}({module.Arguments});");
                 w.Line("RegisterComponents();");
             }
             w.Line();
@@ -94,23 +81,54 @@ internal static class BlockEmitter
 
     /// <summary>
     /// The block's forward pass, or (<paramref name="onnx"/>) its ONNX graph written from the same statements, so the two
-    /// cannot drift apart: <c>x.call(y)</c> becomes <c>g.Call(x, y)</c> and <c>Scalars.Add</c> becomes <c>g.Add</c>.
+    /// cannot drift apart: <c>x.call(y)</c> becomes <c>g.Call(x, y)</c> and <c>Scalars.Add</c> becomes <c>g.Add</c>. timm's
+    /// Block is the skeleton; each site's modules join it as their <see cref="SiteCombine"/> says, in the methods' order.
     /// </summary>
     private static void EmitForward(IndentedWriter w, BlockShape shape, bool castAttachments, bool onnx)
     {
-        AttachSpec? At(int site) => shape.Attachments.FirstOrDefault(a => a.Site == site);
+        var modules = shape.Modules.ToList();
         string Module(string field, string input) => onnx ? $"g.Call({field}, {input})" : $"{field}.call({input})";
         string Sum(string x, string y) => onnx ? $"g.Add({x}, {y})" : $"{Add}({x}, {y})";
-        // Under a bf16 backbone plan an attached module computes in the trainable dtype; its output returns to the stream's.
-        // The ONNX graph computes in float32 throughout: no casts.
-        string Call(AttachSpec a, string input) => castAttachments && !onnx
-            ? $"{a.FieldName}.call({input}.to(trainableDtype)).to({input}.dtype)"
-            : Module(a.FieldName, input);
-        string afterMlpDesign = shape.Adapter is { Houlsby: true } ? "Houlsby" : "Pfeiffer";
+        // Under a bf16 backbone plan a module that asks for it computes in the trainable dtype; its output returns to the
+        // stream's. The ONNX graph computes in float32 throughout: no casts.
+        string Call(SiteModule m, string input) => m.CastsUnderBf16 && castAttachments && !onnx
+            ? $"{m.Field}.call({input}.to(trainableDtype)).to({input}.dtype)"
+            : Module(m.Field, input);
+        // The statements of one site on variable v: x ← m(x), x ← x + m(x), or for beside the MLP m ← m + M(y or h).
+        void At(AttachSite site, string v)
+        {
+            foreach (var m in modules.Where(m => m.Site == site))
+            {
+                string value = m.Combine switch
+                {
+                    SiteCombine.Residual => Sum(v, Call(m, v)),
+                    SiteCombine.Beside => Sum(v, Call(m, "y")),
+                    SiteCombine.BesideStream => Sum(v, Call(m, "h")),
+                    _ => Call(m, v),
+                };
+                w.Line($"{v} = {value}; // {m.Comment}");
+            }
+        }
+        // A norm's output: replacing modules nest in the expression (one statement); any other combine needs a variable.
+        void Normed(string norm, AttachSite site, string variable, System.Func<string, string> use)
+        {
+            var here = modules.Where(m => m.Site == site).ToList();
+            string normed = Module(norm, "h");
+            if (here.All(m => m.Combine == SiteCombine.Replace))
+            {
+                foreach (var m in here) normed = Call(m, normed);
+                string comment = here.Count > 0 ? " // " + string.Join("; ", here.Select(m => m.Comment)) : "";
+                w.Line($"var {variable} = {use(normed)};{comment}");
+                return;
+            }
+            w.Line($"var {norm}_out = {normed};");
+            At(site, $"{norm}_out");
+            w.Line($"var {variable} = {use($"{norm}_out")};");
+        }
         if (onnx)
         {
             w.Line("/// <summary>The ONNX nodes of <see cref=\"forward\"/>, statement for statement.</summary>");
-            w.Line("public global::Pvp.Onnx.OnnxValue EmitOnnx(global::Pvp.Onnx.OnnxGraph g, global::Pvp.Onnx.OnnxValue x)");
+            w.Line($"public {OnnxValue} EmitOnnx({OnnxGraph} g, {OnnxValue} x)");
         }
         else
         {
@@ -120,23 +138,27 @@ internal static class BlockEmitter
         {
             if (!onnx) w.Line($"using var scope = {Torch}.NewDisposeScope();");
             w.Line("var h = x;");
-            if (At(RuntimeEnums.BlockInput) is { } input) w.Line($"h = {Call(input, "h")}; // {input.TypeName} on the block input");
-            w.Line(shape.Ssf ? $"var a = {Module("attn", Module("ssf_norm1", Module("norm1", "h")))}; // SSF after norm1" : $"var a = {Module("attn", Module("norm1", "h"))};");
-            if (shape.Ssf) w.Line($"a = {Module("ssf_attn", "a")}; // SSF after attention");
-            if (shape.Adapter is { Houlsby: true }) w.Line($"a = {Sum("a", Module("adapter_attn", "a"))}; // Houlsby: adapter after attention, with its residual");
-            if (At(RuntimeEnums.AfterAttention) is { } afterAttention) w.Line($"a = {Call(afterAttention, "a")}; // {afterAttention.TypeName} after attention");
+            At(AttachSite.BlockInput, "h");
+            Normed("norm1", AttachSite.AfterNorm1, "a", n => Module("attn", n));
+            At(AttachSite.AfterProj, "a");
+            At(AttachSite.AfterAttention, "a");
             w.Line($"h = {Sum("h", "a")};");
-            w.Line(shape.Ssf ? $"var y = {Module("ssf_norm2", Module("norm2", "h"))}; // SSF after norm2" : $"var y = {Module("norm2", "h")};");
+            Normed("norm2", AttachSite.AfterNorm2, "y", n => n);
             w.Line($"var m = {Module("mlp", "y")};");
-            if (shape.Ssf) w.Line($"m = {Module("ssf_mlp", "m")}; // SSF after the MLP");
-            if (shape.Adapter is { Parallel: true }) w.Line($"m = {Sum("m", Module("adapter", "h"))}; // AdaptFormer: beside the MLP, on the stream after attention");
-            if (At(RuntimeEnums.BesideMlp) is { } beside) w.Line($"m = {Sum("m", Call(beside, "y"))}; // {beside.TypeName} beside the MLP");
-            if (shape.Adapter is { Parallel: false }) w.Line($"m = {Sum("m", Module("adapter", "m"))}; // {afterMlpDesign}: adapter after the MLP, with its residual");
-            if (At(RuntimeEnums.AfterMlp) is { } afterMlp) w.Line($"m = {Call(afterMlp, "m")}; // {afterMlp.TypeName} after the MLP");
+            At(AttachSite.AfterFc2, "m");
+            At(AttachSite.BesideMlp, "m");
+            At(AttachSite.AfterMlp, "m");
             w.Line($"h = {Sum("h", "m")};");
-            if (At(RuntimeEnums.BlockOutput) is { } output) w.Line($"h = {Call(output, "h")}; // {output.TypeName} on the block output");
+            At(AttachSite.BlockOutput, "h");
             w.Line(onnx ? "return h;" : "return h.MoveToOuterDisposeScope();");
         }
+    }
+
+    /// <summary>A module inside attention or the MLP: handed to them under its field's name (its state-dict segment).</summary>
+    private static string InnerHook(SiteModule m, bool cast)
+    {
+        string hook = m.Site == AttachSite.AfterQkv ? "AddAfterQkv" : "AddAfterFc1";
+        return $"{hook}(\"{m.Field}\", new {m.Type}({m.Arguments}){(m.CastsUnderBf16 && cast ? ", computeIn: dtype" : "")})";
     }
 
     private static string Qkv(LoraLayerSpec? lora, BackboneSpec b)
@@ -145,9 +167,9 @@ internal static class BlockEmitter
         string frozen = ModelEmitter.FrozenDtype(b);
         if (lora is null) return $"{Torch}.nn.Linear({d}, {3 * d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, device: device, dtype: {frozen})";
         var targets = new List<string>();
-        if ((lora.Targets & RuntimeEnums.Query) != 0) targets.Add("global::Pvp.LoraTargets.Query");
-        if ((lora.Targets & RuntimeEnums.Key) != 0) targets.Add("global::Pvp.LoraTargets.Key");
-        if ((lora.Targets & RuntimeEnums.Value) != 0) targets.Add("global::Pvp.LoraTargets.Value");
+        if ((lora.Targets & (int)LoraTargets.Query) != 0) targets.Add($"{LoraTargetsEnum}.Query");
+        if ((lora.Targets & (int)LoraTargets.Key) != 0) targets.Add($"{LoraTargetsEnum}.Key");
+        if ((lora.Targets & (int)LoraTargets.Value) != 0) targets.Add($"{LoraTargetsEnum}.Value");
         return $"new {Blocks}.LoraQkvLinear({d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, {string.Join(" | ", targets)}, " +
                $"rank: {lora.Rank}, alpha: {Format.Num(lora.Alpha)}, dropout: {Format.Num(lora.Dropout)}, device, dtype" +
                (b.BackboneBf16 ? ", frozenDtype: frozen)" : ")");
@@ -160,12 +182,6 @@ internal static class BlockEmitter
               $"alpha: {Format.Num(lora.Alpha)}, dropout: {Format.Num(lora.Dropout)}, device, dtype" +
               (frozen == "dtype" ? ")" : $", frozenDtype: {frozen})");
 
-    private static string AdapterSummary(AdapterSpec adapter)
-    {
-        if (adapter.Parallel) return $"an AdaptFormer adapter (bottleneck {adapter.Bottleneck})";
-        return adapter.Houlsby ? $"Houlsby adapters (bottleneck {adapter.Bottleneck})" : $"a Pfeiffer adapter (bottleneck {adapter.Bottleneck})";
-    }
-
     private static string Summary(BlockShape shape)
     {
         var parts = new List<string>();
@@ -175,9 +191,7 @@ internal static class BlockEmitter
         if (shape.Fc1 is { } fc1) layers.Add((fc1, "mlp.fc1"));
         if (shape.Fc2 is { } fc2) layers.Add((fc2, "mlp.fc2"));
         parts.AddRange(layers.Select(l => $"LoRA r={l.Spec.Rank} on {l.Name}"));
-        if (shape.Adapter is { } adapter) parts.Add(AdapterSummary(adapter));
-        if (shape.Ssf) parts.Add("SSF after norm1, attention, norm2 and the MLP");
-        parts.AddRange(shape.Attachments.Select(a => $"{a.TypeName} ({RuntimeEnums.SiteNames[a.Site]})"));
+        parts.AddRange(shape.Methods.Select(m => m.Summary));
         return string.Join(", ", parts);
     }
 }

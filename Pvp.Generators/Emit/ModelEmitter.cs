@@ -91,18 +91,35 @@ internal static class ModelEmitter
             using (w.Open("};"))
                 foreach (string line in spec.CardLines) w.Line($"{Literal(line)},");
         }
-        var attachmentFields = spec.Blocks.SelectMany(s => s.Attachments).Select(a => a.FieldName).Distinct().ToList();
-        if (attachmentFields.Count > 0)
-            w.Line($"private static readonly string[] s_attachmentNames = {{ {string.Join(", ", attachmentFields.Select(Literal))} }};");
-        if (spec.LearningRateScales.Count > 0 || spec.DecayPrompts)
+        w.Line($"private static readonly string[] s_trainableKinds = {{ {string.Join(", ", spec.TrainableKinds.Select(Literal))} }};");
+        var kindMap = KindMap(spec).ToList();
+        if (kindMap.Count > 0)
         {
-            w.Line("private static readonly global::Pvp.GroupSettings s_groupSettings = new(");
-            w.Line("    new global::System.Collections.Generic.Dictionary<global::Pvp.ParameterKinds, double>");
-            w.Line("    {");
-            foreach (var entry in spec.LearningRateScales)
-                w.Line($"        [{Kinds(entry.Kind)}] = {Format.Num(entry.Scale)},");
-            w.Line("    },");
-            w.Line($"    DecayPrompts: {Bool(spec.DecayPrompts)});");
+            w.Line($"private static readonly {KindMapType} s_kindMap = new(");
+            for (int i = 0; i < kindMap.Count; i++)
+                w.Line($"    ({Literal(kindMap[i].Pattern)}, {Literal(kindMap[i].Kind)}){(i == kindMap.Count - 1 ? ");" : ",")}");
+        }
+        bool undecayedPrompts = spec.Prompts is not null && !spec.DecayPrompts;
+        bool groupSettings = spec.LearningRateScales.Count > 0 || undecayedPrompts;
+        if (groupSettings)
+        {
+            w.Line($"private static readonly {GroupSettings} s_groupSettings = new(");
+            if (spec.LearningRateScales.Count == 0)
+            {
+                w.Line($"    new {Generic}.Dictionary<string, double>(),");
+            }
+            else
+            {
+                w.Line($"    new {Generic}.Dictionary<string, double>");
+                w.Line("    {");
+                foreach (var entry in spec.LearningRateScales)
+                    w.Line($"        [{Literal(entry.Kind)}] = {Format.Num(entry.Scale)},");
+                w.Line("    },");
+            }
+            // VPT's prompts take no decay by default (their shape would say otherwise); [Prompts(WeightDecay = true)] decays them.
+            w.Line(undecayedPrompts
+                ? $"    UndecayedKinds: new[] {{ {Literal(PromptsAttribute.KindName)} }});"
+                : "    UndecayedKinds: global::System.Array.Empty<string>());");
         }
         w.Line();
         w.Line("/// <inheritdoc />");
@@ -110,18 +127,18 @@ internal static class ModelEmitter
         w.Line("/// <inheritdoc />");
         w.Line($"public override string VariantName => \"{spec.ClassName}\";");
         w.Line("/// <inheritdoc />");
-        w.Line($"public override global::Pvp.ParameterKinds TrainableKinds => {Kinds(spec.TrainableKinds)};");
+        w.Line($"public override {Generic}.IReadOnlyList<string> TrainableKinds => s_trainableKinds;");
         w.Line("/// <inheritdoc />");
         w.Line("public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;");
-        if (attachmentFields.Count > 0)
+        if (kindMap.Count > 0)
         {
             w.Line("/// <inheritdoc />");
-            w.Line("protected override global::System.Collections.Generic.IReadOnlyCollection<string> AttachmentNames => s_attachmentNames;");
+            w.Line($"public override {KindMapType} KindMap => s_kindMap;");
         }
-        if (spec.LearningRateScales.Count > 0 || spec.DecayPrompts)
+        if (groupSettings)
         {
             w.Line("/// <inheritdoc />");
-            w.Line("protected override global::Pvp.GroupSettings GroupSettings => s_groupSettings;");
+            w.Line($"protected override {GroupSettings} GroupSettings => s_groupSettings;");
         }
     }
 
@@ -201,8 +218,8 @@ internal static class ModelEmitter
             w.Line("InitializeTimmWeights(cls_token, pos_embed);");
             if (spec.Prompts is { } prompts)
             {
-                w.Line("InitializePrompts(prompt_embeddings);");
-                if (prompts.DeepCount > 0) w.Line("InitializePrompts(deep_prompt_embeddings);");
+                w.Line($"{Blocks}.VptPrompts.Initialize(prompt_embeddings, Config);");
+                if (prompts.DeepCount > 0) w.Line($"{Blocks}.VptPrompts.Initialize(deep_prompt_embeddings, Config);");
             }
             w.Line("ApplyTrainability();");
         }
@@ -272,7 +289,7 @@ internal static class ModelEmitter
         w.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
         w.Line("#pragma warning restore CA2255");
         w.Line($"internal static void RegisterVariant() =>");
-        bool plain = spec.Prompts is null && spec.Blocks.All(b => b.IsPlain) && spec.TrainableKinds == RuntimeEnums.AllKinds;
+        bool plain = spec.Prompts is null && spec.Blocks.All(b => b.IsPlain) && spec.TrainableKinds.Contains(KindNames.Backbone);
         w.Line($"    global::Pvp.VariantRegistry.Register(\"{spec.ClassName}\", typeof({spec.Identifier}), Config, s_attachments, isPlainBackbone: {Bool(plain)},");
         w.Line(spec.Backbone.BackboneBf16
             ? $"        static (numClasses, device, dtype, precision) => new {spec.Identifier}(numClasses, device, dtype, precision));"
@@ -307,13 +324,37 @@ internal static class ModelEmitter
     /// <summary>The constructor variable the frozen backbone's modules are built with.</summary>
     internal static string FrozenDtype(BackboneSpec b) => b.BackboneBf16 ? "frozen" : "dtype";
 
-    private static string Kinds(int kinds)
+    /// <summary>
+    /// The model's parameter-name → kind map: each method's parameters as patterns over state-dict keys (<c>*</c> for the
+    /// block index), first use first: VPT's tokens, LoRA's A and B under each layer it replaces, each site module's subtree.
+    /// </summary>
+    private static IEnumerable<(string Pattern, string Kind)> KindMap(VariantSpec spec)
     {
-        if (kinds == RuntimeEnums.AllKinds) return "global::Pvp.ParameterKinds.All";
-        var names = Enumerable.Range(0, RuntimeEnums.KindNames.Length)
-            .Where(bit => (kinds & (1 << bit)) != 0)
-            .Select(bit => "global::Pvp.ParameterKinds." + RuntimeEnums.KindNames[bit]);
-        return string.Join(" | ", names);
+        var entries = new List<(string, string)>();
+        if (spec.Prompts is { } p)
+        {
+            entries.Add(("prompt_embeddings", PromptsAttribute.KindName));
+            if (p.DeepCount > 0) entries.Add(("deep_prompt_embeddings", PromptsAttribute.KindName));
+        }
+        foreach (var shape in spec.Blocks)
+        {
+            if (shape.Qkv is { } qkv)
+                foreach (var (slice, name) in new[] { (LoraTargets.Query, "q"), (LoraTargets.Key, "k"), (LoraTargets.Value, "v") })
+                    if ((qkv.Targets & (int)slice) != 0) entries.Add(($"blocks.*.attn.qkv.{name}.", LoraAttribute.KindName));
+            foreach (var (layer, path) in new[] { (shape.Proj, "attn.proj"), (shape.Fc1, "mlp.fc1"), (shape.Fc2, "mlp.fc2") })
+                if (layer is not null)
+                {
+                    entries.Add(($"blocks.*.{path}.lora_A", LoraAttribute.KindName));
+                    entries.Add(($"blocks.*.{path}.lora_B", LoraAttribute.KindName));
+                }
+            foreach (var method in shape.Methods)
+                foreach (var module in method.Modules)
+                {
+                    string inside = module.Site == AttachSite.AfterQkv ? "attn." : module.Site == AttachSite.AfterFc1 ? "mlp." : "";
+                    entries.Add(($"blocks.*.{inside}{module.Field}.", method.KindName));
+                }
+        }
+        return entries.Distinct();
     }
 
     internal static string Bool(bool value) => value ? "true" : "false";

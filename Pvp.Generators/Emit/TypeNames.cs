@@ -14,4 +14,10 @@ internal static class TypeNames
     public const string OnnxGraph = "global::Pvp.Onnx.OnnxGraph";
     public const string OnnxValue = "global::Pvp.Onnx.OnnxValue";
     public const string OnnxModule = "global::Pvp.Onnx.IOnnxModule";
+    public const string AttachContext = "global::Pvp.AttachContext";
+    public const string AttachSiteEnum = "global::Pvp.AttachSite";
+    public const string LoraTargetsEnum = "global::Pvp.LoraTargets";
+    public const string Generic = "global::System.Collections.Generic";
+    public const string KindMapType = "global::Pvp.ParameterKindMap";
+    public const string GroupSettings = "global::Pvp.GroupSettings";
 }

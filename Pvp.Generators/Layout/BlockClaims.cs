@@ -5,8 +5,8 @@ using Pvp.Generators.Model;
 namespace Pvp.Generators.Layout;
 
 /// <summary>
-/// What one block holds while the layout is built: which LoRA covers each layer, which adapter, which module at each
-/// site, and which declaration claimed it first. Becomes a <see cref="BlockShape"/>.
+/// What one block holds while the layout is built: which LoRA covers each layer, which module sits at each site, and
+/// which declaration claimed it first. Becomes a <see cref="BlockShape"/>.
 /// </summary>
 internal sealed class BlockClaims
 {
@@ -25,18 +25,15 @@ internal sealed class BlockClaims
     /// <summary>LoRA on mlp.fc2.</summary>
     public LoraLayerSpec? Fc2 { get; set; }
 
-    /// <summary>The block's adapter.</summary>
-    public AdapterSpec? Adapter { get; set; }
+    /// <summary>The site methods placed in the block, in declaration order.</summary>
+    public List<BlockMethod> Methods { get; } = new();
 
-    /// <summary>Whether SSF scales and shifts the block's operations.</summary>
-    public bool Ssf { get; set; }
-
-    /// <summary>Sites taken, by an adapter or an attached module.</summary>
+    /// <summary>Sites taken, by any site method's module.</summary>
     public HashSet<AttachSite> TakenSites { get; } = new();
 
-    /// <summary>The attached module at each site.</summary>
-    public SortedDictionary<AttachSite, AttachSpec> Attached { get; } = new();
+    /// <summary>Field names taken by site methods' modules.</summary>
+    public HashSet<string> TakenFields { get; } = new();
 
     /// <summary>The block's shape, as the emitter reads it.</summary>
-    public BlockShape ToShape() => new(Qkv, Proj, Fc1, Fc2, Adapter, Attached.Values.ToEquatableArray(), Ssf);
+    public BlockShape ToShape() => new(Qkv, Proj, Fc1, Fc2, Methods.ToEquatableArray());
 }

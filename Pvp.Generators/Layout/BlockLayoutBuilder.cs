@@ -25,12 +25,10 @@ internal sealed class BlockLayoutBuilder
     }
 
     /// <summary>Lays out every attribute; returns each block's shape.</summary>
-    public EquatableArray<BlockShape> Build(ResolvedPetuning petuning, IReadOnlyDictionary<(string Type, AttachSite Site), string> fieldNames)
+    public EquatableArray<BlockShape> Build(IEnumerable<ResolvedLora> loras, IEnumerable<ResolvedSiteMethod> siteMethods)
     {
-        foreach (var lora in petuning.Loras) Claim(lora);
-        foreach (var adapter in petuning.Adapters) Claim(adapter);
-        foreach (var attachment in petuning.Attachments) Claim(attachment, fieldNames[(attachment.TypeFullName, attachment.Site)]);
-        foreach (var ssf in petuning.Ssfs) Claim(ssf);
+        foreach (var lora in loras) Claim(lora);
+        foreach (var method in siteMethods) Claim(method);
         return blocks.Select(b => b.ToShape()).ToEquatableArray();
     }
 
@@ -69,46 +67,35 @@ internal sealed class BlockLayoutBuilder
         return current;
     }
 
-    private void Claim(ResolvedAdapter adapter)
+    /// <summary>A site method's modules in each of its blocks: each site and field of a block goes to one module.</summary>
+    private void Claim(ResolvedSiteMethod resolved)
     {
-        for (int b = adapter.Range.Start; b < adapter.Range.End; b++)
+        var method = resolved.Method;
+        var modules = method.Modules(resolved.Context);
+        var part = new BlockMethod(method.KindName, method.ClassNamePart, method.Summary(resolved.Context), modules.ToEquatableArray());
+        for (int b = resolved.Range.Start; b < resolved.Range.End; b++)
         {
             var block = blocks[b];
-            var taken = adapter.Sites.Where(block.TakenSites.Contains).ToList();
-            if (block.Adapter is not null || taken.Count > 0)
+            var takenSite = modules.Select(m => m.Site).FirstOrDefault(block.TakenSites.Contains);
+            var takenField = modules.Select(m => m.Field).FirstOrDefault(block.TakenFields.Contains);
+            if (modules.Any(m => block.TakenSites.Contains(m.Site)))
             {
-                Conflict(block.Adapter is not null ? "The adapter" : $"Site {taken[0]}", b);
+                Conflict($"Site {takenSite}", b);
                 continue;
             }
-            block.Adapter = new AdapterSpec((int)adapter.Placement, adapter.Bottleneck, adapter.Scale, adapter.Dropout, adapter.NormInput);
-            foreach (var site in adapter.Sites) block.TakenSites.Add(site);
-        }
-        ReportConflicts(adapter.Location);
-    }
-
-    private void Claim(ResolvedAttachment attachment, string field)
-    {
-        for (int b = attachment.Range.Start; b < attachment.Range.End; b++)
-        {
-            var block = blocks[b];
-            if (!block.TakenSites.Add(attachment.Site))
+            if (takenField is not null)
             {
-                Conflict($"Site {attachment.Site}", b);
+                Conflict($"Field {takenField}", b);
                 continue;
             }
-            block.Attached[attachment.Site] = new AttachSpec(attachment.TypeFullName, attachment.TypeName, (int)attachment.Site, field);
+            foreach (var module in modules)
+            {
+                block.TakenSites.Add(module.Site);
+                block.TakenFields.Add(module.Field);
+            }
+            block.Methods.Add(part);
         }
-        ReportConflicts(attachment.Location);
-    }
-
-    private void Claim(ResolvedSsf ssf)
-    {
-        for (int b = ssf.Range.Start; b < ssf.Range.End; b++)
-        {
-            if (blocks[b].Ssf) Conflict("SSF", b);
-            blocks[b].Ssf = true;
-        }
-        ReportConflicts(ssf.Location);
+        ReportConflicts(resolved.Location);
     }
 
     private void Conflict(string what, int block)

@@ -32,10 +32,8 @@ internal sealed record BackboneDeclaration(
 /// <param name="Backbone">The backbone attribute as written.</param>
 /// <param name="Prompts">Each <c>[Prompts]</c>.</param>
 /// <param name="Loras">Each <c>[Lora]</c>.</param>
-/// <param name="Adapters">Each <c>[Adapter]</c>.</param>
-/// <param name="Attachments">Each <c>[Attach]</c>.</param>
+/// <param name="SiteMethods">Each site method's attribute, in source order.</param>
 /// <param name="Markers">Each argument-less attribute, in source order.</param>
-/// <param name="Ssfs">Each <c>[Ssf]</c>.</param>
 internal sealed record VariantDeclaration(
     string? Namespace,
     string ClassName,
@@ -45,7 +43,5 @@ internal sealed record VariantDeclaration(
     BackboneDeclaration Backbone,
     EquatableArray<PromptsDeclaration> Prompts,
     EquatableArray<LoraDeclaration> Loras,
-    EquatableArray<AdapterDeclaration> Adapters,
-    EquatableArray<AttachDeclaration> Attachments,
-    EquatableArray<MarkerDeclaration> Markers,
-    EquatableArray<SsfDeclaration> Ssfs);
+    EquatableArray<SiteMethodDeclaration> SiteMethods,
+    EquatableArray<MarkerDeclaration> Markers);

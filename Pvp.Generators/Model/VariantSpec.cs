@@ -28,18 +28,18 @@ internal sealed record PromptSpec(int Length, bool Deep, double Dropout, int Fir
 /// <summary>LoRA on one layer of a block (for qkv, <see cref="Targets"/> says which slices).</summary>
 internal sealed record LoraLayerSpec(int Targets, int Rank, double Alpha, double Dropout);
 
-/// <summary>A bottleneck adapter of a block.</summary>
-internal sealed record AdapterSpec(int Placement, int Bottleneck, double Scale, double Dropout, bool NormInput)
-{
-    /// <summary>AdaptFormer's: beside the MLP.</summary>
-    public bool Parallel => Placement == RuntimeEnums.AdaptFormer;
+/// <summary>A module a site method places in a block: where, how it joins, its field and how it is built.</summary>
+/// <param name="Site">Where in the block.</param>
+/// <param name="Combine">How its output joins the block's computation.</param>
+/// <param name="Field">Its field in the block (and state-dict segment).</param>
+/// <param name="Type">Its type, fully qualified with <c>global::</c>.</param>
+/// <param name="Arguments">Its constructor's arguments as C#; <c>index</c>, <c>device</c> and <c>dtype</c> are in scope.</param>
+/// <param name="Comment">What the forward's statement says about it.</param>
+/// <param name="CastsUnderBf16">Under a bf16 backbone plan it computes in the trainable type (the block casts for it).</param>
+internal sealed record SiteModule(AttachSite Site, SiteCombine Combine, string Field, string Type, string Arguments, string Comment, bool CastsUnderBf16 = false);
 
-    /// <summary>Houlsby's: a second adapter after attention.</summary>
-    public bool Houlsby => Placement == RuntimeEnums.Houlsby;
-}
-
-/// <summary>A user's module at a site of a block, held in field <see cref="FieldName"/>.</summary>
-internal sealed record AttachSpec(string TypeFullName, string TypeName, int Site, string FieldName);
+/// <summary>One site method's part of a block: its kind, its name and summary in the block class, its modules.</summary>
+internal sealed record BlockMethod(string KindName, string ClassNamePart, string Summary, EquatableArray<SiteModule> Modules);
 
 /// <summary>What one block holds beyond timm's Block; blocks with equal shapes share one generated class.</summary>
 internal sealed record BlockShape(
@@ -47,11 +47,12 @@ internal sealed record BlockShape(
     LoraLayerSpec? Proj,
     LoraLayerSpec? Fc1,
     LoraLayerSpec? Fc2,
-    AdapterSpec? Adapter,
-    EquatableArray<AttachSpec> Attachments,
-    bool Ssf = false)
+    EquatableArray<BlockMethod> Methods)
 {
-    public bool IsPlain => Qkv is null && Proj is null && Fc1 is null && Fc2 is null && Adapter is null && Attachments.Count == 0 && !Ssf;
+    public bool IsPlain => Qkv is null && Proj is null && Fc1 is null && Fc2 is null && Methods.Count == 0;
+
+    /// <summary>Every site module of the block, in its methods' order.</summary>
+    public System.Collections.Generic.IEnumerable<SiteModule> Modules => System.Linq.Enumerable.SelectMany(Methods, m => m.Modules);
 }
 
 /// <summary>A declaration the emitter can turn into code: valid by construction.</summary>
@@ -60,8 +61,8 @@ internal sealed record BlockShape(
 /// <param name="Backbone">The backbone.</param>
 /// <param name="Prompts">VPT prompts, if declared.</param>
 /// <param name="Blocks">The shape of each block, by index.</param>
-/// <param name="TrainableKinds">The runtime's <c>ParameterKinds</c> flags that train.</param>
-/// <param name="LearningRateScales">Non-default scales as (ParameterKinds value, scale).</param>
+/// <param name="TrainableKinds">The kind names that train, in group order.</param>
+/// <param name="LearningRateScales">Non-default scales as (kind name, scale).</param>
 /// <param name="DecayPrompts">Whether prompts take weight decay.</param>
 /// <param name="CardLines">One line per attachment for the model card.</param>
 internal sealed record VariantSpec(
@@ -70,7 +71,7 @@ internal sealed record VariantSpec(
     BackboneSpec Backbone,
     PromptSpec? Prompts,
     EquatableArray<BlockShape> Blocks,
-    int TrainableKinds,
+    EquatableArray<string> TrainableKinds,
     EquatableArray<ScaleEntry> LearningRateScales,
     bool DecayPrompts,
     EquatableArray<string> CardLines)
@@ -84,7 +85,7 @@ internal sealed record VariantSpec(
 }
 
 /// <summary>A learning-rate scale for one parameter kind.</summary>
-internal sealed record ScaleEntry(int Kind, double Scale);
+internal sealed record ScaleEntry(string Kind, double Scale);
 
 /// <summary>The validate step's output: a spec when the declaration is valid, and the diagnostics it earned.</summary>
 internal sealed record ValidationResult(VariantSpec? Spec, EquatableArray<DiagnosticInfo> Diagnostics);

@@ -1,38 +1,47 @@
 using System.Collections.Generic;
 using System.Linq;
 using System.Text;
+using Pvp.Generators.Methods;
 using Pvp.Generators.Validate;
 
 namespace Pvp.Generators.Naming;
 
 /// <summary>
-/// The naming step: the field (and state-dict segment) of each attached module type at each site: its snake_case type
-/// name, with the site appended when one type sits at several, and <c>_module</c> when that would be a block field or a
-/// C# keyword.
+/// The naming step: the field (and state-dict segment) of each data-described module type at each site: its snake_case
+/// type name, with the site appended when one type sits at several, and <c>_module</c> when that would be a block's or
+/// another method's field, or a C# keyword.
 /// </summary>
 internal static class AttachmentNames
 {
-    /// <summary>The block's own fields, which an attached module must not shadow.</summary>
-    public static readonly string[] ReservedFieldNames =
-        new[] { "norm1", "attn", "norm2", "mlp", "adapter", "adapter_attn" }.Concat(SsfAttribute.ModuleNames).ToArray();
+    /// <summary>The block's own fields, which no module may shadow.</summary>
+    public static readonly string[] BlockFields = { "norm1", "attn", "norm2", "mlp" };
 
-    /// <summary>Field name per (type, site).</summary>
-    public static Dictionary<(string Type, AttachSite Site), string> Assign(IEnumerable<ResolvedAttachment> attachments)
+    /// <summary>
+    /// Each data-described method (<c>[Attach]</c>, <c>[SiteMethod]</c>) with its fields named; the others as they are.
+    /// Names the self-describing methods chose (<c>adapter</c>, <c>ssf_attn</c>) are taken like the block's own.
+    /// </summary>
+    public static IEnumerable<ResolvedSiteMethod> Assign(IReadOnlyList<ResolvedSiteMethod> methods)
     {
+        var reserved = new HashSet<string>(BlockFields);
+        foreach (var m in methods.Where(m => m.Method is not DeclaredSiteMethod))
+            foreach (var module in m.Method.Modules(m.Context)) reserved.Add(module.Field);
+        var declared = methods.Select(m => m.Method).OfType<DeclaredSiteMethod>().ToList();
         var names = new Dictionary<(string, AttachSite), string>();
-        foreach (var group in attachments.GroupBy(a => a.TypeFullName))
+        foreach (var group in declared.GroupBy(m => m.TypeFullName))
         {
-            var sitesOfType = group.Select(a => a.Site).Distinct().ToList();
+            var sitesOfType = group.SelectMany(m => m.Sites).Distinct().ToList();
             foreach (var site in sitesOfType)
             {
                 string name = SnakeCase(group.First().TypeName);
                 if (sitesOfType.Count > 1) name += "_" + SnakeCase(site.ToString());
-                if (ReservedFieldNames.Contains(name) || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None)
+                if (reserved.Contains(name) || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None)
                     name += "_module";
                 names[(group.Key, site)] = name;
             }
         }
-        return names;
+        return methods.Select(m => m.Method is DeclaredSiteMethod d
+            ? m with { Method = d.WithFields(d.Sites.ToDictionary(site => site, site => names[(d.TypeFullName, site)])) }
+            : m);
     }
 
     /// <summary>"ScaleShift" → "scale_shift"; "SSFAdapter" → "ssf_adapter".</summary>

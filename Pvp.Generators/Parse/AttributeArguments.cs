@@ -50,6 +50,13 @@ internal sealed class AttributeArguments
         return null;
     }
 
+    /// <summary>Every named argument whose value is a constant of a simple type (a number, bool, string or enum), in source order.</summary>
+    public EquatableArray<NamedArgument> AllNamed() => attribute.NamedArguments
+        .Where(pair => pair.Value.Kind is TypedConstantKind.Primitive or TypedConstantKind.Enum && pair.Value.Value is not null)
+        .Select(pair => new NamedArgument(pair.Key, pair.Value.Value!,
+            LocationInfo.From((SyntaxNode?)syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == pair.Key) ?? syntax)))
+        .ToEquatableArray();
+
     private AttributeArgumentSyntax? PositionalSyntax(int index) =>
         syntax?.ArgumentList?.Arguments.Where(a => a.NameEquals is null && a.NameColon is null).ElementAtOrDefault(index);
 

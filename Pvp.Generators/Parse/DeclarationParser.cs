@@ -24,10 +24,8 @@ internal static class DeclarationParser
 
         var prompts = new List<PromptsDeclaration>();
         var loras = new List<LoraDeclaration>();
-        var adapters = new List<AdapterDeclaration>();
-        var attachments = new List<AttachDeclaration>();
+        var siteMethods = new List<SiteMethodDeclaration>();
         var markers = new List<MarkerDeclaration>();
-        var ssfs = new List<SsfDeclaration>();
         foreach (var attribute in symbol.GetAttributes())
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -46,23 +44,21 @@ internal static class DeclarationParser
                     loras.Add(new LoraDeclaration(location, args.Named<int>(nameof(LoraAttribute.Rank)), args.Named<double>(nameof(LoraAttribute.Alpha)), args.Named<int>(nameof(LoraAttribute.Targets)),
                         args.Named<string>(nameof(LoraAttribute.Blocks)), args.Named<double>(nameof(LoraAttribute.Dropout)), args.Named<double>(nameof(LoraAttribute.LearningRateScale))));
                     break;
-                case KnownNames.AdapterAttribute:
-                    adapters.Add(new AdapterDeclaration(location, args.Named<int>(nameof(AdapterAttribute.Bottleneck)), args.Named<int>(nameof(AdapterAttribute.Placement)),
-                        args.Named<double>(nameof(AdapterAttribute.Scale)), args.Named<string>(nameof(AdapterAttribute.Blocks)), args.Named<double>(nameof(AdapterAttribute.LearningRateScale)),
-                        args.Named<double>(nameof(AdapterAttribute.Dropout)), args.Named<int>(nameof(AdapterAttribute.Norm))));
-                    break;
                 case KnownNames.AttachAttribute:
-                    attachments.Add(new AttachDeclaration(location, args.PositionalType(0, DescribeAttachedType),
-                        args.Named<int>(nameof(AttachAttribute.Site)), args.Named<string>(nameof(AttachAttribute.Blocks)), args.Named<double>(nameof(AttachAttribute.LearningRateScale)), args.IsNullPositional(0)));
-                    break;
-                case KnownNames.SsfAttribute:
-                    ssfs.Add(new SsfDeclaration(location, args.Named<string>(nameof(SsfAttribute.Blocks)), args.Named<double>(nameof(SsfAttribute.LearningRateScale))));
+                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location, args.AllNamed(),
+                        args.PositionalType(0, DescribeAttachedType), args.IsNullPositional(0)));
                     break;
                 case KnownNames.TrainBiasAttribute:
                 case KnownNames.TrainNormsAttribute:
                 case KnownNames.LinearProbeAttribute:
                 case KnownNames.FullFineTuneAttribute:
                     markers.Add(new MarkerDeclaration(name, location));
+                    break;
+                case not null when Methods.BuiltInSiteMethods.ByName.ContainsKey(name):
+                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location, args.AllNamed()));
+                    break;
+                case not null when ReadDescriptor(attribute.AttributeClass!) is { } descriptor:
+                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location, args.AllNamed(), Descriptor: descriptor));
                     break;
             }
         }
@@ -76,10 +72,8 @@ internal static class DeclarationParser
             ParseBackbone(context.Attributes.First(), cancellationToken),
             prompts.ToEquatableArray(),
             loras.ToEquatableArray(),
-            adapters.ToEquatableArray(),
-            attachments.ToEquatableArray(),
-            markers.ToEquatableArray(),
-            ssfs.ToEquatableArray());
+            siteMethods.ToEquatableArray(),
+            markers.ToEquatableArray());
     }
 
     private static string? DescribeUnsupportedShape(INamedTypeSymbol symbol)
@@ -111,8 +105,28 @@ internal static class DeclarationParser
             arguments.Named<int>(nameof(VisionTransformerAttribute.Precision)));
     }
 
+    /// <summary>The <c>[SiteMethod]</c> on an attribute class, as values; null when the class carries none.</summary>
+    public static SiteMethodDescriptor? ReadDescriptor(INamedTypeSymbol attributeClass)
+    {
+        foreach (var meta in attributeClass.GetAttributes())
+        {
+            if (meta.AttributeClass?.ToDisplayString() != KnownNames.SiteMethodAttribute) continue;
+            var arguments = meta.ConstructorArguments;
+            string? kind = arguments.Length > 0 && arguments[0] is { Kind: TypedConstantKind.Primitive, Value: string k } ? k : null;
+            AttachedType? module = arguments.Length > 1 && arguments[1] is { Kind: TypedConstantKind.Type, Value: ITypeSymbol type } && type.TypeKind != TypeKind.Error
+                ? DescribeAttachedType(type)
+                : null;
+            var sites = arguments.Length > 2 && arguments[2].Kind == TypedConstantKind.Array && !arguments[2].IsNull
+                ? arguments[2].Values.Where(v => v.Value is int).Select(v => (int)v.Value!)
+                : Enumerable.Empty<int>();
+            int combine = meta.NamedArguments.FirstOrDefault(p => p.Key == nameof(SiteMethodAttribute.Combine)).Value.Value is int c ? c : -1; // -1: not written
+            return new SiteMethodDescriptor(kind, module, sites.ToEquatableArray(), combine);
+        }
+        return null;
+    }
+
     /// <summary>Reduces the attached type to the facts validation needs.</summary>
-    private static AttachedType DescribeAttachedType(ITypeSymbol type)
+    internal static AttachedType DescribeAttachedType(ITypeSymbol type)
     {
         bool implementsInterface = type.AllInterfaces.Any(i => i.ToDisplayString() == KnownNames.AttachmentInterface);
         bool isModule = false;

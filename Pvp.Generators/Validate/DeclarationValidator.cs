@@ -29,7 +29,7 @@ internal static class DeclarationValidator
     }
 
     /// <summary>The precision plan: bf16 allowed only when nothing in the backbone trains (PVP020).</summary>
-    public static BackboneSpec ValidatePrecision(VariantDeclaration declaration, BackboneSpec backbone, int trainableKinds, List<DiagnosticInfo> diagnostics)
+    public static BackboneSpec ValidatePrecision(VariantDeclaration declaration, BackboneSpec backbone, EquatableArray<string> trainableKinds, List<DiagnosticInfo> diagnostics)
     {
         if (declaration.Backbone.Precision is not { } precision) return backbone;
         if (precision.Value is not ((int)PrecisionPlan.Float32 or (int)PrecisionPlan.BackboneBf16))
@@ -38,8 +38,7 @@ internal static class DeclarationValidator
             return backbone;
         }
         if (precision.Value != (int)PrecisionPlan.BackboneBf16) return backbone;
-        const int backboneKinds = (int)(ParameterKinds.Backbone | ParameterKinds.Bias | ParameterKinds.Norm);
-        if ((trainableKinds & backboneKinds) == 0) return backbone with { BackboneBf16 = true };
+        if (!trainableKinds.Any(kind => kind is KindNames.Backbone or KindNames.Biases or KindNames.Norms)) return backbone with { BackboneBf16 = true };
         string culprit = declaration.Markers.FirstOrDefault(m => m.Name is KnownNames.FullFineTuneAttribute or KnownNames.TrainBiasAttribute or KnownNames.TrainNormsAttribute) is { } marker
             ? $"[{KnownNames.ShortName(marker.Name)}]"
             : "a declaration without PETuning attributes (a plain backbone, which trains everything)";

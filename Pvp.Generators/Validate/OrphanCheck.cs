@@ -10,6 +10,20 @@ namespace Pvp.Generators.Validate;
 /// <summary>Reports a PETuning attribute on a class that declares no backbone (PVP017).</summary>
 internal static class OrphanCheck
 {
+    /// <summary>Each attribute on a class without a backbone whose attribute class carries <c>[SiteMethod]</c>.</summary>
+    public static EquatableArray<DiagnosticInfo> FindDescribed(GeneratorSyntaxContext context, CancellationToken cancellationToken)
+    {
+        if (context.SemanticModel.GetDeclaredSymbol(context.Node, cancellationToken) is not INamedTypeSymbol type) return EquatableArray<DiagnosticInfo>.Empty;
+        var attributes = type.GetAttributes();
+        if (attributes.Any(a => a.AttributeClass?.ToDisplayString() == KnownNames.VisionTransformerAttribute)) return EquatableArray<DiagnosticInfo>.Empty;
+        return attributes
+            .Where(a => a.AttributeClass is { } c && c.GetAttributes().Any(m => m.AttributeClass?.ToDisplayString() == KnownNames.SiteMethodAttribute)
+                        && a.ApplicationSyntaxReference?.SyntaxTree == context.Node.SyntaxTree)
+            .Select(a => DiagnosticInfo.Create(DiagnosticCatalog.NoBackbone,
+                LocationInfo.From(a.ApplicationSyntaxReference?.GetSyntax(cancellationToken)), type.Name, KnownNames.ShortName(a.AttributeClass!.ToDisplayString())))
+            .ToEquatableArray();
+    }
+
     public static DiagnosticInfo? Find(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
         bool hasBackbone = context.TargetSymbol.GetAttributes()

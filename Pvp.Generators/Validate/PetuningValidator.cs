@@ -1,6 +1,8 @@
 using System.Collections.Generic;
 using System.Linq;
 using Pvp.Generators.Diagnostics;
+using Pvp.Generators.Layout;
+using Pvp.Generators.Methods;
 using Pvp.Generators.Model;
 
 namespace Pvp.Generators.Validate;
@@ -15,13 +17,13 @@ internal sealed class PetuningValidator
     // What an unset attribute argument means: the runtime attributes' own property defaults (compiled in).
     private static readonly PromptsAttribute PromptDefaults = new();
     private static readonly LoraAttribute LoraDefaults = new();
-    private static readonly AdapterAttribute AdapterAttributeDefaults = new();
-    private static readonly AttachSite AttachDefaultSite = new AttachAttribute(typeof(object)).Site;
+    private static readonly AttachAttribute AttachDefaults = new(typeof(object));
 
     private readonly VariantDeclaration declaration;
     private readonly BackboneSpec backbone;
     private readonly List<DiagnosticInfo> diagnostics;
-    private readonly Dictionary<ParameterKinds, double> scales = new();
+    private readonly Dictionary<string, double> scales = new(System.StringComparer.Ordinal);
+    private readonly Dictionary<string, string> kindOwners = new(System.StringComparer.Ordinal); // kind name → the attribute that owns it
 
     public PetuningValidator(VariantDeclaration declaration, BackboneSpec backbone, List<DiagnosticInfo> diagnostics)
     {
@@ -35,32 +37,41 @@ internal sealed class PetuningValidator
         CheckMarkers();
         var prompts = ValidatePrompts();
         var loras = declaration.Loras.Select((l, i) => ValidateLora(l, i)).Where(l => l is not null).Select(l => l!).ToEquatableArray();
-        var adapters = declaration.Adapters.Select(ValidateAdapter).Where(a => a is not null).Select(a => a!).ToEquatableArray();
-        var attachments = declaration.Attachments.Select(ValidateAttachment).Where(a => a is not null).Select(a => a!).ToEquatableArray();
-        var ssfs = declaration.Ssfs.Select(ValidateSsf).Where(s => s is not null).Select(s => s!).ToEquatableArray();
+        var siteMethods = declaration.SiteMethods.Select(ValidateSiteMethod).Where(m => m is not null).Select(m => m!).ToEquatableArray();
         bool decayPrompts = declaration.Prompts.Count > 0 && declaration.Prompts[0].WeightDecay?.Value == true;
-        return new ResolvedPetuning(prompts, loras, adapters, attachments, ssfs,
-            declaration.Markers.Select(m => m.Name).ToEquatableArray(), TrainableKinds(),
-            scales.OrderBy(p => p.Key).Select(p => new ScaleEntry((int)p.Key, p.Value)).ToEquatableArray(), decayPrompts);
+        return new ResolvedPetuning(prompts, loras, siteMethods,
+            declaration.Markers.Select(m => m.Name).ToEquatableArray(), TrainableKinds(siteMethods),
+            scales.OrderBy(p => GroupRank(p.Key, siteMethods)).Select(p => new ScaleEntry(p.Key, p.Value)).ToEquatableArray(), decayPrompts);
     }
 
-    private int TrainableKinds()
+    /// <summary>The kinds that train, in group order: the methods' (prompts, LoRA, then site methods as declared), then the head and the backbone's classes.</summary>
+    private EquatableArray<string> TrainableKinds(EquatableArray<ResolvedSiteMethod> siteMethods)
     {
         bool Has(string marker) => declaration.Markers.Any(m => m.Name == marker);
-        if (Has(KnownNames.FullFineTuneAttribute)) return (int)ParameterKinds.All;
-        if (Has(KnownNames.LinearProbeAttribute)) return (int)ParameterKinds.Head;
-        bool anyPetuning = declaration.Prompts.Count + declaration.Loras.Count + declaration.Adapters.Count
-                           + declaration.Attachments.Count + declaration.Ssfs.Count + declaration.Markers.Count > 0;
-        if (!anyPetuning) return (int)ParameterKinds.All; // a plain backbone trains like any module
-        var kinds = ParameterKinds.Head;
-        if (declaration.Prompts.Count > 0) kinds |= ParameterKinds.Prompt;
-        if (declaration.Loras.Count > 0) kinds |= ParameterKinds.Lora;
-        if (declaration.Adapters.Count > 0) kinds |= ParameterKinds.Adapter;
-        if (declaration.Attachments.Count > 0) kinds |= ParameterKinds.Attachment;
-        if (declaration.Ssfs.Count > 0) kinds |= ParameterKinds.Ssf;
-        if (Has(KnownNames.TrainBiasAttribute)) kinds |= ParameterKinds.Bias;
-        if (Has(KnownNames.TrainNormsAttribute)) kinds |= ParameterKinds.Norm;
-        return (int)kinds;
+        string[] backbone = { KindNames.Head, KindNames.Norms, KindNames.Biases, KindNames.Backbone };
+        if (Has(KnownNames.FullFineTuneAttribute)) return backbone.ToEquatableArray();
+        if (Has(KnownNames.LinearProbeAttribute)) return new[] { KindNames.Head }.ToEquatableArray();
+        bool anyPetuning = declaration.Prompts.Count + declaration.Loras.Count + declaration.SiteMethods.Count + declaration.Markers.Count > 0;
+        if (!anyPetuning) return backbone.ToEquatableArray(); // a plain backbone trains like any module
+        var kinds = new List<string>();
+        if (declaration.Prompts.Count > 0) kinds.Add(PromptsAttribute.KindName);
+        if (declaration.Loras.Count > 0) kinds.Add(LoraAttribute.KindName);
+        kinds.AddRange(MethodKinds(siteMethods));
+        kinds.Add(KindNames.Head);
+        if (Has(KnownNames.TrainNormsAttribute)) kinds.Add(KindNames.Norms);
+        if (Has(KnownNames.TrainBiasAttribute)) kinds.Add(KindNames.Biases);
+        return kinds.Distinct().ToEquatableArray();
+    }
+
+    /// <summary>The site methods' kinds: the declared ones' (invalid ones too, so their siblings' groups do not shift), first use first.</summary>
+    private IEnumerable<string> MethodKinds(EquatableArray<ResolvedSiteMethod> siteMethods) => siteMethods.Select(m => m.Method.KindName).Distinct();
+
+    private int GroupRank(string kind, EquatableArray<ResolvedSiteMethod> siteMethods)
+    {
+        if (kind == PromptsAttribute.KindName) return -2;
+        if (kind == LoraAttribute.KindName) return -1;
+        int index = MethodKinds(siteMethods).ToList().IndexOf(kind);
+        return index >= 0 ? index : int.MaxValue;
     }
 
     private void CheckMarkers()
@@ -78,9 +89,7 @@ internal sealed class PetuningValidator
             var others = new List<string>();
             if (declaration.Prompts.Count > 0) others.Add("Prompts");
             if (declaration.Loras.Count > 0) others.Add("Lora");
-            if (declaration.Adapters.Count > 0) others.Add("Adapter");
-            if (declaration.Attachments.Count > 0) others.Add("Attach");
-            if (declaration.Ssfs.Count > 0) others.Add("Ssf");
+            others.AddRange(declaration.SiteMethods.Select(m => m.ShortName).Distinct());
             others.AddRange(declaration.Markers.Where(m => m.Name is KnownNames.TrainBiasAttribute or KnownNames.TrainNormsAttribute).Select(m => KnownNames.ShortName(m.Name)).Distinct());
             if (scope.Name == KnownNames.FullFineTuneAttribute && declaration.Markers.Any(m => m.Name == KnownNames.LinearProbeAttribute)) others.Add(KnownNames.ShortName(KnownNames.LinearProbeAttribute));
             foreach (string other in others)
@@ -99,7 +108,7 @@ internal sealed class PetuningValidator
         bool ok = true;
         if (length < 1) ok = Report(DiagnosticCatalog.InvalidPromptLength, p.Length?.Location ?? p.Location, length);
         ok &= CheckProbability("Dropout", p.Dropout);
-        ok &= CheckScale(ParameterKinds.Prompt, "Prompts", p.LearningRateScale);
+        ok &= CheckScale(PromptsAttribute.KindName, "Prompts", p.LearningRateScale);
         var range = ResolveRange(p.Blocks, p.Location);
         if (!ok || range is null) return null;
         return new PromptSpec(length, p.Deep?.Value ?? PromptDefaults.Deep, dropout, range.Value.Start, range.Value.End - 1);
@@ -119,33 +128,33 @@ internal sealed class PetuningValidator
             ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Targets?.Location ?? l.Location, "Targets", targets,
                 "a combination of Query, Key, Value, Output, MlpFc1 and MlpFc2");
         ok &= CheckProbability("Dropout", l.Dropout);
-        ok &= CheckScale(ParameterKinds.Lora, "Lora", l.LearningRateScale);
+        ok &= CheckScale(LoraAttribute.KindName, "Lora", l.LearningRateScale);
         var range = ResolveRange(l.Blocks, l.Location);
         return ok && range is not null ? new ResolvedLora(order, rank, alpha, targets, dropout, range.Value, l.Location) : null;
     }
 
-    private ResolvedAdapter? ValidateAdapter(AdapterDeclaration a)
+    private ResolvedSiteMethod? ValidateSiteMethod(SiteMethodDeclaration declared)
     {
-        var placement = (AdapterPlacement)(a.Placement?.Value ?? (int)AdapterAttributeDefaults.Placement);
-        // Unset values take the design's defaults (AdapterDefaults: each reference implementation's).
-        int bottleneck = a.Bottleneck?.Value ?? AdapterDefaults.Bottleneck(placement, backbone.EmbedDim);
-        double scale = a.Scale?.Value is { } s && !double.IsNaN(s) ? s : AdapterDefaults.Scale(placement);
-        double dropout = a.Dropout?.Value is { } p && !double.IsNaN(p) ? p : AdapterDefaults.Dropout(placement);
-        var norm = (AdapterNorm)(a.Norm?.Value ?? (int)AdapterAttributeDefaults.Norm);
-        bool ok = true;
-        if (bottleneck < 1) ok = Report(DiagnosticCatalog.NonPositiveSize, a.Bottleneck?.Location ?? a.Location, "Bottleneck", bottleneck);
-        if (placement is not (AdapterPlacement.Pfeiffer or AdapterPlacement.AdaptFormer or AdapterPlacement.Houlsby))
-            ok = Report(DiagnosticCatalog.ValueOutOfRange, a.Placement?.Location ?? a.Location, "Placement", (int)placement, "Pfeiffer, AdaptFormer or Houlsby");
-        if (double.IsInfinity(scale)) ok = Report(DiagnosticCatalog.ValueOutOfRange, a.Scale?.Location ?? a.Location, "Scale", Format.Num(scale), "finite");
-        if (!(dropout >= 0 && dropout < 1)) ok = Report(DiagnosticCatalog.ValueOutOfRange, a.Dropout?.Location ?? a.Location, "Dropout", Format.Num(dropout), "in [0, 1)");
-        if (norm is not (AdapterNorm.None or AdapterNorm.Input))
-            ok = Report(DiagnosticCatalog.ValueOutOfRange, a.Norm?.Location ?? a.Location, "Norm", (int)norm, "None or Input");
-        ok &= CheckScale(ParameterKinds.Adapter, "Adapter", a.LearningRateScale);
-        var range = ResolveRange(a.Blocks, a.Location);
-        return ok && range is not null ? new ResolvedAdapter(placement, bottleneck, scale, dropout, norm == AdapterNorm.Input, range.Value, a.Location) : null;
+        var context = new MethodContext(backbone.EmbedDim, backbone.MlpHidden, declared.Arguments.Select(a => a.Name).ToList());
+        var method = declared.AttributeName == KnownNames.AttachAttribute ? ReadAttach(declared)
+            : declared.Descriptor is { } descriptor ? ReadDescriptor(declared, descriptor)
+            : BuiltInSiteMethods.Create(declared);
+        if (method is null) return null;
+        bool ok = OwnKind(declared, method.KindName);
+        foreach (var problem in method.Check(context))
+        {
+            var at = declared.Arguments.FirstOrDefault(a => a.Name == problem.Property)?.Location ?? declared.Location;
+            ok = problem.IsSize
+                ? Report(DiagnosticCatalog.NonPositiveSize, at, problem.Property, problem.Value)
+                : Report(DiagnosticCatalog.ValueOutOfRange, at, problem.Property, problem.Value, problem.Expected);
+        }
+        ok &= CheckScale(method.KindName, declared.ShortName, declared.Named<double>(nameof(AttachAttribute.LearningRateScale)));
+        var range = ResolveRange(declared.Named<string>(nameof(AttachAttribute.Blocks)), declared.Location);
+        return ok && range is not null ? new ResolvedSiteMethod(declared.ShortName, method, context, range.Value, declared.Location) : null;
     }
 
-    private ResolvedAttachment? ValidateAttachment(AttachDeclaration a)
+    /// <summary><c>[Attach(typeof(T), Site = ...)]</c>: the data-described site method with one site.</summary>
+    private DeclaredSiteMethod? ReadAttach(SiteMethodDeclaration a)
     {
         if (a.Module is null)
         {
@@ -154,22 +163,75 @@ internal sealed class PetuningValidator
             return null;
         }
         var type = a.Module.Value;
-        int site = a.Site?.Value ?? (int)AttachDefaultSite;
-        bool ok = true;
-        if (!type.IsAttachment) ok = Report(DiagnosticCatalog.NotAnAttachment, a.Module.Location ?? a.Location, type.Name);
-        else if (!type.IsConstructible) ok = Report(DiagnosticCatalog.AttachmentNotConstructible, a.Module.Location ?? a.Location, type.Name);
-        if (site < (int)AttachSite.BlockInput || site > (int)AttachSite.BlockOutput)
-            ok = Report(DiagnosticCatalog.ValueOutOfRange, a.Site?.Location ?? a.Location, "Site", site, "an AttachSite");
-        ok &= CheckScale(ParameterKinds.Attachment, "Attach", a.LearningRateScale);
-        var range = ResolveRange(a.Blocks, a.Location);
-        return ok && range is not null ? new ResolvedAttachment(type.FullName, type.Name, (AttachSite)site, range.Value, a.Location) : null;
+        var site = a.Named<int>(nameof(AttachAttribute.Site));
+        int siteValue = site?.Value ?? (int)AttachDefaults.Site;
+        bool ok = CheckModule(type, a.Module.Location ?? a.Location);
+        if (!BlockSites.IsKnown(siteValue))
+            ok = Report(DiagnosticCatalog.ValueOutOfRange, site?.Location ?? a.Location, "Site", siteValue, "an AttachSite");
+        if (!ok) return null;
+        var where = (AttachSite)siteValue;
+        var combine = where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace;
+        return new DeclaredSiteMethod(AttachAttribute.KindName, type.FullName, type.Name, new[] { (where, combine) },
+            a.Named<string>(nameof(AttachAttribute.Blocks))?.Value, a.Named<double>(nameof(AttachAttribute.LearningRateScale))?.Value ?? 1.0);
     }
 
-    private ResolvedSsf? ValidateSsf(SsfDeclaration s)
+    /// <summary>An attribute whose class carries <c>[SiteMethod]</c>: its descriptor checked, as the user's declaration meets it.</summary>
+    private DeclaredSiteMethod? ReadDescriptor(SiteMethodDeclaration d, SiteMethodDescriptor descriptor)
     {
-        bool ok = CheckScale(ParameterKinds.Ssf, "Ssf", s.LearningRateScale);
-        var range = ResolveRange(s.Blocks, s.Location);
-        return ok && range is not null ? new ResolvedSsf(range.Value, s.Location) : null;
+        string name = d.ShortName;
+        if (string.IsNullOrWhiteSpace(descriptor.Kind))
+            return Incomplete(d, "has no kind name", "give it one, e.g. [SiteMethod(\"my_method\", typeof(MyModule), AttachSite.AfterMlp)]");
+        if (descriptor.Module is not { } module)
+            return Incomplete(d, "names no module type", "give it the module's typeof");
+        if (descriptor.Sites.Count == 0)
+            return Incomplete(d, "names no site", "list the AttachSite values where the module sits");
+        bool ok = CheckModule(module, d.Location);
+        var placements = new List<(AttachSite, SiteCombine)>();
+        foreach (int site in descriptor.Sites)
+        {
+            if (!BlockSites.IsKnown(site))
+            {
+                ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, $"site {site}", "it is not an AttachSite; use one of BlockInput, AfterNorm1, AfterQkv, AfterProj, AfterAttention, AfterNorm2, AfterFc1, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
+                continue;
+            }
+            var where = (AttachSite)site;
+            var combine = descriptor.Combine < 0 ? (where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace) : (SiteCombine)descriptor.Combine;
+            if (!System.Enum.IsDefined(typeof(SiteCombine), combine) || !BlockSites.Accepts(where, combine))
+                ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, where,
+                    $"Combine = {combine} does not join there; use {BlockSites.AcceptedCombines(where)}, or another site");
+            else if (placements.Any(p => p.Item1 == where))
+                ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, where, "its descriptor lists the site twice; list each site once");
+            else placements.Add((where, combine));
+        }
+        if (!ok) return null;
+        return new DeclaredSiteMethod(descriptor.Kind!, module.FullName, module.Name, placements,
+            d.Named<string>(nameof(AttachAttribute.Blocks))?.Value, d.Named<double>(nameof(AttachAttribute.LearningRateScale))?.Value ?? 1.0);
+    }
+
+    private DeclaredSiteMethod? Incomplete(SiteMethodDeclaration d, string what, string fix)
+    {
+        Report(DiagnosticCatalog.IncompleteMethod, d.Location, d.ShortName, what, fix);
+        return null;
+    }
+
+    /// <summary>The module type is a module with the constructor generated code calls (PVP013, PVP015).</summary>
+    private bool CheckModule(AttachedType type, LocationInfo? location)
+    {
+        if (!type.IsAttachment) return Report(DiagnosticCatalog.NotAnAttachment, location, type.Name);
+        if (!type.IsConstructible) return Report(DiagnosticCatalog.AttachmentNotConstructible, location, type.Name);
+        return true;
+    }
+
+    /// <summary>A kind name belongs to one attribute type, and never to the backbone or the other built-ins (PVP023).</summary>
+    private bool OwnKind(SiteMethodDeclaration declared, string kind)
+    {
+        string? owner = KindNames.IsBackbone(kind) ? "the backbone"
+            : BuiltInSiteMethods.KindOwners.TryGetValue(kind, out string? builtIn) && builtIn != declared.AttributeName ? $"[{KnownNames.ShortName(builtIn)}]"
+            : kindOwners.TryGetValue(kind, out string? earlier) && earlier != declared.AttributeName ? $"[{KnownNames.ShortName(earlier)}]"
+            : null;
+        if (owner is not null) return Report(DiagnosticCatalog.KindNameTaken, declared.Location, declared.ShortName, kind, owner);
+        kindOwners[kind] = declared.AttributeName;
+        return true;
     }
 
     private BlockRange? ResolveRange(Declared<string>? blocks, LocationInfo? attributeLocation)
@@ -195,7 +257,7 @@ internal sealed class PetuningValidator
         return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, name, Format.Num(value.Value), "at least 0 and below 1");
     }
 
-    private bool CheckScale(ParameterKinds kind, string attribute, Declared<double>? value)
+    private bool CheckScale(string kind, string attribute, Declared<double>? value)
     {
         if (value is null) return true;
         if (!(value.Value > 0) || double.IsInfinity(value.Value))

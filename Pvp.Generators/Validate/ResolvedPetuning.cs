@@ -6,23 +6,13 @@ namespace Pvp.Generators.Validate;
 /// <param name="Order">Its position among the declaration's <c>[Lora]</c> attributes (which claim came first).</param>
 internal sealed record ResolvedLora(int Order, int Rank, double Alpha, int Targets, double Dropout, BlockRange Range, LocationInfo? Location);
 
-/// <summary>A valid <c>[Adapter]</c> with its design's defaults applied.</summary>
-internal sealed record ResolvedAdapter(AdapterPlacement Placement, int Bottleneck, double Scale, double Dropout, bool NormInput, BlockRange Range, LocationInfo? Location)
-{
-    /// <summary>The block sites the design occupies.</summary>
-    public AttachSite[] Sites => Placement switch
-    {
-        AdapterPlacement.AdaptFormer => new[] { AttachSite.BesideMlp },
-        AdapterPlacement.Houlsby => new[] { AttachSite.AfterAttention, AttachSite.AfterMlp },
-        _ => new[] { AttachSite.AfterMlp },
-    };
-}
-
-/// <summary>A valid <c>[Attach]</c>: the user's module type at a site of a range of blocks.</summary>
-internal sealed record ResolvedAttachment(string TypeFullName, string TypeName, AttachSite Site, BlockRange Range, LocationInfo? Location);
-
-/// <summary>A valid <c>[Ssf]</c>: the blocks whose operations it scales and shifts.</summary>
-internal sealed record ResolvedSsf(BlockRange Range, LocationInfo? Location);
+/// <summary>A valid site method: what it is, read with the backbone's widths, over which blocks.</summary>
+/// <param name="ShortName">Its attribute's name, as messages write it.</param>
+/// <param name="Method">The method.</param>
+/// <param name="Context">What it is read with.</param>
+/// <param name="Range">Its blocks.</param>
+/// <param name="Location">Its attribute.</param>
+internal sealed record ResolvedSiteMethod(string ShortName, Methods.ISiteMethod Method, Methods.MethodContext Context, BlockRange Range, LocationInfo? Location);
 
 /// <summary>
 /// The validate step's reading of the PETuning attributes: each valid attribute with its defaults applied, what trains,
@@ -31,10 +21,8 @@ internal sealed record ResolvedSsf(BlockRange Range, LocationInfo? Location);
 internal sealed record ResolvedPetuning(
     PromptSpec? Prompts,
     EquatableArray<ResolvedLora> Loras,
-    EquatableArray<ResolvedAdapter> Adapters,
-    EquatableArray<ResolvedAttachment> Attachments,
-    EquatableArray<ResolvedSsf> Ssfs,
+    EquatableArray<ResolvedSiteMethod> SiteMethods,
     EquatableArray<string> Markers,
-    int TrainableKinds,
+    EquatableArray<string> TrainableKinds,
     EquatableArray<ScaleEntry> LearningRateScales,
     bool DecayPrompts);

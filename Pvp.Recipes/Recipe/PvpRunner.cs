@@ -1034,7 +1034,7 @@ public sealed class PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
         using var model = plain.Factory(sourceTrain.Classes.Count, null, ScalarType.Float32);
         var options = OptionsFor(recipe.BackbonePretrain, recipe.Seed, recipe.Source);
         var result = Fit(model, sourceTrain, sourceTest, options, Path.Combine(recipe.Output, "backbone"), "backbone", cancellationToken);
-        var weights = model.state_dict().Where(p => !model.KindOf(p.Key).HasFlag(ParameterKinds.Head)).ToDictionary(p => p.Key, p => p.Value);
+        var weights = model.state_dict().Where(p => model.KindOf(p.Key) != KindNames.Head).ToDictionary(p => p.Key, p => p.Value);
         SafeTensors.Save(BackbonePath, weights, new Dictionary<string, string> { ["made_by"] = "pvp backbone pre-training on the source classes" });
         WriteJson(sidecar, new Dictionary<string, object?>
         {

@@ -13,6 +13,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
     private readonly nn.Module<Tensor, Tensor> qkv;
     private readonly nn.Module<Tensor, Tensor> proj;
     private readonly int heads;
+    private SiteHook? afterQkv; // a site method's module on the fused qkv output (SSF's full form)
 
     /// <summary>Creates the attention layer.</summary>
     /// <param name="dim">Token width D.</param>
@@ -49,12 +50,29 @@ public sealed class Attention : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
     /// <summary>The output projection (timm's <c>proj</c>).</summary>
     public nn.Module<Tensor, Tensor> Proj => proj;
 
+    /// <summary>
+    /// Places <paramref name="module"/> on the fused qkv output [B, N, 3D] (<see cref="AttachSite.AfterQkv"/>), registered as
+    /// <paramref name="name"/> (its state-dict segment): qkv ← module(qkv). Generated blocks call it; one module per layer.
+    /// </summary>
+    /// <param name="name">Its name under this layer (<c>ssf_qkv</c>: keys <c>attn.ssf_qkv.*</c>).</param>
+    /// <param name="module">The module, 3D → 3D.</param>
+    /// <param name="computeIn">The type it computes in when it differs from the stream's (a bf16 backbone's trainable type); null: the stream's.</param>
+    /// <exception cref="InvalidOperationException">A module is already there.</exception>
+    public void AddAfterQkv(string name, nn.Module<Tensor, Tensor> module, ScalarType? computeIn = null)
+    {
+        if (afterQkv is not null) throw new InvalidOperationException($"Attention already has '{afterQkv.Name}' after qkv.");
+        register_module(name, module);
+        afterQkv = new SiteHook(name, module, computeIn);
+    }
+
     /// <summary>[B, N, D] → [B, N, D].</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         long b = x.shape[0], n = x.shape[1], d = x.shape[2];
-        var qkvHeads = qkv.call(x).reshape(b, n, 3, heads, d / heads).permute(2, 0, 3, 1, 4);
+        var fused = qkv.call(x);
+        if (afterQkv is not null) fused = afterQkv.Call(fused);
+        var qkvHeads = fused.reshape(b, n, 3, heads, d / heads).permute(2, 0, 3, 1, 4);
         var attended = nn.functional.scaled_dot_product_attention(qkvHeads[0], qkvHeads[1], qkvHeads[2]);
         var merged = attended.transpose(1, 2).reshape(b, n, d);
         return proj.call(merged).MoveToOuterDisposeScope();
@@ -68,7 +86,9 @@ public sealed class Attention : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
     {
         long headDim = HeadDim;
         long dim = heads * headDim;
-        var qkvHeads = graph.Transpose(graph.Reshape(graph.Call(qkv, input), 0, -1, 3, heads, headDim), 2, 0, 3, 1, 4);
+        var fused = graph.Call(qkv, input);
+        if (afterQkv is not null) fused = graph.Call(afterQkv.Module, fused);
+        var qkvHeads = graph.Transpose(graph.Reshape(fused, 0, -1, 3, heads, headDim), 2, 0, 3, 1, 4);
         var q = graph.Select(qkvHeads, 0, 0);
         var k = graph.Select(qkvHeads, 0, 1);
         var v = graph.Select(qkvHeads, 0, 2);

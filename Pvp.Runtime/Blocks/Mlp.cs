@@ -11,6 +11,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
 {
     private readonly nn.Module<Tensor, Tensor> fc1;
     private readonly nn.Module<Tensor, Tensor> fc2;
+    private SiteHook? afterFc1; // a site method's module on fc1's output (SSF's full form)
 
     /// <summary>Creates the MLP.</summary>
     /// <param name="dim">Token width D.</param>
@@ -38,15 +39,35 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
     /// <summary>The contracting projection.</summary>
     public nn.Module<Tensor, Tensor> Fc2 => fc2;
 
+    /// <summary>
+    /// Places <paramref name="module"/> on fc1's output [B, N, hidden] before the GELU (<see cref="AttachSite.AfterFc1"/>),
+    /// registered as <paramref name="name"/> (its state-dict segment). Generated blocks call it; one module per layer.
+    /// </summary>
+    /// <param name="name">Its name under this layer (<c>ssf_fc1</c>: keys <c>mlp.ssf_fc1.*</c>).</param>
+    /// <param name="module">The module, hidden → hidden.</param>
+    /// <param name="computeIn">The type it computes in when it differs from the stream's; null: the stream's.</param>
+    /// <exception cref="InvalidOperationException">A module is already there.</exception>
+    public void AddAfterFc1(string name, nn.Module<Tensor, Tensor> module, ScalarType? computeIn = null)
+    {
+        if (afterFc1 is not null) throw new InvalidOperationException($"Mlp already has '{afterFc1.Name}' after fc1.");
+        register_module(name, module);
+        afterFc1 = new SiteHook(name, module, computeIn);
+    }
+
     /// <summary>[B, N, D] → [B, N, D].</summary>
     public override Tensor forward(Tensor x)
     {
-        using var hidden = fc1.call(x);
-        using var activated = nn.functional.gelu(hidden);
-        return fc2.call(activated);
+        using var scope = NewDisposeScope();
+        var hidden = fc1.call(x);
+        if (afterFc1 is not null) hidden = afterFc1.Call(hidden);
+        return fc2.call(nn.functional.gelu(hidden)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The ONNX nodes of <see cref="forward"/>: fc1 → exact (erf) GELU → fc2.</summary>
-    public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input) =>
-        graph.Call(fc2, graph.Gelu(graph.Call(fc1, input)));
+    /// <summary>The ONNX nodes of <see cref="forward"/>: fc1 [→ its module] → exact (erf) GELU → fc2.</summary>
+    public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input)
+    {
+        var hidden = graph.Call(fc1, input);
+        if (afterFc1 is not null) hidden = graph.Call(afterFc1.Module, hidden);
+        return graph.Call(fc2, graph.Gelu(hidden));
+    }
 }

@@ -3,7 +3,7 @@ namespace Pvp.Onnx;
 /// <summary>How LoRA layers appear in an exported graph.</summary>
 public enum OnnxLoraMode
 {
-    /// <summary>Each update folded into its frozen weight (W + ΔW): one matrix product per layer, as <see cref="PetModel.MergeLora"/>.</summary>
+    /// <summary>Each update folded into its frozen weight (W + ΔW): one matrix product per layer, as <see cref="LoraMerging.MergeLora"/>.</summary>
     Merged,
 
     /// <summary>The frozen weight and the low-rank branch x·Aᵀ·Bᵀ·(alpha / r) as separate nodes, with <c>lora_A</c> / <c>lora_B</c> initializers by name.</summary>

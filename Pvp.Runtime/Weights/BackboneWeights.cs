@@ -81,7 +81,7 @@ public static class BackboneWeights
         var checkpoint = KeyLayouts.ToTimm(weights, out var layout, out var skipped);
         var target = model.state_dict();
         string? headNoteForHeadless = null;
-        if (!target.Keys.Any(k => model.KindOf(k).HasFlag(ParameterKinds.Head)))
+        if (!target.Keys.Any(k => model.KindOf(k) == KindNames.Head))
         {
             // A model built as a feature extractor (no head) takes the backbone of a classifier checkpoint, as timm does.
             var heads = checkpoint.Keys.Where(k => k.StartsWith("head.", StringComparison.Ordinal)).ToList();
@@ -97,9 +97,9 @@ public static class BackboneWeights
 
         foreach (var (key, parameter) in target)
         {
-            var kinds = model.KindOf(key);
-            bool isHead = kinds.HasFlag(ParameterKinds.Head);
-            bool isBackbone = kinds.HasFlag(ParameterKinds.Backbone);
+            var kinds = model.KindsOf(key);
+            bool isHead = kinds.Contains(KindNames.Head);
+            bool isBackbone = kinds.Contains(KindNames.Backbone);
             if (!checkpoint.TryGetValue(key, out var value))
             {
                 if (isBackbone) missing.Add(key);

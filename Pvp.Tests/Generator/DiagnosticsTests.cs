@@ -50,6 +50,24 @@ public class DiagnosticsTests
     [InlineData("PVP020", "[VisionTransformer(VitPreset.Tiny16, [|Precision = PrecisionPlan.BackboneBf16|])] [TrainBias] public partial class M;")]
     [InlineData("PVP020", "[VisionTransformer(VitPreset.Tiny16, [|Precision = PrecisionPlan.BackboneBf16|])] public partial class M;")]
     [InlineData("PVP019", "[VisionTransformer(VitPreset.Tiny16, [|Precision = (PrecisionPlan)7|])] [Prompts] public partial class M;")]
+    [InlineData("PVP021", "[VisionTransformer(VitPreset.Micro)] [[|Pvp.Tests.Generator.NoKind|]] public partial class M;")]
+    [InlineData("PVP021", "[VisionTransformer(VitPreset.Micro)] [[|Pvp.Tests.Generator.NoSite|]] public partial class M;")]
+    [InlineData("PVP022", "[VisionTransformer(VitPreset.Micro)] [[|Pvp.Tests.Generator.UnknownSite|]] public partial class M;")]
+    [InlineData("PVP022", "[VisionTransformer(VitPreset.Micro)] [[|Pvp.Tests.Generator.WrongCombine|]] public partial class M;")]
+    [InlineData("PVP023", "[VisionTransformer(VitPreset.Micro)] [[|Pvp.Tests.Generator.TakesSsfKind|]] public partial class M;")]
+    [InlineData("PVP023", "[VisionTransformer(VitPreset.Micro)] [[|Pvp.Tests.Generator.TakesBackboneKind|]] public partial class M;")]
+    [InlineData("PVP023", "[VisionTransformer(VitPreset.Micro)] [Pvp.Tests.Generator.GatedScaleShift] [[|Pvp.Tests.Generator.SameKind|]] public partial class M;")]
+    [InlineData("PVP015", "[VisionTransformer(VitPreset.Micro)] [[|Pvp.Tests.Generator.NoConstructor|]] public partial class M;")]
+    [InlineData("PVP013", "[VisionTransformer(VitPreset.Micro)] [[|Pvp.Tests.Generator.NotAModule|]] public partial class M;")]
+    [InlineData("PVP009", "[VisionTransformer(VitPreset.Micro)] [Pvp.Tests.Generator.GatedScaleShift([|Blocks = \"2..2\"|])] public partial class M;")]
+    [InlineData("PVP010", "[VisionTransformer(VitPreset.Micro)] [Pvp.Tests.Generator.GatedScaleShift([|Blocks = \"one\"|])] public partial class M;")]
+    [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [Adapter] [[|Pvp.Tests.Generator.GatedScaleShift|]] public partial class M;")]
+    [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [Attach(typeof(Pvp.Tests.Numerics.ScaleShift), Site = AttachSite.AfterNorm1)] [[|Ssf(Full = true)|]] public partial class M;")]
+    [InlineData("PVP014", "[VisionTransformer(VitPreset.Micro)] [Pvp.Tests.Generator.GatedScaleShift] [[|LinearProbe|]] public partial class M;")]
+    [InlineData("PVP014", "[VisionTransformer(VitPreset.Micro)] [[|FullFineTune|]] [Ssf] public partial class M;")]
+    [InlineData("PVP017", "[[|Pvp.Tests.Generator.GatedScaleShift|]] public partial class M;")]
+    [InlineData("PVP017", "[[|Ssf(Full = true)|]] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [Attach(typeof(Pvp.Tests.Numerics.ScaleShift), [|Site = (AttachSite)11|])] public partial class M;")]
     public void InvalidDeclarationIsReportedAtItsSource(string id, string markedDeclaration)
     {
         var (source, expectedSpan) = Unmark("using Pvp;\nnamespace Demo;\n" + markedDeclaration + "\n");
@@ -80,6 +98,38 @@ public class DiagnosticsTests
             """);
         Assert.Empty(GeneratorHarness.AllErrors(result, output));
         Assert.Single(result.GeneratedTrees);
+    }
+
+    [Fact]
+    public void AMethodFromAnotherAssemblyGeneratesLikeABuiltIn()
+    {
+        var (result, output) = GeneratorHarness.Run("""
+            using Pvp;
+            [VisionTransformer(VitPreset.Micro)]
+            [Prompts(Length = 4)]
+            [Pvp.Tests.Generator.GatedScaleShift(Blocks = "1..", LearningRateScale = 2)]
+            [Ssf(Full = true, Blocks = "..1")]
+            public partial class Outside;
+            """);
+        Assert.Empty(GeneratorHarness.AllErrors(result, output));
+        string code = Assert.Single(result.GeneratedTrees).ToString();
+        Assert.Contains("(\"blocks.*.gated_scale_shift_after_attention.\", \"gated_ss\")", code);
+        Assert.Contains("s_trainableKinds = { \"prompts\", \"gated_ss\", \"ssf\", \"head\" }", code);
+        Assert.Contains("[\"gated_ss\"] = 2,", code);
+        Assert.Contains("GatedScaleShift after the attention and after the MLP of blocks 1 to 2 (gated_scale_shift_after_attention, gated_scale_shift_after_mlp)", code);
+    }
+
+    [Fact]
+    public void MethodMessagesSayWhatIsWrongAndTheFix()
+    {
+        string Message(string attribute) => Assert.Single(GeneratorHarness.Run(
+            $"using Pvp; [VisionTransformer(VitPreset.Micro)] [{attribute}] public partial class M;").Result.Diagnostics).GetMessage();
+        Assert.Equal("[NoKind] cannot be placed: its [SiteMethod] has no kind name; give it one, e.g. [SiteMethod(\"my_method\", typeof(MyModule), AttachSite.AfterMlp)]",
+            Message("Pvp.Tests.Generator.NoKind"));
+        Assert.Equal("[TakesSsfKind] declares kind 'ssf', which [Ssf] owns; give the method a kind name of its own (its parameter group and freezing class)",
+            Message("Pvp.Tests.Generator.TakesSsfKind"));
+        Assert.Equal("[WrongCombine] cannot act at AfterMlp: Combine = Beside does not join there; use Replace or Residual, or another site",
+            Message("Pvp.Tests.Generator.WrongCombine"));
     }
 
     [Fact]

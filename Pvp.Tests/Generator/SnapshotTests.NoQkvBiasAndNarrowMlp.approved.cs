@@ -14,13 +14,14 @@ namespace Demo.Nested.Names
             Depth: 2, Heads: 6, MlpHidden: 240, QkvBias: false);
 
         private static readonly string[] s_attachments = global::System.Array.Empty<string>();
+        private static readonly string[] s_trainableKinds = { "head", "norms", "biases", "backbone" };
 
         /// <inheritdoc />
         public override global::Pvp.VitConfig Backbone => Config;
         /// <inheritdoc />
         public override string VariantName => "Narrow";
         /// <inheritdoc />
-        public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.All;
+        public override global::System.Collections.Generic.IReadOnlyList<string> TrainableKinds => s_trainableKinds;
         /// <inheritdoc />
         public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;
 

@@ -12,13 +12,14 @@ partial class SmallAt384 : global::Pvp.PetModel
         Depth: 12, Heads: 6, MlpHidden: 1536, QkvBias: true);
 
     private static readonly string[] s_attachments = global::System.Array.Empty<string>();
+    private static readonly string[] s_trainableKinds = { "head", "norms", "biases", "backbone" };
 
     /// <inheritdoc />
     public override global::Pvp.VitConfig Backbone => Config;
     /// <inheritdoc />
     public override string VariantName => "SmallAt384";
     /// <inheritdoc />
-    public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.All;
+    public override global::System.Collections.Generic.IReadOnlyList<string> TrainableKinds => s_trainableKinds;
     /// <inheritdoc />
     public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;
 

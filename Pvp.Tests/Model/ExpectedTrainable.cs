@@ -18,6 +18,7 @@ internal static class ExpectedTrainable
         {
             _ when variant.StartsWith("LinearProbe", StringComparison.Ordinal) => head,
             _ when variant.StartsWith("FullFineTune", StringComparison.Ordinal) => all,
+            _ when variant.StartsWith("Vit", StringComparison.Ordinal) => all, // a plain backbone trains like any module
             _ when variant.StartsWith("BitFit", StringComparison.Ordinal) => all.Where(k => k.EndsWith(".bias", StringComparison.Ordinal)).Append("head.weight"),
             _ when variant.StartsWith("VptShallow", StringComparison.Ordinal) => head.Append("prompt_embeddings"),
             _ when variant.StartsWith("VptDeepLora", StringComparison.Ordinal) =>
@@ -26,6 +27,11 @@ internal static class ExpectedTrainable
             _ when variant.StartsWith("VptDeep", StringComparison.Ordinal) => head.Concat(new[] { "prompt_embeddings", "deep_prompt_embeddings" }),
             _ when variant.StartsWith("Lora", StringComparison.Ordinal) => head.Concat(Blocks().SelectMany(LoraQv)),
             _ when variant.StartsWith("Adapt", StringComparison.Ordinal) => head.Concat(Blocks().SelectMany(Adapter)),
+            // SSF (Lian et al. 2022): a scale and a shift after norm1, attention, norm2 and the MLP; its official form also after qkv and fc1.
+            _ when variant.StartsWith("SsfFull", StringComparison.Ordinal) =>
+                head.Concat(Blocks().SelectMany(b => ScaleShift(b, "ssf_norm1", "attn.ssf_qkv", "ssf_attn", "ssf_norm2", "mlp.ssf_fc1", "ssf_mlp"))),
+            _ when variant.StartsWith("Ssf", StringComparison.Ordinal) =>
+                head.Concat(Blocks().SelectMany(b => ScaleShift(b, "ssf_norm1", "ssf_attn", "ssf_norm2", "ssf_mlp"))),
             _ => throw new ArgumentException($"no expectation written for {variant}"),
         };
         return new SortedSet<string>(names, StringComparer.Ordinal);
@@ -33,6 +39,9 @@ internal static class ExpectedTrainable
 
     private static IEnumerable<string> LoraQv(int block) =>
         new[] { "q", "v" }.SelectMany(s => new[] { $"blocks.{block}.attn.qkv.{s}.lora_A", $"blocks.{block}.attn.qkv.{s}.lora_B" });
+
+    private static IEnumerable<string> ScaleShift(int block, params string[] modules) =>
+        modules.SelectMany(m => new[] { $"blocks.{block}.{m}.scale", $"blocks.{block}.{m}.shift" });
 
     private static IEnumerable<string> Adapter(int block) =>
         new[] { "down_proj", "up_proj" }.SelectMany(p => new[] { $"blocks.{block}.adapter.{p}.weight", $"blocks.{block}.adapter.{p}.bias" });

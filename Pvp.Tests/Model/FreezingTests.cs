@@ -8,19 +8,32 @@ namespace Pvp.Tests.Model;
 /// <summary>Which parameters train, for every catalog variant, and that an optimizer step respects it.</summary>
 public class FreezingTests
 {
-    public static TheoryData<string> MicroVariants => new()
-    {
-        nameof(LinearProbeMicro), nameof(FullFineTuneMicro), nameof(BitFitMicro), nameof(VptShallowMicro), nameof(VptDeepMicro),
-        nameof(LoraMicro), nameof(AdapterMicro), nameof(AdaptFormerMicro), nameof(VptDeepLoraMicro),
-    };
+    public static TheoryData<string> MicroVariants => CatalogVariants("Micro");
 
-    public static TheoryData<string> Tiny16Variants => new()
-    {
-        nameof(LinearProbeTi16), nameof(FullFineTuneTi16), nameof(BitFitTi16), nameof(VptShallowTi16), nameof(VptDeepTi16),
-        nameof(LoraTi16), nameof(AdapterTi16), nameof(AdaptFormerTi16), nameof(VptDeepLoraTi16),
-    };
+    public static TheoryData<string> Tiny16Variants => CatalogVariants("Ti16");
 
     static FreezingTests() => VariantRegistry.Load(typeof(VptDeepMicro).Assembly);
+
+    /// <summary>Every catalog variant (Pvp.Models) of one size, from the registry: a method added to the catalog is covered here.</summary>
+    private static TheoryData<string> CatalogVariants(string size)
+    {
+        VariantRegistry.Load(typeof(VptDeepMicro).Assembly);
+        var data = new TheoryData<string>();
+        foreach (string name in VariantRegistry.Names.Where(n => n.EndsWith(size, StringComparison.Ordinal)
+                     && VariantRegistry.TypeOf(n).Assembly == typeof(VptDeepMicro).Assembly).Order(StringComparer.Ordinal))
+            data.Add(name);
+        return data;
+    }
+
+    [Fact]
+    public void TheCatalogListsCoverEveryMethod()
+    {
+        var micro = ((IEnumerable<object[]>)MicroVariants).Select(row => (string)row[0]).ToList();
+        Assert.Contains(nameof(SsfMicro), micro);
+        Assert.Contains(nameof(SsfFullMicro), micro);
+        Assert.Contains(nameof(VptDeepBf16Micro), micro);
+        Assert.Contains(nameof(SsfTi16), ((IEnumerable<object[]>)Tiny16Variants).Select(row => (string)row[0]));
+    }
 
     [Theory]
     [MemberData(nameof(Tiny16Variants))]
@@ -52,6 +65,19 @@ public class FreezingTests
         Assert.Contains("blocks.0.scale_shift_block_input.shift", trainable);
         Assert.DoesNotContain("blocks.1.scale_shift_block_input.shift", model.state_dict().Keys);
         Assert.Equal(3 * 2 + 2 + 2, trainable.Count); // 3 after-MLP pairs, 1 block-input pair, head
+        AssertStepsRespectFreezing(model);
+    }
+
+    [Fact]
+    public void AMethodFromOutsidePvpTrainsInItsOwnGroupAndTheBackboneStaysFrozen()
+    {
+        manual_seed(13);
+        using var model = new Pvp.Tests.Generator.GatedScaleShiftMicro(numClasses: 5);
+        Assert.Equal(new[] { "prompts", "gated_ss", "head" }, model.TrainableKinds);
+        Assert.Equal("gated_ss", model.KindOf("blocks.1.gated_scale_shift_after_mlp.gate"));
+        Assert.DoesNotContain("blocks.0.gated_scale_shift_after_mlp.gate", model.state_dict().Keys);
+        Assert.Contains(model.ParameterGroups(1e-3, 0.05), g => g.Name == "gated_ss (no decay)");
+        Assert.Equal(2 * 2 * 3 + 1 + 2, model.TrainableParameterNames().Count); // blocks 1–2, two sites, scale/shift/gate; prompts; head
         AssertStepsRespectFreezing(model);
     }
 

@@ -12,9 +12,18 @@ public class RegistryAndCardTests(ITestOutputHelper output)
     public void EveryCatalogVariantIsRegisteredByName()
     {
         var names = VariantRegistry.Names;
-        foreach (string backbone in new[] { "Ti16", "S16", "B16", "L16", "Micro" })
-            foreach (string method in new[] { "LinearProbe", "FullFineTune", "BitFit", "VptShallow", "VptDeep", "Lora", "Adapter", "AdaptFormer", "VptDeepLora" })
-                Assert.Contains(method + backbone, names);
+        // Every variant the catalog declares (its PetModel subclasses), not a list kept by hand.
+        var catalog = typeof(VptDeepB16).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(PetModel))).ToList();
+        Assert.Contains(catalog, t => t == typeof(SsfFullMicro));
+        foreach (var type in catalog)
+        {
+            Assert.Contains(type.Name, names);
+            Assert.Equal(type, VariantRegistry.TypeOf(type.Name));
+        }
+        // Each method family the Micro catalog has is declared at the four ViT-/16 sizes (the bf16 plan and the bare backbones aside).
+        foreach (var micro in catalog.Where(t => t.Name.EndsWith("Micro", StringComparison.Ordinal) && !t.Name.Contains("Bf16") && !t.Name.StartsWith("Vit", StringComparison.Ordinal)))
+            foreach (string size in new[] { "Ti16", "S16", "B16", "L16" })
+                Assert.Contains(micro.Name[..^"Micro".Length] + size, names);
         Assert.Equal(typeof(LoraS16), VariantRegistry.TypeOf("LoraS16"));
         using var model = VariantRegistry.Create("VptDeepMicro", numClasses: 3);
         Assert.IsType<VptDeepMicro>(model);

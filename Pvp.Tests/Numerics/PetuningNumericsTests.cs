@@ -216,11 +216,43 @@ public class PetuningNumericsTests
             });
             Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
         }
-        Assert.Equal(ParameterKinds.Ssf, model.KindOf("blocks.2.ssf_mlp.shift"));
+        Assert.Equal(SsfAttribute.KindName, model.KindOf("blocks.2.ssf_mlp.shift"));
         var trainable = model.TrainableParameterNames().ToList();
         Assert.Equal(3 * 4 * 2 + 2, trainable.Count); // four scale/shift pairs per block, and the head
         Assert.All(trainable, name => Assert.True(name.Contains(".ssf_", StringComparison.Ordinal) || name.StartsWith("head.", StringComparison.Ordinal), name));
         Assert.Contains(model.ParameterGroups(1e-3, 0.05), g => g.Name == "ssf (no decay)");
+    }
+
+    [Fact]
+    public void SsfFullAlsoScalesAndShiftsTheQkvAndFc1Outputs()
+    {
+        var (backbone, _) = PerturbedBackbone(16);
+        using var model = new Pvp.Models.SsfFullMicro(numClasses: 10);
+        CopyShared(backbone, model);
+        model.eval();
+        var w = model.state_dict();
+        Assert.Equal(new long[] { 3 * 64 }, w["blocks.1.attn.ssf_qkv.scale"].shape);
+        Assert.Equal(new long[] { 256 }, w["blocks.1.mlp.ssf_fc1.shift"].shape);
+        Tensor Ssf(string module, Tensor x) => x * w[module + ".scale"] + w[module + ".shift"];
+        using var x = Images();
+        using (no_grad())
+        {
+            var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
+            {
+                Norm1Output = (i, y) => Ssf($"blocks.{i}.ssf_norm1", y),
+                QkvOutput = (i, qkv) => Ssf($"blocks.{i}.attn.ssf_qkv", qkv),
+                AttentionBranch = (i, a) => Ssf($"blocks.{i}.ssf_attn", a),
+                Norm2Output = (i, y) => Ssf($"blocks.{i}.ssf_norm2", y),
+                Fc1Output = (i, f) => Ssf($"blocks.{i}.mlp.ssf_fc1", f),
+                MlpBranch = (i, y, m) => Ssf($"blocks.{i}.ssf_mlp", m),
+            });
+            Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
+        }
+        Assert.Equal(SsfAttribute.KindName, model.KindOf("blocks.0.attn.ssf_qkv.scale"));
+        Assert.Equal(KindNames.Backbone, model.KindOf("blocks.0.attn.qkv.weight"));
+        var trainable = model.TrainableParameterNames().ToList();
+        Assert.Equal(3 * 6 * 2 + 2, trainable.Count); // six scale/shift pairs per block, and the head
+        Assert.All(trainable, name => Assert.True(name.Contains(".ssf_", StringComparison.Ordinal) || name.StartsWith("head.", StringComparison.Ordinal), name));
     }
 
     [Fact]
@@ -233,7 +265,7 @@ public class PetuningNumericsTests
         model.eval();
         var w = model.state_dict();
         Assert.Equal(new long[] { 8, 64 }, w["blocks.2.adapter_attn.down_proj.weight"].shape); // D / 8 by default (VPT's reduction factor)
-        Assert.Equal(ParameterKinds.Adapter, model.KindOf("blocks.2.adapter_attn.up_proj.bias"));
+        Assert.Equal(AdapterAttribute.KindName, model.KindOf("blocks.2.adapter_attn.up_proj.bias"));
         using var x = Images();
         using var noGrad = no_grad();
         var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks

@@ -28,6 +28,12 @@ internal sealed class ReferenceHooks
     /// <summary>norm2's output in block i → what the MLP reads.</summary>
     public Func<int, Tensor, Tensor>? Norm2Output { get; init; }
 
+    /// <summary>The fused qkv projection's output [B, N, 3D] in block i → what attention splits into q, k, v.</summary>
+    public Func<int, Tensor, Tensor>? QkvOutput { get; init; }
+
+    /// <summary>fc1's output in block i, before the GELU → what the GELU reads.</summary>
+    public Func<int, Tensor, Tensor>? Fc1Output { get; init; }
+
     /// <summary>The input of block i → what the block sees.</summary>
     public Func<int, Tensor, Tensor>? BlockInput { get; init; }
 }
@@ -61,13 +67,17 @@ internal static class ReferenceVit
             string p = $"blocks.{i}.";
             var y = LayerNorm(h, w, p + "norm1");
             if (hooks.Norm1Output is { } norm1) y = norm1(i, y);
-            var a = F.linear(Attention(y, W(p + "attn.qkv.weight"), w.GetValueOrDefault(p + "attn.qkv.bias"), heads),
+            int block = i;
+            Func<Tensor, Tensor>? onQkv = hooks.QkvOutput is { } qkvHook ? fused => qkvHook(block, fused) : null;
+            var a = F.linear(Attention(y, W(p + "attn.qkv.weight"), w.GetValueOrDefault(p + "attn.qkv.bias"), heads, onQkv),
                 W(p + "attn.proj.weight"), w[p + "attn.proj.bias"]);
             if (hooks.AttentionBranch is { } attention) a = attention(i, a);
             h = h + a;
             y = LayerNorm(h, w, p + "norm2");
             if (hooks.Norm2Output is { } norm2) y = norm2(i, y);
-            var hidden = F.gelu(F.linear(y, W(p + "mlp.fc1.weight"), w[p + "mlp.fc1.bias"]));
+            var fc1 = F.linear(y, W(p + "mlp.fc1.weight"), w[p + "mlp.fc1.bias"]);
+            if (hooks.Fc1Output is { } fc1Hook) fc1 = fc1Hook(i, fc1);
+            var hidden = F.gelu(fc1);
             var m = F.linear(hidden, W(p + "mlp.fc2.weight"), w[p + "mlp.fc2.bias"]);
             if (hooks.MlpBranch is { } branch) m = branch(i, y, m);
             if (hooks.StreamBranch is { } stream) m = stream(i, h, m);
@@ -84,12 +94,16 @@ internal static class ReferenceVit
         return (h - mean) / (variance + 1e-6).sqrt() * w[name + ".weight"] + w[name + ".bias"];
     }
 
-    private static Tensor Attention(Tensor y, Tensor qkvWeight, Tensor? qkvBias, int heads)
+    private static Tensor Attention(Tensor y, Tensor qkvWeight, Tensor? qkvBias, int heads, Func<Tensor, Tensor>? onQkv = null)
     {
         long b = y.shape[0], n = y.shape[1], d = y.shape[2], hd = d / heads;
+        // With a hook on the fused output, q, k and v are its thirds; without, each slot is projected by its own rows.
+        var fused = onQkv is null ? null : onQkv(F.linear(y, qkvWeight, qkvBias));
         Tensor Project(int slot) =>
-            F.linear(y, qkvWeight[(int)(slot * d)..(int)((slot + 1) * d)], qkvBias?[(int)(slot * d)..(int)((slot + 1) * d)])
-                .view(b, n, heads, hd).transpose(1, 2);
+            (fused is null
+                ? F.linear(y, qkvWeight[(int)(slot * d)..(int)((slot + 1) * d)], qkvBias?[(int)(slot * d)..(int)((slot + 1) * d)])
+                : fused[.., .., (int)(slot * d)..(int)((slot + 1) * d)])
+                .reshape(b, n, heads, hd).transpose(1, 2);
         var q = Project(0);
         var k = Project(1);
         var v = Project(2);

@@ -116,7 +116,7 @@ public class OnnxExportTests : IDisposable
         string path = AssertSameLogits(model, new OnnxExportOptions { Lora = lora });
         var file = OnnxFileReader.Read(path);
         // Its scale/shift parameters are initializers under their state-dict names.
-        var attached = model.named_parameters().Select(p => p.name).Where(n => model.KindOf(n).HasFlag(ParameterKinds.Attachment)).ToList();
+        var attached = model.named_parameters().Select(p => p.name).Where(n => model.KindOf(n) == AttachAttribute.KindName).ToList();
         Assert.Equal(2 * (3 + 1 + 1), attached.Count);
         Assert.All(attached, name => Assert.Contains(name, file.Initializers.Keys));
     }

@@ -155,7 +155,7 @@ public sealed class TamperedResultTests : IDisposable
 
         // A backbone .npz with a NaN: named at load, not diagnosed later as a diverging training.
         string npz = Path.Combine(folder, "backbone.npz");
-        var state = model.state_dict().Where(p => !p.Key.StartsWith("head", StringComparison.Ordinal) && model.KindOf(p.Key).HasFlag(ParameterKinds.Backbone))
+        var state = model.state_dict().Where(p => !p.Key.StartsWith("head", StringComparison.Ordinal) && model.KindsOf(p.Key).Contains(KindNames.Backbone))
             .ToDictionary(p => p.Key, p => p.Value.detach().clone());
         state["norm.weight"][0] = tensor(float.NaN);
         WriteNpz(npz, state);

@@ -20,15 +20,27 @@ namespace MyApp
             "VPT-deep: 20 prompt tokens inserted before block 0, replaced before blocks 1 to 5 (prompt_embeddings [1, 20, 384], deep_prompt_embeddings [5, 20, 384])",
             "AdaptFormer adapter (bottleneck 16, scale 0.1, dropout 0.1) beside the MLP of blocks 6 to 11, on the stream after attention",
         };
+        private static readonly string[] s_trainableKinds = { "prompts", "adapters", "head" };
+        private static readonly global::Pvp.ParameterKindMap s_kindMap = new(
+            ("prompt_embeddings", "prompts"),
+            ("deep_prompt_embeddings", "prompts"),
+            ("blocks.*.adapter.", "adapters"));
+        private static readonly global::Pvp.GroupSettings s_groupSettings = new(
+            new global::System.Collections.Generic.Dictionary<string, double>(),
+            UndecayedKinds: new[] { "prompts" });
 
         /// <inheritdoc />
         public override global::Pvp.VitConfig Backbone => Config;
         /// <inheritdoc />
         public override string VariantName => "HalfAndHalfS16";
         /// <inheritdoc />
-        public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.Head | global::Pvp.ParameterKinds.Prompt | global::Pvp.ParameterKinds.Adapter;
+        public override global::System.Collections.Generic.IReadOnlyList<string> TrainableKinds => s_trainableKinds;
         /// <inheritdoc />
         public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;
+        /// <inheritdoc />
+        public override global::Pvp.ParameterKindMap KindMap => s_kindMap;
+        /// <inheritdoc />
+        protected override global::Pvp.GroupSettings GroupSettings => s_groupSettings;
 
         private readonly global::Pvp.Blocks.PatchEmbed patch_embed; // proj: Conv2d(3 → 384, 16x16, stride 16)
         private readonly global::TorchSharp.Modules.Parameter cls_token; // [1, 1, 384]
@@ -70,8 +82,8 @@ namespace MyApp
                 : global::TorchSharp.torch.nn.Identity();
             RegisterComponents();
             InitializeTimmWeights(cls_token, pos_embed);
-            InitializePrompts(prompt_embeddings);
-            InitializePrompts(deep_prompt_embeddings);
+            global::Pvp.Blocks.VptPrompts.Initialize(prompt_embeddings, Config);
+            global::Pvp.Blocks.VptPrompts.Initialize(deep_prompt_embeddings, Config);
             ApplyTrainability();
         }
 

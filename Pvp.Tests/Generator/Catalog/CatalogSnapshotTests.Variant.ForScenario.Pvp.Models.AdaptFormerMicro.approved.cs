@@ -18,15 +18,20 @@ namespace Pvp.Models
         {
             "AdaptFormer adapter (bottleneck 8, scale 0.1, dropout 0.1) beside the MLP of blocks 0 to 2, on the stream after attention",
         };
+        private static readonly string[] s_trainableKinds = { "adapters", "head" };
+        private static readonly global::Pvp.ParameterKindMap s_kindMap = new(
+            ("blocks.*.adapter.", "adapters"));
 
         /// <inheritdoc />
         public override global::Pvp.VitConfig Backbone => Config;
         /// <inheritdoc />
         public override string VariantName => "AdaptFormerMicro";
         /// <inheritdoc />
-        public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.Head | global::Pvp.ParameterKinds.Adapter;
+        public override global::System.Collections.Generic.IReadOnlyList<string> TrainableKinds => s_trainableKinds;
         /// <inheritdoc />
         public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;
+        /// <inheritdoc />
+        public override global::Pvp.ParameterKindMap KindMap => s_kindMap;
 
         private readonly global::Pvp.Blocks.PatchEmbed patch_embed; // proj: Conv2d(3 → 64, 4x4, stride 4)
         private readonly global::TorchSharp.Modules.Parameter cls_token; // [1, 1, 64]

@@ -14,13 +14,14 @@ namespace Pvp.Models.Backbones
             Depth: 12, Heads: 12, MlpHidden: 3072, QkvBias: true);
 
         private static readonly string[] s_attachments = global::System.Array.Empty<string>();
+        private static readonly string[] s_trainableKinds = { "head", "norms", "biases", "backbone" };
 
         /// <inheritdoc />
         public override global::Pvp.VitConfig Backbone => Config;
         /// <inheritdoc />
         public override string VariantName => "VitBase16";
         /// <inheritdoc />
-        public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.All;
+        public override global::System.Collections.Generic.IReadOnlyList<string> TrainableKinds => s_trainableKinds;
         /// <inheritdoc />
         public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;
 

@@ -18,13 +18,14 @@ namespace Pvp.Models
         {
             "BitFit: every backbone bias trains",
         };
+        private static readonly string[] s_trainableKinds = { "head", "biases" };
 
         /// <inheritdoc />
         public override global::Pvp.VitConfig Backbone => Config;
         /// <inheritdoc />
         public override string VariantName => "BitFitMicro";
         /// <inheritdoc />
-        public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.Bias | global::Pvp.ParameterKinds.Head;
+        public override global::System.Collections.Generic.IReadOnlyList<string> TrainableKinds => s_trainableKinds;
         /// <inheritdoc />
         public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;
 

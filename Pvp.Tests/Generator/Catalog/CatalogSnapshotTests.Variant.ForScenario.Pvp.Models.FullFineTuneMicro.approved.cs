@@ -18,13 +18,14 @@ namespace Pvp.Models
         {
             "Full fine-tune: every parameter trains",
         };
+        private static readonly string[] s_trainableKinds = { "head", "norms", "biases", "backbone" };
 
         /// <inheritdoc />
         public override global::Pvp.VitConfig Backbone => Config;
         /// <inheritdoc />
         public override string VariantName => "FullFineTuneMicro";
         /// <inheritdoc />
-        public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.All;
+        public override global::System.Collections.Generic.IReadOnlyList<string> TrainableKinds => s_trainableKinds;
         /// <inheritdoc />
         public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;
 

@@ -18,15 +18,21 @@ namespace Pvp.Models
         {
             "LoRA r=4 alpha=8 on q, v of blocks 0 to 2",
         };
+        private static readonly string[] s_trainableKinds = { "lora", "head" };
+        private static readonly global::Pvp.ParameterKindMap s_kindMap = new(
+            ("blocks.*.attn.qkv.q.", "lora"),
+            ("blocks.*.attn.qkv.v.", "lora"));
 
         /// <inheritdoc />
         public override global::Pvp.VitConfig Backbone => Config;
         /// <inheritdoc />
         public override string VariantName => "LoraMicro";
         /// <inheritdoc />
-        public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.Head | global::Pvp.ParameterKinds.Lora;
+        public override global::System.Collections.Generic.IReadOnlyList<string> TrainableKinds => s_trainableKinds;
         /// <inheritdoc />
         public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;
+        /// <inheritdoc />
+        public override global::Pvp.ParameterKindMap KindMap => s_kindMap;
 
         private readonly global::Pvp.Blocks.PatchEmbed patch_embed; // proj: Conv2d(3 → 64, 4x4, stride 4)
         private readonly global::TorchSharp.Modules.Parameter cls_token; // [1, 1, 64]

@@ -18,15 +18,23 @@ namespace Pvp.Models
         {
             "SSF: scale and shift after norm1, attention, norm2 and the MLP of blocks 0 to 2 (ssf_*.scale, ssf_*.shift [64])",
         };
+        private static readonly string[] s_trainableKinds = { "ssf", "head" };
+        private static readonly global::Pvp.ParameterKindMap s_kindMap = new(
+            ("blocks.*.ssf_norm1.", "ssf"),
+            ("blocks.*.ssf_attn.", "ssf"),
+            ("blocks.*.ssf_norm2.", "ssf"),
+            ("blocks.*.ssf_mlp.", "ssf"));
 
         /// <inheritdoc />
         public override global::Pvp.VitConfig Backbone => Config;
         /// <inheritdoc />
         public override string VariantName => "SsfMicro";
         /// <inheritdoc />
-        public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.Head | global::Pvp.ParameterKinds.Ssf;
+        public override global::System.Collections.Generic.IReadOnlyList<string> TrainableKinds => s_trainableKinds;
         /// <inheritdoc />
         public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;
+        /// <inheritdoc />
+        public override global::Pvp.ParameterKindMap KindMap => s_kindMap;
 
         private readonly global::Pvp.Blocks.PatchEmbed patch_embed; // proj: Conv2d(3 → 64, 4x4, stride 4)
         private readonly global::TorchSharp.Modules.Parameter cls_token; // [1, 1, 64]

@@ -18,15 +18,26 @@ namespace Pvp.Models
         {
             "VPT-deep: 8 prompt tokens inserted before block 0, replaced before blocks 1 to 2 (prompt_embeddings [1, 8, 64], deep_prompt_embeddings [2, 8, 64])",
         };
+        private static readonly string[] s_trainableKinds = { "prompts", "head" };
+        private static readonly global::Pvp.ParameterKindMap s_kindMap = new(
+            ("prompt_embeddings", "prompts"),
+            ("deep_prompt_embeddings", "prompts"));
+        private static readonly global::Pvp.GroupSettings s_groupSettings = new(
+            new global::System.Collections.Generic.Dictionary<string, double>(),
+            UndecayedKinds: new[] { "prompts" });
 
         /// <inheritdoc />
         public override global::Pvp.VitConfig Backbone => Config;
         /// <inheritdoc />
         public override string VariantName => "VptDeepMicro";
         /// <inheritdoc />
-        public override global::Pvp.ParameterKinds TrainableKinds => global::Pvp.ParameterKinds.Head | global::Pvp.ParameterKinds.Prompt;
+        public override global::System.Collections.Generic.IReadOnlyList<string> TrainableKinds => s_trainableKinds;
         /// <inheritdoc />
         public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;
+        /// <inheritdoc />
+        public override global::Pvp.ParameterKindMap KindMap => s_kindMap;
+        /// <inheritdoc />
+        protected override global::Pvp.GroupSettings GroupSettings => s_groupSettings;
 
         private readonly global::Pvp.Blocks.PatchEmbed patch_embed; // proj: Conv2d(3 → 64, 4x4, stride 4)
         private readonly global::TorchSharp.Modules.Parameter cls_token; // [1, 1, 64]
@@ -59,8 +70,8 @@ namespace Pvp.Models
                 : global::TorchSharp.torch.nn.Identity();
             RegisterComponents();
             InitializeTimmWeights(cls_token, pos_embed);
-            InitializePrompts(prompt_embeddings);
-            InitializePrompts(deep_prompt_embeddings);
+            global::Pvp.Blocks.VptPrompts.Initialize(prompt_embeddings, Config);
+            global::Pvp.Blocks.VptPrompts.Initialize(deep_prompt_embeddings, Config);
             ApplyTrainability();
         }
 

@@ -1,0 +1,44 @@
+namespace Pvp.Generators.Layout;
+
+/// <summary>What each block site is, as the layout checks it and messages, comments and the card describe it.</summary>
+internal static class BlockSites
+{
+    /// <summary>Whether <paramref name="site"/> is one the generator knows.</summary>
+    public static bool IsKnown(int site) => site is >= (int)AttachSite.BlockInput and <= (int)AttachSite.AfterFc2;
+
+    /// <summary>Whether a module may join at <paramref name="site"/> as <paramref name="combine"/> says: beside the MLP a module adds to the MLP's output; elsewhere it replaces or adds to the value.</summary>
+    public static bool Accepts(AttachSite site, SiteCombine combine) => site == AttachSite.BesideMlp
+        ? combine is SiteCombine.Beside or SiteCombine.BesideStream
+        : combine is SiteCombine.Replace or SiteCombine.Residual;
+
+    /// <summary>The combine modes <paramref name="site"/> accepts, for messages.</summary>
+    public static string AcceptedCombines(AttachSite site) => site == AttachSite.BesideMlp ? "Beside or BesideStream" : "Replace or Residual";
+
+    /// <summary>Whether the module sits inside attention or the MLP (the block hands it to them).</summary>
+    public static bool IsInner(AttachSite site) => site is AttachSite.AfterQkv or AttachSite.AfterFc1;
+
+    /// <summary>For the forward's comments: "on the block input", "after attention".</summary>
+    public static string Phrase(AttachSite site) => site switch
+    {
+        AttachSite.BlockInput => "on the block input",
+        AttachSite.AfterNorm1 => "after norm1",
+        AttachSite.AfterQkv => "after the qkv projection",
+        AttachSite.AfterProj => "after the attention projection",
+        AttachSite.AfterAttention => "after attention",
+        AttachSite.AfterNorm2 => "after norm2",
+        AttachSite.AfterFc1 => "after fc1",
+        AttachSite.AfterFc2 => "after fc2",
+        AttachSite.BesideMlp => "beside the MLP",
+        AttachSite.AfterMlp => "after the MLP",
+        _ => "on the block output",
+    };
+
+    /// <summary>For the model card, before "of blocks ...": "after the attention", "on the input".</summary>
+    public static string CardPhrase(AttachSite site) => site switch
+    {
+        AttachSite.BlockInput => "on the input",
+        AttachSite.AfterAttention => "after the attention",
+        AttachSite.BlockOutput => "on the output",
+        _ => Phrase(site),
+    };
+}
