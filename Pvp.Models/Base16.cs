@@ -31,14 +31,14 @@ public partial class VptDeepB16;
 [Lora(Rank = 8, Alpha = 8, Targets = LoraTargets.Query | LoraTargets.Value)]
 public partial class LoraB16;
 
-/// <summary>ViT-B/16 — Sequential bottleneck adapter (Houlsby/Pfeiffer placement, after the MLP), bottleneck 8.</summary>
+/// <summary>ViT-B/16 — Pfeiffer adapter (after the MLP, as VPT's adapter baseline), bottleneck 8.</summary>
 [VisionTransformer(VitPreset.Base16)]
-[Adapter(Bottleneck = 8, Placement = AdapterPlacement.Sequential)]
+[Adapter(Bottleneck = 8, Placement = AdapterPlacement.Pfeiffer)]
 public partial class AdapterB16;
 
 /// <summary>ViT-B/16 — AdaptFormer: a parallel adapter beside the MLP, bottleneck 8, scale 0.1.</summary>
 [VisionTransformer(VitPreset.Base16)]
-[Adapter(Bottleneck = 8, Placement = AdapterPlacement.Parallel, Scale = 0.1)]
+[Adapter(Bottleneck = 8, Placement = AdapterPlacement.AdaptFormer, Scale = 0.1)]
 public partial class AdaptFormerB16;
 
 /// <summary>ViT-B/16 — A combination (NOAH-style): VPT-deep with 10 tokens, and LoRA r = 8 on q and v of the second half of the blocks.</summary>

@@ -23,7 +23,7 @@ public partial class LoraMicro;
 
 /// <summary>Micro ViT — AdaptFormer, bottleneck 8.</summary>
 [VisionTransformer(VitPreset.Micro)]
-[Adapter(Bottleneck = 8, Placement = AdapterPlacement.Parallel)]
+[Adapter(Bottleneck = 8, Placement = AdapterPlacement.AdaptFormer)]
 public partial class AdaptFormerMicro;
 
 /// <summary>Micro ViT — full fine-tuning.</summary>

@@ -31,14 +31,14 @@ public partial class VptDeepTi16;
 [Lora(Rank = 8, Alpha = 8, Targets = LoraTargets.Query | LoraTargets.Value)]
 public partial class LoraTi16;
 
-/// <summary>ViT-Ti/16 — Sequential bottleneck adapter (Houlsby/Pfeiffer placement, after the MLP), bottleneck 8.</summary>
+/// <summary>ViT-Ti/16 — Pfeiffer adapter (after the MLP, as VPT's adapter baseline), bottleneck 8.</summary>
 [VisionTransformer(VitPreset.Tiny16)]
-[Adapter(Bottleneck = 8, Placement = AdapterPlacement.Sequential)]
+[Adapter(Bottleneck = 8, Placement = AdapterPlacement.Pfeiffer)]
 public partial class AdapterTi16;
 
 /// <summary>ViT-Ti/16 — AdaptFormer: a parallel adapter beside the MLP, bottleneck 8, scale 0.1.</summary>
 [VisionTransformer(VitPreset.Tiny16)]
-[Adapter(Bottleneck = 8, Placement = AdapterPlacement.Parallel, Scale = 0.1)]
+[Adapter(Bottleneck = 8, Placement = AdapterPlacement.AdaptFormer, Scale = 0.1)]
 public partial class AdaptFormerTi16;
 
 /// <summary>ViT-Ti/16 — A combination (NOAH-style): VPT-deep with 10 tokens, and LoRA r = 8 on q and v of the second half of the blocks.</summary>

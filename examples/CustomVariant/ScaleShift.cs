@@ -6,9 +6,10 @@ using static TorchSharp.torch;
 namespace CustomVariant;
 
 /// <summary>
-/// A PETuning module Pvp has never heard of: SSF-style per-channel scale and shift (Lian et al. 2022),
-/// y = x·γ + β, starting as the identity (γ = 1, β = 0). Implementing <see cref="IPetAttachment"/> and taking an
-/// <see cref="AttachContext"/> is all it needs to be placed by <c>[Attach]</c>.
+/// A PETuning module of the user's own, written outside the library: a per-channel scale and shift, y = x·γ + β,
+/// starting as the identity (γ = 1, β = 0). Pvp ships SSF itself as <c>[Ssf]</c> (with SSF's initialisation); this one
+/// shows the other way in: implementing <see cref="IPetAttachment"/> and taking an <see cref="AttachContext"/> is all a
+/// module needs to be placed by <c>[Attach]</c>.
 /// </summary>
 public sealed class ScaleShift : nn.Module<Tensor, Tensor>, IPetAttachment
 {
@@ -30,4 +31,4 @@ public sealed class ScaleShift : nn.Module<Tensor, Tensor>, IPetAttachment
 [VisionTransformer(VitPreset.Micro)]
 [Attach(typeof(ScaleShift), Site = AttachSite.AfterAttention)]
 [Attach(typeof(ScaleShift), Site = AttachSite.AfterMlp)]
-public partial class SsfMicro;
+public partial class UserScaleShiftMicro;
