@@ -84,7 +84,7 @@ internal static class Failure
         bool isCommand = unknown.Groups["what"].Value == "command";
         string name = unknown.Groups["name"].Value.TrimStart('-');
         var candidates = isCommand ? CommandNames : OptionNames();
-        string? close = candidates.Select(c => (Name: c, Distance: Distance(name, c)))
+        string? close = candidates.Select(c => (Name: c, Distance: Pvp.Text.EditDistance.Between(name, c)))
             .Where(c => c.Distance <= Math.Max(1, c.Name.Length / 3)).OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
         string shown = isCommand ? $"'{name}'" : $"'--{name}'";
         return close is null
@@ -101,22 +101,4 @@ internal static class Failure
             .SelectMany(t => t.GetProperties())
             .Select(p => p.GetCustomAttribute<CommandOptionAttribute>())
             .Where(a => a is not null).SelectMany(a => a!.LongNames).Distinct();
-
-    /// <summary>Levenshtein distance: edits from one name to the other.</summary>
-    private static int Distance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (int i = 1; i <= a.Length; i++)
-        {
-            int diagonal = row[0];
-            row[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int above = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-        return row[b.Length];
-    }
 }

@@ -243,27 +243,10 @@ public static class VariantRegistry
         if (Variants.TryGetValue(name, out var entry)) return entry;
         // Close names: the same up to two edits, comparing the typed name with each name's prefix of the same length.
         var close = Variants.Keys
-            .Select(k => (Name: k, Distance: EditDistance(name.ToLowerInvariant(), k[..Math.Min(k.Length, name.Length)].ToLowerInvariant())))
+            .Select(k => (Name: k, Distance: Text.EditDistance.Between(name.ToLowerInvariant(), k[..Math.Min(k.Length, name.Length)].ToLowerInvariant())))
             .Where(p => p.Distance <= 2).OrderBy(p => p.Distance).ThenBy(p => p.Name, StringComparer.Ordinal).Take(8).Select(p => p.Name).ToList();
         string hint = close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?" : $" Known variants: {string.Join(", ", Names.Take(20))}{(Variants.Count > 20 ? ", …" : "")}.";
         string looked = Searched.IsEmpty ? "no assembly has been searched yet" : "looked in " + string.Join("; ", SearchedAssemblies);
         throw new KeyNotFoundException($"No PETuning variant named '{name}' is registered.{hint} ({looked}. Is the assembly that declares it loaded?)");
-    }
-
-    private static int EditDistance(string a, string b)
-    {
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (int i = 1; i <= a.Length; i++)
-        {
-            int previous = row[0];
-            row[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int current = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), previous + (a[i - 1] == b[j - 1] ? 0 : 1));
-                previous = current;
-            }
-        }
-        return row[b.Length];
     }
 }

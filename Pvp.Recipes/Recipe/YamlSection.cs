@@ -221,19 +221,7 @@ internal sealed class YamlSection
     {
         static string Plain(string s) => s.Replace("_", "", StringComparison.Ordinal).Replace("-", "", StringComparison.Ordinal).ToLowerInvariant();
         if (Plain(a) == Plain(b)) return true;
-        var row = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (int i = 1; i <= a.Length; i++)
-        {
-            int diagonal = row[0];
-            row[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int above = row[j];
-                row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                diagonal = above;
-            }
-        }
-        return row[b.Length] <= Math.Min(2, Math.Max(1, b.Length / 3));
+        return Text.EditDistance.Between(a, b) <= Math.Min(2, Math.Max(1, b.Length / 3));
     }
 
     public IReadOnlyList<YamlSection> SectionList(string key)
