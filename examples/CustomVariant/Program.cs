@@ -7,10 +7,10 @@ using Pvp;
 using Pvp.Recipe;
 using TorchSharp;
 
-VariantRegistry.Load(typeof(SsfMicro).Assembly);          // registers SsfMicro
+VariantRegistry.Load(typeof(ScaleShiftMicro).Assembly);  // registers ScaleShiftMicro
 VariantRegistry.Load(typeof(Pvp.Models.VptDeepMicro).Assembly); // the catalog's plain micro backbone, to pre-train one
 
-using (var model = new SsfMicro(numClasses: 10))
+using (var model = new ScaleShiftMicro(numClasses: 10))
 {
     Console.Write(model.ModelCard());
     foreach (var group in model.ParameterGroups(learningRate: 1e-2, weightDecay: 0.05))
@@ -20,7 +20,7 @@ using (var model = new SsfMicro(numClasses: 10))
 bool smoke = args.Contains("--smoke");
 string output = Path.GetFullPath(Path.Combine("runs", smoke ? "custom-variant-smoke" : "custom-variant"));
 var recipe = RecipeParser.Parse($$"""
-    variant: SsfMicro
+    variant: ScaleShiftMicro
     output: {{output}}
     backbone: { pretrain: { epochs: {{(smoke ? 1 : 20)}}, lr: 0.002, batch: 64, label_smoothing: 0.1 } }
     source:
@@ -36,4 +36,4 @@ var recipe = RecipeParser.Parse($$"""
       lr: 0.01
     """, "custom-variant.yaml");
 var report = new PvpRunner(recipe, new ConsoleReporter(cellEpochs: false)).Run();
-Console.WriteLine(report.Markdown("SsfMicro (a user's own module) on the built-in dataset"));
+Console.WriteLine(report.Markdown("ScaleShiftMicro (a user's own module) on the built-in dataset"));

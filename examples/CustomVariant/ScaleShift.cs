@@ -30,4 +30,4 @@ public sealed class ScaleShift : nn.Module<Tensor, Tensor>, IPetAttachment
 [VisionTransformer(VitPreset.Micro)]
 [Attach(typeof(ScaleShift), Site = AttachSite.AfterAttention)]
 [Attach(typeof(ScaleShift), Site = AttachSite.AfterMlp)]
-public partial class SsfMicro;
+public partial class ScaleShiftMicro;
