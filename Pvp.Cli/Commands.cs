@@ -56,6 +56,7 @@ public class RecipeSettings : VariantSettings
     {
         LoadAssemblies();
         var recipe = RecipeParser.Load(Recipe);
+        VariantSources.Load(recipe); // the recipe's assemblies: reading it builds and loads nothing
         if (Output is not null) recipe = recipe with { Output = Path.GetFullPath(Output) };
         if (Device is not null) recipe = recipe with { Device = Device };
         if (Precision is not null)
