@@ -12,7 +12,8 @@ public class VariantClashTests
     [Fact]
     public void LoadRefusesAnAssemblyWhoseVariantNameIsTaken()
     {
-        // A name no other test declares: the clash stays recorded for this process's other Load calls.
+        // A name no other test declares: the clash stays recorded for this process's other Load calls. With LoRA, not a
+        // plain backbone: the runner's backbone pre-training would otherwise pick it over FullFineTuneMicro.
         var first = Build("ClashFirst");
         var second = Build("ClashSecond");
         VariantRegistry.Load(first);
@@ -30,6 +31,7 @@ public class VariantClashTests
             using Pvp;
             namespace {{name}};
             [VisionTransformer(VitPreset.Micro)]
+            [Lora(Rank = 2)]
             public partial class ClashProbeMicro;
             """);
         Assert.Empty(run.CompilationErrors);
