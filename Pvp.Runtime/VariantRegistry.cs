@@ -69,7 +69,10 @@ public static class VariantRegistry
             RecordClash(name, type);
     }
 
-    /// <summary>A second class registering a taken name keeps the first; <see cref="LoadFrom"/> reports it, since recipes name variants by class name.</summary>
+    /// <summary>
+    /// A second class registering a taken name keeps the first; <see cref="Load"/> and <see cref="LoadFrom"/> refuse
+    /// the assembly, since recipes name variants by class name.
+    /// </summary>
     private static void RecordClash(string name, Type type)
     {
         var kept = Variants[name].Type;
@@ -77,10 +80,30 @@ public static class VariantRegistry
     }
 
     /// <summary>Runs the registrations of <paramref name="assembly"/> (its module initializer) if it has not run yet.</summary>
+    /// <exception cref="InvalidDataException">
+    /// A variant name it declares is declared by another class too (in it or in another assembly); the message names
+    /// both.
+    /// </exception>
     public static void Load(Assembly assembly)
     {
         Searched.TryAdd(assembly.FullName ?? assembly.GetName().Name!, assembly);
         RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+        ThrowOnClash(assembly);
+    }
+
+    /// <summary>
+    /// Refuses an assembly one of whose variant names another class also declares: a recipe names a variant by class
+    /// name, so the first registration would otherwise win without a word.
+    /// </summary>
+    private static void ThrowOnClash(Assembly assembly)
+    {
+        foreach (var clash in Clashes.Where(c => c.Added.Assembly == assembly || c.Kept.Assembly == assembly))
+        {
+            string kept = clash.Kept.Assembly.GetName().Name!, added = clash.Added.Assembly.GetName().Name!;
+            throw new InvalidDataException(
+                $"The variant name '{clash.Name}' is declared by {clash.Kept.FullName} ({kept}) and by " +
+                $"{clash.Added.FullName} ({added}); recipes name variants by class name: rename one.");
+        }
     }
 
     /// <summary>
@@ -130,10 +153,7 @@ public static class VariantRegistry
                     $"'{full}' could not register its variants ({(e.InnerException ?? e).Message}). It was probably built against another " +
                     $"Pvp.Runtime than this process's {typeof(VariantRegistry).Assembly.GetName().Version}; rebuild it against that version.", e);
             }
-            foreach (var clash in Clashes.Where(c => c.Added.Assembly == loaded || c.Kept.Assembly == loaded))
-                throw new InvalidDataException($"The variant name '{clash.Name}' is declared by {clash.Kept.FullName} ({clash.Kept.Assembly.GetName().Name}) and by " +
-                                               $"{clash.Added.FullName} ({clash.Added.Assembly.GetName().Name}); recipes name variants by class name: rename one.");
-            return loaded;
+            return loaded; // Load refused it if one of its names is taken
         }
     }
 

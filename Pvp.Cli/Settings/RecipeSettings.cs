@@ -22,6 +22,7 @@ internal class RecipeSettings : VariantSettings
     {
         LoadAssemblies();
         var recipe = RecipeParser.Load(Recipe);
+        VariantSources.Load(recipe, line => Spectre.Console.AnsiConsole.WriteLine(line)); // "building …": the user's project may take seconds
         return Output is null ? recipe : recipe with { Output = Path.GetFullPath(Output) };
     }
 }

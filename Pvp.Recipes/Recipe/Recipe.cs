@@ -116,8 +116,15 @@ public sealed record PvpRecipe(
     string Path, string Variant, string Device, string Output, int Seed, int? Workers,
     string? BackboneWeights, StageSettings BackbonePretrain, DatasetSpec Source, StageSettings Stage1, Stage2Section Stage2)
 {
-    /// <summary>The user's assemblies whose variants were loaded for this recipe (its <c>assemblies:</c>, built when a project is named).</summary>
+    /// <summary>
+    /// The user's assemblies, projects or project folders whose variants this recipe uses (its <c>assemblies:</c>,
+    /// resolved against its folder). Reading the recipe loads none of them:
+    /// <see cref="VariantSources.Load(PvpRecipe, Action{string})"/> builds and loads them.
+    /// </summary>
     public IReadOnlyList<string> Assemblies { get; init; } = Array.Empty<string>();
+
+    /// <summary>Where the recipe names its assemblies, variant and precision, for the errors of loading them.</summary>
+    internal RecipeMarks? Marks { get; init; }
 
     /// <summary>The frozen backbone's precision (<c>precision: auto | float32 | bf16</c>; auto: bf16 where the device computes it
     /// natively and the variant allows it).</summary>
@@ -130,3 +137,9 @@ public sealed record PvpRecipe(
     /// <summary>Normalisation, resize, crop and augmentation (<c>preprocess:</c>; default: the backbone checkpoint's family).</summary>
     public PreprocessSpec Preprocess { get; init; } = PreprocessSpec.FromCheckpoint;
 }
+
+/// <summary>
+/// Where a recipe file names what is checked after reading it (<c>file:line:column</c>): each <c>assemblies:</c>
+/// entry, the variant, and the precision (null when not given).
+/// </summary>
+internal sealed record RecipeMarks(IReadOnlyList<string> Assemblies, string Variant, string? Precision);

@@ -9,6 +9,11 @@ namespace Pvp.Recipe;
 /// Reads a PVP recipe from YAML. Every error names the file, line and column, and the key: a misspelt or unknown key,
 /// a value of the wrong type or out of range, an unknown variant, a missing section.
 /// </summary>
+/// <remarks>
+/// Reading runs nothing: the projects and assemblies a recipe names under <c>assemblies:</c> are checked to exist and
+/// listed in <see cref="PvpRecipe.Assemblies"/>; the caller builds and loads them with
+/// <see cref="VariantSources.Load(PvpRecipe, Action{string})"/>, which also checks a variant they declare.
+/// </remarks>
 public static class RecipeParser
 {
     /// <summary>Reads the recipe at <paramref name="path"/>.</summary>
@@ -53,35 +58,33 @@ public static class RecipeParser
         string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(folder, p));
 
         var root = new YamlSection(path, rootNode, "");
-        // The user's own variants register before the variant is looked up.
-        var assemblies = root.StringList("assemblies").Select(entry =>
+        string At(YamlNode node) => $"{path}:{node.Start.Line}:{node.Start.Column}";
+        // Only named here: the caller builds and loads them (VariantSources.Load), so that reading runs nothing.
+        var assemblyEntries = root.StringList("assemblies");
+        var assemblies = assemblyEntries.Select(entry =>
         {
             try
             {
-                return VariantSources.Load(Resolve(entry.Value));
+                return VariantSources.Locate(Resolve(entry.Value));
             }
-            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InvalidOperationException or FileLoadException or BadImageFormatException)
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException)
             {
                 throw root.Error(entry.Node, $"assemblies: {e.Message}");
             }
         }).ToList();
         string variant = root.String("variant");
         var variantNode = root.NodeOf("variant")!;
-        try
-        {
-            VariantRegistry.Describe(variant);
-        }
-        catch (KeyNotFoundException e)
-        {
-            throw root.Error(variantNode, $"variant: {e.Message} A variant declared in your own project: name its assembly or project under 'assemblies:'.");
-        }
+        // A variant the recipe's own assemblies declare is checked once they are loaded.
+        bool declaredByAssemblies = assemblies.Count > 0 &&
+                                    !VariantRegistry.Names.Contains(variant, StringComparer.Ordinal);
+        if (!declaredByAssemblies) CheckVariant(variant, At(variantNode));
         var precisionNode = root.NodeOf("precision");
         string precisionName = root.String("precision", "auto");
         var precision = BackbonePrecisionNames.Parse(precisionName)
                         ?? throw root.Error(precisionNode!, $"precision: expected {BackbonePrecisionNames.Expected}, got '{precisionName}'.");
-        if (precision == BackbonePrecision.Bf16 && !VariantRegistry.Describe(variant).AllowsBf16Backbone)
-            throw root.Error(precisionNode!, $"precision: bf16, but {variant} allows float32 only; declare it with Precision = PrecisionPlan.BackboneBf16 " +
-                                             "(possible when nothing in its backbone trains), or use auto or float32.");
+        var marks = new RecipeMarks(assemblyEntries.Select(entry => At(entry.Node)).ToList(), At(variantNode),
+            precisionNode is null ? null : At(precisionNode));
+        if (!declaredByAssemblies) CheckPrecision(variant, precision, marks.Precision);
         string device = root.String("device", "auto");
         if (device is not ("auto" or "cpu" or "cuda") && !device.StartsWith("cuda:", StringComparison.Ordinal))
             throw root.Error(root.NodeOf("device")!, $"device: expected auto, cpu, cuda or cuda:N, got '{device}'.");
@@ -129,7 +132,35 @@ public static class RecipeParser
             new Stage2Section(tasks, shots, seeds, baseline, stage2Settings) { Search = search })
         {
             Assemblies = assemblies, Precision = precision, MaxImagePixels = maxImagePixels, Preprocess = preprocess,
+            Marks = marks,
         };
+    }
+
+    /// <summary>The recipe's variant is registered; <paramref name="at"/> is where the recipe names it.</summary>
+    /// <exception cref="RecipeException">It is not; the message lists close names.</exception>
+    internal static void CheckVariant(string variant, string at)
+    {
+        try
+        {
+            VariantRegistry.Describe(variant);
+        }
+        catch (KeyNotFoundException e)
+        {
+            throw new RecipeException($"{at}: variant: {e.Message} A variant declared in your own project: name its " +
+                                      "assembly or project under 'assemblies:'.");
+        }
+    }
+
+    /// <summary>
+    /// bf16 only for a variant that allows it; <paramref name="at"/> is where the recipe asks for it.
+    /// </summary>
+    /// <exception cref="RecipeException">bf16 for a variant that allows float32 only.</exception>
+    internal static void CheckPrecision(string variant, BackbonePrecision precision, string? at)
+    {
+        if (precision == BackbonePrecision.Bf16 && !VariantRegistry.Describe(variant).AllowsBf16Backbone)
+            throw new RecipeException($"{at}: precision: bf16, but {variant} allows float32 only; declare it with " +
+                                      "Precision = PrecisionPlan.BackboneBf16 (possible when nothing in its backbone " +
+                                      "trains), or use auto or float32.");
     }
 
     /// <summary>The most bytes and the deepest nesting a recipe may have: far beyond any real recipe, far below a stack overflow.</summary>

@@ -22,14 +22,62 @@ public static class VariantSources
     /// <exception cref="InvalidOperationException">The project did not build; the message holds the build's last lines.</exception>
     public static string Load(string path, Action<string>? log = null)
     {
-        string full = Path.GetFullPath(path);
-        string assembly = Directory.Exists(full) ? Build(SingleProjectIn(full), log)
-            : File.Exists(full) && ProjectExtensions.Contains(Path.GetExtension(full), StringComparer.OrdinalIgnoreCase) ? Build(full, log)
-            : File.Exists(full) ? full
-            : throw new FileNotFoundException($"'{full}' does not exist: name the assembly (.dll) or the project (.csproj, or its folder) that declares your variants.", full);
+        string source = Locate(path);
+        string assembly = ProjectExtensions.Contains(Path.GetExtension(source), StringComparer.OrdinalIgnoreCase)
+            ? Build(source, log)
+            : source;
         var loaded = VariantRegistry.LoadFrom(assembly);
         log?.Invoke($"variants from {loaded.GetName().Name}: {string.Join(", ", VariantRegistry.All.Where(v => v.Type.Assembly == loaded).Select(v => v.Name))}");
         return assembly;
+    }
+
+    /// <summary>
+    /// Loads the assemblies <paramref name="recipe"/> names under <c>assemblies:</c> (building projects, see
+    /// <see cref="Load(string, Action{string})"/>), then checks the recipe's variant and precision against what they
+    /// declare. Reading a recipe runs nothing; this is the step that does.
+    /// </summary>
+    /// <param name="recipe">A recipe read by <see cref="RecipeParser"/>.</param>
+    /// <param name="log">Told what is built and loaded (null: silent).</param>
+    /// <returns>The assembly files that were loaded, one per entry.</returns>
+    /// <exception cref="RecipeException">
+    /// An entry did not build or load, or the variant is not registered or does not allow the precision; the message
+    /// names the recipe's file, line and column.
+    /// </exception>
+    public static IReadOnlyList<string> Load(PvpRecipe recipe, Action<string>? log = null)
+    {
+        var loaded = new List<string>();
+        for (int i = 0; i < recipe.Assemblies.Count; i++)
+        {
+            try
+            {
+                loaded.Add(Load(recipe.Assemblies[i], log));
+            }
+            catch (Exception e) when (e is FileNotFoundException or InvalidDataException or InvalidOperationException
+                                          or FileLoadException or BadImageFormatException)
+            {
+                string at = recipe.Marks is { } marks ? marks.Assemblies[i] : recipe.Path;
+                throw new RecipeException($"{at}: assemblies: {e.Message}");
+            }
+        }
+        string variantAt = recipe.Marks?.Variant ?? recipe.Path;
+        RecipeParser.CheckVariant(recipe.Variant, variantAt);
+        RecipeParser.CheckPrecision(recipe.Variant, recipe.Precision, recipe.Marks?.Precision ?? recipe.Path);
+        return loaded;
+    }
+
+    /// <summary>
+    /// The assembly or project file <paramref name="path"/> names (a folder: the one project in it), without building
+    /// or loading anything.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Nothing at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">A folder without exactly one project.</exception>
+    internal static string Locate(string path)
+    {
+        string full = Path.GetFullPath(path);
+        return Directory.Exists(full) ? SingleProjectIn(full)
+            : File.Exists(full) ? full
+            : throw new FileNotFoundException($"'{full}' does not exist: name the assembly (.dll) or the project " +
+                                              "(.csproj, or its folder) that declares your variants.", full);
     }
 
     private static string SingleProjectIn(string folder)

@@ -121,6 +121,37 @@ public sealed class RecipeParserTests : IDisposable
     }
 
     [Fact]
+    public void ReadingNamesTheAssembliesAndTheCallerLoadsThem()
+    {
+        // A project file that no build could make anything of: reading the recipe must not try.
+        Directory.CreateDirectory(Path.Combine(folder, "MyPets"));
+        File.WriteAllText(Path.Combine(folder, "MyPets", "MyPets.csproj"), "not a project");
+        var recipe = Parse(Valid.Replace("output: run", "output: run\nassemblies: [MyPets]"));
+        Assert.Equal(new[] { Path.Combine(folder, "MyPets", "MyPets.csproj") }, recipe.Assemblies);
+
+        File.WriteAllText(Path.Combine(folder, "NotAnAssembly.dll"), "text");
+        var notAssembly = Parse(Valid.Replace("output: run", "output: run\nassemblies: [NotAnAssembly.dll]"));
+        var error = Assert.Throws<RecipeException>(() => VariantSources.Load(notAssembly));
+        Assert.StartsWith($"{Path.Combine(folder, "recipe.yaml")}:3:14: assemblies: '", error.Message);
+        Assert.Contains("is not a .NET assembly", error.Message);
+    }
+
+    [Fact]
+    public void AVariantTheAssembliesDeclareIsCheckedOnceTheyAreLoaded()
+    {
+        // The catalog's assembly stands in for the user's: it loads, and does not declare the variant.
+        string catalog = typeof(Pvp.Models.VptDeepMicro).Assembly.Location;
+        var recipe = Parse(Valid.Replace("variant: VptDeepMicro", $"variant: VptDepMicro\nassemblies: ['{catalog}']"));
+        Assert.Equal("VptDepMicro", recipe.Variant);
+        var error = Assert.Throws<RecipeException>(() => VariantSources.Load(recipe));
+        Assert.StartsWith($"{Path.Combine(folder, "recipe.yaml")}:1:10: variant: No PETuning variant named 'VptDepMicro'",
+            error.Message);
+        Assert.Contains("name its assembly or project under 'assemblies:'", error.Message);
+        var known = Parse(Valid.Replace("output: run", $"output: run\nassemblies: ['{catalog}']"));
+        Assert.Equal(new[] { catalog }, VariantSources.Load(known));
+    }
+
+    [Fact]
     public void HostileShapesAreErrorsNotCrashes()
     {
         // A tagged key is still the key (it crashed the lookup by node once).
