@@ -11,7 +11,7 @@ namespace Pvp.Recipe;
 /// run of the same scheduler job made (a requeued Slurm job keeps its <c>SLURM_JOB_ID</c>; a Kubernetes pod gets
 /// <c>PVP_CLAIM_KEY</c> from its manifest) — is taken over.
 /// </summary>
-public sealed class CellClaim : IDisposable
+internal sealed class CellClaim : IDisposable
 {
     /// <summary>The claim file's name in a cell's folder.</summary>
     public const string FileName = "claim.json";

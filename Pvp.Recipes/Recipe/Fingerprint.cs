@@ -11,7 +11,7 @@ namespace Pvp.Recipe;
 /// seed, the files it starts from, Pvp's version). A run folder keeps the fingerprint of each stage and cell beside its
 /// outputs; a recipe that would now produce something else is stopped before an old result is reported as its own.
 /// </summary>
-public sealed class Fingerprint
+internal sealed class Fingerprint
 {
     /// <summary>The file a stage or cell folder keeps it in.</summary>
     public const string FileName = "fingerprint.json";

@@ -45,10 +45,12 @@ internal sealed class CellRunner
     {
         validation.Validate(forThisMachine: true, withSource: false);
         var stage2 = Recipe.Stage2;
+        // What this call runs, not the whole grid: `tune --shots 8` says shots 8.
+        var inits = cells.Select(c => c.Init).Distinct().ToList();
         Reporter.Stage($"Stage 2: {cells.Count} few-shot runs " +
-                       $"({string.Join(", ", stage2.Tasks.Select(t => t.Name))}; " +
-                       $"shots {string.Join("/", stage2.Shots)}; seeds {string.Join("/", stage2.Seeds)}" +
-                       $"{(stage2.Baseline ? "; PVP and random init" : "")})");
+                       $"({string.Join(", ", cells.Select(c => c.Task).Distinct())}; " +
+                       $"shots {string.Join("/", cells.Select(c => c.Shots).Distinct())}; seeds {string.Join("/", cells.Select(c => c.Seed).Distinct())}" +
+                       $"{(inits.Count == 2 ? "; PVP and random init" : inits.Count == 1 && stage2.Baseline ? $"; {inits[0]} init only" : "")})");
         var results = new List<CellResult>();
         foreach (var cell in cells)
             if (Run(cell, cancellationToken) is { } result) results.Add(result);

@@ -21,7 +21,8 @@ internal sealed class RunFingerprints(RunContext run, RunData data, RunTraining 
 
     private PvpRecipe Recipe => run.Recipe;
     private RunLayout Layout => run.Layout;
-    private static string PvpVersion => typeof(PetModel).Assembly.GetName().Version?.ToString() ?? "unknown";
+    /// <summary>The one version Pvp records (ONNX metadata, checkpoints, fingerprints): the runtime's, without a source suffix.</summary>
+    private static string PvpVersion => PetModel.PvpVersion;
 
     /// <summary>The backbone pre-training's, with or without the source data's contents.</summary>
     public Fingerprint Backbone(bool withSourceData = true)
