@@ -19,9 +19,7 @@ internal static class ModelEmitter
     public static readonly string GeneratedCode =
         $"[global::System.CodeDom.Compiler.GeneratedCode(\"Pvp.Generators\", \"{typeof(ModelEmitter).Assembly.GetName().Version}\")]";
 
-
-    /// <summary>Tensor addition that keeps its alpha scalar alive (see the runtime's <c>Scalars</c>): never <c>a + b</c>.</summary>
-
+    /// <summary>The generated file of <paramref name="spec"/>: the module class in its namespace, its block classes inside.</summary>
     public static GeneratedFile Emit(VariantSpec spec)
     {
         var w = new IndentedWriter();
@@ -364,5 +362,5 @@ internal static class ModelEmitter
     private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 }
 
-/// <summary>A block class of the generated model: timm's plain Block (Shape null) or a generated one.</summary>
+/// <summary>A block class of the generated model: one per distinct block shape, with the block indices that use it.</summary>
 internal sealed record BlockClass(string Name, BlockShape Shape, List<int> Indices);

@@ -13,16 +13,7 @@ public class PetAdamWTests
     private static readonly Tensor X = randn(4, 3, 32, 32, generator: new TorchSharp.torch.Generator(42));
     private static readonly Tensor Y = tensor(new long[] { 0, 1, 2, 0 });
 
-    private static void Steps(PetModel model, Action zero, Action step, int count)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            zero();
-            using var loss = nn.functional.cross_entropy(model.call(X), Y);
-            loss.backward();
-            step();
-        }
-    }
+    private static void Steps(PetModel model, Action zero, Action step, int count) => OptimizerSteps.Run(model, X, Y, zero, step, count);
 
     [Fact]
     public void MatchesTorchSharpsAdamWWithGroupsAndDecoupledDecay()
