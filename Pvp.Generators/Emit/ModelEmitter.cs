@@ -17,7 +17,7 @@ internal static class ModelEmitter
 {
     /// <summary>The attribute every generated type carries: the generator and its version.</summary>
     public static readonly string GeneratedCode =
-        $"[global::System.CodeDom.Compiler.GeneratedCode(\"Pvp.Generators\", \"{typeof(ModelEmitter).Assembly.GetName().Version}\")]";
+        $"[{TypeNames.GeneratedCode}(\"Pvp.Generators\", \"{typeof(ModelEmitter).Assembly.GetName().Version}\")]";
 
     /// <summary>The generated file of <paramref name="spec"/>: the module class in its namespace, its block classes inside.</summary>
     public static GeneratedFile Emit(VariantSpec spec)
@@ -50,7 +50,7 @@ internal static class ModelEmitter
         var blockClasses = BlockClasses(spec);
         w.Line($"/// <summary>{Describe(b)}{(spec.CardLines.Count > 0 ? "; " + Xml(string.Join("; ", spec.CardLines)) : "")}.</summary>");
         w.Line(GeneratedCode);
-        using (w.Block($"partial class {spec.Identifier} : global::Pvp.PetModel"))
+        using (w.Block($"partial class {spec.Identifier} : {TypeNames.PetModel}"))
         {
             EmitDescription(w, spec);
             w.Line();
@@ -75,13 +75,13 @@ internal static class ModelEmitter
     {
         var b = spec.Backbone;
         w.Line("/// <summary>The backbone this class declares.</summary>");
-        w.Line("public static global::Pvp.VitConfig Config { get; } = new(");
+        w.Line($"public static {TypeNames.VitConfig} Config {{ get; }} = new(");
         w.Line($"    ImageSize: {b.ImageSize}, PatchSize: {b.PatchSize}, InChannels: {b.InChannels}, EmbedDim: {b.EmbedDim},");
         w.Line($"    Depth: {b.Depth}, Heads: {b.Heads}, MlpHidden: {b.MlpHidden}, QkvBias: {Bool(b.QkvBias)});");
         w.Line();
         if (spec.CardLines.Count == 0)
         {
-            w.Line("private static readonly string[] s_attachments = global::System.Array.Empty<string>();");
+            w.Line($"private static readonly string[] s_attachments = {TypeNames.Array}.Empty<string>();");
         }
         else
         {
@@ -117,17 +117,17 @@ internal static class ModelEmitter
             // VPT's prompts take no decay by default (their shape would say otherwise); [Prompts(WeightDecay = true)] decays them.
             w.Line(undecayedPrompts
                 ? $"    UndecayedKinds: new[] {{ {Literal(PromptsAttribute.KindName)} }});"
-                : "    UndecayedKinds: global::System.Array.Empty<string>());");
+                : $"    UndecayedKinds: {TypeNames.Array}.Empty<string>());");
         }
         w.Line();
         w.Line("/// <inheritdoc />");
-        w.Line("public override global::Pvp.VitConfig Backbone => Config;");
+        w.Line($"public override {TypeNames.VitConfig} Backbone => Config;");
         w.Line("/// <inheritdoc />");
         w.Line($"public override string VariantName => \"{spec.ClassName}\";");
         w.Line("/// <inheritdoc />");
         w.Line($"public override {Generic}.IReadOnlyList<string> TrainableKinds => s_trainableKinds;");
         w.Line("/// <inheritdoc />");
-        w.Line("public override global::System.Collections.Generic.IReadOnlyList<string> Attachments => s_attachments;");
+        w.Line($"public override {TypeNames.Generic}.IReadOnlyList<string> Attachments => s_attachments;");
         if (kindMap.Count > 0)
         {
             w.Line("/// <inheritdoc />");
@@ -151,11 +151,11 @@ internal static class ModelEmitter
         {
             w.Line($"private readonly {Parameter} prompt_embeddings; // [1, {p.Length}, {d}]  VPT");
             if (p.DeepCount > 0) w.Line($"private readonly {Parameter} deep_prompt_embeddings; // [{p.DeepCount}, {p.Length}, {d}]  VPT-deep");
-            if (p.Dropout > 0) w.Line($"private readonly global::TorchSharp.Modules.Dropout prompt_dropout; // p = {Format.Num(p.Dropout)}");
+            if (p.Dropout > 0) w.Line($"private readonly {TypeNames.Dropout} prompt_dropout; // p = {Format.Num(p.Dropout)}");
         }
         string layout = string.Join(", ", blockClasses.GroupBy(p => p.Value.Name).Select(g => $"{Format.Ranges(g.Select(p => p.Key))}: {g.Key}"));
-        w.Line($"private readonly global::TorchSharp.Modules.ModuleList<{Module}> blocks; // {layout}");
-        w.Line($"private readonly global::TorchSharp.Modules.LayerNorm norm; // [{d}], eps 1e-6");
+        w.Line($"private readonly {TypeNames.ModuleList}<{Module}> blocks; // {layout}");
+        w.Line($"private readonly {TypeNames.LayerNorm} norm; // [{d}], eps 1e-6");
         w.Line($"private readonly {Module} head; // Linear({d} → numClasses), Identity when numClasses is 0");
         if (b.BackboneBf16)
         {
@@ -200,7 +200,7 @@ internal static class ModelEmitter
                 if (p.DeepCount > 0) w.Line($"deep_prompt_embeddings = new {Parameter}({Zeros($"{p.DeepCount}, {p.Length}, {d}")});");
                 if (p.Dropout > 0) w.Line($"prompt_dropout = {Torch}.nn.Dropout({Format.Num(p.Dropout)});");
             }
-            w.Line($"blocks = new global::TorchSharp.Modules.ModuleList<{Module}>(");
+            w.Line($"blocks = new {TypeNames.ModuleList}<{Module}>(");
             for (int i = 0; i < b.Depth; i++)
             {
                 string separator = i == b.Depth - 1 ? ");" : ",";
@@ -235,7 +235,7 @@ internal static class ModelEmitter
         var p = spec.Prompts;
         string Call(string module, string input) => onnx ? $"g.Call({module}, {input})" : $"{module}.call({input})";
         string Param(string tensor) => onnx ? $"g.Parameter({tensor})" : tensor;
-        string Vit(string op, string args, string sizes = "") => onnx ? $"global::Pvp.VitOps.{op}(g, {args}{sizes})" : $"global::Pvp.VitOps.{op}({args})";
+        string Vit(string op, string args, string sizes = "") => onnx ? $"{TypeNames.VitOps}.{op}(g, {args}{sizes})" : $"{TypeNames.VitOps}.{op}({args})";
         string Sum(string x, string y) => onnx ? $"g.Add({x}, {y})" : $"{Add}({x}, {y})";
         string Prompt(string tensor)
         {
@@ -247,7 +247,7 @@ internal static class ModelEmitter
         if (onnx)
         {
             w.Line($"/// <summary>The ONNX graph of <see cref=\"forward\"/>, statement for statement (inference: dropout off, float32).</summary>");
-            w.Line($"protected override global::Pvp.Onnx.OnnxValue EmitOnnx(global::Pvp.Onnx.OnnxGraph g, global::Pvp.Onnx.OnnxValue x)");
+            w.Line($"protected override {TypeNames.OnnxValue} EmitOnnx({TypeNames.OnnxGraph} g, {TypeNames.OnnxValue} x)");
         }
         else
         {
@@ -275,20 +275,20 @@ internal static class ModelEmitter
                 w.Line($"return {Call("head", Vit("ClassToken", "h"))};");
             else
                 w.Line(b.BackboneBf16
-                    ? "return head.call(global::Pvp.VitOps.ClassToken(h).to(trainableDtype)).MoveToOuterDisposeScope(); // the head and the loss in the trainable dtype"
-                    : "return head.call(global::Pvp.VitOps.ClassToken(h)).MoveToOuterDisposeScope();");
+                    ? $"return head.call({TypeNames.VitOps}.ClassToken(h).to(trainableDtype)).MoveToOuterDisposeScope(); // the head and the loss in the trainable dtype"
+                    : $"return head.call({TypeNames.VitOps}.ClassToken(h)).MoveToOuterDisposeScope();");
         }
     }
 
     private static void EmitRegistration(IndentedWriter w, VariantSpec spec)
     {
-        w.Line("/// <summary>Registers this variant by name in <see cref=\"global::Pvp.VariantRegistry\"/> when the assembly loads.</summary>");
+        w.Line($"/// <summary>Registers this variant by name in <see cref=\"{TypeNames.VariantRegistry}\"/> when the assembly loads.</summary>");
         w.Line("#pragma warning disable CA2255 // a module initializer is the point: recipes find variants by name without reflection");
-        w.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
+        w.Line($"[{TypeNames.ModuleInitializer}]");
         w.Line("#pragma warning restore CA2255");
         w.Line($"internal static void RegisterVariant() =>");
         bool plain = spec.Prompts is null && spec.Blocks.All(b => b.IsPlain) && spec.TrainableKinds.Contains(KindNames.Backbone);
-        w.Line($"    global::Pvp.VariantRegistry.Register(\"{spec.ClassName}\", typeof({spec.Identifier}), Config, s_attachments, isPlainBackbone: {Bool(plain)},");
+        w.Line($"    {TypeNames.VariantRegistry}.Register(\"{spec.ClassName}\", typeof({spec.Identifier}), Config, s_attachments, isPlainBackbone: {Bool(plain)},");
         w.Line(spec.Backbone.BackboneBf16
             ? $"        static (numClasses, device, dtype, precision) => new {spec.Identifier}(numClasses, device, dtype, precision));"
             : $"        static (numClasses, device, dtype) => new {spec.Identifier}(numClasses, device, dtype));");

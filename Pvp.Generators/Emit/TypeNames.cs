@@ -20,4 +20,13 @@ internal static class TypeNames
     public const string Generic = "global::System.Collections.Generic";
     public const string KindMapType = "global::Pvp.ParameterKindMap";
     public const string GroupSettings = "global::Pvp.GroupSettings";
+    public const string PetModel = "global::Pvp.PetModel";
+    public const string VitConfig = "global::Pvp.VitConfig";
+    public const string VitOps = "global::Pvp.VitOps";
+    public const string VariantRegistry = "global::Pvp.VariantRegistry";
+    public const string Array = "global::System.Array";
+    public const string Dropout = "global::TorchSharp.Modules.Dropout";
+    public const string ModuleList = "global::TorchSharp.Modules.ModuleList";
+    public const string ModuleInitializer = "global::System.Runtime.CompilerServices.ModuleInitializer";
+    public const string GeneratedCode = "global::System.CodeDom.Compiler.GeneratedCode";
 }
