@@ -46,33 +46,44 @@ public static class ImageCodec
     /// <exception cref="ImageReadException">Missing, not a regular file, too large, not an image, or declaring too many pixels.</exception>
     public static void CheckHeader(string path)
     {
+        RegularFileLength(path);
+        using var codec = SKCodec.Create(path);
+        if (codec is null) throw new ImageReadException(path, "it is not an image Skia can decode (JPEG, PNG, WebP, BMP, GIF), or its header is damaged");
+        CheckPixels(path, codec);
+    }
+
+    /// <summary>
+    /// The length of the regular file at <paramref name="path"/>: only regular files of a plausible size are read, since a
+    /// FIFO would block forever and a device (a link to /dev/zero) would never end; both report a length of 0, as an empty
+    /// file does.
+    /// </summary>
+    private static long RegularFileLength(string path)
+    {
         if (!File.Exists(path))
             throw new ImageReadException(path, Path.Exists(path) ? "it is not a regular file (a pipe, a device or a folder)" : "the file does not exist");
         var file = new FileInfo(path);
-        if (file.LinkTarget is not null) file = file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? file;
-        if (file.Length == 0) throw new ImageReadException(path, "it is empty, or not a regular file (a pipe or a device)");
-        if (file.Length > MaxFileBytes) throw new ImageReadException(path, $"it is {file.Length:N0} bytes, more than the {MaxFileBytes:N0} an image file may have");
-        using var codec = SKCodec.Create(path);
-        if (codec is null) throw new ImageReadException(path, "it is not an image Skia can decode (JPEG, PNG, WebP, BMP, GIF), or its header is damaged");
+        if (file.LinkTarget is not null) file = file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? file; // the file's size, not the link's
+        long length = file.Length;
+        if (length == 0) throw new ImageReadException(path, "it is empty, or not a regular file (a pipe or a device)");
+        if (length > MaxFileBytes) throw new ImageReadException(path, $"it is {length:N0} bytes, more than the {MaxFileBytes:N0} an image file may have");
+        return length;
+    }
+
+    /// <summary>The pixels the header declares, within <see cref="MaxPixels"/> (a decompression bomb is refused before it is decoded).</summary>
+    private static long CheckPixels(string path, SKCodec codec)
+    {
         long pixels = (long)codec.Info.Width * codec.Info.Height;
         if (pixels > MaxPixels)
             throw new ImageReadException(path, $"it declares {codec.Info.Width}×{codec.Info.Height} = {pixels:N0} pixels, above the limit of {MaxPixels:N0} " +
                                                "(a decompression bomb?); if it is a real image, raise max_image_pixels in the recipe (ImageCodec.MaxPixels)");
+        return pixels;
     }
 
     /// <summary>Decodes the whole image, so a truncated file fails here rather than yielding a half-grey picture.</summary>
     /// <exception cref="ImageReadException">Missing, unreadable, truncated, larger than <see cref="MaxPixels"/> or not an image.</exception>
     public static SKBitmap Decode(string path)
     {
-        if (!File.Exists(path))
-            throw new ImageReadException(path, Path.Exists(path) ? "it is not a regular file (a pipe, a device or a folder)" : "the file does not exist");
-        // Only regular files of a plausible size are read: a FIFO would block forever and a device (a link to /dev/zero)
-        // would never end; both report a length of 0, as an empty file does.
-        var file = new FileInfo(path);
-        if (file.LinkTarget is not null) file = file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? file; // the file's size, not the link's
-        long length = file.Length;
-        if (length == 0) throw new ImageReadException(path, "it is empty, or not a regular file (a pipe or a device)");
-        if (length > MaxFileBytes) throw new ImageReadException(path, $"it is {length:N0} bytes, more than the {MaxFileBytes:N0} an image file may have");
+        long length = RegularFileLength(path);
         byte[] bytes;
         try
         {
@@ -91,10 +102,7 @@ public static class ImageCodec
             throw new ImageReadException(path, FormatBySignature(bytes) is { } format
                 ? $"it starts like a {format} file but is truncated or corrupt"
                 : "it is not an image Skia can decode (JPEG, PNG, WebP, BMP, GIF)");
-        long pixels = (long)codec.Info.Width * codec.Info.Height;
-        if (pixels > MaxPixels)
-            throw new ImageReadException(path, $"it declares {codec.Info.Width}×{codec.Info.Height} = {pixels:N0} pixels, above the limit of {MaxPixels:N0} " +
-                                               "(a decompression bomb?); if it is a real image, raise max_image_pixels in the recipe (ImageCodec.MaxPixels)");
+        long pixels = CheckPixels(path, codec);
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var lease = Acquire(pixels);
         SKBitmap bitmap;

@@ -39,18 +39,7 @@ internal sealed class KubernetesCommand : SubmitCommand<KubernetesCommand.Settin
         };
 
         /// <inheritdoc />
-        public override ValidationResult Validate()
-        {
-            try
-            {
-                Options.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                return ValidationResult.Error(e.Message);
-            }
-            return base.Validate();
-        }
+        protected override void ValidateOptions() => Options.Validate();
     }
 
     /// <inheritdoc />

@@ -44,18 +44,7 @@ internal sealed class SlurmCommand : SubmitCommand<SlurmCommand.Settings>
         };
 
         /// <inheritdoc />
-        public override ValidationResult Validate()
-        {
-            try
-            {
-                Options.Validate();
-            }
-            catch (ArgumentException e)
-            {
-                return ValidationResult.Error(e.Message);
-            }
-            return base.Validate();
-        }
+        protected override void ValidateOptions() => Options.Validate();
     }
 
     /// <inheritdoc />

@@ -1,11 +1,13 @@
 using System.ComponentModel;
 using Pvp.Cli.Settings;
+using Pvp.Cluster;
+using Spectre.Console;
 using Spectre.Console.Cli;
 
 namespace Pvp.Cli.Commands.Submit;
 
 /// <summary>Settings both <c>pvp submit slurm</c> and <c>pvp submit kubernetes</c> take.</summary>
-internal class SubmitSettings : TrainingSettings
+internal abstract class SubmitSettings : TrainingSettings
 {
     /// <summary>Print instead of submitting.</summary>
     [CommandOption("--dry-run")]
@@ -32,6 +34,24 @@ internal class SubmitSettings : TrainingSettings
     [CommandOption("--max-concurrent <N>")]
     [Description("At most N cells at once (Slurm --array=…%N; Kubernetes parallelism).")]
     public int? MaxConcurrent { get; init; }
+
+    /// <summary>Checks the scheduler's own options (<see cref="SlurmOptions.Validate"/>, <see cref="KubernetesOptions.Validate"/>).</summary>
+    /// <exception cref="ArgumentException">A value that is not what its option takes.</exception>
+    protected abstract void ValidateOptions();
+
+    /// <inheritdoc />
+    public override ValidationResult Validate()
+    {
+        try
+        {
+            ValidateOptions();
+        }
+        catch (ArgumentException e)
+        {
+            return ValidationResult.Error(e.Message);
+        }
+        return base.Validate();
+    }
 
     /// <summary>Every argument the nodes' commands get: the same assemblies, device, precision and force as this command.</summary>
     public IReadOnlyList<string> NodeArguments()
