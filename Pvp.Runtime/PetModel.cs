@@ -6,6 +6,7 @@ using Pvp.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Pvp.MixedPrecision;
 
 namespace Pvp;
 
@@ -40,16 +41,16 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     public ScalarType? FrozenBackboneDtype => Precision.UsesBf16 ? ScalarType.BFloat16 : null;
 
     /// <summary>The frozen backbone's precision and why: chosen when the model was built (see <see cref="PrecisionPlan"/>).</summary>
-    public Precision.PrecisionChoice Precision { get; private set; } = Pvp.Precision.PrecisionChoice.DeclaredFloat32;
+    public PrecisionChoice Precision { get; private set; } = PrecisionChoice.DeclaredFloat32;
 
     /// <summary>
     /// For variants declared with <c>Precision = PrecisionPlan.BackboneBf16</c> (generated constructors call it first): decides
     /// the frozen backbone's precision for <paramref name="device"/> and returns the type to build it in — bf16, or
     /// <paramref name="dtype"/>.
     /// </summary>
-    protected ScalarType ChooseBackbonePrecision(Precision.BackbonePrecision requested, Device? device, ScalarType dtype)
+    protected ScalarType ChooseBackbonePrecision(BackbonePrecision requested, Device? device, ScalarType dtype)
     {
-        Precision = Pvp.Precision.PrecisionChoice.Decide(allowsBf16: true, requested, device, GetType().Name);
+        Precision = PrecisionChoice.Decide(allowsBf16: true, requested, device, GetType().Name);
         return Precision.UsesBf16 ? ScalarType.BFloat16 : dtype;
     }
 
@@ -311,7 +312,7 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
         var text = new StringBuilder();
         text.AppendLine($"{VariantName}: {Backbone}, {(NumClasses > 0 ? $"{NumClasses} classes" : "no head")}" +
                         (FrozenBackboneDtype is { } frozen ? $", frozen backbone in {frozen}" : "") +
-                        (Precision != Pvp.Precision.PrecisionChoice.DeclaredFloat32 ? $" ({Precision.Reason})" : ""));
+                        (Precision != PrecisionChoice.DeclaredFloat32 ? $" ({Precision.Reason})" : ""));
         if (Attachments.Count == 0) text.AppendLine("  attachments: none");
         foreach (string line in Attachments) text.AppendLine($"  + {line}");
         var byKind = named_parameters()
