@@ -1,6 +1,7 @@
 using Pvp.Training.Data;
 using Pvp.Training;
 using Pvp.MixedPrecision;
+using Pvp.Optim;
 
 namespace Pvp.Recipes;
 

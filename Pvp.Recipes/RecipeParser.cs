@@ -2,6 +2,7 @@ using Pvp.MixedPrecision;
 using Pvp.Training;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using Pvp.Optim;
 
 namespace Pvp.Recipes;
 

@@ -1,3 +1,5 @@
+using Pvp.Optim;
+
 namespace Pvp.Training;
 
 /// <summary>The optimizer of a training run.</summary>
