@@ -1,6 +1,9 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using System.Linq;
 using Pvp.Generators.Emit;
+using Pvp.Generators.Methods;
+using Pvp.Generators.Model;
 using Pvp.Generators.Parse;
 using Pvp.Generators.Validate;
 
@@ -14,6 +17,13 @@ namespace Pvp.Generators;
 public sealed class PvpGenerator : IIncrementalGenerator
 {
     /// <inheritdoc />
+    /// <summary>The PETuning attributes, each of which needs a <c>[VisionTransformer]</c> beside it: the self-describing site methods' too.</summary>
+    private static readonly string[] PetuningAttributes = new[]
+    {
+        KnownNames.PromptsAttribute, KnownNames.LoraAttribute, KnownNames.AttachAttribute, KnownNames.TrainBiasAttribute,
+        KnownNames.TrainNormsAttribute, KnownNames.LinearProbeAttribute, KnownNames.FullFineTuneAttribute,
+    }.Concat(BuiltInSiteMethods.ByName.Keys.OrderBy(n => n, System.StringComparer.Ordinal)).ToArray();
+
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
         var declarations = context.SyntaxProvider
@@ -41,7 +51,7 @@ public sealed class PvpGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(files, static (output, file) => output.AddSource(file.HintName, file.Source));
 
         // A PETuning attribute on a class without [VisionTransformer] would otherwise be silently ignored.
-        foreach (string attribute in KnownNames.PetuningAttributes)
+        foreach (string attribute in PetuningAttributes)
         {
             var orphans = context.SyntaxProvider
                 .ForAttributeWithMetadataName(attribute, static (node, _) => node is TypeDeclarationSyntax, OrphanCheck.Find)

@@ -21,9 +21,9 @@ internal static class BlockEmitter
         var lora = new List<string>();
         if (shape.Qkv is { } qkv)
         {
-            if ((qkv.Targets & (int)LoraTargets.Query) != 0) lora.Add("q");
-            if ((qkv.Targets & (int)LoraTargets.Key) != 0) lora.Add("k");
-            if ((qkv.Targets & (int)LoraTargets.Value) != 0) lora.Add("v");
+            if ((qkv.Targets & LoraTargets.Query) != 0) lora.Add("q");
+            if ((qkv.Targets & LoraTargets.Key) != 0) lora.Add("k");
+            if ((qkv.Targets & LoraTargets.Value) != 0) lora.Add("v");
         }
         if (shape.Proj is not null) lora.Add("o");
         if (shape.Fc1 is not null) lora.Add("fc1");
@@ -167,9 +167,9 @@ internal static class BlockEmitter
         string frozen = ModelEmitter.FrozenDtype(b);
         if (lora is null) return $"{Torch}.nn.Linear({d}, {3 * d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, device: device, dtype: {frozen})";
         var targets = new List<string>();
-        if ((lora.Targets & (int)LoraTargets.Query) != 0) targets.Add($"{LoraTargetsEnum}.Query");
-        if ((lora.Targets & (int)LoraTargets.Key) != 0) targets.Add($"{LoraTargetsEnum}.Key");
-        if ((lora.Targets & (int)LoraTargets.Value) != 0) targets.Add($"{LoraTargetsEnum}.Value");
+        if ((lora.Targets & LoraTargets.Query) != 0) targets.Add($"{LoraTargetsEnum}.Query");
+        if ((lora.Targets & LoraTargets.Key) != 0) targets.Add($"{LoraTargetsEnum}.Key");
+        if ((lora.Targets & LoraTargets.Value) != 0) targets.Add($"{LoraTargetsEnum}.Value");
         return $"new {Blocks}.LoraQkvLinear({d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, {string.Join(" | ", targets)}, " +
                $"rank: {lora.Rank}, alpha: {Format.Num(lora.Alpha)}, dropout: {Format.Num(lora.Dropout)}, device, dtype" +
                (b.BackboneBf16 ? ", frozenDtype: frozen)" : ")");

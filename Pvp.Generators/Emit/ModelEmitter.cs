@@ -338,7 +338,7 @@ internal static class ModelEmitter
         {
             if (shape.Qkv is { } qkv)
                 foreach (var (slice, name) in new[] { (LoraTargets.Query, "q"), (LoraTargets.Key, "k"), (LoraTargets.Value, "v") })
-                    if ((qkv.Targets & (int)slice) != 0) entries.Add(($"blocks.*.attn.qkv.{name}.", LoraAttribute.KindName));
+                    if ((qkv.Targets & slice) != 0) entries.Add(($"blocks.*.attn.qkv.{name}.", LoraAttribute.KindName));
             foreach (var (layer, path) in new[] { (shape.Proj, "attn.proj"), (shape.Fc1, "mlp.fc1"), (shape.Fc2, "mlp.fc2") })
                 if (layer is not null)
                 {

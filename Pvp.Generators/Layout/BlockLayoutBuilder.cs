@@ -34,14 +34,14 @@ internal sealed class BlockLayoutBuilder
 
     private void Claim(ResolvedLora lora)
     {
-        int slices = lora.Targets & (int)(LoraTargets.Query | LoraTargets.Key | LoraTargets.Value);
+        var slices = lora.Targets & (LoraTargets.Query | LoraTargets.Key | LoraTargets.Value);
         var qkvSpec = new LoraLayerSpec(slices, lora.Rank, lora.Alpha, lora.Dropout);
         for (int b = lora.Range.Start; b < lora.Range.End; b++)
         {
             var block = blocks[b];
             if (slices != 0)
             {
-                int taken = block.Qkv?.Targets ?? 0;
+                var taken = block.Qkv?.Targets ?? 0;
                 if ((taken & slices) != 0)
                     Conflict($"LoRA on {Format.LoraTargets(taken & slices)} of attn.qkv", b);
                 else if (block.QkvOwner is { } owner && owner != lora.Order && !SameSettings(block.Qkv!, qkvSpec))
@@ -61,8 +61,8 @@ internal sealed class BlockLayoutBuilder
 
     private LoraLayerSpec? ClaimLinear(LoraLayerSpec? current, int block, LoraTargets layer, string name, ResolvedLora lora)
     {
-        if ((lora.Targets & (int)layer) == 0) return current;
-        if (current is null) return new LoraLayerSpec((int)layer, lora.Rank, lora.Alpha, lora.Dropout);
+        if ((lora.Targets & layer) == 0) return current;
+        if (current is null) return new LoraLayerSpec(layer, lora.Rank, lora.Alpha, lora.Dropout);
         Conflict($"LoRA on {name}", block);
         return current;
     }

@@ -4,7 +4,7 @@ namespace Pvp.Generators.Layout;
 internal static class BlockSites
 {
     /// <summary>Whether <paramref name="site"/> is one the generator knows.</summary>
-    public static bool IsKnown(int site) => site is >= (int)AttachSite.BlockInput and <= (int)AttachSite.AfterFc2;
+    public static bool IsKnown(AttachSite site) => site is >= AttachSite.BlockInput and <= AttachSite.AfterFc2;
 
     /// <summary>Whether a module may join at <paramref name="site"/> as <paramref name="combine"/> says: beside the MLP a module adds to the MLP's output; elsewhere it replaces or adds to the value.</summary>
     public static bool Accepts(AttachSite site, SiteCombine combine) => site == AttachSite.BesideMlp

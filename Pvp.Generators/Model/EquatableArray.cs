@@ -6,10 +6,10 @@ using System.Linq;
 namespace Pvp.Generators.Model;
 
 /// <summary>
-/// An immutable array compared by its elements, so pipeline models that hold lists stay cacheable.
+/// An immutable array compared by its elements (their default equality: records, strings, enums), so pipeline models
+/// that hold lists stay cacheable.
 /// </summary>
 internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IEnumerable<T>
-    where T : IEquatable<T>
 {
     private readonly T[]? items;
 
@@ -29,7 +29,7 @@ internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IEnu
     public override int GetHashCode()
     {
         int hash = 17;
-        foreach (T item in items ?? Array.Empty<T>()) hash = unchecked(hash * 31 + item.GetHashCode());
+        foreach (T item in items ?? Array.Empty<T>()) hash = unchecked(hash * 31 + (item is null ? 0 : EqualityComparer<T>.Default.GetHashCode(item)));
         return hash;
     }
 
@@ -44,5 +44,5 @@ internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IEnu
 
 internal static class EquatableArray
 {
-    public static EquatableArray<T> ToEquatableArray<T>(this IEnumerable<T> items) where T : IEquatable<T> => new(items);
+    public static EquatableArray<T> ToEquatableArray<T>(this IEnumerable<T> items) => new(items);
 }

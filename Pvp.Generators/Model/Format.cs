@@ -11,11 +11,11 @@ internal static class Format
     public static string Num(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>The layers a <c>LoraTargets</c> value names, as messages and the card write them: "q, v, attn.proj".</summary>
-    public static string LoraTargets(int targets) => string.Join(", ", new[]
+    public static string LoraTargets(Pvp.LoraTargets targets) => string.Join(", ", new[]
     {
         (Pvp.LoraTargets.Query, "q"), (Pvp.LoraTargets.Key, "k"), (Pvp.LoraTargets.Value, "v"), (Pvp.LoraTargets.Output, "attn.proj"),
         (Pvp.LoraTargets.MlpFc1, "mlp.fc1"), (Pvp.LoraTargets.MlpFc2, "mlp.fc2"),
-    }.Where(p => (targets & (int)p.Item1) != 0).Select(p => p.Item2));
+    }.Where(p => (targets & p.Item1) != 0).Select(p => p.Item2));
 
     /// <summary>Block indices as ranges: "0–5, 8".</summary>
     public static string Ranges(IEnumerable<int> indices)

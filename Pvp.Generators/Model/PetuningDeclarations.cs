@@ -10,12 +10,12 @@ internal sealed record PromptsDeclaration(
     Declared<double>? LearningRateScale,
     Declared<bool>? WeightDecay);
 
-/// <summary><c>[Lora]</c> as written (Targets as the flags' numeric value).</summary>
+/// <summary><c>[Lora]</c> as written (Targets may hold bits no <see cref="LoraTargets"/> names: validation checks).</summary>
 internal sealed record LoraDeclaration(
     LocationInfo? Location,
     Declared<int>? Rank,
     Declared<double>? Alpha,
-    Declared<int>? Targets,
+    Declared<LoraTargets>? Targets,
     Declared<string>? Blocks,
     Declared<double>? Dropout,
     Declared<double>? LearningRateScale);
@@ -37,9 +37,9 @@ internal sealed record NamedArgument(string Name, object Value, LocationInfo? Lo
 /// </summary>
 /// <param name="Kind">Its kind name, or null when not a constant.</param>
 /// <param name="Module">Its module type's facts, or null when the type is missing or unknown.</param>
-/// <param name="Sites">Its sites (as numbers).</param>
-/// <param name="Combine">Its combine mode (as a number), -1 when not written.</param>
-internal sealed record SiteMethodDescriptor(string? Kind, AttachedType? Module, EquatableArray<int> Sites, int Combine);
+/// <param name="Sites">Its sites as written (validation checks that each is one the generator knows).</param>
+/// <param name="Combine">Its combine mode, null when not written.</param>
+internal sealed record SiteMethodDescriptor(string? Kind, AttachedType? Module, EquatableArray<AttachSite> Sites, SiteCombine? Combine);
 
 /// <summary>
 /// A site method's attribute as written: a built-in whose attribute describes itself, <c>[Attach]</c>, or an attribute
@@ -65,7 +65,12 @@ internal sealed record SiteMethodDeclaration(
     public Declared<T>? Named<T>(string name)
     {
         foreach (var argument in Arguments)
-            if (argument.Name == name && argument.Value is T value) return new Declared<T>(value, argument.Location);
+            if (argument.Name == name)
+            {
+                if (argument.Value is T value) return new Declared<T>(value, argument.Location);
+                if (argument.Value is int number && typeof(T).IsEnum) // an enum constant arrives as its number
+                    return new Declared<T>((T)System.Enum.ToObject(typeof(T), number), argument.Location);
+            }
         return null;
     }
 }

@@ -18,7 +18,7 @@ internal sealed record BackboneDeclaration(
     Declared<int>? Heads,
     Declared<double>? MlpRatio,
     Declared<bool>? QkvBias,
-    Declared<int>? Precision);
+    Declared<PrecisionPlan>? Precision);
 
 /// <summary>
 /// The parse step's output for one annotated class: its name and shape as facts, plus its backbone declaration.

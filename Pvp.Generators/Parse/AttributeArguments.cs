@@ -67,6 +67,7 @@ internal sealed class AttributeArguments
         {
             T exact => exact,
             int i when typeof(T) == typeof(double) => (double)i,
+            int i when typeof(T).IsEnum => System.Enum.ToObject(typeof(T), i), // an enum constant arrives as its number
             _ => null,
         };
         if (converted is not T value) return null;

@@ -41,7 +41,7 @@ internal static class DeclarationParser
                         args.Named<bool>(nameof(PromptsAttribute.WeightDecay))));
                     break;
                 case KnownNames.LoraAttribute:
-                    loras.Add(new LoraDeclaration(location, args.Named<int>(nameof(LoraAttribute.Rank)), args.Named<double>(nameof(LoraAttribute.Alpha)), args.Named<int>(nameof(LoraAttribute.Targets)),
+                    loras.Add(new LoraDeclaration(location, args.Named<int>(nameof(LoraAttribute.Rank)), args.Named<double>(nameof(LoraAttribute.Alpha)), args.Named<LoraTargets>(nameof(LoraAttribute.Targets)),
                         args.Named<string>(nameof(LoraAttribute.Blocks)), args.Named<double>(nameof(LoraAttribute.Dropout)), args.Named<double>(nameof(LoraAttribute.LearningRateScale))));
                     break;
                 case KnownNames.AttachAttribute:
@@ -102,7 +102,7 @@ internal static class DeclarationParser
             arguments.Named<int>(nameof(VisionTransformerAttribute.Heads)),
             arguments.Named<double>(nameof(VisionTransformerAttribute.MlpRatio)),
             arguments.Named<bool>(nameof(VisionTransformerAttribute.QkvBias)),
-            arguments.Named<int>(nameof(VisionTransformerAttribute.Precision)));
+            arguments.Named<PrecisionPlan>(nameof(VisionTransformerAttribute.Precision)));
     }
 
     /// <summary>The <c>[SiteMethod]</c> on an attribute class, as values; null when the class carries none.</summary>
@@ -117,9 +117,9 @@ internal static class DeclarationParser
                 ? DescribeAttachedType(type)
                 : null;
             var sites = arguments.Length > 2 && arguments[2].Kind == TypedConstantKind.Array && !arguments[2].IsNull
-                ? arguments[2].Values.Where(v => v.Value is int).Select(v => (int)v.Value!)
-                : Enumerable.Empty<int>();
-            int combine = meta.NamedArguments.FirstOrDefault(p => p.Key == nameof(SiteMethodAttribute.Combine)).Value.Value is int c ? c : -1; // -1: not written
+                ? arguments[2].Values.Where(v => v.Value is int).Select(v => (AttachSite)(int)v.Value!)
+                : Enumerable.Empty<AttachSite>();
+            SiteCombine? combine = meta.NamedArguments.FirstOrDefault(p => p.Key == nameof(SiteMethodAttribute.Combine)).Value.Value is int c ? (SiteCombine)c : null;
             return new SiteMethodDescriptor(kind, module, sites.ToEquatableArray(), combine);
         }
         return null;

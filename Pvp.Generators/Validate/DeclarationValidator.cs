@@ -32,12 +32,12 @@ internal static class DeclarationValidator
     public static BackboneSpec ValidatePrecision(VariantDeclaration declaration, BackboneSpec backbone, EquatableArray<string> trainableKinds, List<DiagnosticInfo> diagnostics)
     {
         if (declaration.Backbone.Precision is not { } precision) return backbone;
-        if (precision.Value is not ((int)PrecisionPlan.Float32 or (int)PrecisionPlan.BackboneBf16))
+        if (precision.Value is not (PrecisionPlan.Float32 or PrecisionPlan.BackboneBf16))
         {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.ValueOutOfRange, precision.Location, "Precision", precision.Value, "Float32 or BackboneBf16"));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.ValueOutOfRange, precision.Location, "Precision", (int)precision.Value, "Float32 or BackboneBf16"));
             return backbone;
         }
-        if (precision.Value != (int)PrecisionPlan.BackboneBf16) return backbone;
+        if (precision.Value != PrecisionPlan.BackboneBf16) return backbone;
         if (!trainableKinds.Any(kind => kind is KindNames.Backbone or KindNames.Biases or KindNames.Norms)) return backbone with { BackboneBf16 = true };
         string culprit = declaration.Markers.FirstOrDefault(m => m.Name is KnownNames.FullFineTuneAttribute or KnownNames.TrainBiasAttribute or KnownNames.TrainNormsAttribute) is { } marker
             ? $"[{KnownNames.ShortName(marker.Name)}]"

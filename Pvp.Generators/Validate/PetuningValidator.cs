@@ -118,14 +118,14 @@ internal sealed class PetuningValidator
     {
         int rank = l.Rank?.Value ?? LoraDefaults.Rank;
         double alpha = l.Alpha?.Value ?? LoraDefaults.Alpha;
-        int targets = l.Targets?.Value ?? (int)LoraDefaults.Targets;
+        var targets = l.Targets?.Value ?? LoraDefaults.Targets;
         double dropout = l.Dropout?.Value ?? LoraDefaults.Dropout;
-        const int allTargets = (int)(LoraTargets.Query | LoraTargets.Key | LoraTargets.Value | LoraTargets.Output | LoraTargets.MlpFc1 | LoraTargets.MlpFc2);
+        const LoraTargets allTargets = LoraTargets.Query | LoraTargets.Key | LoraTargets.Value | LoraTargets.Output | LoraTargets.MlpFc1 | LoraTargets.MlpFc2;
         bool ok = true;
         if (rank < 1 || rank > backbone.EmbedDim) ok = Report(DiagnosticCatalog.InvalidLoraRank, l.Rank?.Location ?? l.Location, rank, backbone.EmbedDim);
         if (!(alpha > 0)) ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Alpha?.Location ?? l.Location, "Alpha", Format.Num(alpha), "positive");
         if (targets == 0 || (targets & ~allTargets) != 0)
-            ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Targets?.Location ?? l.Location, "Targets", targets,
+            ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Targets?.Location ?? l.Location, "Targets", (int)targets,
                 "a combination of Query, Key, Value, Output, MlpFc1 and MlpFc2");
         ok &= CheckProbability("Dropout", l.Dropout);
         ok &= CheckScale(LoraAttribute.KindName, "Lora", l.LearningRateScale);
@@ -163,13 +163,12 @@ internal sealed class PetuningValidator
             return null;
         }
         var type = a.Module.Value;
-        var site = a.Named<int>(nameof(AttachAttribute.Site));
-        int siteValue = site?.Value ?? (int)AttachDefaults.Site;
+        var site = a.Named<AttachSite>(nameof(AttachAttribute.Site));
+        var where = site?.Value ?? AttachDefaults.Site;
         bool ok = CheckModule(type, a.Module.Location ?? a.Location);
-        if (!BlockSites.IsKnown(siteValue))
-            ok = Report(DiagnosticCatalog.ValueOutOfRange, site?.Location ?? a.Location, "Site", siteValue, "an AttachSite");
+        if (!BlockSites.IsKnown(where))
+            ok = Report(DiagnosticCatalog.ValueOutOfRange, site?.Location ?? a.Location, "Site", (int)where, "an AttachSite");
         if (!ok) return null;
-        var where = (AttachSite)siteValue;
         var combine = where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace;
         return new DeclaredSiteMethod(AttachAttribute.KindName, type.FullName, type.Name, new[] { (where, combine) },
             a.Named<string>(nameof(AttachAttribute.Blocks))?.Value, a.Named<double>(nameof(AttachAttribute.LearningRateScale))?.Value ?? 1.0);
@@ -187,15 +186,14 @@ internal sealed class PetuningValidator
             return Incomplete(d, "names no site", "list the AttachSite values where the module sits");
         bool ok = CheckModule(module, d.Location);
         var placements = new List<(AttachSite, SiteCombine)>();
-        foreach (int site in descriptor.Sites)
+        foreach (var where in descriptor.Sites)
         {
-            if (!BlockSites.IsKnown(site))
+            if (!BlockSites.IsKnown(where))
             {
-                ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, $"site {site}", "it is not an AttachSite; use one of BlockInput, AfterNorm1, AfterQkv, AfterProj, AfterAttention, AfterNorm2, AfterFc1, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
+                ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, $"site {(int)where}", "it is not an AttachSite; use one of BlockInput, AfterNorm1, AfterQkv, AfterProj, AfterAttention, AfterNorm2, AfterFc1, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
                 continue;
             }
-            var where = (AttachSite)site;
-            var combine = descriptor.Combine < 0 ? (where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace) : (SiteCombine)descriptor.Combine;
+            var combine = descriptor.Combine ?? (where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace);
             if (!System.Enum.IsDefined(typeof(SiteCombine), combine) || !BlockSites.Accepts(where, combine))
                 ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, where,
                     $"Combine = {combine} does not join there; use {BlockSites.AcceptedCombines(where)}, or another site");

@@ -1,6 +1,4 @@
-using System.Linq;
-
-namespace Pvp.Generators;
+namespace Pvp.Generators.Model;
 
 /// <summary>
 /// Metadata names of the runtime's types. The generator never references Pvp.Runtime; it knows these names.
@@ -21,29 +19,10 @@ internal static class KnownNames
     public const string AttachmentInterface = "Pvp.IPetAttachment";
     public const string AttachContext = "Pvp.AttachContext";
 
-    /// <summary>The PETuning attributes, each of which needs a <c>[VisionTransformer]</c> beside it: the self-describing site methods' too.</summary>
-    public static readonly string[] PetuningAttributes = new[]
-    {
-        PromptsAttribute, LoraAttribute, AttachAttribute, TrainBiasAttribute, TrainNormsAttribute, LinearProbeAttribute, FullFineTuneAttribute,
-    }.Concat(Methods.BuiltInSiteMethods.ByName.Keys.OrderBy(n => n, System.StringComparer.Ordinal)).ToArray();
-
     /// <summary>"Pvp.LoraAttribute" → "Lora".</summary>
     public static string ShortName(string metadataName)
     {
         string name = metadataName.Substring(metadataName.LastIndexOf('.') + 1);
         return name.EndsWith("Attribute") ? name.Substring(0, name.Length - "Attribute".Length) : name;
     }
-}
-
-/// <summary>Names of the pipeline's tracked steps (asserted by the incremental-caching tests).</summary>
-public static class TrackingNames
-{
-    /// <summary>Syntax and attributes → <c>VariantDeclaration</c>.</summary>
-    public const string Parse = "Pvp.Parse";
-    /// <summary><c>VariantDeclaration</c> → spec and diagnostics.</summary>
-    public const string Validate = "Pvp.Validate";
-    /// <summary>Spec → generated source.</summary>
-    public const string Emit = "Pvp.Emit";
-    /// <summary>PETuning attributes on a class without a backbone.</summary>
-    public const string Orphans = "Pvp.Orphans";
 }
