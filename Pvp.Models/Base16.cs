@@ -41,18 +41,25 @@ public partial class AdapterB16;
 [Adapter(Bottleneck = 8, Placement = AdapterPlacement.AdaptFormer, Scale = 0.1)]
 public partial class AdaptFormerB16;
 
-/// <summary>ViT-B/16 — A combination (NOAH-style): VPT-deep with 10 tokens, and LoRA r = 8 on q and v of the second half of the blocks.</summary>
+/// <summary>
+/// ViT-B/16 — A combination (NOAH-style): VPT-deep with 10 tokens,
+/// and LoRA r = 8 on q and v of the second half of the blocks.
+/// </summary>
 [VisionTransformer(VitPreset.Base16)]
 [Prompts(Length = 10, Deep = true)]
 [Lora(Rank = 8, Targets = LoraTargets.Query | LoraTargets.Value, Blocks = "6..")]
 public partial class VptDeepLoraB16;
 
-/// <summary>ViT-B/16 — SSF (Lian et al. 2022): scale and shift after norm1, attention, norm2 and the MLP of every block.</summary>
+/// <summary>
+/// ViT-B/16 — SSF (Lian et al. 2022): scale and shift after norm1, attention, norm2 and the MLP of every block.
+/// </summary>
 [VisionTransformer(VitPreset.Base16)]
 [Ssf]
 public partial class SsfB16;
 
-/// <summary>ViT-B/16 — SSF's full form (its official code): also after the qkv projection and after fc1 of every block.</summary>
+/// <summary>
+/// ViT-B/16 — SSF's full form (its official code): also after the qkv projection and after fc1 of every block.
+/// </summary>
 [VisionTransformer(VitPreset.Base16)]
 [Ssf(Full = true)]
 public partial class SsfFullB16;

@@ -47,17 +47,24 @@ public partial class AdapterMicro;
 [Lora(Rank = 4, Alpha = 8, Blocks = "1..")]
 public partial class VptDeepLoraMicro;
 
-/// <summary>Micro ViT — VPT-deep with 8 tokens, the frozen backbone in bfloat16 where the hardware computes it natively (Precision = BackboneBf16).</summary>
+/// <summary>
+/// Micro ViT — VPT-deep with 8 tokens, the frozen backbone in bfloat16 where the hardware computes it natively
+/// (Precision = BackboneBf16).
+/// </summary>
 [VisionTransformer(VitPreset.Micro, Precision = PrecisionPlan.BackboneBf16)]
 [Prompts(Length = 8, Deep = true)]
 public partial class VptDeepBf16Micro;
 
-/// <summary>Micro ViT — SSF: a learnable scale and shift after norm1, attention, norm2 and the MLP of every block.</summary>
+/// <summary>
+/// Micro ViT — SSF: a learnable scale and shift after norm1, attention, norm2 and the MLP of every block.
+/// </summary>
 [VisionTransformer(VitPreset.Micro)]
 [Ssf]
 public partial class SsfMicro;
 
-/// <summary>Micro ViT — SSF's full form (its official code): also after the qkv projection and after fc1 of every block.</summary>
+/// <summary>
+/// Micro ViT — SSF's full form (its official code): also after the qkv projection and after fc1 of every block.
+/// </summary>
 [VisionTransformer(VitPreset.Micro)]
 [Ssf(Full = true)]
 public partial class SsfFullMicro;

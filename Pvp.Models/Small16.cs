@@ -41,23 +41,33 @@ public partial class AdapterS16;
 [Adapter(Bottleneck = 8, Placement = AdapterPlacement.AdaptFormer, Scale = 0.1)]
 public partial class AdaptFormerS16;
 
-/// <summary>ViT-S/16 — A combination (NOAH-style): VPT-deep with 10 tokens, and LoRA r = 8 on q and v of the second half of the blocks.</summary>
+/// <summary>
+/// ViT-S/16 — A combination (NOAH-style): VPT-deep with 10 tokens,
+/// and LoRA r = 8 on q and v of the second half of the blocks.
+/// </summary>
 [VisionTransformer(VitPreset.Small16)]
 [Prompts(Length = 10, Deep = true)]
 [Lora(Rank = 8, Targets = LoraTargets.Query | LoraTargets.Value, Blocks = "6..")]
 public partial class VptDeepLoraS16;
 
-/// <summary>ViT-S/16 — VPT-deep with 50 tokens, the frozen backbone in bfloat16 (Precision = BackboneBf16): several times faster on CPUs with AVX-512 BF16 and on GPUs.</summary>
+/// <summary>
+/// ViT-S/16 — VPT-deep with 50 tokens, the frozen backbone in bfloat16 (Precision = BackboneBf16): several times faster
+/// on CPUs with AVX-512 BF16 and on GPUs.
+/// </summary>
 [VisionTransformer(VitPreset.Small16, Precision = PrecisionPlan.BackboneBf16)]
 [Prompts(Length = 50, Deep = true)]
 public partial class VptDeepBf16S16;
 
-/// <summary>ViT-S/16 — SSF (Lian et al. 2022): scale and shift after norm1, attention, norm2 and the MLP of every block.</summary>
+/// <summary>
+/// ViT-S/16 — SSF (Lian et al. 2022): scale and shift after norm1, attention, norm2 and the MLP of every block.
+/// </summary>
 [VisionTransformer(VitPreset.Small16)]
 [Ssf]
 public partial class SsfS16;
 
-/// <summary>ViT-S/16 — SSF's full form (its official code): also after the qkv projection and after fc1 of every block.</summary>
+/// <summary>
+/// ViT-S/16 — SSF's full form (its official code): also after the qkv projection and after fc1 of every block.
+/// </summary>
 [VisionTransformer(VitPreset.Small16)]
 [Ssf(Full = true)]
 public partial class SsfFullS16;

@@ -12,16 +12,19 @@ public
 enum AdapterPlacement
 {
     /// <summary>
-    /// Pfeiffer et al. (2020), and VPT's adapter baseline: one adapter after the MLP, on its output, with its own residual
-    /// (m + s·adapter(m)).
+    /// Pfeiffer et al. (2020), and VPT's adapter baseline: one adapter after the MLP, on its output, with its own
+    /// residual (m + s·adapter(m)).
     /// </summary>
     Pfeiffer = 0,
     /// <summary>
-    /// AdaptFormer (Chen et al., 2022, its <c>custom_modules.py</c>): beside the MLP, reading the block's residual stream after
-    /// attention (before <c>norm2</c>); s·adapter(h) is added to the MLP's output.
+    /// AdaptFormer (Chen et al., 2022, its <c>custom_modules.py</c>): beside the MLP, reading the block's residual
+    /// stream after attention (before <c>norm2</c>); s·adapter(h) is added to the MLP's output.
     /// </summary>
     AdaptFormer = 1,
-    /// <summary>Houlsby et al. (2019): two adapters, after the attention projection and after the MLP, each with its own residual.</summary>
+    /// <summary>
+    /// Houlsby et al. (2019): two adapters, after the attention
+    /// projection and after the MLP, each with its own residual.
+    /// </summary>
     Houlsby = 2,
     /// <summary>The same as <see cref="Pfeiffer"/> (the name before placements said whose design each is).</summary>
     Sequential = Pfeiffer,
@@ -39,11 +42,15 @@ enum AdapterNorm
 {
     /// <summary>None (AdaptFormer's main script, <c>ffn_adapter_layernorm_option="none"</c>).</summary>
     None = 0,
-    /// <summary>A LayerNorm on the adapter's input (AdaptFormer's <c>"in"</c>), parameters <c>adapter.norm.*</c>.</summary>
+    /// <summary>
+    /// A LayerNorm on the adapter's input (AdaptFormer's <c>"in"</c>), parameters <c>adapter.norm.*</c>.
+    /// </summary>
     Input = 1,
 }
 
-/// <summary>Each adapter design's defaults, from its reference code; what an <see cref="AdapterAttribute"/> left unset means.</summary>
+/// <summary>
+/// Each adapter design's defaults, from its reference code; what an <see cref="AdapterAttribute"/> left unset means.
+/// </summary>
 #if PVP_GENERATOR
 internal
 #else
@@ -51,8 +58,12 @@ public
 #endif
 static class AdapterDefaults
 {
-    /// <summary>AdaptFormer: 64 (its <c>--ffn_num</c>); Pfeiffer and Houlsby: D / 8 (VPT's adapter baseline, reduction factor 8).</summary>
-    public static int Bottleneck(AdapterPlacement placement, int embedDim) => placement == AdapterPlacement.AdaptFormer ? 64 : Math.Max(1, embedDim / 8);
+    /// <summary>
+    /// AdaptFormer: 64 (its <c>--ffn_num</c>); Pfeiffer and
+    /// Houlsby: D / 8 (VPT's adapter baseline, reduction factor 8).
+    /// </summary>
+    public static int Bottleneck(AdapterPlacement placement, int embedDim) =>
+        placement == AdapterPlacement.AdaptFormer ? 64 : Math.Max(1, embedDim / 8);
 
     /// <summary>AdaptFormer: 0.1 (its <c>ffn_adapter_scalar</c>); the sequential designs: 1.</summary>
     public static double Scale(AdapterPlacement placement) => placement == AdapterPlacement.AdaptFormer ? 0.1 : 1.0;
@@ -63,9 +74,9 @@ static class AdapterDefaults
 
 /// <summary>
 /// A bottleneck adapter: [LayerNorm →] down-projection → ReLU → dropout → up-projection, scaled. <c>down_proj</c> keeps
-/// PyTorch's Linear initialisation (Kaiming-uniform, a = √5); the up-projection and both biases start at zero (AdaptFormer's
-/// <c>"lora"</c> init), so the block starts as the backbone's. Parameters: <c>blocks.{i}.adapter.{down_proj,up_proj}.*</c>,
-/// and for Houlsby's second adapter <c>blocks.{i}.adapter_attn.*</c>.
+/// PyTorch's Linear initialisation (Kaiming-uniform, a = √5); the up-projection and both biases start at zero
+/// (AdaptFormer's <c>"lora"</c> init), so the block starts as the backbone's. Parameters:
+/// <c>blocks.{i}.adapter.{down_proj,up_proj}.*</c>, and for Houlsby's second adapter <c>blocks.{i}.adapter_attn.*</c>.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 #if PVP_GENERATOR
@@ -82,18 +93,23 @@ sealed class AdapterAttribute : Attribute
     public const string KindName = "adapters";
 
     /// <summary>
-    /// Width of the bottleneck. Default (0): the design's — 64 for AdaptFormer (its <c>--ffn_num</c>), D / 8 for Pfeiffer and
-    /// Houlsby (VPT's adapter baseline, reduction factor 8: 96 for ViT-B).
+    /// Width of the bottleneck. Default (0): the design's — 64 for AdaptFormer (its <c>--ffn_num</c>), D / 8 for
+    /// Pfeiffer and Houlsby (VPT's adapter baseline, reduction factor 8: 96 for ViT-B).
     /// </summary>
     public int Bottleneck { get; set; }
 
     /// <summary>Whose design. Default <see cref="AdapterPlacement.Pfeiffer"/>.</summary>
     public AdapterPlacement Placement { get; set; } = AdapterPlacement.Pfeiffer;
 
-    /// <summary>The output scale s. Default: 0.1 for AdaptFormer (its <c>ffn_adapter_scalar</c>), 1 otherwise.</summary>
+    /// <summary>
+    /// The output scale s. Default: 0.1 for AdaptFormer (its <c>ffn_adapter_scalar</c>), 1 otherwise.
+    /// </summary>
     public double Scale { get; set; } = double.NaN;
 
-    /// <summary>Dropout between the ReLU and the up-projection while training. Default: 0.1 for AdaptFormer (its blocks build the adapter with it), 0 otherwise.</summary>
+    /// <summary>
+    /// Dropout between the ReLU and the up-projection while training. Default: 0.1 for AdaptFormer (its blocks build
+    /// the adapter with it), 0 otherwise.
+    /// </summary>
     public double Dropout { get; set; } = double.NaN;
 
     /// <summary>A LayerNorm on the adapter's input. Default none (AdaptFormer's main script).</summary>
@@ -125,7 +141,8 @@ sealed class AdapterAttribute : Attribute
 
     private double DropoutOrDefault => double.IsNaN(Dropout) ? AdapterDefaults.Dropout(Placement) : Dropout;
 
-    System.Collections.Generic.IEnumerable<Generators.Methods.ArgumentProblem> Generators.Methods.ISiteMethod.Check(Generators.Methods.MethodContext context)
+    System.Collections.Generic.IEnumerable<Generators.Methods.ArgumentProblem>
+        Generators.Methods.ISiteMethod.Check(Generators.Methods.MethodContext context)
     {
         string Num(double value) => Generators.Model.Format.Num(value);
         int bottleneck = BottleneckIn(context);
@@ -133,15 +150,19 @@ sealed class AdapterAttribute : Attribute
         if (Placement is not (AdapterPlacement.Pfeiffer or AdapterPlacement.AdaptFormer or AdapterPlacement.Houlsby))
             yield return new(nameof(Placement), $"{(int)Placement}", "Pfeiffer, AdaptFormer or Houlsby");
         if (double.IsInfinity(ScaleOrDefault)) yield return new(nameof(Scale), Num(ScaleOrDefault), "finite");
-        if (!(DropoutOrDefault >= 0 && DropoutOrDefault < 1)) yield return new(nameof(Dropout), Num(DropoutOrDefault), "in [0, 1)");
-        if (Norm is not (AdapterNorm.None or AdapterNorm.Input)) yield return new(nameof(Norm), $"{(int)Norm}", "None or Input");
+        if (!(DropoutOrDefault >= 0 && DropoutOrDefault < 1))
+            yield return new(nameof(Dropout), Num(DropoutOrDefault), "in [0, 1)");
+        if (Norm is not (AdapterNorm.None or AdapterNorm.Input))
+            yield return new(nameof(Norm), $"{(int)Norm}", "None or Input");
     }
 
-    System.Collections.Generic.IReadOnlyList<Generators.Model.SiteModule> Generators.Methods.ISiteMethod.Modules(Generators.Methods.MethodContext context)
+    System.Collections.Generic.IReadOnlyList<Generators.Model.SiteModule>
+        Generators.Methods.ISiteMethod.Modules(Generators.Methods.MethodContext context)
     {
         var arguments = new System.Collections.Generic.List<string>
         {
-            $"{context.EmbedDim}", $"{BottleneckIn(context)}", $"scale: {Generators.Model.Format.Num(ScaleOrDefault)}", "device", "dtype",
+            $"{context.EmbedDim}", $"{BottleneckIn(context)}", $"scale: {Generators.Model.Format.Num(ScaleOrDefault)}",
+            "device", "dtype",
         };
         if (DropoutOrDefault != 0) arguments.Add($"dropout: {Generators.Model.Format.Num(DropoutOrDefault)}");
         if (Norm == AdapterNorm.Input) arguments.Add("normInput: true");
@@ -150,16 +171,20 @@ sealed class AdapterAttribute : Attribute
         {
             AdapterPlacement.AdaptFormer => new Generators.Model.SiteModule[]
             {
-                new(AttachSite.BesideMlp, SiteCombine.BesideStream, "adapter", Module, create, "AdaptFormer: beside the MLP, on the stream after attention"),
+                new(AttachSite.BesideMlp, SiteCombine.BesideStream, "adapter", Module, create,
+                    "AdaptFormer: beside the MLP, on the stream after attention"),
             },
             AdapterPlacement.Houlsby => new Generators.Model.SiteModule[]
             {
-                new(AttachSite.AfterAttention, SiteCombine.Residual, "adapter_attn", Module, create, "Houlsby: adapter after attention, with its residual"),
-                new(AttachSite.AfterMlp, SiteCombine.Residual, "adapter", Module, create, "Houlsby: adapter after the MLP, with its residual"),
+                new(AttachSite.AfterAttention, SiteCombine.Residual, "adapter_attn", Module, create,
+                    "Houlsby: adapter after attention, with its residual"),
+                new(AttachSite.AfterMlp, SiteCombine.Residual, "adapter", Module, create,
+                    "Houlsby: adapter after the MLP, with its residual"),
             },
             _ => new Generators.Model.SiteModule[]
             {
-                new(AttachSite.AfterMlp, SiteCombine.Residual, "adapter", Module, create, "Pfeiffer: adapter after the MLP, with its residual"),
+                new(AttachSite.AfterMlp, SiteCombine.Residual, "adapter", Module, create,
+                    "Pfeiffer: adapter after the MLP, with its residual"),
             },
         };
     }
@@ -175,14 +200,17 @@ sealed class AdapterAttribute : Attribute
     {
         string Num(double value) => Generators.Model.Format.Num(value);
         var options = new System.Collections.Generic.List<string> { $"bottleneck {BottleneckIn(context)}" };
-        if (ScaleOrDefault != 1 || Placement == AdapterPlacement.AdaptFormer) options.Add($"scale {Num(ScaleOrDefault)}");
+        if (ScaleOrDefault != 1 || Placement == AdapterPlacement.AdaptFormer)
+            options.Add($"scale {Num(ScaleOrDefault)}");
         if (DropoutOrDefault != 0) options.Add($"dropout {Num(DropoutOrDefault)}");
         if (Norm == AdapterNorm.Input) options.Add("LayerNorm on its input");
         string settings = string.Join(", ", options);
         return Placement switch
         {
-            AdapterPlacement.AdaptFormer => $"AdaptFormer adapter ({settings}) beside the MLP of {blocks}, on the stream after attention",
-            AdapterPlacement.Houlsby => $"Houlsby adapters ({settings}) after the attention and after the MLP of {blocks}",
+            AdapterPlacement.AdaptFormer =>
+                $"AdaptFormer adapter ({settings}) beside the MLP of {blocks}, on the stream after attention",
+            AdapterPlacement.Houlsby =>
+                $"Houlsby adapters ({settings}) after the attention and after the MLP of {blocks}",
             _ => $"Pfeiffer adapter ({settings}) after the MLP of {blocks}",
         };
     }

@@ -23,15 +23,21 @@ enum AttachSite
     BlockOutput = 4,
     /// <summary>On norm1's output, what attention reads: n ← m(n).</summary>
     AfterNorm1 = 5,
-    /// <summary>Inside attention, on the fused qkv projection's output (width 3·D, rows [q; k; v]): qkv ← m(qkv).</summary>
+    /// <summary>
+    /// Inside attention, on the fused qkv projection's output (width 3·D, rows [q; k; v]): qkv ← m(qkv).
+    /// </summary>
     AfterQkv = 6,
-    /// <summary>On the attention projection's output, before any module at <see cref="AfterAttention"/>: a ← m(a).</summary>
+    /// <summary>
+    /// On the attention projection's output, before any module at <see cref="AfterAttention"/>: a ← m(a).
+    /// </summary>
     AfterProj = 7,
     /// <summary>On norm2's output, what the MLP reads: n ← m(n).</summary>
     AfterNorm2 = 8,
     /// <summary>Inside the MLP, on fc1's output before the GELU (width the MLP's hidden width): f ← m(f).</summary>
     AfterFc1 = 9,
-    /// <summary>On fc2's output, before any module at <see cref="BesideMlp"/> or <see cref="AfterMlp"/>: m ← m(m).</summary>
+    /// <summary>
+    /// On fc2's output, before any module at <see cref="BesideMlp"/> or <see cref="AfterMlp"/>: m ← m(m).
+    /// </summary>
     AfterFc2 = 10,
 }
 

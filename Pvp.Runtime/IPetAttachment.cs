@@ -22,6 +22,8 @@ public interface IPetAttachment
 /// <param name="Dtype">Their element type.</param>
 public sealed record AttachContext(int EmbedDim, int BlockIndex, AttachSite Site, Device? Device, ScalarType Dtype)
 {
-    /// <summary>The width of the values at <see cref="Site"/>: D, but 3·D after qkv and the MLP's hidden width after fc1.</summary>
+    /// <summary>
+    /// The width of the values at <see cref="Site"/>: D, but 3·D after qkv and the MLP's hidden width after fc1.
+    /// </summary>
     public int Width { get; init; } = EmbedDim;
 }

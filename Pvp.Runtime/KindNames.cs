@@ -25,6 +25,8 @@ static class KindNames
     /// <summary>Every other backbone weight (patch embedding, blocks, final norm, tokens).</summary>
     public const string Backbone = "backbone";
 
-    /// <summary>Whether <paramref name="kind"/> is one of the backbone's (or the head's) kinds, which no method may take.</summary>
+    /// <summary>
+    /// Whether <paramref name="kind"/> is one of the backbone's (or the head's) kinds, which no method may take.
+    /// </summary>
     public static bool IsBackbone(string kind) => kind is Head or Norms or Biases or Backbone;
 }

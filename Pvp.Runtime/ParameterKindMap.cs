@@ -18,7 +18,9 @@ public sealed class ParameterKindMap
             if (string.IsNullOrEmpty(pattern) || string.IsNullOrEmpty(kind))
                 throw new ArgumentException("Every entry needs a pattern and a kind name.", nameof(entries));
         Entries = entries;
-        this.entries = entries.Select(e => (e.Pattern.TrimEnd('.').Split('.'), e.Pattern.EndsWith('.'), e.Kind)).ToArray();
+        this.entries = entries
+            .Select(e => (e.Pattern.TrimEnd('.').Split('.'), e.Pattern.EndsWith('.'), e.Kind))
+            .ToArray();
     }
 
     /// <summary>No PETuning parameters.</summary>
@@ -30,7 +32,9 @@ public sealed class ParameterKindMap
     /// <summary>The method kinds the map names, first use first.</summary>
     public IEnumerable<string> Kinds => Entries.Select(e => e.Kind).Distinct(StringComparer.Ordinal);
 
-    /// <summary>The kind name of the method that owns <paramref name="name"/>, or null when no pattern names it.</summary>
+    /// <summary>
+    /// The kind name of the method that owns <paramref name="name"/>, or null when no pattern names it.
+    /// </summary>
     public string? KindOf(string name)
     {
         string[] parts = name.Split('.');

@@ -1,11 +1,13 @@
 namespace Pvp;
 
-/// <summary>The backbone's classes of parameters by their timm state-dict names, and which of them take weight decay.</summary>
+/// <summary>
+/// The backbone's classes of parameters by their timm state-dict names, and which of them take weight decay.
+/// </summary>
 public static class ParameterNaming
 {
     /// <summary>
-    /// The kinds of a parameter no PETuning method owns, most specific first: <c>head</c> for the head; for the backbone
-    /// <c>norms</c> (a LayerNorm's), then <c>biases</c> (a bias), then <c>backbone</c>.
+    /// The kinds of a parameter no PETuning method owns, most specific first: <c>head</c> for the head; for the
+    /// backbone <c>norms</c> (a LayerNorm's), then <c>biases</c> (a bias), then <c>backbone</c>.
     /// </summary>
     /// <param name="name">A state-dict key such as <c>blocks.3.norm1.bias</c>.</param>
     public static IReadOnlyList<string> BackboneKindsOf(string name)
@@ -22,7 +24,9 @@ public static class ParameterNaming
     private static readonly string[] Bias = { KindNames.Biases, KindNames.Backbone };
     private static readonly string[] Weight = { KindNames.Backbone };
 
-    /// <summary>Whether weight decay suits this parameter by its nature: never for biases, norms, 1-D tensors, tokens.</summary>
+    /// <summary>
+    /// Whether weight decay suits this parameter by its nature: never for biases, norms, 1-D tensors, tokens.
+    /// </summary>
     /// <param name="name">Its state-dict key.</param>
     /// <param name="dimensions">Its number of dimensions.</param>
     /// <param name="kinds">Its kinds.</param>

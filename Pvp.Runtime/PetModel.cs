@@ -24,7 +24,8 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
     protected PetModel(string name, int numClasses) : base(name)
     {
         if (numClasses < 0)
-            throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, "The class count must be 0 (no head) or positive.");
+            throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses,
+                "The class count must be 0 (no head) or positive.");
         NumClasses = numClasses;
     }
 
@@ -37,17 +38,19 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
     /// <summary>The backbone's sizes.</summary>
     public abstract VitConfig Backbone { get; }
 
-    /// <summary>The type the frozen backbone is stored and computed in when it differs from the trainable modules' (bfloat16 when
-    /// <see cref="Precision"/> chose it), else null.</summary>
+    /// <summary>The type the frozen backbone is stored and computed in when it differs from the trainable modules'
+    /// (bfloat16 when <see cref="Precision"/> chose it), else null.</summary>
     public ScalarType? FrozenBackboneDtype => Precision.UsesBf16 ? ScalarType.BFloat16 : null;
 
-    /// <summary>The frozen backbone's precision and why: chosen when the model was built (see <see cref="PrecisionPlan"/>).</summary>
+    /// <summary>
+    /// The frozen backbone's precision and why: chosen when the model was built (see <see cref="PrecisionPlan"/>).
+    /// </summary>
     public PrecisionChoice Precision { get; private set; } = PrecisionChoice.DeclaredFloat32;
 
     /// <summary>
-    /// For variants declared with <c>Precision = PrecisionPlan.BackboneBf16</c> (generated constructors call it first): decides
-    /// the frozen backbone's precision for <paramref name="device"/> and returns the type to build it in — bf16, or
-    /// <paramref name="dtype"/>.
+    /// For variants declared with <c>Precision = PrecisionPlan.BackboneBf16</c> (generated constructors call it first):
+    /// decides the frozen backbone's precision for <paramref name="device"/> and returns the type to build it in —
+    /// bf16, or <paramref name="dtype"/>.
     /// </summary>
     protected ScalarType ChooseBackbonePrecision(BackbonePrecision requested, Device? device, ScalarType dtype)
     {
@@ -55,10 +58,16 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
         return Precision.UsesBf16 ? ScalarType.BFloat16 : dtype;
     }
 
-    /// <summary>The kind names that train, in group order (the methods', then <c>head</c>, <c>norms</c>, <c>biases</c>, <c>backbone</c> as declared); every other parameter is frozen.</summary>
+    /// <summary>
+    /// The kind names that train, in group order (the methods', then <c>head</c>, <c>norms</c>, <c>biases</c>,
+    /// <c>backbone</c> as declared); every other parameter is frozen.
+    /// </summary>
     public abstract IReadOnlyList<string> TrainableKinds { get; }
 
-    /// <summary>Which PETuning method owns each of the model's own parameters (the generator writes it from the declaration's layout).</summary>
+    /// <summary>
+    /// Which PETuning method owns each of the model's own parameters
+    /// (the generator writes it from the declaration's layout).
+    /// </summary>
     public virtual ParameterKindMap KindMap => ParameterKindMap.Empty;
 
     /// <summary>One line per PETuning module the declaration attaches, for the model card.</summary>
@@ -74,13 +83,17 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
     public long TrainableParameterCount => parameters().Where(p => p.requires_grad).Sum(p => p.numel());
 
     /// <summary>
-    /// The kind names of the parameter with state-dict key <paramref name="name"/>, most specific first: its method's
-    /// (<see cref="KindMap"/>), or <c>head</c>, or the backbone's (<c>norms</c> and/or <c>biases</c>, then <c>backbone</c>).
+    /// The kind names of the parameter with state-dict key <paramref name="name"/>,
+    /// most specific first: its method's (<see cref="KindMap"/>), or <c>head</c>,
+    /// or the backbone's (<c>norms</c> and/or <c>biases</c>, then <c>backbone</c>).
     /// </summary>
     public IReadOnlyList<string> KindsOf(string name) =>
         KindMap.KindOf(name) is { } method ? new[] { method } : ParameterNaming.BackboneKindsOf(name);
 
-    /// <summary>The most specific kind name of the parameter with state-dict key <paramref name="name"/> (the first of <see cref="KindsOf"/>).</summary>
+    /// <summary>
+    /// The most specific kind name of the parameter with state-dict key
+    /// <paramref name="name"/> (the first of <see cref="KindsOf"/>).
+    /// </summary>
     public string KindOf(string name) => KindsOf(name)[0];
 
     /// <summary>Names of the parameters that train, in state-dict order.</summary>
@@ -88,8 +101,9 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
         named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToList();
 
     /// <summary>
-    /// Sets <c>requires_grad</c> from <see cref="TrainableKinds"/>: the backbone freezes, the PETuning modules and the
-    /// head train. Generated constructors call it; call it again after changing <c>requires_grad</c> by hand to restore.
+    /// Sets <c>requires_grad</c> from <see cref="TrainableKinds"/>: the backbone
+    /// freezes, the PETuning modules and the head train. Generated constructors call
+    /// it; call it again after changing <c>requires_grad</c> by hand to restore.
     /// </summary>
     public void ApplyTrainability()
     {
@@ -107,8 +121,9 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
         ParameterGroups(learningRate, weightDecay, DecayRule.Pvp);
 
     /// <summary>
-    /// The optimizer groups with the decay rule given: <see cref="DecayRule.Pvp"/> as above, or <see cref="DecayRule.All"/>
-    /// (every trainable parameter decays, prompts, biases and norms too, but the classifier's bias: VPT's <c>optimizer.py</c> for SGD).
+    /// The optimizer groups with the decay rule given: <see cref="DecayRule.Pvp"/> as above, or
+    /// <see cref="DecayRule.All"/> (every trainable parameter decays, prompts, biases and norms too, but the
+    /// classifier's bias: VPT's <c>optimizer.py</c> for SGD).
     /// </summary>
     public IReadOnlyList<ParameterGroup> ParameterGroups(double learningRate, double weightDecay, DecayRule rule)
     {
@@ -122,8 +137,9 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
             var kinds = KindsOf(name);
             string kind = kinds.FirstOrDefault(trainable.Contains) ?? kinds[0]; // else trainable by hand
             if (!order.Contains(kind)) order.Add(kind);
-            bool decay = (rule == DecayRule.All && !(kind == KindNames.Head && name.EndsWith("bias", StringComparison.Ordinal)))
-                         || (ParameterNaming.DecayByDefault(name, parameter.dim(), kinds) && !settings.UndecayedKinds.Contains(kind));
+            bool decay =
+                (rule == DecayRule.All && !(kind == KindNames.Head && name.EndsWith("bias", StringComparison.Ordinal)))
+                || (ParameterNaming.DecayByDefault(name, parameter.dim(), kinds) && !settings.UndecayedKinds.Contains(kind));
             if (!buckets.TryGetValue((kind, decay), out var list)) buckets[(kind, decay)] = list = new();
             list.Add((name, parameter));
         }
@@ -136,9 +152,13 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
             .ToList();
     }
 
-    /// <summary>AdamW over <see cref="ParameterGroups(double, double, DecayRule)"/>, each group with its own learning rate and decay.</summary>
+    /// <summary>
+    /// AdamW over <see cref="ParameterGroups(double, double, DecayRule)"/>,
+    /// each group with its own learning rate and decay.
+    /// </summary>
     /// <exception cref="InvalidOperationException">Nothing trains.</exception>
-    public PetAdamW CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, DecayRule rule = DecayRule.Pvp)
+    public PetAdamW CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999,
+        DecayRule rule = DecayRule.Pvp)
     {
         var groups = ParameterGroups(learningRate, weightDecay, rule);
         if (groups.Count == 0) throw new InvalidOperationException($"{VariantName} has no trainable parameters.");
@@ -147,7 +167,8 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
 
     /// <summary>SGD with momentum over <see cref="ParameterGroups(double, double, DecayRule)"/>.</summary>
     /// <exception cref="InvalidOperationException">Nothing trains.</exception>
-    public PetSgd CreateSgd(double learningRate, double weightDecay, double momentum = 0.9, DecayRule rule = DecayRule.Pvp, bool nesterov = false)
+    public PetSgd CreateSgd(double learningRate, double weightDecay, double momentum = 0.9, DecayRule rule = DecayRule.Pvp,
+        bool nesterov = false)
     {
         var groups = ParameterGroups(learningRate, weightDecay, rule);
         if (groups.Count == 0) throw new InvalidOperationException($"{VariantName} has no trainable parameters.");
@@ -163,8 +184,11 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
             .Where(p => p.parameter.requires_grad && (includeHead || KindOf(p.name) != KindNames.Head))
             .ToDictionary(p => p.name, p => (Tensor)p.parameter);
 
-    /// <summary>Writes only the PETuning modules to a safetensors file, with the variant and backbone as metadata.</summary>
-    public void ExportPetuning(string path, bool includeHead = false, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <summary>
+    /// Writes only the PETuning modules to a safetensors file, with the variant and backbone as metadata.
+    /// </summary>
+    public void ExportPetuning(
+        string path, bool includeHead = false, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var meta = new Dictionary<string, string>
         {
@@ -174,7 +198,8 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
         };
         if (metadata is not null) foreach (var (k, v) in metadata) meta[k] = v;
         var tensors = PetuningStateDict(includeHead);
-        FiniteWeights.Require(tensors, $"{VariantName}'s PETuning modules (to {path})", "Nothing was written; the training that made them diverged.");
+        FiniteWeights.Require(tensors, $"{VariantName}'s PETuning modules (to {path})",
+            "Nothing was written; the training that made them diverged.");
         AtomicFile.Write(path, temp => SafeTensors.Save(temp, tensors, meta));
     }
 
@@ -183,19 +208,28 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
     public void ImportPetuning(string path, bool includeHead = false) =>
         ImportPetuning(SafeTensors.Load(path), includeHead, path);
 
-    /// <summary>Loads PETuning tensors by name (strict by name and shape); copies values into this model's parameters.</summary>
+    /// <summary>
+    /// Loads PETuning tensors by name (strict by name and shape); copies values into this model's parameters.
+    /// </summary>
     /// <exception cref="CheckpointMismatchException">Names each missing, unexpected and mis-shaped key.</exception>
-    public void ImportPetuning(IReadOnlyDictionary<string, Tensor> tensors, bool includeHead = false, string source = "<in memory>")
+    public void ImportPetuning(
+        IReadOnlyDictionary<string, Tensor> tensors, bool includeHead = false, string source = "<in memory>")
     {
         var expected = PetuningStateDict(includeHead);
-        FiniteWeights.Require(tensors, source, "The file is damaged: re-create it (run its stage or cell again, with --force in a run folder).");
-        var missing = expected.Keys.Where(k => !tensors.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
-        var unexpected = tensors.Keys.Where(k => !expected.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
-        var misShaped = expected.Where(p => tensors.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape))
-            .Select(p => $"{p.Key}: checkpoint [{string.Join(", ", tensors[p.Key].shape)}] vs model [{string.Join(", ", p.Value.shape)}]")
+        FiniteWeights.Require(tensors, source,
+            "The file is damaged: re-create it (run its stage or cell again, with --force in a run folder).");
+        var missing = expected.Keys.Where(k => !tensors.ContainsKey(k))
+            .OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var unexpected = tensors.Keys.Where(k => !expected.ContainsKey(k))
+            .OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var misShaped = expected
+            .Where(p => tensors.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape))
+            .Select(p => $"{p.Key}: checkpoint [{string.Join(", ", tensors[p.Key].shape)}] " +
+                $"vs model [{string.Join(", ", p.Value.shape)}]")
             .OrderBy(k => k, StringComparer.Ordinal).ToList();
         if (missing.Count + unexpected.Count + misShaped.Count > 0)
-            throw new CheckpointMismatchException(source, $"{VariantName} ({Backbone})", missing, unexpected, misShaped);
+            throw new CheckpointMismatchException(
+                source, $"{VariantName} ({Backbone})", missing, unexpected, misShaped);
         using var noGrad = no_grad();
         foreach (var (name, target) in expected)
             target.copy_(tensors[name]);
@@ -205,7 +239,8 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
     /// Loads pre-trained backbone weights (timm or torchvision layout, safetensors or a PyTorch state dict) into this
     /// model: see <see cref="BackboneWeights"/>. PETuning modules keep their initialisation.
     /// </summary>
-    public WeightLoadReport LoadBackbone(string path, BackboneLoadOptions? options = null) => BackboneWeights.Load(this, path, options);
+    public WeightLoadReport LoadBackbone(string path, BackboneLoadOptions? options = null) =>
+        BackboneWeights.Load(this, path, options);
 
     string IWeightTarget.WeightTargetName => $"{VariantName} ({Backbone})";
 
@@ -220,31 +255,40 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
 
     /// <summary>
     /// Writes this model as an ONNX file (opset 17 or later, IR 8) that ONNX Runtime runs without libtorch: input
-    /// <c>images</c> float32 [batch, C, H, W] (normalised as in training), output <c>logits</c> float32 [batch, classes]
-    /// (pooled features [batch, D] without a head). The graph mirrors the generated forward pass node for node, in
-    /// inference mode (dropout off); the batch dimension is dynamic; parameters are initializers named by their state-dict
-    /// keys, float32 unless <see cref="OnnxExportOptions.Weights"/> keeps a bf16 backbone's. The file's
-    /// <c>metadata_props</c> record the variant, its attachments, the image size, the preprocessing and class names given
-    /// in <paramref name="options"/>, and Pvp's version. Written atomically: on any failure (an attached module that does not
-    /// implement <see cref="IOnnxModule"/>, say) no file is left at <paramref name="path"/>.
+    /// <c>images</c> float32 [batch, C, H, W] (normalised as in training), output <c>logits</c> float32 [batch,
+    /// classes] (pooled features [batch, D] without a head). The graph mirrors the generated forward pass node for
+    /// node, in inference mode (dropout off); the batch dimension is dynamic; parameters are initializers named by
+    /// their state-dict keys, float32 unless <see cref="OnnxExportOptions.Weights"/> keeps a bf16 backbone's. The
+    /// file's <c>metadata_props</c> record the variant, its attachments, the image size, the preprocessing and class
+    /// names given in <paramref name="options"/>, and Pvp's version. Written atomically: on any failure (an attached
+    /// module that does not implement <see cref="IOnnxModule"/>, say) no file is left at <paramref name="path"/>.
     /// </summary>
     /// <param name="path">The .onnx file to write.</param>
-    /// <param name="options">LoRA merged or separate, weight type, opset, preprocessing, class names; null: <see cref="OnnxExportOptions.Default"/>.</param>
-    /// <returns>The metadata written (also readable from the file through ONNX Runtime's <c>ModelMetadata.CustomMetadataMap</c>).</returns>
+    /// <param name="options">
+    /// LoRA merged or separate, weight type, opset, preprocessing, class names; null:
+    /// <see cref="OnnxExportOptions.Default"/>.
+    /// </param>
+    /// <returns>
+    /// The metadata written (also readable from the file through ONNX Runtime's
+    /// <c>ModelMetadata.CustomMetadataMap</c>).
+    /// </returns>
     /// <exception cref="OnnxExportException">Some part of the model has no ONNX form; the message names it.</exception>
     public IReadOnlyDictionary<string, string> ExportOnnx(string path, OnnxExportOptions? options = null)
     {
         options ??= OnnxExportOptions.Default;
-        FiniteWeights.Require(state_dict(), $"{VariantName} (exporting to {path})", "Nothing was written: an ONNX file of NaNs would classify nothing.");
+        FiniteWeights.Require(state_dict(), $"{VariantName} (exporting to {path})",
+            "Nothing was written: an ONNX file of NaNs would classify nothing.");
         var graph = new OnnxGraph(this, options);
         try
         {
             var b = Backbone;
-            var images = graph.AddInput("images", new object[] { "batch", (long)b.InChannels, (long)b.ImageSize, (long)b.ImageSize });
+            var images = graph.AddInput("images",
+                new object[] { "batch", (long)b.InChannels, (long)b.ImageSize, (long)b.ImageSize });
             OnnxValue logits;
             using (no_grad())
                 logits = EmitOnnx(graph, images);
-            graph.AddOutput(logits, "logits", new object[] { "batch", (long)(NumClasses > 0 ? NumClasses : b.EmbedDim) });
+            graph.AddOutput(logits, "logits",
+                new object[] { "batch", (long)(NumClasses > 0 ? NumClasses : b.EmbedDim) });
             var metadata = OnnxMetadata(options);
             AtomicFile.Write(path, temp =>
             {
@@ -260,24 +304,32 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
     }
 
     /// <summary>
-    /// Adds the nodes of the forward pass for images <paramref name="images"/> and returns the logits. The generator writes
-    /// it for every variant from the same statements as the forward pass; a hand-written subclass overrides it to be exportable.
+    /// Adds the nodes of the forward pass for images <paramref name="images"/> and returns
+    /// the logits. The generator writes it for every variant from the same statements as
+    /// the forward pass; a hand-written subclass overrides it to be exportable.
     /// </summary>
     /// <param name="graph">The graph being built.</param>
     /// <param name="images">Images [B, C, H, W].</param>
     /// <exception cref="OnnxExportException">This class does not override it.</exception>
     protected virtual OnnxValue EmitOnnx(OnnxGraph graph, OnnxValue images) =>
-        throw new OnnxExportException($"{GetType().FullName} has no ONNX form: it was not written by Pvp's generator and does not override {nameof(EmitOnnx)}.");
+        throw new OnnxExportException(
+            $"{GetType().FullName} has no ONNX form: it was not written by Pvp's generator " +
+            $"and does not override {nameof(EmitOnnx)}.");
 
-    /// <summary>Pvp's version (the runtime assembly's informational version, without a source-revision suffix).</summary>
+    /// <summary>
+    /// Pvp's version (the runtime assembly's informational version, without a source-revision suffix).
+    /// </summary>
     public static string PvpVersion { get; } =
-        (typeof(PetModel).Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
-            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion ?? "0.0.0").Split('+')[0];
+        (typeof(PetModel).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion
+            ?? "0.0.0").Split('+')[0];
 
     private Dictionary<string, string> OnnxMetadata(OnnxExportOptions options)
     {
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
-        string Floats(IEnumerable<float> values) => System.Text.Json.JsonSerializer.Serialize(values.Select(v => (double)(decimal)v));
+        string Floats(IEnumerable<float> values) =>
+            System.Text.Json.JsonSerializer.Serialize(values.Select(v => (double)(decimal)v));
         var b = Backbone;
         var meta = new Dictionary<string, string>
         {
@@ -296,12 +348,19 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
         if (options.Preprocessing is { } pre)
         {
             if (pre.Mean.Count != b.InChannels || pre.Std.Count != b.InChannels)
-                throw new ArgumentException($"Preprocessing: {b.InChannels} channels need {b.InChannels} means and stds, got {pre.Mean.Count} and {pre.Std.Count}.", nameof(options));
+                throw new ArgumentException(
+                    $"Preprocessing: {b.InChannels} channels need {b.InChannels} means and stds, " +
+                    $"got {pre.Mean.Count} and {pre.Std.Count}.",
+                    nameof(options));
             meta["pvp.mean"] = Floats(pre.Mean);
             meta["pvp.std"] = Floats(pre.Std);
             meta["pvp.crop_fraction"] = pre.CropFraction.ToString("R", invariant);
-            if (pre.Resize is not ("short_side" or "square")) throw new ArgumentException($"Preprocessing resize '{pre.Resize}': use short_side or square.", nameof(options));
-            if (pre.Interpolation is not ("bicubic" or "bilinear")) throw new ArgumentException($"Preprocessing interpolation '{pre.Interpolation}': use bicubic or bilinear.", nameof(options));
+            if (pre.Resize is not ("short_side" or "square"))
+                throw new ArgumentException(
+                    $"Preprocessing resize '{pre.Resize}': use short_side or square.", nameof(options));
+            if (pre.Interpolation is not ("bicubic" or "bilinear"))
+                throw new ArgumentException(
+                    $"Preprocessing interpolation '{pre.Interpolation}': use bicubic or bilinear.", nameof(options));
             meta["pvp.resize"] = pre.Resize;
             meta["pvp.interpolation"] = pre.Interpolation;
             if (pre.Description is { } description) meta["pvp.preprocessing"] = description;
@@ -309,7 +368,8 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
         if (options.ClassNames is { } classes)
         {
             if (NumClasses > 0 && classes.Count != NumClasses)
-                throw new ArgumentException($"{classes.Count} class names for a head of {NumClasses} classes.", nameof(options));
+                throw new ArgumentException(
+                    $"{classes.Count} class names for a head of {NumClasses} classes.", nameof(options));
             meta["pvp.class_names"] = System.Text.Json.JsonSerializer.Serialize(classes);
         }
         if (options.Metadata is not null) foreach (var (k, v) in options.Metadata) meta[k] = v;
@@ -332,7 +392,8 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
             .GroupBy(p => KindOf(p.name))
             .Select(g => $"{g.Key} {g.Sum(p => p.parameter.numel()):N0}");
         long total = ParameterCount, trainable = TrainableParameterCount;
-        text.AppendLine($"  trainable: {trainable:N0} of {total:N0} ({100.0 * trainable / Math.Max(1, total):F3}%): {string.Join(", ", byKind)}");
+        text.AppendLine($"  trainable: {trainable:N0} of {total:N0} ({100.0 * trainable / Math.Max(1, total):F3}%): " +
+            $"{string.Join(", ", byKind)}");
         return text.ToString();
     }
 
@@ -349,8 +410,10 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
         foreach (var (name, parameter) in named_parameters())
         {
             var kinds = KindsOf(name);
-            if (!(kinds.Contains(KindNames.Backbone) || kinds.Contains(KindNames.Head)) || kinds.Contains(KindNames.Norms)) continue;
-            if (name.StartsWith("patch_embed.", StringComparison.Ordinal) || name is "cls_token" or "pos_embed") continue;
+            if (!(kinds.Contains(KindNames.Backbone) || kinds.Contains(KindNames.Head)) || kinds.Contains(KindNames.Norms))
+                continue;
+            if (name.StartsWith("patch_embed.", StringComparison.Ordinal) || name is "cls_token" or "pos_embed")
+                continue;
             if (parameter.dim() == 2) Init.TruncatedNormal(parameter, std: 0.02);
             else if (name.EndsWith(".bias", StringComparison.Ordinal)) nn.init.zeros_(parameter);
         }

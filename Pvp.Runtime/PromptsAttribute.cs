@@ -33,12 +33,18 @@ sealed class PromptsAttribute : Attribute
     /// <summary>Dropout on prompt tokens while training, in [0, 1). Default 0.</summary>
     public double Dropout { get; set; }
 
-    /// <summary>Block range in C# range syntax (<c>"0..12"</c>, <c>"6.."</c>, <c>"..^2"</c>); null means all blocks.</summary>
+    /// <summary>
+    /// Block range in C# range syntax (<c>"0..12"</c>, <c>"6.."</c>, <c>"..^2"</c>); null means all blocks.
+    /// </summary>
     public string? Blocks { get; set; }
 
     /// <summary>Multiplier of the base learning rate for the prompts' parameter group. Default 1.</summary>
     public double LearningRateScale { get; set; } = 1.0;
 
-    /// <summary>Whether the default decay rule (timm's: weights of two or more dimensions) decays the prompts too. Default false. VPT's own SGD decays every trained tensor, prompts included (its <c>optimizer.py</c>): a recipe's <c>decay: all</c> (or <c>protocol: vpt</c>) does that whatever this says.</summary>
+    /// <summary>
+    /// Whether the default decay rule (timm's: weights of two or more dimensions) decays the prompts too. Default
+    /// false. VPT's own SGD decays every trained tensor, prompts included (its <c>optimizer.py</c>): a recipe's
+    /// <c>decay: all</c> (or <c>protocol: vpt</c>) does that whatever this says.
+    /// </summary>
     public bool WeightDecay { get; set; }
 }

@@ -15,17 +15,23 @@ public static class Scalars
     /// <summary>1, held for the process's lifetime (a static root is never finalized).</summary>
     public static readonly Scalar One = 1.0.ToScalar();
 
-    /// <summary><paramref name="a"/> + <paramref name="b"/>, safe against the finalizer race (use instead of <c>a + b</c>).</summary>
+    /// <summary>
+    /// <paramref name="a"/> + <paramref name="b"/>, safe against the finalizer race (use instead of <c>a + b</c>).
+    /// </summary>
     public static Tensor Add(Tensor a, Tensor b) => a.add(b, One);
 
-    /// <summary><paramref name="tensor"/> · <paramref name="factor"/>, with the scalar kept alive across the call.</summary>
+    /// <summary>
+    /// <paramref name="tensor"/> · <paramref name="factor"/>, with the scalar kept alive across the call.
+    /// </summary>
     public static Tensor Multiply(Tensor tensor, double factor)
     {
         using var scalar = factor.ToScalar();
         return tensor.mul(scalar);
     }
 
-    /// <summary>In-place <paramref name="tensor"/> ·= <paramref name="factor"/>, with the scalar kept alive across the call.</summary>
+    /// <summary>
+    /// In-place <paramref name="tensor"/> ·= <paramref name="factor"/>, with the scalar kept alive across the call.
+    /// </summary>
     public static Tensor MultiplyInPlace(Tensor tensor, double factor)
     {
         using var scalar = factor.ToScalar();

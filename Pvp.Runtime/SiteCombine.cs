@@ -13,8 +13,14 @@ enum SiteCombine
     Replace = 0,
     /// <summary>The module's output is added to the value at the site: x ← x + m(x).</summary>
     Residual = 1,
-    /// <summary>At <see cref="AttachSite.BesideMlp"/> only: reads the MLP's input (norm2's output), its output is added to the MLP's.</summary>
+    /// <summary>
+    /// At <see cref="AttachSite.BesideMlp"/> only: reads the MLP's
+    /// input (norm2's output), its output is added to the MLP's.
+    /// </summary>
     Beside = 2,
-    /// <summary>At <see cref="AttachSite.BesideMlp"/> only: reads the residual stream after attention (AdaptFormer), its output is added to the MLP's.</summary>
+    /// <summary>
+    /// At <see cref="AttachSite.BesideMlp"/> only: reads the residual stream
+    /// after attention (AdaptFormer), its output is added to the MLP's.
+    /// </summary>
     BesideStream = 3,
 }

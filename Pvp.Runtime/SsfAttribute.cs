@@ -29,8 +29,8 @@ sealed class SsfAttribute : Attribute
 
     /// <summary>
     /// SSF's full form, as its official code: also a scale and shift on the fused qkv projection's output (width 3·D,
-    /// <c>attn.ssf_qkv</c>) and on fc1's output before the GELU (the MLP's hidden width, <c>mlp.ssf_fc1</c>). Default false:
-    /// after norm1, attention, norm2 and the MLP only.
+    /// <c>attn.ssf_qkv</c>) and on fc1's output before the GELU (the MLP's hidden width, <c>mlp.ssf_fc1</c>). Default
+    /// false: after norm1, attention, norm2 and the MLP only.
     /// </summary>
     public bool Full { get; set; }
 
@@ -45,10 +45,12 @@ sealed class SsfAttribute : Attribute
 
     string Generators.Methods.ISiteMethod.ClassNamePart => Full ? "SsfFull" : "Ssf";
 
-    System.Collections.Generic.IEnumerable<Generators.Methods.ArgumentProblem> Generators.Methods.ISiteMethod.Check(Generators.Methods.MethodContext context) =>
+    System.Collections.Generic.IEnumerable<Generators.Methods.ArgumentProblem>
+        Generators.Methods.ISiteMethod.Check(Generators.Methods.MethodContext context) =>
         System.Array.Empty<Generators.Methods.ArgumentProblem>();
 
-    System.Collections.Generic.IReadOnlyList<Generators.Model.SiteModule> Generators.Methods.ISiteMethod.Modules(Generators.Methods.MethodContext context)
+    System.Collections.Generic.IReadOnlyList<Generators.Model.SiteModule>
+        Generators.Methods.ISiteMethod.Modules(Generators.Methods.MethodContext context)
     {
         Generators.Model.SiteModule At(AttachSite site, string field, string comment) =>
             new(site, SiteCombine.Replace, field, Module, $"{context.WidthAt(site)}, device, dtype", comment);
@@ -68,11 +70,15 @@ sealed class SsfAttribute : Attribute
     }
 
     string Generators.Methods.ISiteMethod.Summary(Generators.Methods.MethodContext context) =>
-        Full ? "SSF after norm1, qkv, attention, norm2, fc1 and the MLP" : "SSF after norm1, attention, norm2 and the MLP";
+        Full
+            ? "SSF after norm1, qkv, attention, norm2, fc1 and the MLP"
+            : "SSF after norm1, attention, norm2 and the MLP";
 
     string Generators.Methods.ISiteMethod.CardLine(Generators.Methods.MethodContext context, string blocks) => Full
         ? $"SSF: scale and shift after norm1, the qkv projection, attention, norm2, fc1 and the MLP of {blocks} " +
-          $"(ssf_*.scale, ssf_*.shift [{context.EmbedDim}]; attn.ssf_qkv [{3 * context.EmbedDim}], mlp.ssf_fc1 [{context.MlpHidden}])"
-        : $"SSF: scale and shift after norm1, attention, norm2 and the MLP of {blocks} (ssf_*.scale, ssf_*.shift [{context.EmbedDim}])";
+          $"(ssf_*.scale, ssf_*.shift [{context.EmbedDim}]; " +
+          $"attn.ssf_qkv [{3 * context.EmbedDim}], mlp.ssf_fc1 [{context.MlpHidden}])"
+        : $"SSF: scale and shift after norm1, attention, norm2 and the MLP of {blocks} " +
+          $"(ssf_*.scale, ssf_*.shift [{context.EmbedDim}])";
 #endif
 }

@@ -30,7 +30,9 @@ public
 #endif
 sealed class LinearProbeAttribute : Attribute { }
 
-/// <summary>Every parameter trains (the usual fine-tuning baseline). Cannot be combined with PETuning attributes.</summary>
+/// <summary>
+/// Every parameter trains (the usual fine-tuning baseline). Cannot be combined with PETuning attributes.
+/// </summary>
 [AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
 #if PVP_GENERATOR
 internal

@@ -18,16 +18,20 @@ public delegate PetModel VariantFactory(int numClasses, Device? device, ScalarTy
 /// <param name="device">Where to allocate it.</param>
 /// <param name="dtype">The trainable modules' element type.</param>
 /// <param name="precision">The frozen backbone's precision (auto: bf16 where the device computes it natively).</param>
-public delegate PetModel PrecisionVariantFactory(int numClasses, Device? device, ScalarType dtype, BackbonePrecision precision);
+public delegate PetModel PrecisionVariantFactory(
+    int numClasses, Device? device, ScalarType dtype, BackbonePrecision precision);
 
 /// <summary>A registered variant.</summary>
 /// <param name="Name">The class name.</param>
 /// <param name="Type">The class.</param>
 /// <param name="Backbone">Its backbone.</param>
 /// <param name="Attachments">What its declaration attaches (model-card lines).</param>
-/// <param name="IsPlainBackbone">No PETuning modules and every parameter trains: usable to pre-train a backbone.</param>
+/// <param name="IsPlainBackbone">
+/// No PETuning modules and every parameter trains: usable to pre-train a backbone.
+/// </param>
 /// <param name="Factory">Builds one.</param>
-public sealed record VariantInfo(string Name, Type Type, VitConfig Backbone, IReadOnlyList<string> Attachments, bool IsPlainBackbone, VariantFactory Factory)
+public sealed record VariantInfo(
+    string Name, Type Type, VitConfig Backbone, IReadOnlyList<string> Attachments, bool IsPlainBackbone, VariantFactory Factory)
 {
     /// <summary>Builds one in a chosen backbone precision; null when the declaration allows float32 only.</summary>
     public PrecisionVariantFactory? PrecisionFactory { get; init; }
@@ -37,7 +41,8 @@ public sealed record VariantInfo(string Name, Type Type, VitConfig Backbone, IRe
 
     /// <summary>Builds one in <paramref name="precision"/>.</summary>
     /// <exception cref="ArgumentException">bf16 asked of a variant that allows float32 only.</exception>
-    public PetModel Create(int numClasses, Device? device = null, ScalarType dtype = ScalarType.Float32, BackbonePrecision precision = BackbonePrecision.Auto)
+    public PetModel Create(int numClasses, Device? device = null, ScalarType dtype = ScalarType.Float32,
+        BackbonePrecision precision = BackbonePrecision.Auto)
     {
         if (PrecisionFactory is { } withPrecision) return withPrecision(numClasses, device, dtype, precision);
         PrecisionChoice.Decide(allowsBf16: false, precision, device, Name); // throws for bf16
@@ -54,15 +59,24 @@ public static class VariantRegistry
     private static readonly ConcurrentDictionary<string, VariantInfo> Variants = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, Assembly> Searched = new(StringComparer.Ordinal);
 
-    /// <summary>Registers a variant (generated code calls this; a second registration of a name keeps the first).</summary>
-    public static void Register(string name, Type type, VitConfig backbone, IReadOnlyList<string> attachments, bool isPlainBackbone, VariantFactory factory)
+    /// <summary>
+    /// Registers a variant (generated code calls this; a second registration of a name keeps the first).
+    /// </summary>
+    public static void Register(
+        string name, Type type, VitConfig backbone, IReadOnlyList<string> attachments, bool isPlainBackbone, VariantFactory factory)
     {
         Searched.TryAdd(type.Assembly.FullName ?? type.Assembly.GetName().Name!, type.Assembly);
-        if (!Variants.TryAdd(name, new VariantInfo(name, type, backbone, attachments, isPlainBackbone, factory))) RecordClash(name, type);
+        if (!Variants.TryAdd(name, new VariantInfo(name, type, backbone, attachments, isPlainBackbone, factory)))
+            RecordClash(name, type);
     }
 
-    /// <summary>Registers a variant that allows a bf16 backbone (generated code calls this; a second registration of a name keeps the first).</summary>
-    public static void Register(string name, Type type, VitConfig backbone, IReadOnlyList<string> attachments, bool isPlainBackbone, PrecisionVariantFactory factory)
+    /// <summary>
+    /// Registers a variant that allows a bf16 backbone (generated code
+    /// calls this; a second registration of a name keeps the first).
+    /// </summary>
+    public static void Register(
+        string name, Type type, VitConfig backbone, IReadOnlyList<string> attachments, bool isPlainBackbone,
+        PrecisionVariantFactory factory)
     {
         Searched.TryAdd(type.Assembly.FullName ?? type.Assembly.GetName().Name!, type.Assembly);
         if (!Variants.TryAdd(name, new VariantInfo(name, type, backbone, attachments, isPlainBackbone,
@@ -80,7 +94,9 @@ public static class VariantRegistry
         if (kept != type) ClashBag.Add((name, kept, type));
     }
 
-    /// <summary>Runs the registrations of <paramref name="assembly"/> (its module initializer) if it has not run yet.</summary>
+    /// <summary>
+    /// Runs the registrations of <paramref name="assembly"/> (its module initializer) if it has not run yet.
+    /// </summary>
     /// <exception cref="InvalidDataException">
     /// A variant name it declares is declared by another class too (in it or in another assembly); the message names
     /// both.
@@ -108,15 +124,18 @@ public static class VariantRegistry
     }
 
     /// <summary>
-    /// Loads the assembly file at <paramref name="path"/> — a user's library or program that declares variants — and
-    /// registers its variants. Its own dependencies resolve from its folder (and its <c>.deps.json</c>); Pvp, TorchSharp and
-    /// whatever else this process already has are shared, never loaded twice, so its variants are the types this process
-    /// uses. It is checked first: a .NET implementation assembly, built against versions of this process's assemblies no
-    /// newer than the ones loaded, and declaring no variant name that another assembly already declares.
+    /// Loads the assembly file at <paramref name="path"/> — a user's library or program that declares
+    /// variants — and registers its variants. Its own dependencies resolve from its folder (and its
+    /// <c>.deps.json</c>); Pvp, TorchSharp and whatever else this process already has are shared,
+    /// never loaded twice, so its variants are the types this process uses. It is checked first: a
+    /// .NET implementation assembly, built against versions of this process's assemblies no newer
+    /// than the ones loaded, and declaring no variant name that another assembly already declares.
     /// </summary>
     /// <returns>The loaded assembly.</returns>
     /// <exception cref="FileNotFoundException">No such file.</exception>
-    /// <exception cref="InvalidDataException">Not a usable assembly, built against newer Pvp assemblies, or a name clash; the message says which.</exception>
+    /// <exception cref="InvalidDataException">
+    /// Not a usable assembly, built against newer Pvp assemblies, or a name clash; the message says which.
+    /// </exception>
     public static Assembly LoadFrom(string path)
     {
         string full = Path.GetFullPath(path);
@@ -126,7 +145,9 @@ public static class VariantRegistry
         {
             var loaded = AssemblyLoadContext.Default.Assemblies.FirstOrDefault(a => a.GetName().Name == name.Name);
             if (loaded is not null && !string.Equals(loaded.Location, full, StringComparison.Ordinal))
-                throw new InvalidDataException($"Cannot load '{full}': an assembly named {name.Name} is already loaded from '{loaded.Location}'. Rename one of them.");
+                throw new InvalidDataException(
+                    $"Cannot load '{full}': an assembly named {name.Name} is already loaded from " +
+                    $"'{loaded.Location}'. Rename one of them.");
             if (loaded is null)
             {
                 Resolvers.Add((Path.GetDirectoryName(full)!, new AssemblyDependencyResolver(full)));
@@ -148,11 +169,15 @@ public static class VariantRegistry
             {
                 Load(loaded);
             }
-            catch (Exception e) when (e is TypeInitializationException or MissingMethodException or TypeLoadException or FileLoadException or FileNotFoundException)
+            catch (Exception e) when (e is TypeInitializationException or MissingMethodException or TypeLoadException
+                                           or FileLoadException or FileNotFoundException)
             {
                 throw new InvalidDataException(
-                    $"'{full}' could not register its variants ({(e.InnerException ?? e).Message}). It was probably built against another " +
-                    $"Pvp.Runtime than this process's {typeof(VariantRegistry).Assembly.GetName().Version}; rebuild it against that version.", e);
+                    $"'{full}' could not register its variants ({(e.InnerException ?? e).Message}). " +
+                    "It was probably built against another Pvp.Runtime " +
+                    $"than this process's {typeof(VariantRegistry).Assembly.GetName().Version}; " +
+                    "rebuild it against that version.",
+                    e);
             }
             return loaded; // Load refused it if one of its names is taken
         }
@@ -163,7 +188,10 @@ public static class VariantRegistry
     private static readonly ConcurrentBag<(string Name, Type Kept, Type Added)> ClashBag = new();
     private static IEnumerable<(string Name, Type Kept, Type Added)> Clashes => ClashBag;
 
-    /// <summary>Reads the file's metadata without loading it: a .NET implementation assembly whose references are no newer than what is loaded.</summary>
+    /// <summary>
+    /// Reads the file's metadata without loading it: a .NET implementation
+    /// assembly whose references are no newer than what is loaded.
+    /// </summary>
     private static AssemblyName CheckLoadable(string full)
     {
         try
@@ -176,18 +204,26 @@ public static class VariantRegistry
             {
                 var attribute = metadata.GetCustomAttribute(handle);
                 if (attribute.Constructor.Kind == System.Reflection.Metadata.HandleKind.MemberReference
-                    && metadata.GetMemberReference((System.Reflection.Metadata.MemberReferenceHandle)attribute.Constructor).Parent is { Kind: System.Reflection.Metadata.HandleKind.TypeReference } parent
-                    && metadata.GetString(metadata.GetTypeReference((System.Reflection.Metadata.TypeReferenceHandle)parent).Name) == "ReferenceAssemblyAttribute")
-                    throw new InvalidDataException($"'{full}' is a reference assembly (from obj/.../ref): give the one in the project's bin/ folder.");
+                    && metadata.GetMemberReference((System.Reflection.Metadata.MemberReferenceHandle)attribute.Constructor).Parent
+                        is { Kind: System.Reflection.Metadata.HandleKind.TypeReference } parent
+                    && metadata.GetString(metadata.GetTypeReference((System.Reflection.Metadata.TypeReferenceHandle)parent).Name)
+                        == "ReferenceAssemblyAttribute")
+                    throw new InvalidDataException(
+                        $"'{full}' is a reference assembly (from obj/.../ref): " +
+                        "give the one in the project's bin/ folder.");
             }
             foreach (var handle in metadata.AssemblyReferences)
             {
                 var reference = metadata.GetAssemblyReference(handle);
                 string referenced = metadata.GetString(reference.Name);
-                var have = AssemblyLoadContext.Default.Assemblies.Select(a => a.GetName()).FirstOrDefault(a => a.Name == referenced);
+                var have = AssemblyLoadContext.Default.Assemblies.Select(a => a.GetName())
+                    .FirstOrDefault(a => a.Name == referenced);
                 if (have?.Version is { } version && reference.Version > version)
-                    throw new InvalidDataException($"'{full}' was built against {referenced} {reference.Version}, newer than this process's {version}: " +
-                                                   $"update the pvp tool (or the program loading it) to that version, or build the project against {version}.");
+                    throw new InvalidDataException(
+                        $"'{full}' was built against {referenced} {reference.Version}, " +
+                        $"newer than this process's {version}: " +
+                        "update the pvp tool (or the program loading it) to that version, " +
+                        $"or build the project against {version}.");
             }
             return AssemblyName.GetAssemblyName(full);
         }
@@ -198,7 +234,8 @@ public static class VariantRegistry
     }
 
     private static InvalidDataException NotAssembly(string full) =>
-        new($"'{full}' is not a .NET assembly; give the .dll of the project that declares the variants (or the project itself).");
+        new($"'{full}' is not a .NET assembly; " +
+            "give the .dll of the project that declares the variants (or the project itself).");
 
     private static Assembly? ResolveManaged(AssemblyLoadContext context, AssemblyName wanted)
     {
@@ -228,11 +265,15 @@ public static class VariantRegistry
         return IntPtr.Zero;
     }
 
-    /// <summary>The assemblies searched for variants so far, with how many each declares: "Name (path): N variants".</summary>
+    /// <summary>
+    /// The assemblies searched for variants so far, with how many each declares: "Name (path): N variants".
+    /// </summary>
     public static IReadOnlyList<string> SearchedAssemblies =>
         Searched.Values.OrderBy(a => a.GetName().Name, StringComparer.Ordinal)
             .Select(a => (Assembly: a, Count: Variants.Values.Count(v => v.Type.Assembly == a)))
-            .Select(p => $"{p.Assembly.GetName().Name} ({(p.Assembly.Location.Length > 0 ? p.Assembly.Location : "in memory")}): {p.Count} variant{(p.Count == 1 ? "" : "s")}")
+            .Select(p =>
+                $"{p.Assembly.GetName().Name} ({(p.Assembly.Location.Length > 0 ? p.Assembly.Location : "in memory")}): " +
+                $"{p.Count} variant{(p.Count == 1 ? "" : "s")}")
             .ToList();
 
     /// <summary>The registered names, sorted.</summary>
@@ -246,7 +287,8 @@ public static class VariantRegistry
     public static VariantInfo Describe(string name) => Find(name);
 
     /// <summary>Every registered variant, by name.</summary>
-    public static IReadOnlyList<VariantInfo> All => Variants.Values.OrderBy(v => v.Name, StringComparer.Ordinal).ToList();
+    public static IReadOnlyList<VariantInfo> All =>
+        Variants.Values.OrderBy(v => v.Name, StringComparer.Ordinal).ToList();
 
     /// <summary>Creates a model of the variant called <paramref name="name"/>.</summary>
     /// <exception cref="KeyNotFoundException">No such variant; the message lists the close names.</exception>
@@ -255,19 +297,31 @@ public static class VariantRegistry
         BackbonePrecision precision = BackbonePrecision.Auto) =>
         Find(name).Create(numClasses, device, dtype, precision);
 
-    /// <summary>A registered plain backbone (no PETuning modules, everything trains) with exactly this configuration, or null.</summary>
+    /// <summary>
+    /// A registered plain backbone (no PETuning modules, everything trains) with exactly this configuration, or null.
+    /// </summary>
     public static VariantInfo? FindPlainBackbone(VitConfig config) =>
-        Variants.Values.Where(v => v.IsPlainBackbone && v.Backbone == config).OrderBy(v => v.Name, StringComparer.Ordinal).FirstOrDefault();
+        Variants.Values.Where(v => v.IsPlainBackbone && v.Backbone == config)
+            .OrderBy(v => v.Name, StringComparer.Ordinal).FirstOrDefault();
 
     private static VariantInfo Find(string name)
     {
         if (Variants.TryGetValue(name, out var entry)) return entry;
         // Close names: the same up to two edits, comparing the typed name with each name's prefix of the same length.
         var close = Variants.Keys
-            .Select(k => (Name: k, Distance: Text.EditDistance.Between(name.ToLowerInvariant(), k[..Math.Min(k.Length, name.Length)].ToLowerInvariant())))
-            .Where(p => p.Distance <= 2).OrderBy(p => p.Distance).ThenBy(p => p.Name, StringComparer.Ordinal).Take(8).Select(p => p.Name).ToList();
-        string hint = close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?" : $" Known variants: {string.Join(", ", Names.Take(20))}{(Variants.Count > 20 ? ", …" : "")}.";
-        string looked = Searched.IsEmpty ? "no assembly has been searched yet" : "looked in " + string.Join("; ", SearchedAssemblies);
-        throw new KeyNotFoundException($"No PETuning variant named '{name}' is registered.{hint} ({looked}. Is the assembly that declares it loaded?)");
+            .Select(k => (Name: k, Distance: Text.EditDistance.Between(
+                name.ToLowerInvariant(), k[..Math.Min(k.Length, name.Length)].ToLowerInvariant())))
+            .Where(p => p.Distance <= 2)
+            .OrderBy(p => p.Distance).ThenBy(p => p.Name, StringComparer.Ordinal)
+            .Take(8).Select(p => p.Name).ToList();
+        string hint = close.Count > 0
+            ? $" Did you mean: {string.Join(", ", close)}?"
+            : $" Known variants: {string.Join(", ", Names.Take(20))}{(Variants.Count > 20 ? ", …" : "")}.";
+        string looked = Searched.IsEmpty
+            ? "no assembly has been searched yet"
+            : "looked in " + string.Join("; ", SearchedAssemblies);
+        throw new KeyNotFoundException(
+            $"No PETuning variant named '{name}' is registered.{hint} ({looked}. " +
+            "Is the assembly that declares it loaded?)");
     }
 }

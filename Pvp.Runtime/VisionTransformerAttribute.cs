@@ -62,6 +62,9 @@ sealed class VisionTransformerAttribute : Attribute
     /// <summary>Whether the fused qkv projection has a bias. Default true (as timm).</summary>
     public bool QkvBias { get; set; } = true;
 
-    /// <summary>Where the frozen backbone computes: <see cref="PrecisionPlan.Float32"/> (default) or <see cref="PrecisionPlan.BackboneBf16"/>.</summary>
+    /// <summary>
+    /// Where the frozen backbone computes: <see cref="PrecisionPlan.Float32"/> (default) or
+    /// <see cref="PrecisionPlan.BackboneBf16"/>.
+    /// </summary>
     public PrecisionPlan Precision { get; set; }
 }

@@ -9,7 +9,8 @@ namespace Pvp;
 /// <param name="Heads">Attention heads per block.</param>
 /// <param name="MlpHidden">Hidden width of each MLP.</param>
 /// <param name="QkvBias">Whether the qkv projection has a bias.</param>
-public sealed record VitConfig(int ImageSize, int PatchSize, int InChannels, int EmbedDim, int Depth, int Heads, int MlpHidden, bool QkvBias)
+public sealed record VitConfig(
+    int ImageSize, int PatchSize, int InChannels, int EmbedDim, int Depth, int Heads, int MlpHidden, bool QkvBias)
 {
     /// <summary>Patches along one side of the image.</summary>
     public int GridSize => ImageSize / PatchSize;
@@ -19,5 +20,6 @@ public sealed record VitConfig(int ImageSize, int PatchSize, int InChannels, int
 
     /// <summary>A short human description, e.g. <c>ViT D=768 depth 12 heads 12 patch 16 @224</c>.</summary>
     public override string ToString() =>
-        $"ViT D={EmbedDim} depth {Depth} heads {Heads} mlp {MlpHidden} patch {PatchSize} @{ImageSize}{(QkvBias ? "" : " (no qkv bias)")}";
+        $"ViT D={EmbedDim} depth {Depth} heads {Heads} mlp {MlpHidden} patch {PatchSize} " +
+        $"@{ImageSize}{(QkvBias ? "" : " (no qkv bias)")}";
 }

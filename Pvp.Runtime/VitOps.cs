@@ -13,16 +13,22 @@ public static class VitOps
         return cat(new[] { expanded, patches }, 1);
     }
 
-    /// <summary>VPT: [B, 1 + N, D] and prompts [1, T, D] → [B, 1 + T + N, D], the prompts after the class token.</summary>
+    /// <summary>
+    /// VPT: [B, 1 + N, D] and prompts [1, T, D] → [B, 1 + T + N, D], the prompts after the class token.
+    /// </summary>
     public static Tensor InsertPrompts(Tensor tokens, Tensor prompts)
     {
         using var scope = NewDisposeScope();
         long b = tokens.shape[0];
-        var joined = cat(new[] { tokens.narrow(1, 0, 1), prompts.expand(b, -1, -1), tokens.narrow(1, 1, tokens.shape[1] - 1) }, 1);
+        var joined = cat(
+            new[] { tokens.narrow(1, 0, 1), prompts.expand(b, -1, -1), tokens.narrow(1, 1, tokens.shape[1] - 1) }, 1);
         return joined.MoveToOuterDisposeScope();
     }
 
-    /// <summary>VPT-deep: drops the T prompt outputs of [B, 1 + T + N, D] and puts <paramref name="prompts"/> [1, T, D] in their place.</summary>
+    /// <summary>
+    /// VPT-deep: drops the T prompt outputs of [B, 1 + T + N, D] and
+    /// puts <paramref name="prompts"/> [1, T, D] in their place.
+    /// </summary>
     public static Tensor ReplacePrompts(Tensor tokens, Tensor prompts)
     {
         using var scope = NewDisposeScope();
@@ -38,16 +44,28 @@ public static class VitOps
     // The same operations as ONNX nodes, for the exported graph (one overload beside each tensor version).
 
     /// <summary>ONNX: [B, N, D] patch tokens and a [1, 1, D] class token → [B, 1 + N, D].</summary>
-    public static Onnx.OnnxValue PrependClassToken(Onnx.OnnxGraph graph, Onnx.OnnxValue patches, Onnx.OnnxValue classToken, long dim) =>
+    public static Onnx.OnnxValue PrependClassToken(
+        Onnx.OnnxGraph graph, Onnx.OnnxValue patches, Onnx.OnnxValue classToken, long dim) =>
         graph.Concat(1, graph.ExpandBatch(classToken, patches, 1, dim), patches);
 
     /// <summary>ONNX: [B, 1 + N, D] and prompts [1, T, D] → [B, 1 + T + N, D].</summary>
-    public static Onnx.OnnxValue InsertPrompts(Onnx.OnnxGraph graph, Onnx.OnnxValue tokens, Onnx.OnnxValue prompts, long length, long dim) =>
-        graph.Concat(1, graph.Slice(tokens, 1, 0, 1), graph.ExpandBatch(prompts, tokens, length, dim), graph.Slice(tokens, 1, 1, long.MaxValue));
+    public static Onnx.OnnxValue InsertPrompts(
+        Onnx.OnnxGraph graph, Onnx.OnnxValue tokens, Onnx.OnnxValue prompts, long length, long dim) =>
+        graph.Concat(1,
+            graph.Slice(tokens, 1, 0, 1),
+            graph.ExpandBatch(prompts, tokens, length, dim),
+            graph.Slice(tokens, 1, 1, long.MaxValue));
 
-    /// <summary>ONNX: drops the T prompt outputs of [B, 1 + T + N, D] and puts <paramref name="prompts"/> [1, T, D] in their place.</summary>
-    public static Onnx.OnnxValue ReplacePrompts(Onnx.OnnxGraph graph, Onnx.OnnxValue tokens, Onnx.OnnxValue prompts, long length, long dim) =>
-        graph.Concat(1, graph.Slice(tokens, 1, 0, 1), graph.ExpandBatch(prompts, tokens, length, dim), graph.Slice(tokens, 1, 1 + length, long.MaxValue));
+    /// <summary>
+    /// ONNX: drops the T prompt outputs of [B, 1 + T + N, D] and
+    /// puts <paramref name="prompts"/> [1, T, D] in their place.
+    /// </summary>
+    public static Onnx.OnnxValue ReplacePrompts(
+        Onnx.OnnxGraph graph, Onnx.OnnxValue tokens, Onnx.OnnxValue prompts, long length, long dim) =>
+        graph.Concat(1,
+            graph.Slice(tokens, 1, 0, 1),
+            graph.ExpandBatch(prompts, tokens, length, dim),
+            graph.Slice(tokens, 1, 1 + length, long.MaxValue));
 
     /// <summary>ONNX: the class token of each sequence, [B, N, D] → [B, D].</summary>
     public static Onnx.OnnxValue ClassToken(Onnx.OnnxGraph graph, Onnx.OnnxValue tokens) => graph.Select(tokens, 1, 0);

@@ -6,7 +6,9 @@ namespace Pvp;
 /// <summary>
 /// Well-known ViT backbones, with the sizes of timm's <c>vit_*_patch16_224</c> models.
 /// </summary>
-/// <remarks>Compiled into the generator too, with <see cref="VitPresetSizes"/>: the one table of preset sizes.</remarks>
+/// <remarks>
+/// Compiled into the generator too, with <see cref="VitPresetSizes"/>: the one table of preset sizes.
+/// </remarks>
 #if PVP_GENERATOR
 internal
 #else
@@ -28,7 +30,10 @@ enum VitPreset
     Micro = 5,
 }
 
-/// <summary>The sizes of each <see cref="VitPreset"/>: timm's <c>vit_{tiny,small,base,large}_patch16_224</c>, and Pvp's micro ViT.</summary>
+/// <summary>
+/// The sizes of each <see cref="VitPreset"/>: timm's
+/// <c>vit_{tiny,small,base,large}_patch16_224</c>, and Pvp's micro ViT.
+/// </summary>
 /// <param name="ImageSize">Input side in pixels.</param>
 /// <param name="PatchSize">Patch side.</param>
 /// <param name="EmbedDim">Token width D.</param>
@@ -42,7 +47,9 @@ public
 #endif
 sealed record VitPresetSizes(int ImageSize, int PatchSize, int EmbedDim, int Depth, int Heads, double MlpRatio)
 {
-    /// <summary>The sizes of <paramref name="preset"/>, or null for <see cref="VitPreset.None"/> and unknown values.</summary>
+    /// <summary>
+    /// The sizes of <paramref name="preset"/>, or null for <see cref="VitPreset.None"/> and unknown values.
+    /// </summary>
     public static VitPresetSizes? Of(VitPreset preset) => preset switch
     {
         VitPreset.Tiny16 => new(224, 16, 192, 12, 3, 4.0),

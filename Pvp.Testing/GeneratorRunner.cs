@@ -7,7 +7,9 @@ using Pvp.Generators;
 namespace Pvp.Testing;
 
 /// <summary>What one run of the Pvp generator produced.</summary>
-/// <param name="Files">Generated sources by file name (e.g. <c>MyApp.MyVariant.g.cs</c>), in the generator's order.</param>
+/// <param name="Files">
+/// Generated sources by file name (e.g. <c>MyApp.MyVariant.g.cs</c>), in the generator's order.
+/// </param>
 /// <param name="Diagnostics">The generator's diagnostics (PVP…).</param>
 /// <param name="CompilationErrors">Errors of the compilation with the generated files added (should be none).</param>
 /// <param name="Result">The raw driver result, including tracked incremental steps.</param>
@@ -44,7 +46,9 @@ public static class GeneratorRunner
     /// <param name="sources">C# sources (file names Source0.cs, Source1.cs, … in diagnostics).</param>
     public static GeneratorRun Run(params string[] sources) => Run(sources, Array.Empty<Assembly>());
 
-    /// <summary>Runs the generator over source texts, with extra assemblies referenced (e.g. the one defining attached modules).</summary>
+    /// <summary>
+    /// Runs the generator over source texts, with extra assemblies referenced (e.g. the one defining attached modules).
+    /// </summary>
     public static GeneratorRun Run(IEnumerable<string> sources, IEnumerable<Assembly> references)
     {
         var trees = sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, ParseOptions, path: $"Source{i}.cs"));
@@ -61,20 +65,27 @@ public static class GeneratorRunner
         return Run(Compile(trees, references));
     }
 
-    /// <summary>A compilation of <paramref name="trees"/> against the framework, Pvp.Runtime, TorchSharp and <paramref name="references"/>.</summary>
+    /// <summary>
+    /// A compilation of <paramref name="trees"/> against the framework, Pvp.Runtime, TorchSharp and
+    /// <paramref name="references"/>.
+    /// </summary>
     public static CSharpCompilation Compile(IEnumerable<SyntaxTree> trees, IEnumerable<Assembly>? references = null) =>
         CSharpCompilation.Create(
             "PvpUser",
             trees,
-            DefaultReferences.Value.AddRange((references ?? Array.Empty<Assembly>()).Select(a => (MetadataReference)MetadataReference.CreateFromFile(a.Location))),
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
+            DefaultReferences.Value.AddRange(
+                (references ?? Array.Empty<Assembly>())
+                    .Select(a => (MetadataReference)MetadataReference.CreateFromFile(a.Location))),
+            new CSharpCompilationOptions(
+                OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
     /// <summary>A driver for the Pvp generator that tracks incremental steps (for caching tests).</summary>
     public static GeneratorDriver CreateDriver() =>
         CSharpGeneratorDriver.Create(
             new[] { new PvpGenerator().AsSourceGenerator() },
             parseOptions: ParseOptions,
-            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+            driverOptions: new GeneratorDriverOptions(
+                IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     /// <summary>Runs the generator once over a compilation.</summary>
     public static GeneratorRun Run(Compilation compilation)

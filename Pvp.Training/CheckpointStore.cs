@@ -28,34 +28,55 @@ public sealed class CheckpointStore(string directory)
     private string Pointer => Path.Combine(Directory, "latest.json");
 
     /// <summary>Whether a checkpoint exists (the pointer, or a checkpoint file it may have lost).</summary>
-    public bool Exists => File.Exists(Pointer) || (System.IO.Directory.Exists(Directory) && System.IO.Directory.EnumerateFiles(Directory, "step-*.safetensors").Any());
+    public bool Exists =>
+        File.Exists(Pointer)
+        || (System.IO.Directory.Exists(Directory)
+            && System.IO.Directory.EnumerateFiles(Directory, "step-*.safetensors").Any());
 
-    /// <summary>Writes a checkpoint of <paramref name="model"/>'s trainable parameters and <paramref name="optimizer"/> at <paramref name="position"/>.</summary>
+    /// <summary>
+    /// Writes a checkpoint of <paramref name="model"/>'s trainable parameters and <paramref name="optimizer"/> at
+    /// <paramref name="position"/>.
+    /// </summary>
     public void Save(PetModel model, PetOptimizer optimizer, TrainingPosition position)
     {
         System.IO.Directory.CreateDirectory(Directory);
         string stem = $"step-{position.Step:D8}";
-        var tensors = model.named_parameters().Where(p => p.parameter.requires_grad).ToDictionary(p => p.name, p => (Tensor)p.parameter);
+        var tensors = model.named_parameters()
+            .Where(p => p.parameter.requires_grad)
+            .ToDictionary(p => p.name, p => (Tensor)p.parameter);
         foreach (var (key, value) in optimizer.StateDict()) tensors[OptimizerPrefix + key] = value;
         using var rng = random.get_rng_state();
         tensors[RngKey] = rng;
-        // The position is in the file too, so that any checkpoint can be resumed from if the pointer or a newer file is damaged.
-        AtomicFile.Write(Path.Combine(Directory, stem + ".safetensors"), path => SafeTensors.Save(path, tensors, new Dictionary<string, string>
+        // The position is in the file too, so that any checkpoint can be resumed from if the pointer or a newer file is
+        // damaged.
+        AtomicFile.Write(Path.Combine(Directory, stem + ".safetensors"), path => SafeTensors.Save(path, tensors,
+            new Dictionary<string, string>
+            {
+                ["variant"] = model.VariantName,
+                ["epoch"] = position.Epoch.ToString(CultureInfo.InvariantCulture),
+                ["batch"] = position.Batch.ToString(CultureInfo.InvariantCulture),
+                ["step"] = position.Step.ToString(CultureInfo.InvariantCulture),
+            }));
+        var pointer = new Dictionary<string, object>
         {
-            ["variant"] = model.VariantName, ["epoch"] = position.Epoch.ToString(CultureInfo.InvariantCulture),
-            ["batch"] = position.Batch.ToString(CultureInfo.InvariantCulture), ["step"] = position.Step.ToString(CultureInfo.InvariantCulture),
-        }));
-        var pointer = new Dictionary<string, object> { ["epoch"] = position.Epoch, ["batch"] = position.Batch, ["step"] = position.Step, ["stem"] = stem, ["variant"] = model.VariantName };
+            ["epoch"] = position.Epoch,
+            ["batch"] = position.Batch,
+            ["step"] = position.Step,
+            ["stem"] = stem,
+            ["variant"] = model.VariantName,
+        };
         AtomicFile.Write(Pointer, path => File.WriteAllText(path, JsonSerializer.Serialize(pointer)));
         Prune(keep: 2);
     }
 
     /// <summary>
-    /// Restores the latest readable checkpoint into <paramref name="model"/> and <paramref name="optimizer"/>; returns where
-    /// to continue. A damaged pointer or a truncated newest checkpoint falls back to the one before it, and
+    /// Restores the latest readable checkpoint into <paramref name="model"/> and <paramref name="optimizer"/>; returns
+    /// where to continue. A damaged pointer or a truncated newest checkpoint falls back to the one before it, and
     /// <paramref name="say"/> is told why.
     /// </summary>
-    /// <exception cref="InvalidDataException">The checkpoint belongs to another variant or does not fit (names the keys), or none is readable.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The checkpoint belongs to another variant or does not fit (names the keys), or none is readable.
+    /// </exception>
     public TrainingPosition Restore(PetModel model, PetOptimizer optimizer, Action<string>? say = null)
     {
         var candidates = new List<(string Stem, TrainingPosition? Position)>();
@@ -65,11 +86,17 @@ public sealed class CheckpointStore(string directory)
             var root = document.RootElement;
             string variant = root.GetProperty("variant").GetString()!;
             if (variant != model.VariantName)
-                throw new InvalidDataException($"The checkpoint in '{Directory}' was written by variant {variant}, not {model.VariantName}; use another run folder.");
+                throw new InvalidDataException(
+                    $"The checkpoint in '{Directory}' was written by variant {variant}, not {model.VariantName}; " +
+                    "use another run folder.");
             candidates.Add((root.GetProperty("stem").GetString()!,
-                new TrainingPosition(root.GetProperty("epoch").GetInt32(), root.GetProperty("batch").GetInt32(), root.GetProperty("step").GetInt64())));
+                new TrainingPosition(
+                    root.GetProperty("epoch").GetInt32(),
+                    root.GetProperty("batch").GetInt32(),
+                    root.GetProperty("step").GetInt64())));
         }
-        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException
+                                       or InvalidOperationException or FormatException)
         {
             say?.Invoke($"'{Pointer}' is unreadable ({e.Message}); looking for the newest readable checkpoint instead");
         }
@@ -87,12 +114,19 @@ public sealed class CheckpointStore(string directory)
                 tensors = SafeTensors.Load(file);
                 var metadata = SafeTensors.ReadMetadata(file);
                 if (metadata.TryGetValue("variant", out var variant) && variant != model.VariantName)
-                    throw new InvalidDataException($"The checkpoint '{file}' was written by variant {variant}, not {model.VariantName}; use another run folder.");
-                position ??= metadata.TryGetValue("step", out var step) && metadata.TryGetValue("epoch", out var epoch) && metadata.TryGetValue("batch", out var batch)
-                    ? new TrainingPosition(int.Parse(epoch, CultureInfo.InvariantCulture), int.Parse(batch, CultureInfo.InvariantCulture), long.Parse(step, CultureInfo.InvariantCulture))
+                    throw new InvalidDataException(
+                        $"The checkpoint '{file}' was written by variant {variant}, not {model.VariantName}; " +
+                        "use another run folder.");
+                position ??= metadata.TryGetValue("step", out var step) && metadata.TryGetValue("epoch", out var epoch)
+                        && metadata.TryGetValue("batch", out var batch)
+                    ? new TrainingPosition(
+                        int.Parse(epoch, CultureInfo.InvariantCulture),
+                        int.Parse(batch, CultureInfo.InvariantCulture),
+                        long.Parse(step, CultureInfo.InvariantCulture))
                     : null;
             }
-            catch (Exception e) when (e is InvalidDataException or IOException or FormatException && !e.Message.Contains("was written by variant", StringComparison.Ordinal))
+            catch (Exception e) when (e is InvalidDataException or IOException or FormatException
+                                      && !e.Message.Contains("was written by variant", StringComparison.Ordinal))
             {
                 say?.Invoke($"checkpoint '{file}' is unreadable ({e.Message}); falling back to an older one");
                 continue;
@@ -104,10 +138,12 @@ public sealed class CheckpointStore(string directory)
                 continue;
             }
             Apply(model, optimizer, tensors, stem);
-            if (stem != candidates[0].Stem) say?.Invoke($"resuming from the older checkpoint '{file}' (step {position.Step})");
+            if (stem != candidates[0].Stem)
+                say?.Invoke($"resuming from the older checkpoint '{file}' (step {position.Step})");
             return position;
         }
-        throw new InvalidDataException($"No readable checkpoint in '{Directory}': delete that folder to start this run over.");
+        throw new InvalidDataException(
+            $"No readable checkpoint in '{Directory}': delete that folder to start this run over.");
     }
 
     private void Apply(PetModel model, PetOptimizer optimizer, Dictionary<string, Tensor> tensors, string stem)
@@ -117,13 +153,19 @@ public sealed class CheckpointStore(string directory)
         var optimizerState = tensors.Where(p => p.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
             .ToDictionary(p => p.Key[OptimizerPrefix.Length..], p => p.Value);
         foreach (string key in optimizerState.Keys) tensors.Remove(OptimizerPrefix + key);
-        var target = model.named_parameters().Where(p => p.parameter.requires_grad).ToDictionary(p => p.name, p => p.parameter);
+        var target = model.named_parameters()
+            .Where(p => p.parameter.requires_grad)
+            .ToDictionary(p => p.name, p => p.parameter);
         var problems = target.Keys.Except(tensors.Keys).Select(k => $"missing {k}")
             .Concat(tensors.Keys.Except(target.Keys).Select(k => $"unexpected {k}"))
-            .Concat(target.Where(p => tensors.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape)).Select(p => $"mis-shaped {p.Key}"))
+            .Concat(target
+                .Where(p => tensors.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape))
+                .Select(p => $"mis-shaped {p.Key}"))
             .ToList();
         if (problems.Count > 0)
-            throw new InvalidDataException($"The checkpoint '{stem}' in '{Directory}' does not fit {model.VariantName}: {string.Join(", ", problems)}.");
+            throw new InvalidDataException(
+                $"The checkpoint '{stem}' in '{Directory}' does not fit {model.VariantName}: " +
+                $"{string.Join(", ", problems)}.");
         using (no_grad())
             foreach (var (name, parameter) in target)
                 parameter.copy_(tensors[name]);

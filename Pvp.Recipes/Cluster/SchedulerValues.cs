@@ -22,7 +22,9 @@ public static partial class SchedulerValues
     [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.\-]*(?:,[A-Za-z0-9_][A-Za-z0-9_.\-]*)*\z")]
     private static partial Regex SlurmNamePattern();
 
-    /// <summary>A DNS-1123 label (namespaces): lower-case letters, digits and '-', starting and ending alphanumeric.</summary>
+    /// <summary>
+    /// A DNS-1123 label (namespaces): lower-case letters, digits and '-', starting and ending alphanumeric.
+    /// </summary>
     [GeneratedRegex(@"^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?\z")]
     private static partial Regex DnsLabelPattern();
 
@@ -41,30 +43,43 @@ public static partial class SchedulerValues
 
     /// <summary>A Slurm memory size, e.g. <c>32G</c>.</summary>
     public static string SlurmMemory(string option, string value) =>
-        Matches(SlurmMemoryPattern(), value) ? value : throw Refused(option, value, "a memory size such as 32G or 4000M (a whole number, unit K, M, G or T)");
+        Matches(SlurmMemoryPattern(), value) ? value
+            : throw Refused(option, value, "a memory size such as 32G or 4000M (a whole number, unit K, M, G or T)");
 
-    /// <summary>A partition or account name (letters, digits, '_', '.', '-'; partitions may be a comma-separated list).</summary>
+    /// <summary>
+    /// A partition or account name (letters, digits, '_', '.', '-'; partitions may be a comma-separated list).
+    /// </summary>
     public static string SlurmName(string option, string value) =>
-        Matches(SlurmNamePattern(), value) ? value : throw Refused(option, value, "a Slurm name of letters, digits, '_', '.' and '-', starting with a letter, digit or '_' (a comma-separated list for partitions)");
+        Matches(SlurmNamePattern(), value) ? value
+            : throw Refused(option, value,
+                "a Slurm name of letters, digits, '_', '.' and '-', starting with a letter, digit or '_' " +
+                "(a comma-separated list for partitions)");
 
     /// <summary>A count of at least <paramref name="least"/>.</summary>
     public static int Count(string option, int value, int least = 1) =>
-        value >= least ? value : throw new ArgumentException($"{option} {value}: expected a whole number of at least {least}.");
+        value >= least ? value
+            : throw new ArgumentException($"{option} {value}: expected a whole number of at least {least}.");
 
     /// <summary>A Kubernetes namespace (a DNS-1123 label of at most 63 characters).</summary>
     public static string DnsLabel(string option, string value) =>
         value.Length <= 63 && Matches(DnsLabelPattern(), value) ? value
-            : throw Refused(option, value, "a DNS-1123 label: at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit");
+            : throw Refused(option, value,
+                "a DNS-1123 label: at most 63 lower-case letters, digits and '-', " +
+                "starting and ending with a letter or digit");
 
-    /// <summary>A Kubernetes object name such as a PersistentVolumeClaim's (a DNS-1123 subdomain of at most 253 characters).</summary>
+    /// <summary>
+    /// A Kubernetes object name such as a PersistentVolumeClaim's (a DNS-1123 subdomain of at most 253 characters).
+    /// </summary>
     public static string DnsSubdomain(string option, string value) =>
         value.Length <= 253 && Matches(DnsSubdomainPattern(), value) ? value
-            : throw Refused(option, value, "a DNS-1123 name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit");
+            : throw Refused(option, value,
+                "a DNS-1123 name: lower-case letters, digits, '-' and '.', starting and ending with a letter or digit");
 
     /// <summary>A container image reference such as <c>registry.example/pvp:0.1</c>.</summary>
     public static string Image(string option, string value) =>
         value.Length <= 4096 && Matches(ImagePattern(), value) ? value
-            : throw Refused(option, value, "an image reference such as registry.example/pvp:0.1 (no spaces, quotes or control characters)");
+            : throw Refused(option, value,
+                "an image reference such as registry.example/pvp:0.1 (no spaces, quotes or control characters)");
 
     /// <summary>
     /// A path that a script or manifest names: absolute and free of control characters (a newline in it would end a
@@ -74,8 +89,9 @@ public static partial class SchedulerValues
     {
         if (value.Length == 0) throw new ArgumentException($"{what} is empty.");
         if (value.Any(char.IsControl))
-            throw new ArgumentException($"{what} '{Printable(value)}' contains a control character (a newline or tab, say), which cannot be written safely " +
-                                        "into a job script or manifest; rename it.");
+            throw new ArgumentException(
+                $"{what} '{Printable(value)}' contains a control character (a newline or tab, say), " +
+                "which cannot be written safely into a job script or manifest; rename it.");
         return value;
     }
 
@@ -85,17 +101,27 @@ public static partial class SchedulerValues
     /// </summary>
     public static string Command(string option, string value)
     {
-        if (value.Trim().Length == 0) throw new ArgumentException($"{option} is empty; give how the nodes start pvp, e.g. 'pvp' or 'dotnet /shared/pvp/pvp.dll'.");
-        if (value.Any(char.IsControl) || value.IndexOfAny(new[] { ';', '&', '|', '`', '<', '>', '#' }) >= 0 || value.Contains("$(", StringComparison.Ordinal))
-            throw Refused(option, value, "the words that start pvp on a node, e.g. 'pvp' or 'dotnet /shared/pvp/pvp.dll' (no ';', '&', '|', '`', '$(', redirections or newlines)");
+        if (value.Trim().Length == 0)
+            throw new ArgumentException(
+                $"{option} is empty; give how the nodes start pvp, e.g. 'pvp' or 'dotnet /shared/pvp/pvp.dll'.");
+        if (value.Any(char.IsControl)
+            || value.IndexOfAny(new[] { ';', '&', '|', '`', '<', '>', '#' }) >= 0
+            || value.Contains("$(", StringComparison.Ordinal))
+            throw Refused(option, value,
+                "the words that start pvp on a node, e.g. 'pvp' or 'dotnet /shared/pvp/pvp.dll' " +
+                "(no ';', '&', '|', '`', '$(', redirections or newlines)");
         return value;
     }
 
-    /// <summary>A value for an <c>#SBATCH</c> directive, double-quoted (as sbatch's directive parser reads quotes and backslashes) when it needs to be.</summary>
+    /// <summary>
+    /// A value for an <c>#SBATCH</c> directive, double-quoted (as sbatch's directive parser reads quotes and
+    /// backslashes) when it needs to be.
+    /// </summary>
     internal static string Directive(string value) =>
         value.All(c => char.IsAsciiLetterOrDigit(c) || "/._-=:+,@%".Contains(c))
             ? value
-            : "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
+            : "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal)
+                           .Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     private static bool Matches(Regex pattern, string value) => value.Length <= 256 && pattern.IsMatch(value);
 

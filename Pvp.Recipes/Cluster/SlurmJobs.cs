@@ -33,7 +33,9 @@ public sealed record SlurmOptions
     /// <summary>
     /// Checks each value for what it is (see <see cref="SchedulerValues"/>), so that none can add a line to a script.
     /// </summary>
-    /// <exception cref="ArgumentException">A value that is not what its option takes; the message names the option.</exception>
+    /// <exception cref="ArgumentException">
+    /// A value that is not what its option takes; the message names the option.
+    /// </exception>
     public void Validate()
     {
         if (Partition is { } partition) SchedulerValues.SlurmName("--partition", partition);
@@ -46,16 +48,21 @@ public sealed record SlurmOptions
         foreach (string line in ExtraLines)
         {
             if (line.Any(char.IsControl))
-                throw new ArgumentException($"--sbatch-line '{SchedulerValues.Printable(line)}': a line may not contain a newline or other control character.");
+                throw new ArgumentException(
+                    $"--sbatch-line '{SchedulerValues.Printable(line)}': " +
+                    "a line may not contain a newline or other control character.");
             if (!line.StartsWith("#SBATCH ", StringComparison.Ordinal))
-                throw new ArgumentException($"--sbatch-line '{line}': each extra line must be an '#SBATCH …' directive.");
+                throw new ArgumentException(
+                    $"--sbatch-line '{line}': each extra line must be an '#SBATCH …' directive.");
         }
     }
 }
 
 /// <summary>The three scripts of a recipe's Slurm submission.</summary>
 /// <param name="Pretrain">Backbone (when needed) and stage 1.</param>
-/// <param name="Tune">The job array over the stage-2 cells: task i runs cell i of the recipe's deterministic order.</param>
+/// <param name="Tune">
+/// The job array over the stage-2 cells: task i runs cell i of the recipe's deterministic order.
+/// </param>
 /// <param name="Report">Merges whatever finished and names what did not.</param>
 public sealed record SlurmScripts(string Pretrain, string Tune, string Report);
 
@@ -72,8 +79,8 @@ public static class SlurmJobs
 {
     /// <summary>The three scripts.</summary>
     /// <exception cref="ArgumentException">
-    /// A value that is not what its option takes (see <see cref="SlurmOptions.Validate"/>), a path that cannot be written
-    /// safely, or a recipe with no cells.
+    /// A value that is not what its option takes (see <see cref="SlurmOptions.Validate"/>), a path that cannot be
+    /// written safely, or a recipe with no cells.
     /// </exception>
     public static SlurmScripts Scripts(ClusterRun run, SlurmOptions options)
     {
@@ -98,7 +105,9 @@ public static class SlurmJobs
             // Torch's threads to the CPUs Slurm gave the task: more threads than cores make OpenMP spin-wait on one
             // another (measured here: a 100x slower step when another process held one of two cores).
             text.Append("export OMP_NUM_THREADS=\"${OMP_NUM_THREADS:-${SLURM_CPUS_PER_TASK:-1}}\"\n");
-            text.Append($"echo \"pvp {job}: job ${{SLURM_JOB_ID}}{(job == "tune" ? " task ${SLURM_ARRAY_TASK_ID}" : "")} on $(hostname) at $(date -Is)\"\n");
+            text.Append(
+                $"echo \"pvp {job}: job ${{SLURM_JOB_ID}}{(job == "tune" ? " task ${SLURM_ARRAY_TASK_ID}" : "")} " +
+                "on $(hostname) at $(date -Is)\"\n");
             text.Append($"exec {command}\n");
             return text.ToString();
         }
@@ -107,16 +116,23 @@ public static class SlurmJobs
         var term = options.Time is null ? Array.Empty<string>() : new[] { "--signal=B:TERM@120" };
         return new SlurmScripts(
             Script("pretrain", "pretrain-%j.out", gpu.Concat(term), run.Command("pretrain")),
-            Script("tune", "tune-%A_%a.out", gpu.Concat(term).Append("--requeue"), run.Command("tune", "--index", "\"${SLURM_ARRAY_TASK_ID}\"")),
+            Script("tune", "tune-%A_%a.out", gpu.Concat(term).Append("--requeue"),
+                run.Command("tune", "--index", "\"${SLURM_ARRAY_TASK_ID}\"")),
             Script("report", "report-%j.out", Array.Empty<string>(), run.Command("report")));
     }
 
-    /// <summary>The array specification: every cell, capped at <see cref="SlurmOptions.MaxConcurrent"/> at once.</summary>
+    /// <summary>
+    /// The array specification: every cell, capped at <see cref="SlurmOptions.MaxConcurrent"/> at once.
+    /// </summary>
     public static string ArraySpec(ClusterRun run, SlurmOptions options) =>
         $"0-{run.CellCount - 1}{(options.MaxConcurrent is { } cap ? $"%{cap}" : "")}";
 
-    /// <summary>Writes the scripts under the run folder's <c>slurm/</c> and submits them through <c>sbatch --parsable</c>.</summary>
-    /// <exception cref="InvalidOperationException">sbatch is missing or refused a job; the message holds its words.</exception>
+    /// <summary>
+    /// Writes the scripts under the run folder's <c>slurm/</c> and submits them through <c>sbatch --parsable</c>.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// sbatch is missing or refused a job; the message holds its words.
+    /// </exception>
     public static SlurmSubmission Submit(ClusterRun run, SlurmOptions options)
     {
         var scripts = Scripts(run, options);
@@ -128,19 +144,28 @@ public static class SlurmJobs
             Checkpoints.AtomicFile.Write(path, temp => File.WriteAllText(temp, text));
             return path;
         }
-        string pretrain = Write("pretrain.sbatch", scripts.Pretrain), tune = Write("tune.sbatch", scripts.Tune), report = Write("report.sbatch", scripts.Report);
+        string pretrain = Write("pretrain.sbatch", scripts.Pretrain),
+            tune = Write("tune.sbatch", scripts.Tune),
+            report = Write("report.sbatch", scripts.Report);
         string first = Sbatch(pretrain);
         string array = Sbatch($"--dependency=afterok:{first}", $"--array={ArraySpec(run, options)}", tune);
         string last = Sbatch($"--dependency=afterany:{array}", report);
         var submission = new SlurmSubmission(first, array, last);
-        Checkpoints.AtomicFile.Write(Path.Combine(folder, "jobs.txt"), temp => File.WriteAllText(temp, $"pretrain {first}\ntune {array}\nreport {last}\n"));
+        Checkpoints.AtomicFile.Write(Path.Combine(folder, "jobs.txt"),
+            temp => File.WriteAllText(temp, $"pretrain {first}\ntune {array}\nreport {last}\n"));
         return submission;
     }
 
-    /// <summary>Runs <c>sbatch --parsable</c> with <paramref name="arguments"/> as separate words (no shell: a path with spaces or quotes stays one argument).</summary>
+    /// <summary>
+    /// Runs <c>sbatch --parsable</c> with <paramref name="arguments"/> as separate words (no shell: a path with spaces
+    /// or quotes stays one argument).
+    /// </summary>
     private static string Sbatch(params string[] arguments)
     {
-        ProcessStartInfo start = new("sbatch") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        ProcessStartInfo start = new("sbatch")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
         start.ArgumentList.Add("--parsable");
         foreach (string argument in arguments) start.ArgumentList.Add(argument);
         Process process;
@@ -150,7 +175,9 @@ public static class SlurmJobs
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            throw new InvalidOperationException("sbatch is not on PATH: run 'pvp submit slurm' on a Slurm login node, or add --dry-run to only write the scripts.");
+            throw new InvalidOperationException(
+                "sbatch is not on PATH: run 'pvp submit slurm' on a Slurm login node, " +
+                "or add --dry-run to only write the scripts.");
         }
         using (process)
         {
@@ -158,7 +185,9 @@ public static class SlurmJobs
             string output = process.StandardOutput.ReadToEnd().Trim();
             process.WaitForExit();
             if (process.ExitCode != 0 || output.Length == 0)
-                throw new InvalidOperationException($"sbatch {string.Join(' ', arguments.Select(ClusterRun.Quote))} failed (exit {process.ExitCode}): {error.Result.Trim()}");
+                throw new InvalidOperationException(
+                    $"sbatch {string.Join(' ', arguments.Select(ClusterRun.Quote))} " +
+                    $"failed (exit {process.ExitCode}): {error.Result.Trim()}");
             return output.Split(';')[0]; // "id" or "id;cluster"
         }
     }

@@ -28,7 +28,10 @@ public sealed class Attention : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
     {
     }
 
-    /// <summary>Creates the attention layer around given projections (e.g. <see cref="LoraQkvLinear"/>, <see cref="LoraLinear"/>).</summary>
+    /// <summary>
+    /// Creates the attention layer around given projections (e.g. <see cref="LoraQkvLinear"/>,
+    /// <see cref="LoraLinear"/>).
+    /// </summary>
     /// <param name="dim">Token width D.</param>
     /// <param name="heads">Number of heads; must divide <paramref name="dim"/>.</param>
     /// <param name="qkv">D → 3D, rows [q; k; v].</param>
@@ -37,7 +40,8 @@ public sealed class Attention : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
         : base(nameof(Attention))
     {
         if (heads <= 0 || dim % heads != 0)
-            throw new ArgumentException($"heads ({heads}) must be positive and divide the width ({dim}).", nameof(heads));
+            throw new ArgumentException(
+                $"heads ({heads}) must be positive and divide the width ({dim}).", nameof(heads));
         this.heads = heads;
         this.qkv = qkv;
         this.proj = proj;
@@ -51,16 +55,21 @@ public sealed class Attention : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
     public nn.Module<Tensor, Tensor> Proj => proj;
 
     /// <summary>
-    /// Places <paramref name="module"/> on the fused qkv output [B, N, 3D] (<see cref="AttachSite.AfterQkv"/>), registered as
-    /// <paramref name="name"/> (its state-dict segment): qkv ← module(qkv). Generated blocks call it; one module per layer.
+    /// Places <paramref name="module"/> on the fused qkv output [B, N, 3D]
+    /// (<see cref="AttachSite.AfterQkv"/>), registered as <paramref name="name"/> (its
+    /// state-dict segment): qkv ← module(qkv). Generated blocks call it; one module per layer.
     /// </summary>
     /// <param name="name">Its name under this layer (<c>ssf_qkv</c>: keys <c>attn.ssf_qkv.*</c>).</param>
     /// <param name="module">The module, 3D → 3D.</param>
-    /// <param name="computeIn">The type it computes in when it differs from the stream's (a bf16 backbone's trainable type); null: the stream's.</param>
+    /// <param name="computeIn">
+    /// The type it computes in when it differs from the stream's
+    /// (a bf16 backbone's trainable type); null: the stream's.
+    /// </param>
     /// <exception cref="InvalidOperationException">A module is already there.</exception>
     public void AddAfterQkv(string name, nn.Module<Tensor, Tensor> module, ScalarType? computeIn = null)
     {
-        if (afterQkv is not null) throw new InvalidOperationException($"Attention already has '{afterQkv.Name}' after qkv.");
+        if (afterQkv is not null)
+            throw new InvalidOperationException($"Attention already has '{afterQkv.Name}' after qkv.");
         register_module(name, module);
         afterQkv = new SiteHook(name, module, computeIn);
     }
@@ -102,6 +111,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
     {
         Linear linear => linear.weight!.shape[1],
         LoraQkvLinear lora => lora.Weight.shape[1],
-        _ => throw new Onnx.OnnxExportException($"Attention's qkv is a {qkv.GetType().Name}; its width is unknown to the exporter."),
+        _ => throw new Onnx.OnnxExportException(
+            $"Attention's qkv is a {qkv.GetType().Name}; its width is unknown to the exporter."),
     }) / heads;
 }

@@ -6,7 +6,11 @@ public interface ILoraLayer
     /// <summary>Whether the update is currently folded into the frozen weight.</summary>
     bool Merged { get; }
 
-    /// <summary>Folds the update into the weight (W ← W + ΔW) so inference costs one matrix product. Idempotent. Under a bf16 backbone the sum is rounded to bf16, so a ΔW below half a bf16 step of W is lost; keep such a model unmerged (its forward adds the update in float32) or export it to float32 ONNX, which merges in float32.</summary>
+    /// <summary>
+    /// Folds the update into the weight (W ← W + ΔW) so inference costs one matrix product. Idempotent. Under a bf16
+    /// backbone the sum is rounded to bf16, so a ΔW below half a bf16 step of W is lost; keep such a model unmerged
+    /// (its forward adds the update in float32) or export it to float32 ONNX, which merges in float32.
+    /// </summary>
     void Merge();
 
     /// <summary>Takes the update back out of the weight (W ← W − ΔW). Idempotent.</summary>

@@ -22,7 +22,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
     private readonly Scalar scale;
     private readonly double scaleValue;
 
-    /// <summary>Creates the layer; the frozen weight gets PyTorch's Linear initialisation until weights are loaded.</summary>
+    /// <summary>
+    /// Creates the layer; the frozen weight gets PyTorch's Linear initialisation until weights are loaded.
+    /// </summary>
     /// <param name="inFeatures">Input width.</param>
     /// <param name="outFeatures">Output width.</param>
     /// <param name="hasBias">Whether the frozen layer has a bias.</param>
@@ -31,7 +33,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
     /// <param name="dropout">Dropout on the update's input while training.</param>
     /// <param name="device">Where to allocate.</param>
     /// <param name="dtype">Type of the trainable A and B.</param>
-    /// <param name="frozenDtype">Type of the frozen weight and bias (e.g. bfloat16); null: <paramref name="dtype"/>.</param>
+    /// <param name="frozenDtype">
+    /// Type of the frozen weight and bias (e.g. bfloat16); null: <paramref name="dtype"/>.
+    /// </param>
     public LoraLinear(int inFeatures, int outFeatures, bool hasBias, int rank, double alpha, double dropout = 0,
         Device? device = null, ScalarType? dtype = null, ScalarType? frozenDtype = null) : base(nameof(LoraLinear))
     {
@@ -68,8 +72,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
         }
         else
         {
-            // The update applied to the input in the trainable type. Under a bf16 backbone it is added to the frozen product in
-            // float32 and rounded once with it: folded into the bf16 weight, a ΔW below half a bf16 step of W would vanish.
+            // The update applied to the input in the trainable type. Under a bf16 backbone it is added to the frozen
+            // product in float32 and rounded once with it: folded into the bf16 weight, a ΔW below half a bf16 step
+            // of W would vanish.
             var input = (lora_dropout?.call(x) ?? x).to(lora_A.dtype);
             var update = LoraUpdate.ApplyOf(input, lora_A, lora_B, scale);
             var frozen = nn.functional.linear(x, weight, bias);
@@ -79,9 +84,9 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
     }
 
     /// <summary>
-    /// The ONNX nodes of <see cref="forward"/> (dropout off). <see cref="Onnx.OnnxLoraMode.Merged"/>: one product with W + ΔW
-    /// (the initializer <c>weight</c> holds the merged matrix); <see cref="Onnx.OnnxLoraMode.Separate"/>: the frozen W
-    /// (ΔW taken out if the layer is merged) plus the branch x·Aᵀ·Bᵀ·(alpha / r).
+    /// The ONNX nodes of <see cref="forward"/> (dropout off). <see cref="Onnx.OnnxLoraMode.Merged"/>: one product with
+    /// W + ΔW (the initializer <c>weight</c> holds the merged matrix); <see cref="Onnx.OnnxLoraMode.Separate"/>: the
+    /// frozen W (ΔW taken out if the layer is merged) plus the branch x·Aᵀ·Bᵀ·(alpha / r).
     /// </summary>
     public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input)
     {
@@ -91,10 +96,14 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
         if (graph.Options.Lora == Onnx.OnnxLoraMode.Merged)
         {
             // W + ΔW formed in the update's type (float32), so a bf16 backbone's small ΔW survives into a float32 file.
-            var w = Merged ? graph.Parameter(weight) : graph.Constant($"{path}.weight", Scalars.Add(weight.to(lora_A.dtype), Delta()));
+            var w = Merged
+                ? graph.Parameter(weight)
+                : graph.Constant($"{path}.weight", Scalars.Add(weight.to(lora_A.dtype), Delta()));
             return graph.Linear(input, w, b);
         }
-        var frozen = Merged ? graph.Constant($"{path}.weight", weight.to(lora_A.dtype).sub(Delta())) : graph.Parameter(weight);
+        var frozen = Merged
+            ? graph.Constant($"{path}.weight", weight.to(lora_A.dtype).sub(Delta()))
+            : graph.Parameter(weight);
         return graph.Add(graph.Linear(input, frozen, b), graph.LoraBranch(input, lora_A, lora_B, scaleValue));
     }
 

@@ -18,7 +18,9 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
     private readonly Dropout? lora_dropout;
     private readonly int dim;
 
-    /// <summary>Creates the layer for width <paramref name="dim"/>, adapting the slices named by <paramref name="targets"/>.</summary>
+    /// <summary>
+    /// Creates the layer for width <paramref name="dim"/>, adapting the slices named by <paramref name="targets"/>.
+    /// </summary>
     /// <param name="dim">Token width D (the layer maps D → 3D).</param>
     /// <param name="hasBias">Whether the fused layer has a bias.</param>
     /// <param name="targets">Which of the q, k, v slices to adapt.</param>
@@ -27,7 +29,9 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
     /// <param name="dropout">Dropout on the update's input while training.</param>
     /// <param name="device">Where to allocate.</param>
     /// <param name="dtype">Type of the trainable A and B.</param>
-    /// <param name="frozenDtype">Type of the frozen fused weight and bias (e.g. bfloat16); null: <paramref name="dtype"/>.</param>
+    /// <param name="frozenDtype">
+    /// Type of the frozen fused weight and bias (e.g. bfloat16); null: <paramref name="dtype"/>.
+    /// </param>
     public LoraQkvLinear(int dim, bool hasBias, LoraTargets targets, int rank, double alpha, double dropout = 0,
         Device? device = null, ScalarType? dtype = null, ScalarType? frozenDtype = null) : base(nameof(LoraQkvLinear))
     {
@@ -50,15 +54,20 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
     /// <summary>The frozen fused weight [3D, D].</summary>
     public Parameter Weight => weight;
 
-    /// <summary>The fused ΔW [3D, D] in the frozen weight's type: each adapted slice's (alpha / r)·B·A, zeros elsewhere.</summary>
+    /// <summary>
+    /// The fused ΔW [3D, D] in the frozen weight's type: each adapted slice's (alpha / r)·B·A, zeros elsewhere.
+    /// </summary>
     public Tensor Delta() => DeltaIn(weight.dtype);
 
-    /// <summary>The fused ΔW formed in <paramref name="type"/> (the trainable type keeps a small update exact).</summary>
+    /// <summary>
+    /// The fused ΔW formed in <paramref name="type"/> (the trainable type keeps a small update exact).
+    /// </summary>
     private Tensor DeltaIn(ScalarType type)
     {
         using var scope = NewDisposeScope();
         var parts = new[] { q, k, v }
-            .Select(update => update?.Delta().to(type) ?? zeros(new long[] { dim, dim }, dtype: type, device: weight.device))
+            .Select(update => update?.Delta().to(type)
+                ?? zeros(new long[] { dim, dim }, dtype: type, device: weight.device))
             .ToArray();
         return cat(parts, 0).MoveToOuterDisposeScope();
     }
@@ -73,19 +82,21 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
             return nn.functional.linear(x, Scalars.Add(weight, Delta()), bias).MoveToOuterDisposeScope();
 
         // The update applied to the input in the trainable type; under a bf16 backbone added to the frozen product in
-        // float32 and rounded once with it (folded into the bf16 weight, a ΔW below half a bf16 step of W would vanish).
+        // float32 and rounded once with it (folded into the bf16 weight, a ΔW below half a bf16 step of W would
+        // vanish).
         var input = (lora_dropout?.call(x) ?? x).to(trainable);
         var slices = new[] { q, k, v }
-            .Select(update => update?.Apply(input) ?? zeros(input.shape[..^1].Append(dim).ToArray(), dtype: trainable, device: input.device))
+            .Select(update => update?.Apply(input)
+                ?? zeros(input.shape[..^1].Append(dim).ToArray(), dtype: trainable, device: input.device))
             .ToArray();
         var frozen = nn.functional.linear(x, weight, bias);
         return frozen.to(trainable).add_(cat(slices, -1)).to(x.dtype).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// The ONNX nodes of <see cref="forward"/> (dropout off). <see cref="Onnx.OnnxLoraMode.Merged"/>: one product with the fused
-    /// W + ΔW; <see cref="Onnx.OnnxLoraMode.Separate"/>: the frozen fused product, cut into its q, k, v slices, each adapted
-    /// slice plus its branch x·Aᵀ·Bᵀ·(alpha / r), joined again.
+    /// The ONNX nodes of <see cref="forward"/> (dropout off). <see cref="Onnx.OnnxLoraMode.Merged"/>: one product with
+    /// the fused W + ΔW; <see cref="Onnx.OnnxLoraMode.Separate"/>: the frozen fused product, cut into its q, k, v
+    /// slices, each adapted slice plus its branch x·Aᵀ·Bᵀ·(alpha / r), joined again.
     /// </summary>
     public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input)
     {
@@ -93,8 +104,18 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
         var b = bias is null ? (Onnx.OnnxValue?)null : graph.Parameter(bias);
         using var scope = NewDisposeScope();
         if (graph.Options.Lora == Onnx.OnnxLoraMode.Merged)
-            return graph.Linear(input, Merged ? graph.Parameter(weight) : graph.Constant($"{path}.weight", Scalars.Add(weight.to((q ?? k ?? v)!.A.dtype), DeltaIn((q ?? k ?? v)!.A.dtype))), b);
-        var frozen = graph.Linear(input, Merged ? graph.Constant($"{path}.weight", weight.to((q ?? k ?? v)!.A.dtype).sub(DeltaIn((q ?? k ?? v)!.A.dtype))) : graph.Parameter(weight), b);
+            return graph.Linear(input,
+                Merged
+                    ? graph.Parameter(weight)
+                    : graph.Constant($"{path}.weight",
+                        Scalars.Add(weight.to((q ?? k ?? v)!.A.dtype), DeltaIn((q ?? k ?? v)!.A.dtype))),
+                b);
+        var frozen = graph.Linear(input,
+            Merged
+                ? graph.Constant($"{path}.weight",
+                    weight.to((q ?? k ?? v)!.A.dtype).sub(DeltaIn((q ?? k ?? v)!.A.dtype)))
+                : graph.Parameter(weight),
+            b);
         var slices = new[] { q, k, v }.Select((update, i) =>
         {
             var slice = graph.Slice(frozen, -1, (long)i * dim, (long)(i + 1) * dim);

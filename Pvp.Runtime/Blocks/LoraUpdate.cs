@@ -15,16 +15,19 @@ public sealed class LoraUpdate : nn.Module
     private readonly Scalar scale;
 
     /// <summary>Creates the pair.</summary>
-    public LoraUpdate(int inFeatures, int outFeatures, int rank, double alpha, Device? device = null, ScalarType? dtype = null)
+    public LoraUpdate(
+        int inFeatures, int outFeatures, int rank, double alpha, Device? device = null, ScalarType? dtype = null)
         : base(nameof(LoraUpdate))
     {
         if (rank <= 0 || rank > Math.Min(inFeatures, outFeatures))
-            throw new ArgumentOutOfRangeException(nameof(rank), rank, $"LoRA rank must be in 1..{Math.Min(inFeatures, outFeatures)}.");
+            throw new ArgumentOutOfRangeException(nameof(rank), rank,
+                $"LoRA rank must be in 1..{Math.Min(inFeatures, outFeatures)}.");
         Rank = rank;
         Scale = alpha / rank;
         scale = Scale.ToScalar();
         double bound = 1.0 / Math.Sqrt(inFeatures);
-        lora_A = new Parameter(empty(new long[] { rank, inFeatures }, dtype: dtype, device: device).uniform_(-bound, bound));
+        lora_A = new Parameter(
+            empty(new long[] { rank, inFeatures }, dtype: dtype, device: device).uniform_(-bound, bound));
         lora_B = new Parameter(zeros(new long[] { outFeatures, rank }, dtype: dtype, device: device));
         RegisterComponents();
     }
@@ -44,7 +47,9 @@ public sealed class LoraUpdate : nn.Module
     /// <summary>ΔW = (alpha / r)·B·A, [out, in].</summary>
     public Tensor Delta() => DeltaOf(lora_A, lora_B, scale);
 
-    /// <summary>ΔW = s·B·A: the one place LoRA's update matrix is formed (<see cref="LoraLinear"/> holds its pair itself).</summary>
+    /// <summary>
+    /// ΔW = s·B·A: the one place LoRA's update matrix is formed (<see cref="LoraLinear"/> holds its pair itself).
+    /// </summary>
     public static Tensor DeltaOf(Tensor a, Tensor b, Scalar scale) => b.matmul(a).mul_(scale);
 
     /// <summary>The update applied to inputs, s·x·Aᵀ·Bᵀ: the one place LoRA's branch is computed.</summary>
@@ -54,6 +59,8 @@ public sealed class LoraUpdate : nn.Module
         return nn.functional.linear(down, b).mul_(scale);
     }
 
-    /// <summary>The update applied to inputs: (alpha / r)·x·Aᵀ·Bᵀ, for when dropout on x rules out forming ΔW.</summary>
+    /// <summary>
+    /// The update applied to inputs: (alpha / r)·x·Aᵀ·Bᵀ, for when dropout on x rules out forming ΔW.
+    /// </summary>
     public Tensor Apply(Tensor x) => ApplyOf(x, lora_A, lora_B, scale);
 }

@@ -19,7 +19,9 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
     /// <param name="device">Where to allocate the weights.</param>
     /// <param name="dtype">Weight type.</param>
     public Mlp(int dim, int hidden, Device? device = null, ScalarType? dtype = null)
-        : this(nn.Linear(dim, hidden, device: device, dtype: dtype), nn.Linear(hidden, dim, device: device, dtype: dtype))
+        : this(
+            nn.Linear(dim, hidden, device: device, dtype: dtype),
+            nn.Linear(hidden, dim, device: device, dtype: dtype))
     {
     }
 
@@ -40,8 +42,9 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
     public nn.Module<Tensor, Tensor> Fc2 => fc2;
 
     /// <summary>
-    /// Places <paramref name="module"/> on fc1's output [B, N, hidden] before the GELU (<see cref="AttachSite.AfterFc1"/>),
-    /// registered as <paramref name="name"/> (its state-dict segment). Generated blocks call it; one module per layer.
+    /// Places <paramref name="module"/> on fc1's output [B, N, hidden] before the GELU
+    /// (<see cref="AttachSite.AfterFc1"/>), registered as <paramref name="name"/> (its state-dict segment). Generated
+    /// blocks call it; one module per layer.
     /// </summary>
     /// <param name="name">Its name under this layer (<c>ssf_fc1</c>: keys <c>mlp.ssf_fc1.*</c>).</param>
     /// <param name="module">The module, hidden → hidden.</param>

@@ -35,7 +35,9 @@ public sealed class PatchEmbed : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
         return y.flatten(2).transpose(1, 2);
     }
 
-    /// <summary>The ONNX nodes of <see cref="forward"/>: Conv (kernel = stride = patch) → [B, D, g·g] → [B, g·g, D].</summary>
+    /// <summary>
+    /// The ONNX nodes of <see cref="forward"/>: Conv (kernel = stride = patch) → [B, D, g·g] → [B, g·g, D].
+    /// </summary>
     public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input)
     {
         long[] kernel = proj.weight!.shape[2..];

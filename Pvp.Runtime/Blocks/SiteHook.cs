@@ -2,7 +2,9 @@ using static TorchSharp.torch;
 
 namespace Pvp.Blocks;
 
-/// <summary>A site method's module inside a layer (<see cref="Attention"/>, <see cref="Mlp"/>), and the type it computes in.</summary>
+/// <summary>
+/// A site method's module inside a layer (<see cref="Attention"/>, <see cref="Mlp"/>), and the type it computes in.
+/// </summary>
 /// <param name="Name">Its registered name.</param>
 /// <param name="Module">The module.</param>
 /// <param name="ComputeIn">Its compute type when it differs from the stream's; null: the stream's.</param>

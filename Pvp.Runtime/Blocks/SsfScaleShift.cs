@@ -5,8 +5,9 @@ using static TorchSharp.torch;
 namespace Pvp.Blocks;
 
 /// <summary>
-/// SSF's scale and shift of one operation's output: y = γ ⊙ x + β per channel, γ and β of width D in the trainable type
-/// (computed in it, returned in the input's), initialised as SSF's <c>init_ssf_scale_shift</c>: γ ~ N(1, 0.02), β ~ N(0, 0.02).
+/// SSF's scale and shift of one operation's output: y = γ ⊙ x + β per channel, γ and
+/// β of width D in the trainable type (computed in it, returned in the input's),
+/// initialised as SSF's <c>init_ssf_scale_shift</c>: γ ~ N(1, 0.02), β ~ N(0, 0.02).
 /// </summary>
 public sealed class SsfScaleShift : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
 {
@@ -16,8 +17,10 @@ public sealed class SsfScaleShift : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
     /// <summary>Creates it for width <paramref name="dim"/>.</summary>
     public SsfScaleShift(int dim, Device? device = null, ScalarType? dtype = null) : base(nameof(SsfScaleShift))
     {
-        scale = new Parameter(empty(new long[] { dim }, dtype: dtype ?? ScalarType.Float32, device: device).normal_(1.0, 0.02));
-        shift = new Parameter(empty(new long[] { dim }, dtype: dtype ?? ScalarType.Float32, device: device).normal_(0.0, 0.02));
+        scale = new Parameter(
+            empty(new long[] { dim }, dtype: dtype ?? ScalarType.Float32, device: device).normal_(1.0, 0.02));
+        shift = new Parameter(
+            empty(new long[] { dim }, dtype: dtype ?? ScalarType.Float32, device: device).normal_(0.0, 0.02));
         RegisterComponents();
     }
 

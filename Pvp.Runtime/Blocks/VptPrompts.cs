@@ -3,7 +3,9 @@ using static TorchSharp.torch;
 
 namespace Pvp.Blocks;
 
-/// <summary>VPT's prompt tokens: their initialisation, which generated constructors call for the model's prompt parameters.</summary>
+/// <summary>
+/// VPT's prompt tokens: their initialisation, which generated constructors call for the model's prompt parameters.
+/// </summary>
 public static class VptPrompts
 {
     /// <summary>VPT's initialisation (KMnP/vpt): uniform(−v, v) with v = √(6 / (3·patch² + D)).</summary>

@@ -21,12 +21,22 @@ public static class AtomicFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             try { File.Delete(temp); }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { /* the first error is the one to report */ }
-            throw new IOException($"Could not write '{path}': {e.Message}{(IsDiskFull(e) ? " (the disk is full: free space or choose another output folder)" : "")}", e);
+            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
+            {
+                /* the first error is the one to report */
+            }
+            throw new IOException(
+                $"Could not write '{path}': {e.Message}" +
+                (IsDiskFull(e) ? " (the disk is full: free space or choose another output folder)" : ""),
+                e);
         }
     }
 
-    /// <summary>True for "no space left on device" (ENOSPC on Unix, ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows).</summary>
+    /// <summary>
+    /// True for "no space left on device" (ENOSPC on Unix, ERROR_DISK_FULL / ERROR_HANDLE_DISK_FULL on Windows).
+    /// </summary>
     public static bool IsDiskFull(Exception e) =>
-        e is IOException && ((e.HResult & 0xFFFF) is 28 or 0x70 or 0x27 || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase));
+        e is IOException
+        && ((e.HResult & 0xFFFF) is 28 or 0x70 or 0x27
+            || e.Message.Contains("No space left", StringComparison.OrdinalIgnoreCase));
 }

@@ -19,10 +19,17 @@ public sealed class CheckpointMismatchException : Exception
     /// <summary>Keys in the checkpoint that the model does not have.</summary>
     public IReadOnlyList<string> Unexpected { get; }
 
-    /// <summary>Keys present in both with different shapes, each as <c>key: checkpoint [..] vs model [..]</c>.</summary>
+    /// <summary>
+    /// Keys present in both with different shapes, each as <c>key: checkpoint [..] vs model [..]</c>.
+    /// </summary>
     public IReadOnlyList<string> MisShaped { get; }
 
-    private static string Describe(string source, string target, IReadOnlyList<string> missing, IReadOnlyList<string> unexpected, IReadOnlyList<string> misShaped)
+    private static string Describe(
+        string source,
+        string target,
+        IReadOnlyList<string> missing,
+        IReadOnlyList<string> unexpected,
+        IReadOnlyList<string> misShaped)
     {
         var lines = new List<string> { $"Checkpoint '{source}' does not fit {target}:" };
         lines.AddRange(missing.Select(k => $"  missing:     {k} (the model has it, the checkpoint does not)"));

@@ -16,9 +16,9 @@ namespace Pvp.Onnx;
 public interface IOnnxModule
 {
     /// <summary>
-    /// Adds the nodes that compute this module's inference forward (dropout off) on <paramref name="input"/> and returns
-    /// the output. Parameters enter with <see cref="OnnxGraph.Parameter"/> (named by their state-dict keys), sub-modules with
-    /// <see cref="OnnxGraph.Call"/>.
+    /// Adds the nodes that compute this module's inference forward (dropout off) on <paramref name="input"/> and
+    /// returns the output. Parameters enter with <see cref="OnnxGraph.Parameter"/> (named by their state-dict keys),
+    /// sub-modules with <see cref="OnnxGraph.Call"/>.
     /// </summary>
     /// <param name="graph">The graph being built.</param>
     /// <param name="input">The module's input, e.g. tokens [B, N, D].</param>

@@ -3,10 +3,16 @@ namespace Pvp.Onnx;
 /// <summary>How LoRA layers appear in an exported graph.</summary>
 public enum OnnxLoraMode
 {
-    /// <summary>Each update folded into its frozen weight (W + ΔW): one matrix product per layer, as <see cref="LoraMerging.MergeLora"/>.</summary>
+    /// <summary>
+    /// Each update folded into its frozen weight (W + ΔW): one matrix product per layer, as
+    /// <see cref="LoraMerging.MergeLora"/>.
+    /// </summary>
     Merged,
 
-    /// <summary>The frozen weight and the low-rank branch x·Aᵀ·Bᵀ·(alpha / r) as separate nodes, with <c>lora_A</c> / <c>lora_B</c> initializers by name.</summary>
+    /// <summary>
+    /// The frozen weight and the low-rank branch x·Aᵀ·Bᵀ·(alpha / r) as separate nodes, with <c>lora_A</c> /
+    /// <c>lora_B</c> initializers by name.
+    /// </summary>
     Separate,
 }
 
@@ -17,8 +23,8 @@ public enum OnnxWeightType
     Float32,
 
     /// <summary>
-    /// Initializers that are bfloat16 in the model (a <see cref="PrecisionPlan.BackboneBf16"/> backbone) stay bfloat16 in the
-    /// file — half the size — each followed by a Cast to float32; the graph computes in float32.
+    /// Initializers that are bfloat16 in the model (a <see cref="PrecisionPlan.BackboneBf16"/> backbone) stay bfloat16
+    /// in the file — half the size — each followed by a Cast to float32; the graph computes in float32.
     /// </summary>
     KeepBFloat16,
 }
@@ -26,12 +32,15 @@ public enum OnnxWeightType
 /// <summary>The input preprocessing the model was trained with, recorded in the file for deployment.</summary>
 /// <param name="Mean">Per-channel mean (RGB) subtracted from pixel values in [0, 1].</param>
 /// <param name="Std">Per-channel standard deviation (RGB) the centred values are divided by.</param>
-/// <param name="CropFraction">Evaluation centre crop: the share of the short side kept before resizing to the image size (1 keeps the whole image).</param>
+/// <param name="CropFraction">
+/// Evaluation centre crop: the share of the short side kept
+/// before resizing to the image size (1 keeps the whole image).
+/// </param>
 public sealed record OnnxPreprocessing(IReadOnlyList<float> Mean, IReadOnlyList<float> Std, double CropFraction)
 {
     /// <summary>
-    /// <c>short_side</c> (default): the short side resized to floor(size / crop), then the centre size×size; <c>square</c>: the image
-    /// stretched to a square of that side, then the centre (metadata <c>pvp.resize</c>).
+    /// <c>short_side</c> (default): the short side resized to floor(size / crop), then the centre size×size;
+    /// <c>square</c>: the image stretched to a square of that side, then the centre (metadata <c>pvp.resize</c>).
     /// </summary>
     public string Resize { get; init; } = "short_side";
 
@@ -49,7 +58,9 @@ public sealed record OnnxPreprocessing(IReadOnlyList<float> Mean, IReadOnlyList<
 /// <summary>Options of <see cref="PetModel.ExportOnnx"/>.</summary>
 public sealed record OnnxExportOptions
 {
-    /// <summary>The defaults: LoRA merged, float32 weights, opset 17, no preprocessing or class names recorded.</summary>
+    /// <summary>
+    /// The defaults: LoRA merged, float32 weights, opset 17, no preprocessing or class names recorded.
+    /// </summary>
     public static OnnxExportOptions Default { get; } = new();
 
     /// <summary>How LoRA layers are written. Default <see cref="OnnxLoraMode.Merged"/>.</summary>
@@ -61,13 +72,21 @@ public sealed record OnnxExportOptions
     /// <summary>The default ONNX opset (17: LayerNormalization as one node).</summary>
     public const int DefaultOpset = 17;
 
-    /// <summary>The ai.onnx opset the graph declares; 17 or later (every node Pvp writes means the same up to opset 23).</summary>
+    /// <summary>
+    /// The ai.onnx opset the graph declares; 17 or later (every node Pvp writes means the same up to opset 23).
+    /// </summary>
     public int Opset { get; init; } = DefaultOpset;
 
-    /// <summary>Preprocessing used in training, written to the metadata (<c>pvp.mean</c>, <c>pvp.std</c>, <c>pvp.crop_fraction</c>); null leaves it out.</summary>
+    /// <summary>
+    /// Preprocessing used in training, written to the metadata (<c>pvp.mean</c>, <c>pvp.std</c>,
+    /// <c>pvp.crop_fraction</c>); null leaves it out.
+    /// </summary>
     public OnnxPreprocessing? Preprocessing { get; init; }
 
-    /// <summary>Class names in label order, written to the metadata as <c>pvp.class_names</c> (a JSON array); null leaves it out.</summary>
+    /// <summary>
+    /// Class names in label order, written to the metadata as
+    /// <c>pvp.class_names</c> (a JSON array); null leaves it out.
+    /// </summary>
     public IReadOnlyList<string>? ClassNames { get; init; }
 
     /// <summary>More metadata_props entries (they override Pvp's own keys of the same name).</summary>

@@ -61,9 +61,13 @@ internal static class OnnxProto
     public static byte[] Entry(string key, string value) => Message(o => { o.String(1, key); o.String(2, value); });
 
     /// <summary>OperatorSetIdProto: domain = 1, version = 2.</summary>
-    public static byte[] OpsetId(string domain, long version) => Message(o => { o.String(1, domain); o.Int64Field(2, version); });
+    public static byte[] OpsetId(string domain, long version) =>
+        Message(o => { o.String(1, domain); o.Int64Field(2, version); });
 
-    /// <summary>ValueInfoProto (name = 1, type = 2) of a tensor: TypeProto.tensor_type = 1 {elem_type = 1, shape = 2 {dim = 1 {dim_value = 1 | dim_param = 2}}}.</summary>
+    /// <summary>
+    /// ValueInfoProto (name = 1, type = 2) of a tensor: TypeProto.tensor_type = 1 {elem_type = 1, shape = 2 {dim = 1
+    /// {dim_value = 1 | dim_param = 2}}}.
+    /// </summary>
     public static byte[] ValueInfo(string name, int elemType, IReadOnlyList<object> dims) => Message(o =>
     {
         o.String(1, name);
@@ -81,7 +85,8 @@ internal static class OnnxProto
     });
 
     /// <summary>NodeProto: input = 1, output = 2, name = 3, op_type = 4, attribute = 5, domain = 7.</summary>
-    public static byte[] Node(string opType, string name, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs, IReadOnlyList<OnnxAttribute> attributes) => Message(o =>
+    public static byte[] Node(string opType, string name, IReadOnlyList<string> inputs, IReadOnlyList<string> outputs,
+        IReadOnlyList<OnnxAttribute> attributes) => Message(o =>
     {
         foreach (string input in inputs) o.String(1, input);
         foreach (string output in outputs) o.String(2, output);
@@ -114,7 +119,8 @@ internal static class OnnxProto
                 o.Int32Field(20, AttrInts);
                 break;
             default:
-                throw new ArgumentException($"Attribute {attribute.Name}: unsupported value type {attribute.Value.GetType().Name}.");
+                throw new ArgumentException(
+                    $"Attribute {attribute.Name}: unsupported value type {attribute.Value.GetType().Name}.");
         }
     });
 
@@ -126,16 +132,24 @@ internal static class OnnxProto
         o.String(8, name);
     });
 
-    /// <summary>Size of a TensorProto with <paramref name="header"/> and <paramref name="rawLength"/> bytes of raw_data (field 9).</summary>
+    /// <summary>
+    /// Size of a TensorProto with <paramref name="header"/> and
+    /// <paramref name="rawLength"/> bytes of raw_data (field 9).
+    /// </summary>
     public static long TensorSize(byte[] header, long rawLength) =>
-        header.Length + CodedOutputStream.ComputeTagSize(9) + CodedOutputStream.ComputeLengthSize(checked((int)rawLength)) + rawLength;
+        header.Length + CodedOutputStream.ComputeTagSize(9)
+            + CodedOutputStream.ComputeLengthSize(checked((int)rawLength)) + rawLength;
 
-    /// <summary>Size of a length-delimited field <paramref name="field"/> whose body is <paramref name="length"/> bytes.</summary>
+    /// <summary>
+    /// Size of a length-delimited field <paramref name="field"/> whose body is <paramref name="length"/> bytes.
+    /// </summary>
     public static long FieldSize(int field, long length) =>
         CodedOutputStream.ComputeTagSize(field) + CodedOutputStream.ComputeLengthSize(checked((int)length)) + length;
 }
 
 /// <summary>A node attribute: a float, an int64, a string or an int64 list.</summary>
 /// <param name="Name">The attribute's name, e.g. <c>axis</c>.</param>
-/// <param name="Value">A <see cref="float"/>, <see cref="long"/>, <see cref="string"/> or <see cref="T:long[]"/>.</param>
+/// <param name="Value">
+/// A <see cref="float"/>, <see cref="long"/>, <see cref="string"/> or <see cref="T:long[]"/>.
+/// </param>
 public readonly record struct OnnxAttribute(string Name, object Value);

@@ -5,17 +5,20 @@ using static TorchSharp.torch;
 namespace Pvp.Optim;
 
 /// <summary>
-/// AdamW (Loshchilov and Hutter; PyTorch's update rule with decoupled weight decay) over a model's
-/// <see cref="ParameterGroup"/>s. State: <c>{param}.exp_avg</c>, <c>{param}.exp_avg_sq</c>, <c>{param}.step</c> (int64).
+/// AdamW (Loshchilov and Hutter; PyTorch's update rule with decoupled weight
+/// decay) over a model's <see cref="ParameterGroup"/>s. State:
+/// <c>{param}.exp_avg</c>, <c>{param}.exp_avg_sq</c>, <c>{param}.step</c> (int64).
 /// </summary>
 public sealed class PetAdamW : PetOptimizer
 {
-    private readonly Dictionary<string, (Tensor ExpAvg, Tensor ExpAvgSq, long Step)> state = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (Tensor ExpAvg, Tensor ExpAvgSq, long Step)> state =
+        new(StringComparer.Ordinal);
     private readonly Scalar beta1, beta2, oneMinusBeta1, oneMinusBeta2;
     private readonly double beta1Value, beta2Value, epsilon;
 
     /// <summary>Creates the optimizer; build the groups after moving the model to its device.</summary>
-    public PetAdamW(IEnumerable<ParameterGroup> parameterGroups, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
+    public PetAdamW(
+        IEnumerable<ParameterGroup> parameterGroups, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-8)
         : base(parameterGroups)
     {
         beta1Value = beta1;
@@ -43,7 +46,10 @@ public sealed class PetAdamW : PetOptimizer
                 using var grad = parameter.grad;
                 if (grad is null) continue;
                 if (!state.TryGetValue(name, out var slot))
-                    slot = (zeros_like(parameter).DetachFromDisposeScope(), zeros_like(parameter).DetachFromDisposeScope(), 0);
+                    slot = (
+                        zeros_like(parameter).DetachFromDisposeScope(),
+                        zeros_like(parameter).DetachFromDisposeScope(),
+                        0);
                 long step = slot.Step + 1;
                 state[name] = (slot.ExpAvg, slot.ExpAvgSq, step);
 
@@ -77,15 +83,25 @@ public sealed class PetAdamW : PetOptimizer
     public override void LoadStateDict(IReadOnlyDictionary<string, Tensor> saved)
     {
         var owner = Owners();
-        var names = saved.Keys.Where(k => k.EndsWith(".step", StringComparison.Ordinal)).Select(k => k[..^".step".Length]).ToList();
+        var names = saved.Keys
+            .Where(k => k.EndsWith(".step", StringComparison.Ordinal))
+            .Select(k => k[..^".step".Length])
+            .ToList();
         var unknown = names.Where(n => !owner.ContainsKey(n)).ToList();
-        if (unknown.Count > 0) throw new InvalidDataException($"The optimizer state names parameters this model does not train: {string.Join(", ", unknown)}.");
+        if (unknown.Count > 0)
+            throw new InvalidDataException(
+                $"The optimizer state names parameters this model does not train: {string.Join(", ", unknown)}.");
         if (names.Count == 0 && saved.Count > 0)
-            throw new InvalidDataException($"The optimizer state is not AdamW's (it has {string.Join(", ", saved.Keys.Take(3))}; AdamW keeps exp_avg, exp_avg_sq and step).");
+            throw new InvalidDataException(
+                $"The optimizer state is not AdamW's (it has {string.Join(", ", saved.Keys.Take(3))}; " +
+                "AdamW keeps exp_avg, exp_avg_sq and step).");
         foreach (string name in names)
         {
             var parameter = owner[name].Parameter;
-            state[name] = (Matching(saved, name + ".exp_avg", name, parameter), Matching(saved, name + ".exp_avg_sq", name, parameter), saved[name + ".step"].item<long>());
+            state[name] = (
+                Matching(saved, name + ".exp_avg", name, parameter),
+                Matching(saved, name + ".exp_avg_sq", name, parameter),
+                saved[name + ".step"].item<long>());
         }
     }
 

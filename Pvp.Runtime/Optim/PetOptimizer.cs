@@ -31,9 +31,10 @@ public sealed class OptimizerGroup
 }
 
 /// <summary>
-/// An optimizer over a model's <see cref="ParameterGroup"/>s, written for Pvp rather than taken from TorchSharp because
-/// TorchSharp's optimizers pass temporary scalars whose native memory the garbage collector may free mid-call (see
-/// <see cref="Scalars"/>). Its state is a plain tensor dictionary, so checkpoints store it in safetensors beside the weights.
+/// An optimizer over a model's <see cref="ParameterGroup"/>s, written for Pvp rather than
+/// taken from TorchSharp because TorchSharp's optimizers pass temporary scalars whose native
+/// memory the garbage collector may free mid-call (see <see cref="Scalars"/>). Its state is
+/// a plain tensor dictionary, so checkpoints store it in safetensors beside the weights.
 /// </summary>
 public abstract class PetOptimizer : IDisposable
 {
@@ -44,7 +45,8 @@ public abstract class PetOptimizer : IDisposable
     protected PetOptimizer(IEnumerable<ParameterGroup> parameterGroups)
     {
         groups = parameterGroups.Select(g => new OptimizerGroup(g)).ToList();
-        if (groups.Count == 0 || groups.All(g => g.Parameters.Count == 0)) throw new ArgumentException("There are no parameters to optimize.");
+        if (groups.Count == 0 || groups.All(g => g.Parameters.Count == 0))
+            throw new ArgumentException("There are no parameters to optimize.");
     }
 
     /// <summary>The groups, in order.</summary>
@@ -67,8 +69,12 @@ public abstract class PetOptimizer : IDisposable
     /// <summary>The state as tensors, keyed <c>{parameter}.{slot}</c>.</summary>
     public abstract Dictionary<string, Tensor> StateDict();
 
-    /// <summary>Restores a state written by <see cref="StateDict"/> (values are copied to the parameters' devices).</summary>
-    /// <exception cref="InvalidDataException">The state names a parameter this optimizer does not train, a slot it does not keep, or a shape differs.</exception>
+    /// <summary>
+    /// Restores a state written by <see cref="StateDict"/> (values are copied to the parameters' devices).
+    /// </summary>
+    /// <exception cref="InvalidDataException">
+    /// The state names a parameter this optimizer does not train, a slot it does not keep, or a shape differs.
+    /// </exception>
     public abstract void LoadStateDict(IReadOnlyDictionary<string, Tensor> state);
 
     /// <summary>Bytes of optimizer state held.</summary>
@@ -76,15 +82,23 @@ public abstract class PetOptimizer : IDisposable
 
     /// <summary>The group and parameter of every trained name.</summary>
     protected Dictionary<string, (OptimizerGroup Group, TorchSharp.Modules.Parameter Parameter)> Owners() =>
-        groups.SelectMany(g => g.Parameters.Select(p => (g, p.Name, p.Parameter))).ToDictionary(x => x.Name, x => (x.g, x.Parameter));
+        groups.SelectMany(g => g.Parameters.Select(p => (g, p.Name, p.Parameter)))
+            .ToDictionary(x => x.Name, x => (x.g, x.Parameter));
 
-    /// <summary>Checks that <paramref name="state"/>'s tensor for <paramref name="name"/> has the parameter's shape; returns it on the parameter's device and type.</summary>
-    protected static Tensor Matching(IReadOnlyDictionary<string, Tensor> state, string key, string name, TorchSharp.Modules.Parameter parameter)
+    /// <summary>
+    /// Checks that <paramref name="state"/>'s tensor for <paramref name="name"/> has the parameter's shape; returns it
+    /// on the parameter's device and type.
+    /// </summary>
+    protected static Tensor Matching(
+        IReadOnlyDictionary<string, Tensor> state, string key, string name, TorchSharp.Modules.Parameter parameter)
     {
         if (!state.TryGetValue(key, out var value))
-            throw new InvalidDataException($"The optimizer state has no '{key}' for parameter '{name}' (a checkpoint of another optimizer?).");
+            throw new InvalidDataException(
+                $"The optimizer state has no '{key}' for parameter '{name}' (a checkpoint of another optimizer?).");
         if (!value.shape.SequenceEqual(parameter.shape))
-            throw new InvalidDataException($"Optimizer state '{key}' has shape [{string.Join(", ", value.shape)}], the parameter [{string.Join(", ", parameter.shape)}].");
+            throw new InvalidDataException(
+                $"Optimizer state '{key}' has shape [{string.Join(", ", value.shape)}], " +
+                $"the parameter [{string.Join(", ", parameter.shape)}].");
         return value.to(parameter.dtype, parameter.device).DetachFromDisposeScope();
     }
 

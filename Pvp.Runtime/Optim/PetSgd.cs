@@ -17,10 +17,13 @@ public sealed class PetSgd : PetOptimizer
     /// <param name="parameterGroups">The groups, each with its learning rate and decay.</param>
     /// <param name="momentum">μ in [0, 1). Default 0.9 (VPT's).</param>
     /// <param name="nesterov">Nesterov momentum. Default false (VPT's).</param>
-    public PetSgd(IEnumerable<ParameterGroup> parameterGroups, double momentum = 0.9, bool nesterov = false) : base(parameterGroups)
+    public PetSgd(IEnumerable<ParameterGroup> parameterGroups, double momentum = 0.9, bool nesterov = false)
+        : base(parameterGroups)
     {
-        if (!(momentum >= 0 && momentum < 1)) throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "Momentum must be in [0, 1).");
-        if (nesterov && momentum == 0) throw new ArgumentException("Nesterov momentum needs a momentum above 0.", nameof(nesterov));
+        if (!(momentum >= 0 && momentum < 1))
+            throw new ArgumentOutOfRangeException(nameof(momentum), momentum, "Momentum must be in [0, 1).");
+        if (nesterov && momentum == 0)
+            throw new ArgumentException("Nesterov momentum needs a momentum above 0.", nameof(nesterov));
         Momentum = momentum;
         Nesterov = nesterov;
         this.momentum = momentum.ToScalar();
@@ -61,7 +64,8 @@ public sealed class PetSgd : PetOptimizer
     }
 
     /// <inheritdoc />
-    public override Dictionary<string, Tensor> StateDict() => buffers.ToDictionary(p => p.Key + ".momentum_buffer", p => p.Value);
+    public override Dictionary<string, Tensor> StateDict() =>
+        buffers.ToDictionary(p => p.Key + ".momentum_buffer", p => p.Value);
 
     /// <inheritdoc />
     public override void LoadStateDict(IReadOnlyDictionary<string, Tensor> saved)
@@ -70,9 +74,12 @@ public sealed class PetSgd : PetOptimizer
         foreach (string key in saved.Keys)
         {
             if (!key.EndsWith(".momentum_buffer", StringComparison.Ordinal))
-                throw new InvalidDataException($"The optimizer state is not SGD's: '{key}' (SGD keeps momentum_buffer only).");
+                throw new InvalidDataException(
+                    $"The optimizer state is not SGD's: '{key}' (SGD keeps momentum_buffer only).");
             string name = key[..^".momentum_buffer".Length];
-            if (!owner.TryGetValue(name, out var entry)) throw new InvalidDataException($"The optimizer state names a parameter this model does not train: {name}.");
+            if (!owner.TryGetValue(name, out var entry))
+                throw new InvalidDataException(
+                    $"The optimizer state names a parameter this model does not train: {name}.");
             if (buffers.Remove(name, out var old)) old.Dispose();
             buffers[name] = Matching(saved, key, name, entry.Parameter);
         }

@@ -3,7 +3,10 @@ namespace Pvp.Text;
 /// <summary>How far one name is from another, for the "did you mean" of every error about a misspelt name.</summary>
 public static class EditDistance
 {
-    /// <summary>The Levenshtein distance: insertions, deletions and substitutions from <paramref name="a"/> to <paramref name="b"/>.</summary>
+    /// <summary>
+    /// The Levenshtein distance: insertions, deletions and
+    /// substitutions from <paramref name="a"/> to <paramref name="b"/>.
+    /// </summary>
     public static int Between(string a, string b)
     {
         var row = Enumerable.Range(0, b.Length + 1).ToArray();
