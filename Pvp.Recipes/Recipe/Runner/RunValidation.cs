@@ -53,7 +53,8 @@ internal sealed class RunValidation(RunContext run, RunData data)
     /// <summary>The recipe's backbone weights: an existing file (not a folder) whose header parses.</summary>
     private void CheckBackboneWeights()
     {
-        if (Recipe.BackboneWeights is not { } weights) return;
+        if (Recipe.BackboneWeights is null) return;
+        string weights = run.Layout.BackbonePath; // a hf-hub: id is fetched here, before anything trains
         if (Directory.Exists(weights))
             throw new InvalidDataException($"Backbone weights '{weights}' (recipe key backbone.weights) is a " +
                                            "folder; name the weights file inside it.");
