@@ -55,10 +55,10 @@ internal sealed class HubClient
     {
         string revision = id.Revision;
         // A commit hash whose snapshot holds the file needs no request (as huggingface_hub).
-        if (id.RevisionIsCommit && cache.Find(revision, file) is { Path: { } known })
+        if (id.RevisionIsCommit && cache.Find(revision, file) is { } atCommit && (atCommit.Path is not null || atCommit.KnownAbsent))
         {
             commit = revision;
-            return known;
+            return atCommit.Path;
         }
         if (options.Offline)
         {
@@ -109,9 +109,9 @@ internal sealed class HubClient
         {
             using var response = Send(HttpMethod.Head, asked, withToken: true, range: 0, what: $"asking for {file}");
             int status = (int)response.StatusCode;
-            string? location = response.Headers.Location?.ToString();
+            string? location = Header(response, "Location");
             // Relative redirects are the Hub's own (a renamed or moved repository): followed. Absolute ones point at the CDN.
-            if (status is >= 300 and < 400 && location is not null && !Uri.TryCreate(location, UriKind.Absolute, out _))
+            if (status is >= 300 and < 400 && location is not null && !IsAbsoluteHttp(location))
             {
                 if (hop >= 10) throw Failure(url, $"the server redirected {hop} times", "check HF_ENDPOINT", status);
                 asked = new Uri(new Uri(asked), location).ToString();
@@ -209,7 +209,7 @@ internal sealed class HubClient
             using (response)
             {
                 int status = (int)response.StatusCode;
-                if (status is >= 300 and < 400 && response.Headers.Location is { } next)
+                if (status is >= 300 and < 400 && Header(response, "Location") is { } next)
                 {
                     if (hop >= 10) throw Failure(target, $"the server redirected {hop} times", "check HF_ENDPOINT", status);
                     bool sameHost = new Uri(new Uri(target), next).Authority == new Uri(target).Authority;
@@ -362,6 +362,10 @@ internal sealed class HubClient
         algorithm = "";
         return null;
     }
+
+    // A Location such as "/org/name/resolve/…" is relative: Uri.TryCreate(…, Absolute) would take it for a Unix file path.
+    private static bool IsAbsoluteHttp(string location) =>
+        location.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsHex(string s) => s.All(Uri.IsHexDigit);
 

@@ -90,9 +90,9 @@ public static class HubWeights
             {
                 return configs.Fetch(file, out _);
             }
-            catch (HubException) when (options.Offline)
+            catch (HubException e) when (e.StatusCode is null or >= 500)
             {
-                return null;
+                return null; // the server went away after the weights were had (from it or the cache): run without its config
             }
         }
         return new HubModelFiles(id, weights, weightsFile!, Optional(ConfigFiles[0]), Optional(ConfigFiles[1]), commit);
