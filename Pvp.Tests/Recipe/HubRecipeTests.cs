@@ -1,6 +1,7 @@
 using Pvp.Recipe;
 using Pvp.Tests.Training;
 using Pvp.Tests.Weights.Hub;
+using Pvp.Weights;
 using Pvp.Weights.Hub;
 
 namespace Pvp.Tests.Recipe;
@@ -15,7 +16,11 @@ public sealed class HubRecipeTests : HubFixture
     private static readonly string[] Variables = { "HF_ENDPOINT", "HF_HUB_CACHE", "HF_HOME", "HF_HUB_OFFLINE", "HF_TOKEN", "HF_TOKEN_PATH", "HUGGING_FACE_HUB_TOKEN" };
     private readonly Dictionary<string, string?> saved = Variables.ToDictionary(v => v, Environment.GetEnvironmentVariable);
 
-    static HubRecipeTests() => VariantRegistry.Load(typeof(Pvp.Tests.Numerics.FixtureVptDeep).Assembly);
+    static HubRecipeTests()
+    {
+        VariantRegistry.Load(typeof(Pvp.Tests.Numerics.FixtureVptDeep).Assembly);
+        VariantRegistry.Load(typeof(Pvp.Models.VptDeepMicro).Assembly);
+    }
 
     public HubRecipeTests()
     {
@@ -106,6 +111,44 @@ public sealed class HubRecipeTests : HubFixture
         Assert.Contains($"is in the cache folder '{Path.Combine(Cache, "models--timm--absent")}'", e.Message);
         Assert.Empty(Server.Requests);
         Assert.False(Directory.Exists(Path.Combine(Root, "run", "stage1")));
+    }
+
+    [Fact]
+    public void PvpInspectLoadsWeightsByIdAndFailsInOneLine()
+    {
+        // A plain Micro ViT's own weights, published as timm would: what VptDeepMicro's backbone loads.
+        string file = Path.Combine(Root, "micro.safetensors");
+        using (var plain = VariantRegistry.Create("FullFineTuneMicro", 7))
+            SafeTensors.Save(file, plain.state_dict().ToDictionary(p => p.Key, p => p.Value));
+        var repo = Server.Add("timm/micro_vit", ("model.safetensors", File.ReadAllBytes(file), true));
+
+        var (code, output) = RunPvp("inspect VptDeepMicro --classes 7 --weights hf-hub:timm/micro_vit");
+        Assert.True(code == 0, output);
+        Assert.Contains($"weights 'hf-hub:timm/micro_vit (model.safetensors, commit {repo.Main[..12]}:", output);
+        Assert.Contains("(Timm layout)", output);
+        Assert.True(File.Exists(Path.Combine(Cache, "models--timm--micro_vit", "snapshots", repo.Main, "model.safetensors")));
+
+        (code, output) = RunPvp("inspect VptDeepMicro --weights hf-hub:org/absent");
+        Assert.Equal(1, code);
+        string error = Assert.Single(output.Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal));
+        Assert.StartsWith("error: hf-hub:org/absent: the repository does not exist, or is private (HTTP 404)", error);
+        Assert.Contains($"{Server.Endpoint}/org/absent/resolve/main/model.safetensors", error);
+    }
+
+    private static (int Code, string Output) RunPvp(string arguments)
+    {
+        string dll = Directory.GetFiles(Pvp.Tests.Numerics.TestTensors.RepoPath("Pvp.Cli/bin"), "pvp.dll", SearchOption.AllDirectories)
+            .OrderByDescending(File.GetLastWriteTimeUtc).First();
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", $"\"{dll}\" {arguments}")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        start.Environment["COLUMNS"] = "400"; // one console line per message
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(120_000), $"pvp {arguments} did not finish");
+        return (process.ExitCode, output + error.Result);
     }
 
     [Fact]
