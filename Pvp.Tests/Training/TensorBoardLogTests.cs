@@ -27,6 +27,9 @@ public class TensorBoardLogTests
             string file = Assert.Single(Directory.GetFiles(Path.Combine(folder, "cell"), "events.out.tfevents.*"));
             var events = TensorBoardEventFile.Read(file);
             Assert.Equal("brain.Event:2", events[0].FileVersion);
+            // Scalars carry Unix seconds (TorchSharp writes whole seconds), which TensorBoard's time axes read.
+            double now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+            Assert.All(events.Skip(1), e => Assert.InRange(e.WallTime, now - 3600, now + 3600));
             Assert.Equal(new[] { (1L, 2.5f), (2L, 2.0f) }, TensorBoardEventFile.Scalars(events, "train/loss"));
             Assert.Equal(new[] { (1L, 1e-3f), (2L, 5e-4f) }, TensorBoardEventFile.Scalars(events, "train/lr"));
             Assert.Equal(new[] { (2L, 2.25f) }, TensorBoardEventFile.Scalars(events, "train/epoch_loss"));
