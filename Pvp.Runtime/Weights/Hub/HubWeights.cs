@@ -65,7 +65,18 @@ public static class HubWeights
         string? weights = null, weightsFile = null, commit = null;
         foreach (string file in WeightFiles)
         {
-            weights = client.Fetch(file, out commit);
+            try
+            {
+                weights = client.Fetch(file, out commit);
+            }
+            catch (HubException e) when (e.StatusCode is null or >= 500)
+            {
+                // The server cannot be reached and this file is not cached: another candidate the cache holds will do.
+                var cached = WeightFiles.Select(f => (File: f, Found: client.Cache.Find(id.Revision, f))).FirstOrDefault(c => c.Found.Path is not null);
+                if (cached.File is null) throw;
+                (weights, weightsFile, commit) = (cached.Found.Path, cached.File, cached.Found.Commit);
+                break;
+            }
             if (weights is null) continue;
             weightsFile = file;
             break;

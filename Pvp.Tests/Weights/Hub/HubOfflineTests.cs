@@ -68,6 +68,10 @@ public sealed class HubOfflineTests : HubFixture
         BackboneWeights.Load(model, "hf-hub:timm/cached", Load());
         Assert.True(MaxDiffFromTorchvision(model) <= 1e-4);
 
+        // Only pytorch_model.bin cached: with no server to say model.safetensors is absent, the cached file is used.
+        LayOut("org/bin_cached", commit, ("pytorch_model.bin", TimmPickle()));
+        Assert.Equal("pytorch_model.bin", HubWeights.Resolve("hf-hub:org/bin_cached", Options).WeightsFile);
+
         var e = Assert.Throws<HubException>(() => HubWeights.Resolve("hf-hub:timm/elsewhere", Options));
         Assert.StartsWith("hf-hub:timm/elsewhere: could not reach the server while asking for model.safetensors", e.Message);
         Assert.EndsWith("check the network and HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use only the cache.", e.Message);
