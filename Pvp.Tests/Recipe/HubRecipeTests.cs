@@ -59,8 +59,11 @@ public sealed class HubRecipeTests : HubFixture
               batch: 2
             """, Path.Combine(Root, "recipe.yaml"));
         Assert.Equal("hf-hub:timm/fixture_vit.augreg_in21k", recipe.BackboneWeights);
-        var runner = new PvpRunner(recipe, new Quiet());
+        var quiet = new Quiet();
+        var runner = new PvpRunner(recipe, quiet);
         var report = runner.Run();
+        Assert.Contains("downloading hf-hub:timm/fixture_vit.augreg_in21k model.safetensors (966.4 KiB)", quiet.Lines);
+        Assert.Contains(quiet.Lines, l => l.StartsWith("downloaded hf-hub:timm/fixture_vit.augreg_in21k model.safetensors  966.4 KiB / 966.4 KiB (100%)", StringComparison.Ordinal));
         Assert.Equal(2, report.Results.Count);
         Assert.Equal(Path.Combine(Cache, "models--timm--fixture_vit.augreg_in21k", "snapshots", repo.Main, "model.safetensors"), runner.BackbonePath);
         Assert.Single(Server.Gets("/cdn/")); // downloaded once for the whole run
