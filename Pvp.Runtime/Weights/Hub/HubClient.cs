@@ -135,7 +135,9 @@ internal sealed class HubClient
                 throw Failure(url, "the server sent no X-Repo-Commit header, so it is not a Hugging Face Hub", "check HF_ENDPOINT", status);
             string? linked = Header(response, "X-Linked-Etag");
             string? etag = NormalizeEtag(linked ?? response.Headers.ETag?.Tag ?? Header(response, "ETag"));
-            if (etag is null || !System.Text.RegularExpressions.Regex.IsMatch(etag, "^[0-9A-Za-z._-]{1,128}$"))
+            // The etag names the blob's file: one plain name segment, never '.', '..' or a separator.
+            if (etag is null || !System.Text.RegularExpressions.Regex.IsMatch(etag, "^[0-9A-Za-z_-][0-9A-Za-z._-]{0,127}$") ||
+                etag.Contains("..", StringComparison.Ordinal))
                 throw Failure(url, "the server sent no usable ETag, so the file cannot be checked or cached", "check HF_ENDPOINT", status);
             long? size = long.TryParse(Header(response, "X-Linked-Size"), out long linkedSize) ? linkedSize : response.Content.Headers.ContentLength;
             bool redirected = status is >= 300 and < 400 && location is not null;
@@ -242,6 +244,13 @@ internal sealed class HubClient
             {
                 int read = ReadWithTimeout(input, buffer, url);
                 if (read == 0) break;
+                if (total is { } announced && start + written + read > announced)
+                {
+                    output.Close();
+                    File.Delete(incomplete);
+                    throw Failure(url, $"the server sent more than the {announced:N0} bytes it announced for {file}; the download was removed",
+                        "check HF_ENDPOINT (a proxy may be rewriting the file)", null);
+                }
                 output.Write(buffer, 0, read);
                 written += read;
                 options.Progress?.Invoke(new HubProgress(id.ToString(), file, start + written, total, written / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), false));

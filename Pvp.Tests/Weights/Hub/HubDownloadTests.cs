@@ -177,6 +177,16 @@ public sealed class HubDownloadTests : HubFixture
     }
 
     [Fact]
+    public void MoreBytesThanTheServerAnnouncedAreRefused()
+    {
+        var repo = Server.Add(Timm, ("model.safetensors", TimmSafetensors, true));
+        Server.SizeShortBy = 1000;
+        var e = Assert.Throws<HubException>(() => HubWeights.Resolve($"hf-hub:{Timm}", Options));
+        Assert.Contains($"the server sent more than the {repo.Files["model.safetensors"].Bytes.Length - 1000:N0} bytes it announced for model.safetensors", e.Message);
+        Assert.Empty(Directory.GetFiles(Path.Combine(Storage(Timm), "blobs")));
+    }
+
+    [Fact]
     public void ASlowServerTimesOutWithTheUrlAndTheSetting()
     {
         Server.Add(Timm, ("model.safetensors", TimmSafetensors, true));

@@ -44,6 +44,9 @@ internal sealed class HubTestServer : IDisposable
     /// <summary>Serve LFS blobs with one byte flipped (their sha-256 no longer matches).</summary>
     public volatile bool Corrupt;
 
+    /// <summary>Announce LFS sizes this many bytes short (a server or proxy whose headers lie).</summary>
+    public int SizeShortBy { get; set; }
+
     /// <summary>Wait this long before answering any request.</summary>
     public TimeSpan Delay { get; set; }
 
@@ -193,7 +196,7 @@ internal sealed class HubTestServer : IDisposable
                 ["Location"] = $"{Endpoint}/cdn/{hubFile.Sha256}?name={Uri.EscapeDataString(file)}",
                 ["X-Repo-Commit"] = commit,
                 ["X-Linked-Etag"] = $"\"{hubFile.Sha256}\"",
-                ["X-Linked-Size"] = hubFile.Bytes.Length.ToString(),
+                ["X-Linked-Size"] = (hubFile.Bytes.Length - SizeShortBy).ToString(),
                 ["ETag"] = $"\"{hubFile.GitSha1}\"", // the pointer file's, which a client must not take for the blob's
             }, null, 0, request);
             return;
