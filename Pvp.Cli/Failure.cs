@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
-using Pvp.Recipe;
+using Pvp.Recipes;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

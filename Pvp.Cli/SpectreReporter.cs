@@ -1,4 +1,4 @@
-using Pvp.Recipe;
+using Pvp.Recipes;
 using Pvp.Training;
 using Spectre.Console;
 

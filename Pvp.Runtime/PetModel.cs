@@ -6,6 +6,8 @@ using Pvp.Weights;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using Pvp.MixedPrecision;
+using Pvp.Optim;
 
 namespace Pvp;
 
@@ -14,7 +16,7 @@ namespace Pvp;
 /// timm's state-dict keys, the PETuning modules its declaration attaches, and what goes with them: which parameters
 /// train, optimizer groups, export and import of only the PETuning modules, and a model card.
 /// </summary>
-public abstract class PetModel : nn.Module<Tensor, Tensor>
+public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
 {
     /// <summary>Called by generated constructors.</summary>
     /// <param name="name">The module name (the declared class name).</param>
@@ -40,16 +42,16 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     public ScalarType? FrozenBackboneDtype => Precision.UsesBf16 ? ScalarType.BFloat16 : null;
 
     /// <summary>The frozen backbone's precision and why: chosen when the model was built (see <see cref="PrecisionPlan"/>).</summary>
-    public Precision.PrecisionChoice Precision { get; private set; } = Pvp.Precision.PrecisionChoice.DeclaredFloat32;
+    public PrecisionChoice Precision { get; private set; } = PrecisionChoice.DeclaredFloat32;
 
     /// <summary>
     /// For variants declared with <c>Precision = PrecisionPlan.BackboneBf16</c> (generated constructors call it first): decides
     /// the frozen backbone's precision for <paramref name="device"/> and returns the type to build it in — bf16, or
     /// <paramref name="dtype"/>.
     /// </summary>
-    protected ScalarType ChooseBackbonePrecision(Precision.BackbonePrecision requested, Device? device, ScalarType dtype)
+    protected ScalarType ChooseBackbonePrecision(BackbonePrecision requested, Device? device, ScalarType dtype)
     {
-        Precision = Pvp.Precision.PrecisionChoice.Decide(allowsBf16: true, requested, device, GetType().Name);
+        Precision = PrecisionChoice.Decide(allowsBf16: true, requested, device, GetType().Name);
         return Precision.UsesBf16 ? ScalarType.BFloat16 : dtype;
     }
 
@@ -136,20 +138,20 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
 
     /// <summary>AdamW over <see cref="ParameterGroups(double, double, DecayRule)"/>, each group with its own learning rate and decay.</summary>
     /// <exception cref="InvalidOperationException">Nothing trains.</exception>
-    public Optim.PetAdamW CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, DecayRule rule = DecayRule.Pvp)
+    public PetAdamW CreateAdamW(double learningRate, double weightDecay, double beta1 = 0.9, double beta2 = 0.999, DecayRule rule = DecayRule.Pvp)
     {
         var groups = ParameterGroups(learningRate, weightDecay, rule);
         if (groups.Count == 0) throw new InvalidOperationException($"{VariantName} has no trainable parameters.");
-        return new Optim.PetAdamW(groups, beta1, beta2);
+        return new PetAdamW(groups, beta1, beta2);
     }
 
     /// <summary>SGD with momentum over <see cref="ParameterGroups(double, double, DecayRule)"/>.</summary>
     /// <exception cref="InvalidOperationException">Nothing trains.</exception>
-    public Optim.PetSgd CreateSgd(double learningRate, double weightDecay, double momentum = 0.9, DecayRule rule = DecayRule.Pvp, bool nesterov = false)
+    public PetSgd CreateSgd(double learningRate, double weightDecay, double momentum = 0.9, DecayRule rule = DecayRule.Pvp, bool nesterov = false)
     {
         var groups = ParameterGroups(learningRate, weightDecay, rule);
         if (groups.Count == 0) throw new InvalidOperationException($"{VariantName} has no trainable parameters.");
-        return new Optim.PetSgd(groups, momentum, nesterov);
+        return new PetSgd(groups, momentum, nesterov);
     }
 
     /// <summary>
@@ -205,6 +207,17 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
     /// model: see <see cref="BackboneWeights"/>. PETuning modules keep their initialisation.
     /// </summary>
     public WeightLoadReport LoadBackbone(string path, BackboneLoadOptions? options = null) => BackboneWeights.Load(this, path, options);
+
+    string IWeightTarget.WeightTargetName => $"{VariantName} ({Backbone})";
+
+    IReadOnlyDictionary<string, Tensor> IWeightTarget.WeightTargetState => state_dict();
+
+    WeightRoles IWeightTarget.RoleOf(string key)
+    {
+        var kinds = KindsOf(key);
+        return (kinds.Contains(KindNames.Backbone) ? WeightRoles.Backbone : WeightRoles.None) |
+               (kinds.Contains(KindNames.Head) ? WeightRoles.Head : WeightRoles.None);
+    }
 
     /// <summary>
     /// Writes this model as an ONNX file (opset 17 or later, IR 8) that ONNX Runtime runs without libtorch: input
@@ -312,7 +325,7 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>
         var text = new StringBuilder();
         text.AppendLine($"{VariantName}: {Backbone}, {(NumClasses > 0 ? $"{NumClasses} classes" : "no head")}" +
                         (FrozenBackboneDtype is { } frozen ? $", frozen backbone in {frozen}" : "") +
-                        (Precision != Pvp.Precision.PrecisionChoice.DeclaredFloat32 ? $" ({Precision.Reason})" : ""));
+                        (Precision != PrecisionChoice.DeclaredFloat32 ? $" ({Precision.Reason})" : ""));
         if (Attachments.Count == 0) text.AppendLine("  attachments: none");
         foreach (string line in Attachments) text.AppendLine($"  + {line}");
         var byKind = named_parameters()

@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 using static TorchSharp.torch;
+using Pvp.MixedPrecision;
 
 namespace Pvp;
 
@@ -17,7 +18,7 @@ public delegate PetModel VariantFactory(int numClasses, Device? device, ScalarTy
 /// <param name="device">Where to allocate it.</param>
 /// <param name="dtype">The trainable modules' element type.</param>
 /// <param name="precision">The frozen backbone's precision (auto: bf16 where the device computes it natively).</param>
-public delegate PetModel PrecisionVariantFactory(int numClasses, Device? device, ScalarType dtype, Precision.BackbonePrecision precision);
+public delegate PetModel PrecisionVariantFactory(int numClasses, Device? device, ScalarType dtype, BackbonePrecision precision);
 
 /// <summary>A registered variant.</summary>
 /// <param name="Name">The class name.</param>
@@ -36,10 +37,10 @@ public sealed record VariantInfo(string Name, Type Type, VitConfig Backbone, IRe
 
     /// <summary>Builds one in <paramref name="precision"/>.</summary>
     /// <exception cref="ArgumentException">bf16 asked of a variant that allows float32 only.</exception>
-    public PetModel Create(int numClasses, Device? device = null, ScalarType dtype = ScalarType.Float32, Precision.BackbonePrecision precision = Precision.BackbonePrecision.Auto)
+    public PetModel Create(int numClasses, Device? device = null, ScalarType dtype = ScalarType.Float32, BackbonePrecision precision = BackbonePrecision.Auto)
     {
         if (PrecisionFactory is { } withPrecision) return withPrecision(numClasses, device, dtype, precision);
-        Precision.PrecisionChoice.Decide(allowsBf16: false, precision, device, Name); // throws for bf16
+        PrecisionChoice.Decide(allowsBf16: false, precision, device, Name); // throws for bf16
         return Factory(numClasses, device, dtype);
     }
 }
@@ -65,7 +66,7 @@ public static class VariantRegistry
     {
         Searched.TryAdd(type.Assembly.FullName ?? type.Assembly.GetName().Name!, type.Assembly);
         if (!Variants.TryAdd(name, new VariantInfo(name, type, backbone, attachments, isPlainBackbone,
-                (numClasses, device, dtype) => factory(numClasses, device, dtype, Precision.BackbonePrecision.Auto)) { PrecisionFactory = factory }))
+                (numClasses, device, dtype) => factory(numClasses, device, dtype, BackbonePrecision.Auto)) { PrecisionFactory = factory }))
             RecordClash(name, type);
     }
 
@@ -251,7 +252,7 @@ public static class VariantRegistry
     /// <exception cref="KeyNotFoundException">No such variant; the message lists the close names.</exception>
     /// <exception cref="ArgumentException">bf16 asked of a variant that allows float32 only.</exception>
     public static PetModel Create(string name, int numClasses, Device? device = null, ScalarType dtype = ScalarType.Float32,
-        Precision.BackbonePrecision precision = Precision.BackbonePrecision.Auto) =>
+        BackbonePrecision precision = BackbonePrecision.Auto) =>
         Find(name).Create(numClasses, device, dtype, precision);
 
     /// <summary>A registered plain backbone (no PETuning modules, everything trains) with exactly this configuration, or null.</summary>

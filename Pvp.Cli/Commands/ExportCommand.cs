@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using Pvp.Cli.Settings;
 using Pvp.Onnx;
-using Pvp.Recipe;
+using Pvp.Recipes;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

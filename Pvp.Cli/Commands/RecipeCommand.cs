@@ -1,5 +1,5 @@
 using Pvp.Cli.Settings;
-using Pvp.Recipe;
+using Pvp.Recipes;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

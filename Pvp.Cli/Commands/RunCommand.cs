@@ -1,5 +1,5 @@
 using Pvp.Cli.Settings;
-using Pvp.Recipe;
+using Pvp.Recipes;
 
 namespace Pvp.Cli.Commands;
 

@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using Pvp.Cli.Settings;
-using Pvp.Recipe;
+using Pvp.Recipes;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

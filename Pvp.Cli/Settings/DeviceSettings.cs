@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using Pvp.Recipe;
+using Pvp.Recipes;
 using Spectre.Console.Cli;
 
 namespace Pvp.Cli.Settings;

@@ -1,6 +1,6 @@
 using System.ComponentModel;
-using Pvp.Precision;
-using Pvp.Recipe;
+using Pvp.MixedPrecision;
+using Pvp.Recipes;
 using Spectre.Console.Cli;
 
 namespace Pvp.Cli.Settings;

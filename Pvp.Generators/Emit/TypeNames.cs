@@ -10,7 +10,7 @@ internal static class TypeNames
     public const string LayerNorm = "global::TorchSharp.Modules.LayerNorm";
     public const string Blocks = "global::Pvp.Blocks";
     public const string Add = "global::Pvp.Scalars.Add";
-    public const string PrecisionEnum = "global::Pvp.Precision.BackbonePrecision";
+    public const string PrecisionEnum = "global::Pvp.MixedPrecision.BackbonePrecision";
     public const string OnnxGraph = "global::Pvp.Onnx.OnnxGraph";
     public const string OnnxValue = "global::Pvp.Onnx.OnnxValue";
     public const string OnnxModule = "global::Pvp.Onnx.IOnnxModule";

@@ -1,6 +1,6 @@
-using Pvp.Recipe;
+using Pvp.Recipes;
 
-namespace Pvp.Cluster;
+namespace Pvp.Recipes.Cluster;
 
 /// <summary>
 /// What every job of a recipe's grid runs on the cluster's nodes: the pvp command, the recipe, and the command-line

@@ -2,7 +2,7 @@ using System.Globalization;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Pvp.Cluster;
+namespace Pvp.Recipes.Cluster;
 
 /// <summary>How the grid's pods run: the image with pvp in it, where the shared run folder comes from, resources.</summary>
 public sealed record KubernetesOptions

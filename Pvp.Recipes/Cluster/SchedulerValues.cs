@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Pvp.Cluster;
+namespace Pvp.Recipes.Cluster;
 
 /// <summary>
 /// Checks every value that reaches a Slurm script or a Kubernetes manifest for what it is (a Slurm time, a memory size,

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Pvp.Cluster;
+namespace Pvp.Recipes.Cluster;
 
 /// <summary>What people pass to <c>sbatch</c>; null leaves the cluster's default.</summary>
 public sealed record SlurmOptions

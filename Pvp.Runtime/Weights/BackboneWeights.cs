@@ -53,12 +53,13 @@ public sealed record WeightLoadReport(
 public static class BackboneWeights
 {
     /// <summary>
-    /// Loads a weights file into <paramref name="model"/>; <paramref name="path"/> may also be a Hugging Face Hub id,
+    /// Loads a weights file into <paramref name="model"/> (usually a generated model: <c>model.LoadBackbone(path)</c>);
+    /// <paramref name="path"/> may also be a Hugging Face Hub id,
     /// <c>hf-hub:org/name[@revision]</c>, taken from the Hugging Face cache or downloaded into it (<see cref="Hub.HubWeights"/>).
     /// </summary>
     /// <exception cref="CheckpointMismatchException">Missing backbone keys, unexpected keys, or mis-shaped tensors; each is named.</exception>
     /// <exception cref="Hub.HubException">A Hub id's file cannot be had; the message names the id, the URL and the fix.</exception>
-    public static WeightLoadReport Load(PetModel model, string path, BackboneLoadOptions? options = null)
+    public static WeightLoadReport Load(IWeightTarget model, string path, BackboneLoadOptions? options = null)
     {
         if (Hub.HubModelId.IsHubId(path))
         {
@@ -69,17 +70,17 @@ public static class BackboneWeights
         return LoadFile(model, path, path, options);
     }
 
-    private static WeightLoadReport LoadFile(PetModel model, string path, string source, BackboneLoadOptions? options)
+    private static WeightLoadReport LoadFile(IWeightTarget model, string path, string source, BackboneLoadOptions? options)
     {
         if (File.Exists(path))
         {
             // Checked before anything is inflated: an archive whose entries inflate far past this model's weights is another
             // model's checkpoint (or a zip bomb), and reading it first would take that much memory only to report a mismatch.
-            long modelBytes = model.state_dict().Sum(p => p.Value.numel() * 4);
+            long modelBytes = model.WeightTargetState.Sum(p => p.Value.numel() * 4);
             long budget = 2 * modelBytes + (256L << 20), declared = StateDictFile.DeclaredBytes(path);
             if (declared > budget)
-                throw new InvalidDataException($"'{path}' declares {declared / (1 << 20):N0} MiB of arrays, far more than {model.VariantName}'s " +
-                                               $"{modelBytes / (1 << 20):N0} MiB of weights ({model.Backbone}): it is the checkpoint of a larger model, or damaged. " +
+                throw new InvalidDataException($"'{path}' declares {declared / (1 << 20):N0} MiB of arrays, far more than {model.WeightTargetName}'s " +
+                                               $"{modelBytes / (1 << 20):N0} MiB of weights: it is the checkpoint of a larger model, or damaged. " +
                                                "Give the weights of this backbone.");
         }
         return Load(model, StateDictFile.Load(path), source, options);
@@ -87,7 +88,7 @@ public static class BackboneWeights
 
     /// <summary>Loads an in-memory state dict into <paramref name="model"/>.</summary>
     /// <exception cref="CheckpointMismatchException">Missing backbone keys, unexpected keys, or mis-shaped tensors; each is named.</exception>
-    public static WeightLoadReport Load(PetModel model, IReadOnlyDictionary<string, Tensor> weights, string source = "<in memory>", BackboneLoadOptions? options = null)
+    public static WeightLoadReport Load(IWeightTarget model, IReadOnlyDictionary<string, Tensor> weights, string source = "<in memory>", BackboneLoadOptions? options = null)
     {
         options ??= new BackboneLoadOptions();
         // Weights are real numbers: an integer or boolean tensor would be converted silently and train nonsense.
@@ -97,9 +98,9 @@ public static class BackboneWeights
                                            $"{(notFloat.Count > 8 ? $" and {notFloat.Count - 8} more" : "")}. Is it a quantized or non-weight file?");
         FiniteWeights.Require(weights, source, "The file is damaged (or came from a run that diverged): download or convert it again.");
         var checkpoint = KeyLayouts.ToTimm(weights, out var layout, out var skipped);
-        var target = model.state_dict();
+        var target = model.WeightTargetState;
         string? headNoteForHeadless = null;
-        if (!target.Keys.Any(k => model.KindOf(k) == KindNames.Head))
+        if (!target.Keys.Any(k => model.RoleOf(k).HasFlag(WeightRoles.Head)))
         {
             // A model built as a feature extractor (no head) takes the backbone of a classifier checkpoint, as timm does.
             var heads = checkpoint.Keys.Where(k => k.StartsWith("head.", StringComparison.Ordinal)).ToList();
@@ -115,9 +116,9 @@ public static class BackboneWeights
 
         foreach (var (key, parameter) in target)
         {
-            var kinds = model.KindsOf(key);
-            bool isHead = kinds.Contains(KindNames.Head);
-            bool isBackbone = kinds.Contains(KindNames.Backbone);
+            var role = model.RoleOf(key);
+            bool isHead = role.HasFlag(WeightRoles.Head);
+            bool isBackbone = role.HasFlag(WeightRoles.Backbone);
             if (!checkpoint.TryGetValue(key, out var value))
             {
                 if (isBackbone) missing.Add(key);
@@ -152,7 +153,7 @@ public static class BackboneWeights
 
         var unexpected = checkpoint.Keys.Where(k => !target.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
         if (missing.Count > 0 || misShaped.Count > 0 || (unexpected.Count > 0 && options.FailOnUnexpected))
-            throw new CheckpointMismatchException(source, $"{model.VariantName} ({model.Backbone})",
+            throw new CheckpointMismatchException(source, model.WeightTargetName,
                 missing, options.FailOnUnexpected ? unexpected : Array.Empty<string>(), misShaped);
 
         using (no_grad())

@@ -1,5 +1,5 @@
-using Pvp.Cluster;
-using Pvp.Recipe;
+using Pvp.Recipes.Cluster;
+using Pvp.Recipes;
 using YamlDotNet.RepresentationModel;
 
 namespace Pvp.Tests.Cluster;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using Pvp.Cluster;
-using Pvp.Recipe;
+using Pvp.Recipes.Cluster;
+using Pvp.Recipes;
 using YamlDotNet.RepresentationModel;
 
 namespace Pvp.Tests.Cluster;

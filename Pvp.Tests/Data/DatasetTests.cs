@@ -1,4 +1,4 @@
-using Pvp.Data;
+using Pvp.Training.Data;
 using SkiaSharp;
 
 namespace Pvp.Tests.Data;

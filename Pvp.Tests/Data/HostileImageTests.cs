@@ -1,6 +1,6 @@
 using System.IO.Compression;
 using System.Text;
-using Pvp.Data;
+using Pvp.Training.Data;
 using SkiaSharp;
 
 namespace Pvp.Tests.Data;
@@ -12,7 +12,6 @@ public sealed class HostileImageTests : IDisposable
 
     public void Dispose()
     {
-        ImageCodec.MaxPixels = ImageCodec.DefaultMaxPixels;
         ImageCodec.PixelBudget = ImageCodec.DefaultMaxPixels;
         Directory.Delete(root, recursive: true);
     }
@@ -111,11 +110,31 @@ public sealed class HostileImageTests : IDisposable
     public void TheLimitIsConfigurable()
     {
         string image = Png("small.png", 64);
-        ImageCodec.MaxPixels = 1000;
-        Assert.Contains("above the limit of 1,000", Assert.Throws<ImageReadException>(() => ImageCodec.Decode(image)).Message);
-        ImageCodec.MaxPixels = 4096;
-        using var bitmap = ImageCodec.Decode(image);
+        Assert.Contains("above the limit of 1,000", Assert.Throws<ImageReadException>(() => ImageCodec.Decode(image, maxPixels: 1000)).Message);
+        Assert.Contains("above the limit of 1,000", Assert.Throws<ImageReadException>(() => ImageCodec.CheckHeader(image, maxPixels: 1000)).Message);
+        using var bitmap = ImageCodec.Decode(image, maxPixels: 4096);
         Assert.Equal(64, bitmap.Width);
+    }
+
+    [Fact]
+    public void TwoDatasetsInOneProcessKeepTheirOwnLimits()
+    {
+        // The limit belongs to the dataset (a recipe's max_image_pixels), not to the process: two runners side by side
+        // must not see each other's.
+        string tree = Path.Combine(root, "limits");
+        foreach (string c in new[] { "a", "b" })
+        {
+            Directory.CreateDirectory(Path.Combine(tree, c));
+            File.Copy(Png(c + ".png", 64), Path.Combine(tree, c, "1.png"));
+        }
+        var strict = FileDataset.ImageFolder(tree, maxImagePixels: 1000);
+        var loose = FileDataset.ImageFolder(tree);
+        Assert.Equal(1000, strict.MaxImagePixels);
+        Assert.Contains("above the limit of 1,000", Assert.Throws<ImageReadException>(() => strict.Read(0)).Message);
+        Assert.Contains("above the limit of 1,000", Assert.Throws<ImageReadException>(() => strict.Subset(new[] { 1 }).CheckHeaders()).Message);
+        using (var image = loose.Read(0)) Assert.Equal(64, image.Width);
+        loose.CheckHeaders();
+        Assert.Contains("no readable images", Assert.Throws<DatasetException>(() => FileDataset.ImageFolder(tree, UnreadableImages.Skip, maxImagePixels: 1000)).Message);
     }
 
     [Fact]

@@ -1,5 +1,5 @@
-using Pvp.Data;
-using Pvp.Recipe;
+using Pvp.Training.Data;
+using Pvp.Recipes;
 using Pvp.Weights;
 using SkiaSharp;
 

@@ -1,4 +1,4 @@
-using Pvp.Data;
+using Pvp.Training.Data;
 using Pvp.Tests.Numerics;
 using SkiaSharp;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
 using Pvp.Models;
 using Pvp.Tests.Numerics;
+using Pvp.Optim;
 
 namespace Pvp.Tests.Model;
 

@@ -1,5 +1,5 @@
 using Pvp.Models;
-using Pvp.Precision;
+using Pvp.MixedPrecision;
 using TorchSharp;
 using static Pvp.Tests.Numerics.TestTensors;
 using static TorchSharp.torch;

@@ -2,7 +2,7 @@ using Microsoft.ML.OnnxRuntime;
 using DenseTensor = Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>;
 using Pvp.Models;
 using Pvp.Onnx;
-using Pvp.Precision;
+using Pvp.MixedPrecision;
 using Pvp.Tests.Numerics;
 using TorchSharp;
 using TorchSharp.Modules;

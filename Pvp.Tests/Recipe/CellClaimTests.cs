@@ -1,4 +1,4 @@
-using Pvp.Recipe;
+using Pvp.Recipes;
 
 namespace Pvp.Tests.Recipe;
 

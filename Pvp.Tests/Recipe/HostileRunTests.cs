@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Pvp.Recipe;
+using Pvp.Recipes;
 using Pvp.Training;
 
 namespace Pvp.Tests.Recipe;
@@ -311,19 +311,19 @@ public sealed class HostileRunTests : IDisposable
     public void ADamagedStageTwoImageIsFoundBeforeStageOneTrains()
     {
         // An ImageFolder task of real PNG files, one of its test images damaged after it was written.
-        var shapes = Pvp.Data.SyntheticShapes.Target(Pvp.Data.SyntheticSplit.Train, 4, classCount: 3, imageSize: 32);
+        var shapes = Pvp.Training.Data.SyntheticShapes.Target(Pvp.Training.Data.SyntheticSplit.Train, 4, classCount: 3, imageSize: 32);
         foreach (string split in new[] { "train", "test" })
             for (int i = 0; i < shapes.Count; i++)
             {
                 string path = Path.Combine(folder, "images", split, shapes.Classes[shapes.LabelOf(i)], $"{i}.png");
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 using var bitmap = shapes.Read(i);
-                Pvp.Data.ImageCodec.Save(bitmap, path);
+                Pvp.Training.Data.ImageCodec.Save(bitmap, path);
             }
         string damaged = Path.Combine(folder, "images", "test", shapes.Classes[0], "0.png");
         File.WriteAllBytes(damaged, File.ReadAllBytes(damaged)[..12]);
         string yaml = Recipe().Replace("builtin: { classes: 3, train_per_class: 4, test_per_class: 3 }", "imagefolder: { train: images/train, test: images/test }");
-        var error = Assert.Throws<Pvp.Data.DatasetException>(() => new PvpRunner(RecipeParser.Parse(yaml, Path.Combine(folder, "recipe.yaml")), new Quiet()).Pretrain());
+        var error = Assert.Throws<Pvp.Training.Data.DatasetException>(() => new PvpRunner(RecipeParser.Parse(yaml, Path.Combine(folder, "recipe.yaml")), new Quiet()).Pretrain());
         Assert.Contains("stage2 task 'shapes'", error.Message);
         Assert.Contains(damaged, error.Message);
         Assert.False(Directory.Exists(Path.Combine(folder, "run", "backbone")), "nothing may train before the stage-2 images are checked");
@@ -333,13 +333,13 @@ public sealed class HostileRunTests : IDisposable
     public void ProblemsWithTheDataAreFoundBeforeAnyTraining()
     {
         string missing = Recipe().Replace("builtin: { classes: 3, train_per_class: 4, test_per_class: 3 }", "imagefolder: { train: nowhere/train, test: nowhere/test }");
-        var error = Assert.Throws<Pvp.Data.DatasetException>(() => new PvpRunner(RecipeParser.Parse(missing, Path.Combine(folder, "recipe.yaml")), new Quiet()).Run());
+        var error = Assert.Throws<Pvp.Training.Data.DatasetException>(() => new PvpRunner(RecipeParser.Parse(missing, Path.Combine(folder, "recipe.yaml")), new Quiet()).Run());
         Assert.Contains("stage2 task 'shapes'", error.Message);
         Assert.Contains("nowhere", error.Message);
         Assert.False(Directory.Exists(Path.Combine(folder, "run", "backbone")), "nothing may train before the recipe is checked");
 
         string tooFew = Recipe(shots: "[1, 8]");
-        var shots = Assert.Throws<Pvp.Data.DatasetException>(() => new PvpRunner(RecipeParser.Parse(tooFew, Path.Combine(folder, "recipe.yaml")), new Quiet()).Run());
+        var shots = Assert.Throws<Pvp.Training.Data.DatasetException>(() => new PvpRunner(RecipeParser.Parse(tooFew, Path.Combine(folder, "recipe.yaml")), new Quiet()).Run());
         Assert.Contains("asks for 8 shots, but class", shots.Message);
         Assert.Contains("has 4 training images", shots.Message);
         Assert.False(Directory.Exists(Path.Combine(folder, "run", "backbone")));

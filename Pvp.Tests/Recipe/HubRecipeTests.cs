@@ -1,4 +1,4 @@
-using Pvp.Recipe;
+using Pvp.Recipes;
 using Pvp.Tests.Training;
 using Pvp.Tests.Weights.Hub;
 using Pvp.Weights;

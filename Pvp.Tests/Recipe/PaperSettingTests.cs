@@ -1,6 +1,6 @@
 using System.Text.Json;
-using Pvp.Data;
-using Pvp.Recipe;
+using Pvp.Training.Data;
+using Pvp.Recipes;
 using SkiaSharp;
 
 namespace Pvp.Tests.Recipe;

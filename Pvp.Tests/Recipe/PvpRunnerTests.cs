@@ -1,4 +1,4 @@
-using Pvp.Recipe;
+using Pvp.Recipes;
 
 namespace Pvp.Tests.Recipe;
 
@@ -101,12 +101,12 @@ public sealed class PvpRunnerTests : IDisposable
     public void TasksFromImageFoldersAndListFilesRunLikeTheBuiltInOnes()
     {
         // The target task written to disk as an ImageFolder pair and as VTAB-style list files.
-        var train = Pvp.Data.SyntheticShapes.Target(Pvp.Data.SyntheticSplit.Train, imagesPerClass: 3, classCount: 3);
-        var test = Pvp.Data.SyntheticShapes.Target(Pvp.Data.SyntheticSplit.Test, imagesPerClass: 2, classCount: 3);
+        var train = Pvp.Training.Data.SyntheticShapes.Target(Pvp.Training.Data.SyntheticSplit.Train, imagesPerClass: 3, classCount: 3);
+        var test = Pvp.Training.Data.SyntheticShapes.Target(Pvp.Training.Data.SyntheticSplit.Test, imagesPerClass: 2, classCount: 3);
         train.WriteImageFolder(Path.Combine(folder, "data", "train"));
         test.WriteImageFolder(Path.Combine(folder, "data", "test"));
-        var trainFolder = Pvp.Data.FileDataset.ImageFolder(Path.Combine(folder, "data", "train"));
-        var testFolder = Pvp.Data.FileDataset.ImageFolder(Path.Combine(folder, "data", "test"));
+        var trainFolder = Pvp.Training.Data.FileDataset.ImageFolder(Path.Combine(folder, "data", "train"));
+        var testFolder = Pvp.Training.Data.FileDataset.ImageFolder(Path.Combine(folder, "data", "test"));
         File.WriteAllLines(Path.Combine(folder, "data", "train800val200.txt"), Enumerable.Range(0, trainFolder.Count).Select(i => $"train/{trainFolder.NameOf(i)} {trainFolder.LabelOf(i)}"));
         File.WriteAllLines(Path.Combine(folder, "data", "test.txt"), Enumerable.Range(0, testFolder.Count).Select(i => $"test/{testFolder.NameOf(i)} {testFolder.LabelOf(i)}"));
 

@@ -1,4 +1,5 @@
-using Pvp.Recipe;
+using Pvp.Recipes;
+using Pvp.MixedPrecision;
 
 namespace Pvp.Tests.Recipe;
 
@@ -71,15 +72,25 @@ public sealed class RecipeParserTests : IDisposable
         Assert.True(recipe.Stage2.Baseline);
         var target = Assert.IsType<BuiltinDatasetSpec>(recipe.Stage2.Tasks[0].Data);
         Assert.Equal(6, target.SourceClasses); // the target classes come after the source's, so they never overlap
-        Assert.Equal(Pvp.Precision.BackbonePrecision.Auto, recipe.Precision);
+        Assert.Equal(BackbonePrecision.Auto, recipe.Precision);
         Assert.Empty(recipe.Assemblies);
     }
 
+    [Fact]
+    public void MaxImagePixelsReachesEveryDatasetTheRecipeBuilds()
+    {
+        var recipe = Parse(Valid.Replace("output: run", "output: run\nmax_image_pixels: 1234"));
+        Assert.Equal(1234, recipe.MaxImagePixels);
+        Assert.Equal(1234, recipe.Source.MaxImagePixels);
+        Assert.All(recipe.Stage2.Tasks, t => Assert.Equal(1234, t.Data.MaxImagePixels));
+        Assert.Equal(Pvp.Training.Data.ImageCodec.DefaultMaxPixels, Parse(Valid).Stage2.Tasks[0].Data.MaxImagePixels);
+    }
+
     [Theory]
-    [InlineData("auto", Pvp.Precision.BackbonePrecision.Auto)]
-    [InlineData("float32", Pvp.Precision.BackbonePrecision.Float32)]
-    [InlineData("bf16", Pvp.Precision.BackbonePrecision.Bf16)]
-    public void PrecisionIsARecipeKey(string value, Pvp.Precision.BackbonePrecision expected)
+    [InlineData("auto", BackbonePrecision.Auto)]
+    [InlineData("float32", BackbonePrecision.Float32)]
+    [InlineData("bf16", BackbonePrecision.Bf16)]
+    public void PrecisionIsARecipeKey(string value, BackbonePrecision expected)
     {
         var recipe = Parse(Valid.Replace("variant: VptDeepMicro", $"variant: VptDeepBf16Micro\nprecision: {value}"));
         Assert.Equal(expected, recipe.Precision);

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Pvp.Recipe;
+using Pvp.Recipes;
 using Pvp.Weights;
 using static TorchSharp.torch;
 

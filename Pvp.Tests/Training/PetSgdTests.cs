@@ -3,6 +3,7 @@ using Pvp.Tests.Numerics;
 using Pvp.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Pvp.Optim;
 
 namespace Pvp.Tests.Training;
 

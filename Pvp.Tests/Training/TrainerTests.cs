@@ -1,4 +1,4 @@
-using Pvp.Data;
+using Pvp.Training.Data;
 using Pvp.Models;
 using Pvp.Tests.Numerics;
 using Pvp.Training;

@@ -1,5 +1,5 @@
 using System.IO.Compression;
-using Pvp.Data;
+using Pvp.Training.Data;
 using Pvp.Weights;
 
 namespace Pvp.Tests.Weights;

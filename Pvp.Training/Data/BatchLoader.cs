@@ -1,7 +1,7 @@
 using System.Threading.Channels;
 using static TorchSharp.torch;
 
-namespace Pvp.Data;
+namespace Pvp.Training.Data;
 
 /// <summary>One batch: images [B, 3, S, S] float32, labels [B] int64, and which dataset items they are.</summary>
 public sealed class Batch(Tensor images, Tensor labels, int[] indices) : IDisposable

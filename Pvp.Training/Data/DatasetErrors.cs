@@ -1,4 +1,4 @@
-namespace Pvp.Data;
+namespace Pvp.Training.Data;
 
 /// <summary>An image that cannot be decoded: missing, unreadable, truncated or not an image.</summary>
 public sealed class ImageReadException(string path, string problem, Exception? inner = null)

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using SkiaSharp;
 
-namespace Pvp.Data;
+namespace Pvp.Training.Data;
 
 /// <summary>What to do with images that cannot be decoded.</summary>
 public enum UnreadableImages
@@ -20,13 +20,20 @@ public sealed class FileDataset : IImageDataset
 {
     private readonly (string Path, int Label)[] samples;
 
-    private FileDataset(string root, IReadOnlyList<string> classes, (string, int)[] samples, IReadOnlyList<string> skipped)
+    private FileDataset(string root, IReadOnlyList<string> classes, (string, int)[] samples, IReadOnlyList<string> skipped, long maxImagePixels)
     {
+        MaxImagePixels = maxImagePixels;
         Root = root;
         Classes = classes;
         this.samples = samples;
         Skipped = skipped;
     }
+
+    /// <summary>
+    /// The most pixels one of its images may declare (<see cref="ImageCodec.DefaultMaxPixels"/> unless the factory was
+    /// given another limit): larger ones are refused from their header when read or checked.
+    /// </summary>
+    public long MaxImagePixels { get; }
 
     /// <summary>The folder paths are relative to.</summary>
     public string Root { get; }
@@ -50,13 +57,13 @@ public sealed class FileDataset : IImageDataset
     public string PathOf(int index) => samples[index].Path;
 
     /// <inheritdoc />
-    public SKBitmap Read(int index) => ImageCodec.Decode(samples[index].Path);
+    public SKBitmap Read(int index) => ImageCodec.Decode(samples[index].Path, MaxImagePixels);
 
     /// <summary>
     /// An ImageFolder tree: one sub-folder per class (sorted by name, as torchvision), images inside (recursively).
     /// </summary>
     /// <exception cref="DatasetException">The root is missing, has no class folders, or a class folder has no images.</exception>
-    public static FileDataset ImageFolder(string root, UnreadableImages unreadable = UnreadableImages.Fail)
+    public static FileDataset ImageFolder(string root, UnreadableImages unreadable = UnreadableImages.Fail, long maxImagePixels = ImageCodec.DefaultMaxPixels)
     {
         if (File.Exists(root)) throw new DatasetException($"ImageFolder root '{root}' is a file; give the folder that holds one sub-folder per class.");
         if (!Directory.Exists(root)) throw new DatasetException($"ImageFolder root '{root}' does not exist.");
@@ -86,7 +93,7 @@ public sealed class FileDataset : IImageDataset
                 throw new DatasetException($"Class folder '{classDirs[label]}' has no images ({string.Join(", ", ImageCodec.Extensions)}).");
             samples.AddRange(images.Select(f => (f, label)));
         }
-        return Create(root, classDirs.Select(d => Path.GetFileName(d)!).ToList(), samples, unreadable, $"ImageFolder '{root}'");
+        return Create(root, classDirs.Select(d => Path.GetFileName(d)!).ToList(), samples, unreadable, $"ImageFolder '{root}'", maxImagePixels);
     }
 
     /// <summary>
@@ -157,7 +164,7 @@ public sealed class FileDataset : IImageDataset
     /// contain spaces). Labels are 0-based; the class count is <paramref name="classCount"/>, or max label + 1.
     /// </summary>
     /// <exception cref="DatasetException">Names the file and line of a malformed line, a bad label or a missing image.</exception>
-    public static FileDataset ListFile(string root, string listPath, int? classCount = null, UnreadableImages unreadable = UnreadableImages.Fail)
+    public static FileDataset ListFile(string root, string listPath, int? classCount = null, UnreadableImages unreadable = UnreadableImages.Fail, long maxImagePixels = ImageCodec.DefaultMaxPixels)
     {
         if (!File.Exists(listPath)) throw new DatasetException($"List file '{listPath}' does not exist.");
         if (!Directory.Exists(root)) throw new DatasetException($"Image root '{root}' (for list file '{listPath}') does not exist.");
@@ -178,7 +185,7 @@ public sealed class FileDataset : IImageDataset
                 throw new DatasetException($"{listPath}:{lineNumber}: '{relative}' is not a path inside the image root '{root}'; list files name images relative to it.");
             samples.Add((Path.GetFullPath(Path.Combine(root, line[..space].Trim())), CheckLabel(label, classCount, $"{listPath}:{lineNumber}")));
         }
-        return FromLabelled(root, samples, classCount, unreadable, $"list file '{listPath}'");
+        return FromLabelled(root, samples, classCount, unreadable, $"list file '{listPath}'", maxImagePixels);
     }
 
     /// <summary>
@@ -193,8 +200,9 @@ public sealed class FileDataset : IImageDataset
     /// <param name="jsonPath">The split file (<c>train.json</c>, <c>val.json</c>, <c>test.json</c>).</param>
     /// <param name="classIds">The sorted class ids that labels index (default: this split's own).</param>
     /// <param name="unreadable">What to do with images that cannot be decoded.</param>
+    /// <param name="maxImagePixels">The most pixels one image may declare (<see cref="MaxImagePixels"/>).</param>
     /// <exception cref="DatasetException">Names the file and entry of invalid JSON, a non-integer or unknown id, or a missing image.</exception>
-    public static FileDataset FgvcJson(string imageFolder, string jsonPath, IReadOnlyList<int>? classIds = null, UnreadableImages unreadable = UnreadableImages.Fail)
+    public static FileDataset FgvcJson(string imageFolder, string jsonPath, IReadOnlyList<int>? classIds = null, UnreadableImages unreadable = UnreadableImages.Fail, long maxImagePixels = ImageCodec.DefaultMaxPixels)
     {
         if (!Directory.Exists(imageFolder)) throw new DatasetException($"Image folder '{imageFolder}' (for '{jsonPath}') does not exist.");
         var entries = ReadFgvcEntries(jsonPath);
@@ -214,7 +222,7 @@ public sealed class FileDataset : IImageDataset
                                            "holds a control character (a NUL, say), which no image path has; fix or remove that entry.");
             samples.Add((Path.GetFullPath(Path.Combine(imageFolder, name)), label));
         }
-        return FromLabelled(imageFolder, samples, ids.Count, unreadable, $"FGVC split '{jsonPath}'",
+        return FromLabelled(imageFolder, samples, ids.Count, unreadable, $"FGVC split '{jsonPath}'", maxImagePixels,
             ids.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList());
     }
 
@@ -257,7 +265,7 @@ public sealed class FileDataset : IImageDataset
         return label;
     }
 
-    private static FileDataset FromLabelled(string root, List<(string Path, int Label)> samples, int? classCount, UnreadableImages unreadable, string what,
+    private static FileDataset FromLabelled(string root, List<(string Path, int Label)> samples, int? classCount, UnreadableImages unreadable, string what, long maxImagePixels,
         IReadOnlyList<string>? classNames = null)
     {
         if (samples.Count == 0) throw new DatasetException($"{what} lists no images.");
@@ -282,10 +290,11 @@ public sealed class FileDataset : IImageDataset
             throw new DatasetException(classNames is null
                 ? $"{what} has no images of class {string.Join(", ", empty.Take(10))}{(empty.Count > 10 ? ", …" : "")}; labels must cover 0..{classes - 1}."
                 : $"{what} has no images of class id {string.Join(", ", empty.Take(10).Select(c => classNames[c]))}{(empty.Count > 10 ? ", …" : "")}, which the training split has.");
-        return Create(root, classNames ?? Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), samples, unreadable, what);
+        return Create(root, classNames ?? Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), samples, unreadable, what, maxImagePixels);
     }
 
-    private static FileDataset Create(string root, IReadOnlyList<string> classes, List<(string Path, int Label)> samples, UnreadableImages unreadable, string what)
+    private static FileDataset Create(string root, IReadOnlyList<string> classes, List<(string Path, int Label)> samples, UnreadableImages unreadable, string what,
+        long maxImagePixels)
     {
         var skipped = new List<string>();
         if (unreadable == UnreadableImages.Skip)
@@ -296,7 +305,7 @@ public sealed class FileDataset : IImageDataset
             {
                 try
                 {
-                    using var _ = ImageCodec.Decode(samples[i].Path);
+                    using var _ = ImageCodec.Decode(samples[i].Path, maxImagePixels);
                     readable[i] = true;
                 }
                 catch (ImageReadException e)
@@ -310,6 +319,6 @@ public sealed class FileDataset : IImageDataset
                 Console.Error.WriteLine($"warning: {what}: skipped {skipped.Count} unreadable image(s), e.g. {skipped[0]}");
             if (samples.Count == 0) throw new DatasetException($"{what}: no readable images.");
         }
-        return new FileDataset(Path.GetFullPath(root), classes, samples.ToArray(), skipped);
+        return new FileDataset(Path.GetFullPath(root), classes, samples.ToArray(), skipped, maxImagePixels);
     }
 }

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Pvp.Data;
+namespace Pvp.Training.Data;
 
 /// <summary>Decodes JPEG, PNG, WebP (and whatever else Skia reads) into RGBA bitmaps, failing with the file's name.</summary>
 public static class ImageCodec
@@ -11,23 +11,23 @@ public static class ImageCodec
         ".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif",
     };
 
-    /// <summary>
-    /// The most pixels one image may have: larger ones are refused from their header, before any pixel memory is
-    /// allocated (a small file can declare a huge image: a decompression bomb). Default 89,478,485, Pillow's
-    /// <c>Image.MAX_IMAGE_PIXELS</c>; recipes set it with <c>max_image_pixels</c>.
-    /// </summary>
-    public static long MaxPixels { get; set; } = DefaultMaxPixels;
-
     /// <summary>The largest image file read (1 GiB): far beyond any photo, far below what a byte array holds.</summary>
     public const long MaxFileBytes = 1L << 30;
 
-    /// <summary>Pillow's default limit (about 358 MB as RGBA).</summary>
+    /// <summary>
+    /// The most pixels one image may have unless the caller gives another limit: larger ones are refused from their header,
+    /// before any pixel memory is allocated (a small file can declare a huge image: a decompression bomb). 89,478,485 is
+    /// Pillow's <c>Image.MAX_IMAGE_PIXELS</c> (about 358 MB as RGBA); recipes set theirs with <c>max_image_pixels</c>,
+    /// which reaches the datasets they build (<see cref="FileDataset.MaxImagePixels"/>).
+    /// </summary>
     public const long DefaultMaxPixels = 89_478_485;
 
     /// <summary>
     /// Decoded pixels held at once by every thread together (bitmaps from <see cref="Decode"/> not yet disposed): a decode
     /// that would exceed it waits until others are disposed, so loader workers cannot all hold a huge image at the same
-    /// time. A thread that already holds one never waits (it could be waiting on itself). Default: <see cref="MaxPixels"/>.
+    /// time. A thread that already holds one never waits (it could be waiting on itself), and an image larger than the
+    /// whole budget waits until nothing else is held, then decodes alone. Memory is the process's, so the budget is too
+    /// (one per process, not per dataset). Default: <see cref="DefaultMaxPixels"/>.
     /// </summary>
     public static long PixelBudget { get; set; } = DefaultMaxPixels;
 
@@ -40,16 +40,16 @@ public static class ImageCodec
 
     /// <summary>
     /// Reads only the image's header: that the file is a regular file of a plausible size, that Skia knows its format, and
-    /// that its declared size is within <see cref="MaxPixels"/>. Cheap enough to run over a task's every image before
+    /// that its declared size is within <paramref name="maxPixels"/>. Cheap enough to run over a task's every image before
     /// training starts (a damaged file is then named before hours of stage 1, not when a cell reads it).
     /// </summary>
     /// <exception cref="ImageReadException">Missing, not a regular file, too large, not an image, or declaring too many pixels.</exception>
-    public static void CheckHeader(string path)
+    public static void CheckHeader(string path, long maxPixels = DefaultMaxPixels)
     {
         RegularFileLength(path);
         using var codec = SKCodec.Create(path);
         if (codec is null) throw new ImageReadException(path, "it is not an image Skia can decode (JPEG, PNG, WebP, BMP, GIF), or its header is damaged");
-        CheckPixels(path, codec);
+        CheckPixels(path, codec, maxPixels);
     }
 
     /// <summary>
@@ -69,19 +69,19 @@ public static class ImageCodec
         return length;
     }
 
-    /// <summary>The pixels the header declares, within <see cref="MaxPixels"/> (a decompression bomb is refused before it is decoded).</summary>
-    private static long CheckPixels(string path, SKCodec codec)
+    /// <summary>The pixels the header declares, within <paramref name="maxPixels"/> (a decompression bomb is refused before it is decoded).</summary>
+    private static long CheckPixels(string path, SKCodec codec, long maxPixels)
     {
         long pixels = (long)codec.Info.Width * codec.Info.Height;
-        if (pixels > MaxPixels)
-            throw new ImageReadException(path, $"it declares {codec.Info.Width}×{codec.Info.Height} = {pixels:N0} pixels, above the limit of {MaxPixels:N0} " +
-                                               "(a decompression bomb?); if it is a real image, raise max_image_pixels in the recipe (ImageCodec.MaxPixels)");
+        if (pixels > maxPixels)
+            throw new ImageReadException(path, $"it declares {codec.Info.Width}×{codec.Info.Height} = {pixels:N0} pixels, above the limit of {maxPixels:N0} " +
+                                               "(a decompression bomb?); if it is a real image, raise max_image_pixels in the recipe");
         return pixels;
     }
 
     /// <summary>Decodes the whole image, so a truncated file fails here rather than yielding a half-grey picture.</summary>
-    /// <exception cref="ImageReadException">Missing, unreadable, truncated, larger than <see cref="MaxPixels"/> or not an image.</exception>
-    public static SKBitmap Decode(string path)
+    /// <exception cref="ImageReadException">Missing, unreadable, truncated, larger than <paramref name="maxPixels"/> or not an image.</exception>
+    public static SKBitmap Decode(string path, long maxPixels = DefaultMaxPixels)
     {
         long length = RegularFileLength(path);
         byte[] bytes;
@@ -102,7 +102,7 @@ public static class ImageCodec
             throw new ImageReadException(path, FormatBySignature(bytes) is { } format
                 ? $"it starts like a {format} file but is truncated or corrupt"
                 : "it is not an image Skia can decode (JPEG, PNG, WebP, BMP, GIF)");
-        long pixels = CheckPixels(path, codec);
+        long pixels = CheckPixels(path, codec, maxPixels);
         var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var lease = Acquire(pixels);
         SKBitmap bitmap;

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Pvp.Data;
+namespace Pvp.Training.Data;
 
 /// <summary>A labelled image collection: what the training and evaluation loops read.</summary>
 public interface IImageDataset
@@ -43,7 +43,7 @@ public static class ImageDatasetExtensions
         switch (dataset)
         {
             case FileDataset files:
-                for (int i = 0; i < files.Count; i++) ImageCodec.CheckHeader(files.PathOf(i));
+                for (int i = 0; i < files.Count; i++) ImageCodec.CheckHeader(files.PathOf(i), files.MaxImagePixels);
                 break;
             case SubsetDataset subset:
                 subset.CheckHeaders();
@@ -65,7 +65,7 @@ public static class ImageDatasetExtensions
         public void CheckHeaders()
         {
             if (inner is FileDataset files)
-                foreach (int i in indices) ImageCodec.CheckHeader(files.PathOf(i));
+                foreach (int i in indices) ImageCodec.CheckHeader(files.PathOf(i), files.MaxImagePixels);
             else inner.CheckHeaders();
         }
     }

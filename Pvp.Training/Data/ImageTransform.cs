@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Pvp.Data;
+namespace Pvp.Training.Data;
 
 /// <summary>
 /// Turns a decoded image into a normalised float32 CHW array of side <see cref="Size"/>, as its

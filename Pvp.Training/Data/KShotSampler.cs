@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Pvp.Data;
+namespace Pvp.Training.Data;
 
 /// <summary>
 /// Draws k images per class from a training split, seeded; writes the split it drew as a list file

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Pvp.Data;
+namespace Pvp.Training.Data;
 
 /// <summary>
 /// A checkpoint's own preprocessing, from the configuration its library publishes beside the weights: timm's

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Pvp.Data;
+namespace Pvp.Training.Data;
 
 /// <summary>How training images are augmented (before normalisation).</summary>
 public enum TrainAugmentation

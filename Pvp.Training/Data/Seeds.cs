@@ -1,4 +1,4 @@
-namespace Pvp.Data;
+namespace Pvp.Training.Data;
 
 /// <summary>Seeds derived from a run's seed, the same in every process and on every machine.</summary>
 public static class Seeds

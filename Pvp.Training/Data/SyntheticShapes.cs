@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Pvp.Data;
+namespace Pvp.Training.Data;
 
 /// <summary>Which part of the built-in dataset.</summary>
 public enum SyntheticSplit

@@ -1,6 +1,6 @@
 using Pvp.Models;
-using Pvp.Precision;
-using Pvp.Recipe;
+using Pvp.MixedPrecision;
+using Pvp.Recipes;
 using TorchSharp;
 using static TorchSharp.torch;
 

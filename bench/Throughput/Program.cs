@@ -3,7 +3,7 @@
 //
 //   dotnet run -c Release --project bench/Throughput [-- --images 512 --batch 16 --steps 6]
 using System.Diagnostics;
-using Pvp.Data;
+using Pvp.Training.Data;
 using Pvp.Models;
 using TorchSharp;
 using static TorchSharp.torch;

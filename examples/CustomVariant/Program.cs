@@ -4,7 +4,7 @@
 //   dotnet run --project examples/CustomVariant [-- --smoke]
 using CustomVariant;
 using Pvp;
-using Pvp.Recipe;
+using Pvp.Recipes;
 using TorchSharp;
 
 VariantRegistry.Load(typeof(UserScaleShiftMicro).Assembly);          // registers UserScaleShiftMicro

@@ -5,7 +5,7 @@
 //   dotnet run --project examples/QuickStart -- --output DIR # where the run folder goes (default runs/quickstart)
 using System.Diagnostics;
 using Pvp;
-using Pvp.Recipe;
+using Pvp.Recipes;
 
 Pvp.Threading.OpenMpWaitPolicy.PreferPassive(); // before libtorch loads (see its doc: spinning threads starve the rest)
 VariantRegistry.Load(typeof(Pvp.Models.VptDeepMicro).Assembly);

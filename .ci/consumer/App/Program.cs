@@ -1,7 +1,7 @@
 // Uses the consumer's own variant through the packages alone: model card, a forward pass, a few training steps.
 using Consumer;
 using Pvp;
-using Pvp.Data;
+using Pvp.Training.Data;
 using TorchSharp;
 using static TorchSharp.torch;
 

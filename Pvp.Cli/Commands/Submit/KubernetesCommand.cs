@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using Pvp.Cluster;
+using Pvp.Recipes.Cluster;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

@@ -1,5 +1,5 @@
-using Pvp.Cluster;
-using Pvp.Recipe;
+using Pvp.Recipes.Cluster;
+using Pvp.Recipes;
 
 namespace Pvp.Cli.Commands.Submit;
 

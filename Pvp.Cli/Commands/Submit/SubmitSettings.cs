@@ -1,6 +1,6 @@
 using System.ComponentModel;
 using Pvp.Cli.Settings;
-using Pvp.Cluster;
+using Pvp.Recipes.Cluster;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

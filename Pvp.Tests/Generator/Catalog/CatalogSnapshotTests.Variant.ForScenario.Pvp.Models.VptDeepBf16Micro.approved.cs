@@ -55,7 +55,7 @@ namespace Pvp.Models
         /// <param name="device">Where to allocate the weights (the CPU when null).</param>
         /// <param name="dtype">The weights' element type.</param>
         /// <param name="precision">The frozen backbone's precision: auto (bf16 where this device computes it natively, else <paramref name="dtype"/>), float32 or bf16.</param>
-        public VptDeepBf16Micro(int numClasses, global::TorchSharp.torch.Device? device = null, global::TorchSharp.torch.ScalarType dtype = global::TorchSharp.torch.ScalarType.Float32, global::Pvp.Precision.BackbonePrecision precision = global::Pvp.Precision.BackbonePrecision.Auto)
+        public VptDeepBf16Micro(int numClasses, global::TorchSharp.torch.Device? device = null, global::TorchSharp.torch.ScalarType dtype = global::TorchSharp.torch.ScalarType.Float32, global::Pvp.MixedPrecision.BackbonePrecision precision = global::Pvp.MixedPrecision.BackbonePrecision.Auto)
             : base(nameof(VptDeepBf16Micro), numClasses)
         {
             var frozen = ChooseBackbonePrecision(precision, device, dtype); // Precision = BackboneBf16: bf16 allowed, the hardware decides

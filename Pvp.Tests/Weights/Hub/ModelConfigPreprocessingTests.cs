@@ -1,5 +1,5 @@
 using System.Text;
-using Pvp.Data;
+using Pvp.Training.Data;
 
 namespace Pvp.Tests.Weights.Hub;
 

@@ -1,0 +1,65 @@
+namespace Pvp.Recipes.Runner;
+
+/// <summary>
+/// What a run holds and where it keeps it: the stage-2 grid in its stable order, the backbone and stage-1 files, and
+/// every cell's folder under the run folder. Paths only: nothing here reads or writes a file.
+/// </summary>
+internal sealed class RunLayout(PvpRecipe recipe)
+{
+    /// <summary>
+    /// The backbone weights every stage loads: the recipe's (a <c>hf-hub:</c> id's file in the Hugging Face cache, fetched
+    /// on first use), or those Pvp pre-trains here.
+    /// </summary>
+    public string BackbonePath => backbonePath ??=
+        recipe.BackboneWeights is { } weights
+            ? Pvp.Weights.Hub.HubWeights.LocalPath(weights)
+            : Path.Combine(recipe.Output, "backbone", "backbone.safetensors");
+
+    private string? backbonePath;
+
+    /// <summary>The folder of the backbone pre-training: its fingerprint and claim.</summary>
+    public string BackboneFolder => Path.GetDirectoryName(BackbonePath)!;
+
+    /// <summary>The record the backbone pre-training writes beside the weights when it ends.</summary>
+    public string BackboneSidecar => Path.ChangeExtension(BackbonePath, ".json");
+
+    /// <summary>Stage 1's folder: its fingerprint, claim, checkpoints and modules.</summary>
+    public string StageOneFolder => Path.Combine(recipe.Output, "stage1");
+
+    /// <summary>Stage 1's exported PETuning modules.</summary>
+    public string PetuningPath => Path.Combine(recipe.Output, "stage1", "petuning.safetensors");
+
+    /// <summary>The record stage 1 writes beside its modules when it ends.</summary>
+    public string PetuningSidecar => Path.ChangeExtension(PetuningPath, ".json");
+
+    /// <summary>
+    /// Every stage-2 cell of the recipe, in a stable order (a job array's task index names one): with a search, each
+    /// cell's search cells come just before it.
+    /// </summary>
+    public IReadOnlyList<GridCell> Cells() =>
+        (from task in recipe.Stage2.Tasks
+         from shots in recipe.Stage2.Shots
+         from seed in recipe.Stage2.Seeds
+         from pvp in recipe.Stage2.Baseline ? new[] { true, false } : new[] { true }
+         from search in SearchSettings().Append(null)
+         select new GridCell(task.Name, shots, seed, pvp, search)).ToList();
+
+    /// <summary>The settings the recipe's search tries (none without a search).</summary>
+    public IEnumerable<SearchSetting?> SearchSettings() =>
+        recipe.Stage2.Search?.Settings() ?? (IEnumerable<SearchSetting?>)Array.Empty<SearchSetting?>();
+
+    /// <summary>The folder of <paramref name="cell"/> under the run folder.</summary>
+    public string CellFolder(GridCell cell)
+    {
+        string name = $"{cell.Shots}shot-seed{cell.Seed}-{cell.Init}";
+        return cell.Search is { } search
+            ? Path.Combine(recipe.Output, "stage2", cell.Task, $"{name}-search", search.Id)
+            : Path.Combine(recipe.Output, "stage2", cell.Task, name);
+    }
+
+    /// <summary>A cell's result, there once the cell has finished.</summary>
+    public string ResultPath(GridCell cell) => Path.Combine(CellFolder(cell), CellSeal.ResultFile);
+
+    /// <summary>A cell's tuned model: its PETuning modules and head.</summary>
+    public string TunedPath(GridCell cell) => Path.Combine(CellFolder(cell), CellSeal.TunedFile);
+}
