@@ -138,6 +138,12 @@ public sealed record PvpRecipe(
 
     /// <summary>Normalisation, resize, crop and augmentation (<c>preprocess:</c>; default: the backbone checkpoint's family).</summary>
     public PreprocessSpec Preprocess { get; init; } = PreprocessSpec.FromCheckpoint;
+
+    /// <summary>
+    /// Where TensorBoard event files go (<c>tensorboard: true</c>: <c>{output}/tensorboard</c>; <c>pvp … --tensorboard DIR</c>),
+    /// one run folder per stage and per cell; null: none are written.
+    /// </summary>
+    public string? TensorBoard { get; init; }
 }
 
 /// <summary>

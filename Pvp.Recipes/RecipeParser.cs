@@ -57,6 +57,19 @@ public static class RecipeParser
 
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(folder, p));
+        // A Hugging Face Hub id stays an id (fetched when the run starts); its form is checked here.
+        string HubOrPath(string w, YamlSection section)
+        {
+            if (!Pvp.Weights.Hub.HubModelId.IsHubId(w)) return Resolve(w);
+            try
+            {
+                return Pvp.Weights.Hub.HubModelId.Parse(w).ToString();
+            }
+            catch (ArgumentException e)
+            {
+                throw section.Error(section.NodeOf("weights")!, $"backbone.weights: {e.Message}");
+            }
+        }
 
         var root = new YamlSection(path, rootNode, "");
         string At(YamlNode node) => $"{path}:{node.Start.Line}:{node.Start.Column}";
@@ -95,7 +108,7 @@ public static class RecipeParser
         long maxImagePixels = root.Long("max_image_pixels", Pvp.Training.Data.ImageCodec.DefaultMaxPixels, min: 1, max: 1L << 40);
 
         var backbone = root.OptionalSection("backbone");
-        string? weights = backbone?.OptionalString("weights") is { } w ? Resolve(w) : null;
+        string? weights = backbone?.OptionalString("weights") is { } w ? HubOrPath(w, backbone!) : null;
         var pretrainSection = backbone?.OptionalSection("pretrain");
         var pretrain = ReadStage(pretrainSection, new StageSettings(10, 1e-3, 64, 1, 0.05, 0.1, 1.0, null));
         backbone?.Finish();
@@ -106,6 +119,7 @@ public static class RecipeParser
         int sourceClasses = source is BuiltinDatasetSpec b ? b.Classes : 0;
 
         var preprocess = ReadPreprocess(root.OptionalSection("preprocess"));
+        string? tensorBoard = root.Bool("tensorboard", false) ? Path.Combine(output, "tensorboard") : null;
         var stage1 = ReadStage(root.Section("stage1"), new StageSettings(10, 5e-3, 64, 1, 1e-4, 0, 1.0, null));
 
         var stage2Section = root.Section("stage2");
@@ -133,6 +147,7 @@ public static class RecipeParser
             new Stage2Section(tasks, shots, seeds, baseline, stage2Settings) { Search = search })
         {
             Assemblies = assemblies, Precision = precision, MaxImagePixels = maxImagePixels, Preprocess = preprocess,
+            TensorBoard = tensorBoard,
             Marks = marks,
         };
     }

@@ -236,7 +236,8 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
     }
 
     /// <summary>
-    /// Loads pre-trained backbone weights (timm or torchvision layout, safetensors or a PyTorch state dict) into this
+    /// Loads pre-trained backbone weights (timm or torchvision layout, safetensors or a PyTorch state dict; a file or a
+    /// <c>hf-hub:org/name[@revision]</c> id) into this
     /// model: see <see cref="BackboneWeights"/>. PETuning modules keep their initialisation.
     /// </summary>
     public WeightLoadReport LoadBackbone(string path, BackboneLoadOptions? options = null) =>

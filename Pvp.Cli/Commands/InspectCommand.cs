@@ -25,6 +25,12 @@ internal sealed class InspectCommand : Command<InspectCommand.Settings>
         [DefaultValue(1000)]
         public int Classes { get; init; } = 1000;
 
+        /// <summary>Backbone weights to load and report on.</summary>
+        [CommandOption("-w|--weights <PATH|ID>")]
+        [Description("Load these backbone weights and report what loaded: a file (.safetensors, .npz, .pth, .bin) or a " +
+                     "Hugging Face Hub id, hf-hub:org/name[@revision], from the Hugging Face cache or downloaded into it.")]
+        public string? Weights { get; init; }
+
         /// <inheritdoc />
         public override ValidationResult Validate() =>
             Classes is < 0 or > MaxClasses
@@ -38,6 +44,7 @@ internal sealed class InspectCommand : Command<InspectCommand.Settings>
         settings.LoadAssemblies();
         using var model = VariantRegistry.Create(settings.Variant, settings.Classes);
         AnsiConsole.Write(model.ModelCard());
+        if (settings.Weights is { } weights) AnsiConsole.WriteLine(model.LoadBackbone(weights).ToString());
         var table = new Table().AddColumns("optimizer group", "parameters", "elements", "lr scale", "decay");
         foreach (var g in model.ParameterGroups(1.0, 1.0))
             table.AddRow(Markup.Escape(g.Name), g.Parameters.Count.ToString(), g.ElementCount.ToString("N0"), g.LearningRate.ToString("G3"),

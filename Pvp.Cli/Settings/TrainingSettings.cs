@@ -21,6 +21,13 @@ internal class TrainingSettings : DeviceSettings
                  "Precision = BackboneBf16).")]
     public string? Precision { get; init; }
 
+    /// <summary>Writes TensorBoard event files to this folder.</summary>
+    [CommandOption("--tensorboard <DIR>")]
+    [Description("Write TensorBoard event files (training loss and lr per step, top-1/top-5/loss per evaluation, the " +
+                 "settings as text) under DIR, one run folder per stage and per cell; as the recipe's 'tensorboard: true', " +
+                 "which writes them under the run folder's tensorboard/.")]
+    public string? TensorBoard { get; init; }
+
     /// <inheritdoc />
     public override Spectre.Console.ValidationResult Validate() =>
         Precision is not null && BackbonePrecisionNames.Parse(Precision) is null
@@ -31,6 +38,7 @@ internal class TrainingSettings : DeviceSettings
     public override PvpRecipe Load()
     {
         var recipe = base.Load();
+        if (TensorBoard is not null) recipe = recipe with { TensorBoard = Path.GetFullPath(TensorBoard) };
         if (Precision is null) return recipe;
         var precision = BackbonePrecisionNames.Parse(Precision)!.Value;
         if (precision == BackbonePrecision.Bf16 && !VariantRegistry.Describe(recipe.Variant).AllowsBf16Backbone)

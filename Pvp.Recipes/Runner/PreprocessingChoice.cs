@@ -12,7 +12,19 @@ internal static class PreprocessingChoice
 {
     /// <summary>The preprocessing <paramref name="recipe"/> trains and evaluates with.</summary>
     public static Preprocessing For(PvpRecipe recipe) =>
-        recipe.Preprocess.Resolve(Preprocessing.ForFamily(CheckpointFamily(recipe)));
+        recipe.Preprocess.Resolve(HubConfigDefault(recipe) ?? Preprocessing.ForFamily(CheckpointFamily(recipe)));
+
+    /// <summary>
+    /// A Hub model's own preprocessing: timm's <c>config.json</c> or transformers' <c>preprocessor_config.json</c>
+    /// beside its weights (<see cref="ModelConfigPreprocessing"/>); null for a file path or a model without either.
+    /// </summary>
+    private static Preprocessing? HubConfigDefault(PvpRecipe recipe)
+    {
+        if (!Pvp.Weights.Hub.HubModelId.IsHubId(recipe.BackboneWeights)) return null;
+        var files = Pvp.Weights.Hub.HubWeights.Resolve(recipe.BackboneWeights!);
+        return ModelConfigPreprocessing.Read(files.Config, files.PreprocessorConfig,
+            Preprocessing.ForFamily(KeyLayouts.DetectFile(files.Weights)), files.Id.ToString());
+    }
 
     /// <summary>
     /// The backbone checkpoint's family by its key layout; null (Pvp's own) when there are no weights or when the file
@@ -20,7 +32,9 @@ internal static class PreprocessingChoice
     /// </summary>
     private static KeyLayout? CheckpointFamily(PvpRecipe recipe)
     {
-        if (recipe.BackboneWeights is not { } weights || !File.Exists(weights)) return null;
+        if (recipe.BackboneWeights is not { } given) return null;
+        string weights = Pvp.Weights.Hub.HubWeights.LocalPath(given);
+        if (!File.Exists(weights)) return null;
         if (weights.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase) &&
             SafeTensors.ReadMetadata(weights).TryGetValue("made_by", out string? madeBy) &&
             madeBy.StartsWith("pvp backbone pre-training", StringComparison.Ordinal))

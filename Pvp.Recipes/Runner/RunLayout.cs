@@ -6,9 +6,16 @@ namespace Pvp.Recipes.Runner;
 /// </summary>
 internal sealed class RunLayout(PvpRecipe recipe)
 {
-    /// <summary>The backbone weights every stage loads: the recipe's, or those Pvp pre-trains here.</summary>
-    public string BackbonePath =>
-        recipe.BackboneWeights ?? Path.Combine(recipe.Output, "backbone", "backbone.safetensors");
+    /// <summary>
+    /// The backbone weights every stage loads: the recipe's (a <c>hf-hub:</c> id's file in the Hugging Face cache, fetched
+    /// on first use), or those Pvp pre-trains here.
+    /// </summary>
+    public string BackbonePath => backbonePath ??=
+        recipe.BackboneWeights is { } weights
+            ? Pvp.Weights.Hub.HubWeights.LocalPath(weights)
+            : Path.Combine(recipe.Output, "backbone", "backbone.safetensors");
+
+    private string? backbonePath;
 
     /// <summary>The folder of the backbone pre-training: its fingerprint and claim.</summary>
     public string BackboneFolder => Path.GetDirectoryName(BackbonePath)!;

@@ -60,7 +60,10 @@ internal sealed class RunTraining(RunContext run)
         string folder, string name, CancellationToken cancellationToken)
     {
         var observer = run.Reporter.Observer(name, gridCell: name != BackboneRun && name != StageOneRun);
-        var result = Trainer.Fit(model, train, test, options, folder, observer, cancellationToken);
+        var board = new TensorBoardRuns(run).For(folder, name, options);
+        var result = Trainer.Fit(model, train, test, options, folder,
+            board is null ? observer : new FanOutObserver(observer, board), cancellationToken);
+        if (board is not null && result.Evaluation is { } evaluation) board.Evaluation(evaluation, result.Steps);
         if (result.Outcome == TrainingOutcome.Interrupted)
             throw new OperationCanceledException(
                 $"Interrupted during {name} at step {result.Steps}; its checkpoint is in '{folder}'. " +

@@ -51,7 +51,25 @@ internal sealed class RunValidation(RunContext run, RunData data)
     /// <summary>The recipe's backbone weights: an existing file (not a folder) whose header parses.</summary>
     private void CheckBackboneWeights()
     {
-        if (Recipe.BackboneWeights is not { } weights) return;
+        if (Recipe.BackboneWeights is not { } given) return;
+        if (Pvp.Weights.Hub.HubModelId.IsHubId(given))
+        {
+            // A hf-hub: id is fetched here, before anything trains; its progress goes to the reporter as lines (a live
+            // console line would tear the run's progress bars).
+            var started = new HashSet<string>(StringComparer.Ordinal);
+            var options = Pvp.Weights.Hub.HubOptions.FromEnvironment() with
+            {
+                Progress = p =>
+                {
+                    lock (started)
+                        if (started.Add(p.File))
+                            Reporter.Info($"downloading {p.Id} {p.File}" + (p.Total is { } t ? $" ({Pvp.Weights.Hub.HubProgress.Size(t)})" : ""));
+                    if (p.Done) Reporter.Info(p.ToString());
+                },
+            };
+            Pvp.Weights.Hub.HubWeights.Resolve(given, options); // remembered: the layout's path below asks nothing again
+        }
+        string weights = run.Layout.BackbonePath;
         if (Directory.Exists(weights))
             throw new InvalidDataException($"Backbone weights '{weights}' (recipe key backbone.weights) is a " +
                                            "folder; name the weights file inside it.");

@@ -12,6 +12,9 @@ public sealed record BackboneLoadOptions
 
     /// <summary>Fail on checkpoint keys the model does not have (e.g. a distillation token). Default true.</summary>
     public bool FailOnUnexpected { get; init; } = true;
+
+    /// <summary>How a <c>hf-hub:</c> id is fetched (null: <see cref="Hub.HubOptions.FromEnvironment"/>).</summary>
+    public Hub.HubOptions? Hub { get; init; }
 }
 
 /// <summary>What a backbone load did.</summary>
@@ -49,9 +52,25 @@ public sealed record WeightLoadReport(
 /// </summary>
 public static class BackboneWeights
 {
-    /// <summary>Loads a weights file into <paramref name="model"/> (usually a generated model: <c>model.LoadBackbone(path)</c>).</summary>
+    /// <summary>
+    /// Loads a weights file into <paramref name="model"/> (usually a generated model: <c>model.LoadBackbone(path)</c>);
+    /// <paramref name="path"/> may also be a Hugging Face Hub id,
+    /// <c>hf-hub:org/name[@revision]</c>, taken from the Hugging Face cache or downloaded into it (<see cref="Hub.HubWeights"/>).
+    /// </summary>
     /// <exception cref="CheckpointMismatchException">Missing backbone keys, unexpected keys, or mis-shaped tensors; each is named.</exception>
+    /// <exception cref="Hub.HubException">A Hub id's file cannot be had; the message names the id, the URL and the fix.</exception>
     public static WeightLoadReport Load(IWeightTarget model, string path, BackboneLoadOptions? options = null)
+    {
+        if (Hub.HubModelId.IsHubId(path))
+        {
+            var files = Hub.HubWeights.Resolve(path, options?.Hub);
+            string commit = files.Commit is { } c ? $", commit {c[..12]}" : "";
+            return LoadFile(model, files.Weights, $"{files.Id} ({files.WeightsFile}{commit}: {files.Weights})", options);
+        }
+        return LoadFile(model, path, path, options);
+    }
+
+    private static WeightLoadReport LoadFile(IWeightTarget model, string path, string source, BackboneLoadOptions? options)
     {
         if (File.Exists(path))
         {
@@ -64,7 +83,7 @@ public static class BackboneWeights
                                                $"{modelBytes / (1 << 20):N0} MiB of weights: it is the checkpoint of a larger model, or damaged. " +
                                                "Give the weights of this backbone.");
         }
-        return Load(model, StateDictFile.Load(path), path, options);
+        return Load(model, StateDictFile.Load(path), source, options);
     }
 
     /// <summary>Loads an in-memory state dict into <paramref name="model"/>.</summary>
