@@ -34,6 +34,9 @@ public sealed record StageSettings(int Epochs, double LearningRate, int Batch, d
     /// <summary><c>schedule: per_step | per_epoch</c>: warm-up and cosine move every step (timm) or once per epoch (VPT).</summary>
     public bool ScheduleByEpoch { get; init; }
 
+    /// <summary><c>drop_path</c>: stochastic depth in the blocks while training (<see cref="PetModel.DropPathRate"/>). Default 0 (off).</summary>
+    public double DropPath { get; init; }
+
     /// <summary>The learning rate applied: lr, or with <see cref="ScaleLrByBatch"/> lr · batch / 256 at the configured batch, as VPT's <c>tune_fgvc.py</c>.</summary>
     public double AppliedLearningRate() => ScaleLrByBatch ? LearningRate * Batch / 256.0 : LearningRate;
 
@@ -43,7 +46,7 @@ public sealed record StageSettings(int Epochs, double LearningRate, int Batch, d
         Epochs = Epochs, LearningRate = AppliedLearningRate(), BatchSize = Batch, WarmupEpochs = WarmupEpochs, WeightDecay = WeightDecay,
         LabelSmoothing = LabelSmoothing, ClipGradNorm = ClipGrad, Augment = Augment ?? augmentByDefault, Device = device, Seed = seed,
         LoaderWorkers = workers, Resume = true, Preprocessing = preprocessing, CheckpointEverySteps = CheckpointEverySteps,
-        Optimizer = Optimizer, Momentum = Momentum, Decay = Decay, ScheduleByEpoch = ScheduleByEpoch,
+        Optimizer = Optimizer, Momentum = Momentum, Decay = Decay, ScheduleByEpoch = ScheduleByEpoch, DropPathRate = DropPath,
     };
 }
 

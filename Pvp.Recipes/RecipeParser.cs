@@ -266,6 +266,7 @@ public static class RecipeParser
             ScaleLrByBatch = s.Choice("lr_scaling", vpt ? "batch/256" : "none", "none", "batch/256") == "batch/256",
             Decay = s.Choice("decay", vpt ? "all" : "weights", "weights", "all") == "all" ? DecayRule.All : DecayRule.Pvp,
             ScheduleByEpoch = s.Choice("schedule", vpt ? "per_epoch" : "per_step", "per_step", "per_epoch") == "per_epoch",
+            DropPath = s.Double("drop_path", d.DropPath, min: 0, max: 0.999),
         };
         if (settings.Optimizer == OptimizerKind.AdamW && s.Has("momentum"))
             throw s.Error(s.NodeOf("momentum")!, $"{s.Path}.momentum: momentum is SGD's; this stage uses AdamW (set optimizer: sgd, or remove momentum).");

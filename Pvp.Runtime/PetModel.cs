@@ -76,6 +76,33 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
     /// <summary>Learning-rate scales and decay exemptions from the declaration.</summary>
     protected virtual GroupSettings GroupSettings => GroupSettings.Default;
 
+    /// <summary>
+    /// Stochastic depth in the blocks while training (timm's <c>drop_path_rate</c>; NOAH's few-shot runs use 0.1): block
+    /// i of n drops its residual branches per sample with probability rate · i / (n − 1), as timm's linear schedule. 0
+    /// (the default) is off; evaluation, <c>eval()</c> and ONNX export never drop. Set it before training.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Outside [0, 1).</exception>
+    public double DropPathRate
+    {
+        get => dropPathRate;
+        set
+        {
+            if (!(value >= 0 && value < 1))
+                throw new ArgumentOutOfRangeException(nameof(value), value, "A drop-path rate is a probability in [0, 1).");
+            foreach (var (name, module) in named_modules())
+            {
+                if (module is not DropPath dropPath) continue;
+                // "blocks.{i}.drop_path": the block's index sets its share of the rate.
+                var parts = name.Split('.');
+                int block = parts.Length > 1 && int.TryParse(parts[1], out int index) ? index : Backbone.Depth - 1;
+                dropPath.Rate = DropPath.RateOfBlock(value, block, Backbone.Depth);
+            }
+            dropPathRate = value;
+        }
+    }
+
+    private double dropPathRate;
+
     /// <summary>All parameters' element count.</summary>
     public long ParameterCount => parameters().Sum(p => p.numel());
 

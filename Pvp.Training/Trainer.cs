@@ -56,6 +56,7 @@ public static class Trainer
         private readonly Device device;
         private readonly long totalSteps, warmupSteps;
         private readonly Stopwatch clock = Stopwatch.StartNew();
+        private readonly double modelDropPath; // the model's own rate, given back when the run ends
 
         /// <summary>Device, loader, optimizer, checkpoint store and log: everything a run needs before its first step.</summary>
         public Run(PetModel model, IImageDataset train, TrainerOptions options, string? runDirectory, ITrainingObserver observer)
@@ -63,6 +64,8 @@ public static class Trainer
             this.model = model;
             this.options = options;
             this.observer = observer;
+            modelDropPath = model.DropPathRate;
+            model.DropPathRate = options.DropPathRate;
             device = Devices.Resolve(options.Device);
             if (device.type == DeviceType.CUDA)
             {
@@ -125,6 +128,7 @@ public static class Trainer
                 ["lr"] = options.LearningRate, ["weight_decay"] = options.WeightDecay, ["decay"] = options.Decay.ToString(),
                 ["schedule"] = options.ScheduleByEpoch ? "per epoch" : "per step",
                 ["preprocessing"] = options.Preprocessing.Describe(model.Backbone.ImageSize), ["augment"] = options.Augment,
+                ["drop_path"] = options.DropPathRate,
             });
             observer.Started(model.VariantName, Position.Step, totalSteps);
             model.train();
@@ -221,6 +225,7 @@ public static class Trainer
         {
             optimizer.Dispose();
             metrics.Dispose();
+            model.DropPathRate = modelDropPath;
         }
     }
 

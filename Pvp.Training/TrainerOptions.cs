@@ -74,6 +74,12 @@ public sealed record TrainerOptions
     /// <summary>Evaluate on the evaluation set after every epoch (otherwise only at the end). Default false.</summary>
     public bool EvaluateEachEpoch { get; init; }
 
+    /// <summary>
+    /// Stochastic depth in the blocks during this run (<see cref="PetModel.DropPathRate"/>, timm's linear schedule over
+    /// depth), in [0, 1); the model's own rate is restored afterwards. Default 0 (off).
+    /// </summary>
+    public double DropPathRate { get; init; }
+
     /// <summary>Decoding threads of the loader (default: all cores).</summary>
     public int? LoaderWorkers { get; init; }
 
@@ -91,6 +97,7 @@ public sealed record TrainerOptions
         Require(WarmupEpochs >= 0, $"WarmupEpochs = {WarmupEpochs}: must not be negative.");
         Require(ClipGradNorm >= 0, $"ClipGradNorm = {ClipGradNorm}: must not be negative (0 turns clipping off).");
         Require(LabelSmoothing is >= 0 and < 1, $"LabelSmoothing = {LabelSmoothing}: must be in [0, 1).");
+        Require(DropPathRate is >= 0 and < 1, $"DropPathRate = {DropPathRate}: must be in [0, 1).");
         Require(Momentum is >= 0 and < 1, $"Momentum = {Momentum}: must be in [0, 1).");
         Preprocessing.Validate();
         Require(CheckpointEverySteps >= 0, $"CheckpointEverySteps = {CheckpointEverySteps}: must not be negative.");

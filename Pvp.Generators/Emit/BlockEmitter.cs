@@ -50,6 +50,7 @@ internal static class BlockEmitter
             w.Line($"private readonly {Blocks}.Attention attn;");
             w.Line($"private readonly {LayerNorm} norm2;");
             w.Line($"private readonly {Blocks}.Mlp mlp;");
+            w.Line($"private readonly {Blocks}.DropPath drop_path; // on both residual branches, training only (PetModel.DropPathRate)");
             foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site))) w.Line($"private readonly {module.Type} {module.Field};");
             bool castAttachments = b.BackboneBf16 && shape.Modules.Any(m => m.CastsUnderBf16);
             if (castAttachments) w.Line($"private readonly {Torch}.ScalarType trainableDtype; // attached modules compute in it");
@@ -70,6 +71,7 @@ internal static class BlockEmitter
                 w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true", frozen)});");
                 foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterFc1)) w.Line($"mlp.{InnerHook(module, castAttachments)};");
                 foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site))) w.Line($"{module.Field} = new {module.Type}({module.Arguments});");
+                w.Line($"drop_path = new {Blocks}.DropPath();");
                 w.Line("RegisterComponents();");
             }
             w.Line();
@@ -89,6 +91,8 @@ internal static class BlockEmitter
         var modules = shape.Modules.ToList();
         string Module(string field, string input) => onnx ? $"g.Call({field}, {input})" : $"{field}.call({input})";
         string Sum(string x, string y) => onnx ? $"g.Add({x}, {y})" : $"{Add}({x}, {y})";
+        // A residual branch joins the stream through drop-path, which is the identity at inference: ONNX adds it directly.
+        string Residual(string branch) => onnx ? Sum("h", branch) : Sum("h", $"drop_path.call({branch})");
         // Under a bf16 backbone plan a module that asks for it computes in the trainable dtype; its output returns to the
         // stream's. The ONNX graph computes in float32 throughout: no casts.
         string Call(SiteModule m, string input) => m.CastsUnderBf16 && castAttachments && !onnx
@@ -142,13 +146,13 @@ internal static class BlockEmitter
             Normed("norm1", AttachSite.AfterNorm1, "a", n => Module("attn", n));
             At(AttachSite.AfterProj, "a");
             At(AttachSite.AfterAttention, "a");
-            w.Line($"h = {Sum("h", "a")};");
+            w.Line($"h = {Residual("a")};");
             Normed("norm2", AttachSite.AfterNorm2, "y", n => n);
             w.Line($"var m = {Module("mlp", "y")};");
             At(AttachSite.AfterFc2, "m");
             At(AttachSite.BesideMlp, "m");
             At(AttachSite.AfterMlp, "m");
-            w.Line($"h = {Sum("h", "m")};");
+            w.Line($"h = {Residual("m")};");
             At(AttachSite.BlockOutput, "h");
             w.Line(onnx ? "return h;" : "return h.MoveToOuterDisposeScope();");
         }

@@ -14,7 +14,7 @@ namespace Pvp.Generators.Naming;
 internal static class AttachmentNames
 {
     /// <summary>The block's own fields, which no module may shadow.</summary>
-    public static readonly string[] BlockFields = { "norm1", "attn", "norm2", "mlp" };
+    public static readonly string[] BlockFields = { "norm1", "attn", "norm2", "mlp", "drop_path" };
 
     /// <summary>
     /// Each data-described method (<c>[Attach]</c>, <c>[SiteMethod]</c>) with its fields named; the others as they are.

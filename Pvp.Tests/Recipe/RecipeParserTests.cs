@@ -77,6 +77,17 @@ public sealed class RecipeParserTests : IDisposable
     }
 
     [Fact]
+    public void DropPathIsAStageKeyThatReachesTheTrainer()
+    {
+        var recipe = Parse(Valid.Replace("  epochs: 1", "  epochs: 1\n  drop_path: 0.1"));
+        Assert.Equal(0.1, recipe.Stage2.Settings.DropPath);
+        Assert.Equal(0, recipe.Stage1.DropPath);
+        Assert.Equal(0.1, recipe.Stage2.Settings.ToOptions("cpu", 0, null, Pvp.Training.Data.Preprocessing.Pvp, false).DropPathRate);
+        var error = Assert.Throws<RecipeException>(() => Parse(Valid.Replace("  epochs: 1", "  epochs: 1\n  drop_path: 1")));
+        Assert.Contains("stage2.drop_path", error.Message);
+    }
+
+    [Fact]
     public void MaxImagePixelsReachesEveryDatasetTheRecipeBuilds()
     {
         var recipe = Parse(Valid.Replace("output: run", "output: run\nmax_image_pixels: 1234"));
@@ -97,7 +108,7 @@ public sealed class RecipeParserTests : IDisposable
     }
 
     [Theory]
-    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lerning_rate: 0.01 }", "recipe.yaml:5:22: unknown key 'lerning_rate' in stage1; expected one of: augment, batch, checkpoint_every_steps, clip_grad, decay, epochs")]
+    [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lerning_rate: 0.01 }", "recipe.yaml:5:22: unknown key 'lerning_rate' in stage1; expected one of: augment, batch, checkpoint_every_steps, clip_grad, decay, drop_path, epochs")]
     [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 1, lr: fast }", "recipe.yaml:5:26: stage1.lr: expected a number, got 'fast'.")]
     [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "stage1: { epochs: 0 }", "recipe.yaml:5:19: stage1.epochs: 0 is out of range; expected between 1 and 100000.")]
     [InlineData("  shots: [1, 2]", "  shots: [1, zero]", "recipe.yaml:10:14: stage2.shots: expected whole numbers from 1 to 100000, got 'zero'.")]

@@ -156,6 +156,7 @@ namespace MyApp
             private readonly global::Pvp.Blocks.Attention attn;
             private readonly global::TorchSharp.Modules.LayerNorm norm2;
             private readonly global::Pvp.Blocks.Mlp mlp;
+            private readonly global::Pvp.Blocks.DropPath drop_path; // on both residual branches, training only (PetModel.DropPathRate)
 
             public Block(int index, global::TorchSharp.torch.Device? device, global::TorchSharp.torch.ScalarType dtype) : base("Block")
             {
@@ -167,6 +168,7 @@ namespace MyApp
                 mlp = new global::Pvp.Blocks.Mlp(
                     fc1: global::TorchSharp.torch.nn.Linear(384, 1536, device: device, dtype: dtype),
                     fc2: global::TorchSharp.torch.nn.Linear(1536, 384, device: device, dtype: dtype));
+                drop_path = new global::Pvp.Blocks.DropPath();
                 RegisterComponents();
             }
 
@@ -175,10 +177,10 @@ namespace MyApp
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var h = x;
                 var a = attn.call(norm1.call(h));
-                h = global::Pvp.Scalars.Add(h, a);
+                h = global::Pvp.Scalars.Add(h, drop_path.call(a));
                 var y = norm2.call(h);
                 var m = mlp.call(y);
-                h = global::Pvp.Scalars.Add(h, m);
+                h = global::Pvp.Scalars.Add(h, drop_path.call(m));
                 return h.MoveToOuterDisposeScope();
             }
 
@@ -203,6 +205,7 @@ namespace MyApp
             private readonly global::Pvp.Blocks.Attention attn;
             private readonly global::TorchSharp.Modules.LayerNorm norm2;
             private readonly global::Pvp.Blocks.Mlp mlp;
+            private readonly global::Pvp.Blocks.DropPath drop_path; // on both residual branches, training only (PetModel.DropPathRate)
             private readonly global::Pvp.Blocks.BottleneckAdapter adapter;
 
             public AdaptFormerBlock(int index, global::TorchSharp.torch.Device? device, global::TorchSharp.torch.ScalarType dtype) : base("Block")
@@ -216,6 +219,7 @@ namespace MyApp
                     fc1: global::TorchSharp.torch.nn.Linear(384, 1536, device: device, dtype: dtype),
                     fc2: global::TorchSharp.torch.nn.Linear(1536, 384, device: device, dtype: dtype));
                 adapter = new global::Pvp.Blocks.BottleneckAdapter(384, 16, scale: 0.1, device, dtype, dropout: 0.1);
+                drop_path = new global::Pvp.Blocks.DropPath();
                 RegisterComponents();
             }
 
@@ -224,11 +228,11 @@ namespace MyApp
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var h = x;
                 var a = attn.call(norm1.call(h));
-                h = global::Pvp.Scalars.Add(h, a);
+                h = global::Pvp.Scalars.Add(h, drop_path.call(a));
                 var y = norm2.call(h);
                 var m = mlp.call(y);
                 m = global::Pvp.Scalars.Add(m, adapter.call(h)); // AdaptFormer: beside the MLP, on the stream after attention
-                h = global::Pvp.Scalars.Add(h, m);
+                h = global::Pvp.Scalars.Add(h, drop_path.call(m));
                 return h.MoveToOuterDisposeScope();
             }
 

@@ -102,6 +102,7 @@ namespace Pvp.Models
             private readonly global::Pvp.Blocks.Attention attn;
             private readonly global::TorchSharp.Modules.LayerNorm norm2;
             private readonly global::Pvp.Blocks.Mlp mlp;
+            private readonly global::Pvp.Blocks.DropPath drop_path; // on both residual branches, training only (PetModel.DropPathRate)
             private readonly global::Pvp.Blocks.BottleneckAdapter adapter;
 
             public AdaptFormerBlock(int index, global::TorchSharp.torch.Device? device, global::TorchSharp.torch.ScalarType dtype) : base("Block")
@@ -115,6 +116,7 @@ namespace Pvp.Models
                     fc1: global::TorchSharp.torch.nn.Linear(64, 256, device: device, dtype: dtype),
                     fc2: global::TorchSharp.torch.nn.Linear(256, 64, device: device, dtype: dtype));
                 adapter = new global::Pvp.Blocks.BottleneckAdapter(64, 8, scale: 0.1, device, dtype, dropout: 0.1);
+                drop_path = new global::Pvp.Blocks.DropPath();
                 RegisterComponents();
             }
 
@@ -123,11 +125,11 @@ namespace Pvp.Models
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var h = x;
                 var a = attn.call(norm1.call(h));
-                h = global::Pvp.Scalars.Add(h, a);
+                h = global::Pvp.Scalars.Add(h, drop_path.call(a));
                 var y = norm2.call(h);
                 var m = mlp.call(y);
                 m = global::Pvp.Scalars.Add(m, adapter.call(h)); // AdaptFormer: beside the MLP, on the stream after attention
-                h = global::Pvp.Scalars.Add(h, m);
+                h = global::Pvp.Scalars.Add(h, drop_path.call(m));
                 return h.MoveToOuterDisposeScope();
             }
 

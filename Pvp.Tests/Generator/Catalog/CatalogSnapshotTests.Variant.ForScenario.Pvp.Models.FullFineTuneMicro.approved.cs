@@ -98,6 +98,7 @@ namespace Pvp.Models
             private readonly global::Pvp.Blocks.Attention attn;
             private readonly global::TorchSharp.Modules.LayerNorm norm2;
             private readonly global::Pvp.Blocks.Mlp mlp;
+            private readonly global::Pvp.Blocks.DropPath drop_path; // on both residual branches, training only (PetModel.DropPathRate)
 
             public Block(int index, global::TorchSharp.torch.Device? device, global::TorchSharp.torch.ScalarType dtype) : base("Block")
             {
@@ -109,6 +110,7 @@ namespace Pvp.Models
                 mlp = new global::Pvp.Blocks.Mlp(
                     fc1: global::TorchSharp.torch.nn.Linear(64, 256, device: device, dtype: dtype),
                     fc2: global::TorchSharp.torch.nn.Linear(256, 64, device: device, dtype: dtype));
+                drop_path = new global::Pvp.Blocks.DropPath();
                 RegisterComponents();
             }
 
@@ -117,10 +119,10 @@ namespace Pvp.Models
                 using var scope = global::TorchSharp.torch.NewDisposeScope();
                 var h = x;
                 var a = attn.call(norm1.call(h));
-                h = global::Pvp.Scalars.Add(h, a);
+                h = global::Pvp.Scalars.Add(h, drop_path.call(a));
                 var y = norm2.call(h);
                 var m = mlp.call(y);
-                h = global::Pvp.Scalars.Add(h, m);
+                h = global::Pvp.Scalars.Add(h, drop_path.call(m));
                 return h.MoveToOuterDisposeScope();
             }
 

@@ -105,6 +105,7 @@ namespace Pvp.Models
             private readonly global::Pvp.Blocks.Attention attn;
             private readonly global::TorchSharp.Modules.LayerNorm norm2;
             private readonly global::Pvp.Blocks.Mlp mlp;
+            private readonly global::Pvp.Blocks.DropPath drop_path; // on both residual branches, training only (PetModel.DropPathRate)
             private readonly global::Pvp.Blocks.SsfScaleShift ssf_norm1;
             private readonly global::Pvp.Blocks.SsfScaleShift ssf_attn;
             private readonly global::Pvp.Blocks.SsfScaleShift ssf_norm2;
@@ -124,6 +125,7 @@ namespace Pvp.Models
                 ssf_attn = new global::Pvp.Blocks.SsfScaleShift(64, device, dtype);
                 ssf_norm2 = new global::Pvp.Blocks.SsfScaleShift(64, device, dtype);
                 ssf_mlp = new global::Pvp.Blocks.SsfScaleShift(64, device, dtype);
+                drop_path = new global::Pvp.Blocks.DropPath();
                 RegisterComponents();
             }
 
@@ -133,11 +135,11 @@ namespace Pvp.Models
                 var h = x;
                 var a = attn.call(ssf_norm1.call(norm1.call(h))); // SSF after norm1
                 a = ssf_attn.call(a); // SSF after attention
-                h = global::Pvp.Scalars.Add(h, a);
+                h = global::Pvp.Scalars.Add(h, drop_path.call(a));
                 var y = ssf_norm2.call(norm2.call(h)); // SSF after norm2
                 var m = mlp.call(y);
                 m = ssf_mlp.call(m); // SSF after the MLP
-                h = global::Pvp.Scalars.Add(h, m);
+                h = global::Pvp.Scalars.Add(h, drop_path.call(m));
                 return h.MoveToOuterDisposeScope();
             }
 
