@@ -7,13 +7,15 @@ using Spectre.Console.Cli;
 namespace Pvp.Cli;
 
 /// <summary>
-/// The one place every failure of a command ends: one line naming the file or key and the fix, and an exit code
-/// (2: the recipe is wrong; 130: cancelled; 1: anything else — a Ctrl+C or SIGTERM stop exits 130 or 143 from the command).
-/// Set PVP_DEBUG=1 to also print the stack trace.
+/// The one place every failure of a command ends: one line naming the file or key and the fix, and an exit code (2: the
+/// recipe is wrong; 130: cancelled; 1: anything else — a Ctrl+C or SIGTERM stop exits 130 or 143 from the command). Set
+/// PVP_DEBUG=1 to also print the stack trace.
 /// </summary>
 internal static class Failure
 {
-    /// <summary>The command line, to name the option of a value Spectre could not convert and to suggest close names.</summary>
+    /// <summary>
+    /// The command line, to name the option of a value Spectre could not convert and to suggest close names.
+    /// </summary>
     public static IReadOnlyList<string> Arguments { get; set; } = Array.Empty<string>();
 
     /// <summary>Prints <paramref name="e"/> and returns the exit code.</summary>
@@ -50,7 +52,8 @@ internal static class Failure
                 code = 1;
                 break;
             case ArgumentException argument:
-                // .NET appends " (Parameter 'x')" and "Actual value was …" for its readers, not ours: the message says both.
+                // .NET appends " (Parameter 'x')" and "Actual value was
+                // …" for its readers, not ours: the message says both.
                 string said = argument.Message.Split(" (Parameter '", 2)[0].Split("\nActual value was", 2)[0].TrimEnd();
                 AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {said}");
                 code = 1;

@@ -10,14 +10,17 @@ using Pvp.Generators.Validate;
 namespace Pvp.Generators;
 
 /// <summary>
-/// Turns classes annotated with <c>[VisionTransformer]</c> into TorchSharp modules.
-/// Pipeline: parse (syntax → value model) → <see cref="SpecBuilder"/> (validate, name, lay out, card: → spec + diagnostics) → emit (→ source).
+/// Turns classes annotated with <c>[VisionTransformer]</c> into TorchSharp modules. Pipeline: parse (syntax → value
+/// model) → <see cref="SpecBuilder"/> (validate, name, lay out, card: → spec + diagnostics) → emit (→ source).
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class PvpGenerator : IIncrementalGenerator
 {
     /// <inheritdoc />
-    /// <summary>The PETuning attributes, each of which needs a <c>[VisionTransformer]</c> beside it: the self-describing site methods' too.</summary>
+    /// <summary>
+    /// The PETuning attributes, each of which needs a <c>[VisionTransformer]</c>
+    /// beside it: the self-describing site methods' too.
+    /// </summary>
     private static readonly string[] PetuningAttributes = new[]
     {
         KnownNames.PromptsAttribute, KnownNames.LoraAttribute, KnownNames.AttachAttribute, KnownNames.TrainBiasAttribute,

@@ -23,9 +23,10 @@ public static class Devices
     }
 
     /// <summary>
-    /// Under a scheduler that allots CPUs (Slurm's <c>SLURM_CPUS_PER_TASK</c>) and no explicit <c>OMP_NUM_THREADS</c>, limits
-    /// torch's threads to the allotment: more threads than cores make OpenMP spin-wait on one another, which was measured
-    /// here to slow a step 100-fold when another process held one of two cores. Returns the thread count in force.
+    /// Under a scheduler that allots CPUs (Slurm's <c>SLURM_CPUS_PER_TASK</c>) and no explicit <c>OMP_NUM_THREADS</c>,
+    /// limits torch's threads to the allotment: more threads than cores make OpenMP spin-wait on one another, which was
+    /// measured here to slow a step 100-fold when another process held one of two cores. Returns the thread count in
+    /// force.
     /// </summary>
     public static int ApplySchedulerThreadLimit()
     {
@@ -36,9 +37,9 @@ public static class Devices
     }
 
     /// <summary>
-    /// Why this machine looks like it has an NVIDIA GPU (a <c>/dev/nvidia0</c> device, or <c>CUDA_VISIBLE_DEVICES</c> naming
-    /// one), or null: what <c>auto</c> on a CPU-only libtorch must say out loud, since it would otherwise train on the
-    /// CPU of a GPU node without a word.
+    /// Why this machine looks like it has an NVIDIA GPU (a <c>/dev/nvidia0</c> device, or <c>CUDA_VISIBLE_DEVICES</c>
+    /// naming one), or null: what <c>auto</c> on a CPU-only libtorch must say out loud, since it would otherwise train
+    /// on the CPU of a GPU node without a word.
     /// </summary>
     public static string? VisibleGpuWithoutCuda()
     {
@@ -52,7 +53,9 @@ public static class Devices
               "Use a pvp built with the CUDA backend (README: GPU clusters), or set device: cpu to silence this.";
     }
 
-    /// <summary>What a run prints about where it runs: the CPU's model and torch's thread count, or the CUDA device.</summary>
+    /// <summary>
+    /// What a run prints about where it runs: the CPU's model and torch's thread count, or the CUDA device.
+    /// </summary>
     public static string Describe(Device device)
     {
         if (device.type == DeviceType.CUDA)

@@ -3,7 +3,9 @@ using System.Text.Json;
 
 namespace Pvp.Training;
 
-/// <summary>Appends one JSON object per line (step losses, epoch summaries, evaluations) to a run's metrics file.</summary>
+/// <summary>
+/// Appends one JSON object per line (step losses, epoch summaries, evaluations) to a run's metrics file.
+/// </summary>
 public sealed class MetricsLog : IDisposable
 {
     private readonly FileStream? stream;

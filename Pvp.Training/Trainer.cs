@@ -7,15 +7,18 @@ using Pvp.MixedPrecision;
 namespace Pvp.Training;
 
 /// <summary>
-/// Trains a generated model's trainable parameters with AdamW or SGD over its parameter groups: linear warm-up then cosine
-/// decay, gradient clipping, optional label smoothing; checkpoints atomically (every N steps and at each epoch end)
-/// and resumes to the same weights an uninterrupted run reaches; stops cleanly on cancellation (Ctrl+C) after saving;
-/// stops with the step and learning rate named when the loss stops being finite. Every step runs in a dispose scope,
-/// so memory stays flat.
+/// Trains a generated model's trainable parameters with AdamW or SGD over its parameter groups: linear warm-up then
+/// cosine decay, gradient clipping, optional label smoothing; checkpoints atomically (every N steps and at each epoch
+/// end) and resumes to the same weights an uninterrupted run reaches; stops cleanly on cancellation (Ctrl+C) after
+/// saving; stops with the step and learning rate named when the loss stops being finite. Every step runs in a dispose
+/// scope, so memory stays flat.
 /// </summary>
 public static class Trainer
 {
-    /// <summary>Trains <paramref name="model"/> on <paramref name="train"/>; evaluates on <paramref name="evaluation"/> when given.</summary>
+    /// <summary>
+    /// Trains <paramref name="model"/> on <paramref name="train"/>;
+    /// evaluates on <paramref name="evaluation"/> when given.
+    /// </summary>
     /// <param name="model">The model; it is moved to the options' device.</param>
     /// <param name="train">Training images.</param>
     /// <param name="evaluation">Held-out images, or null.</param>
@@ -57,7 +60,9 @@ public static class Trainer
         private readonly long totalSteps, warmupSteps;
         private readonly Stopwatch clock = Stopwatch.StartNew();
 
-        /// <summary>Device, loader, optimizer, checkpoint store and log: everything a run needs before its first step.</summary>
+        /// <summary>
+        /// Device, loader, optimizer, checkpoint store and log: everything a run needs before its first step.
+        /// </summary>
         public Run(PetModel model, IImageDataset train, TrainerOptions options, string? runDirectory, ITrainingObserver observer)
         {
             this.model = model;
@@ -98,7 +103,9 @@ public static class Trainer
         /// <summary>The step a resumed run continued from, or null.</summary>
         public long? ResumedFrom { get; private set; }
 
-        /// <summary>Seeds, resumes from the run folder's checkpoint when asked, says where the run starts and with what.</summary>
+        /// <summary>
+        /// Seeds, resumes from the run folder's checkpoint when asked, says where the run starts and with what.
+        /// </summary>
         public void RestoreOrStart()
         {
             manual_seed(options.Seed);
@@ -112,7 +119,8 @@ public static class Trainer
             Step = Position.Step;
             if (model.Precision is { AllowsBf16: true, Requested: BackbonePrecision.Auto } choice && choice.DecidedFor != device.type)
             {
-                // Auto decided for the device the model was built on; it trains elsewhere. Say so rather than run a choice made for other hardware.
+                // Auto decided for the device the model was built on; it trains
+                // elsewhere. Say so rather than run a choice made for other hardware.
                 string note = $"the backbone precision ({choice.Name}) was chosen for {choice.DecidedFor}, but training runs on {device.type}; " +
                               $"build the model with device: {device.type.ToString().ToLowerInvariant()} to let that device decide";
                 observer.Message(note);
@@ -164,7 +172,10 @@ public static class Trainer
 
         private double epochMeanLoss = double.NaN;
 
-        /// <summary>One optimizer step on one batch, in a dispose scope: schedule, forward, loss (stopping when it is not finite), backward, clip, update.</summary>
+        /// <summary>
+        /// One optimizer step on one batch, in a dispose scope: schedule, forward,
+        /// loss (stopping when it is not finite), backward, clip, update.
+        /// </summary>
         private double TrainStep(Batch batch, int epoch)
         {
             using var scope = NewDisposeScope();
@@ -224,12 +235,17 @@ public static class Trainer
         }
     }
 
-    /// <summary>Top-1, top-5 and loss of <paramref name="model"/> on <paramref name="dataset"/>, under inference mode, in eval mode.</summary>
+    /// <summary>
+    /// Top-1, top-5 and loss of <paramref name="model"/> on
+    /// <paramref name="dataset"/>, under inference mode, in eval mode.
+    /// </summary>
     /// <param name="model">The model (evaluated in eval mode; its mode is restored after).</param>
     /// <param name="dataset">Labelled images.</param>
     /// <param name="batchSize">Images per forward pass.</param>
     /// <param name="workers">Decoding threads (default: all cores).</param>
-    /// <param name="preprocessing">Statistics, resize and crop (default <see cref="Preprocessing.Pvp"/>); use what training used.</param>
+    /// <param name="preprocessing">
+    /// Statistics, resize and crop (default <see cref="Preprocessing.Pvp"/>); use what training used.
+    /// </param>
     public static EvaluationResult Evaluate(PetModel model, IImageDataset dataset, int batchSize = 64, int? workers = null, Preprocessing? preprocessing = null)
     {
         var device = model.parameters().First().device;

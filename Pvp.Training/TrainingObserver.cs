@@ -3,7 +3,9 @@ namespace Pvp.Training;
 /// <summary>Receives a run's progress (a console printer, a progress bar, a test).</summary>
 public interface ITrainingObserver
 {
-    /// <summary>Training starts (or resumes at <paramref name="firstStep"/>) and will take <paramref name="totalSteps"/> steps.</summary>
+    /// <summary>
+    /// Training starts (or resumes at <paramref name="firstStep"/>) and will take <paramref name="totalSteps"/> steps.
+    /// </summary>
     void Started(string run, long firstStep, long totalSteps) { }
 
     /// <summary>A step finished.</summary>

@@ -8,7 +8,9 @@ namespace Pvp.Cli.Commands;
 /// <summary><c>pvp inspect</c>: a variant's model card and optimizer groups.</summary>
 internal sealed class InspectCommand : Command<InspectCommand.Settings>
 {
-    /// <summary>The most head classes inspect builds (ImageNet-21k has 21,843; a head of more would not fit in memory at ViT-L).</summary>
+    /// <summary>
+    /// The most head classes inspect builds (ImageNet-21k has 21,843; a head of more would not fit in memory at ViT-L).
+    /// </summary>
     private const int MaxClasses = 1_000_000;
 
     /// <summary>The variant and class count.</summary>

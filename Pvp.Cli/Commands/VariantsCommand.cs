@@ -13,7 +13,8 @@ internal sealed class VariantsCommand : Command<VariantSettings>
         settings.LoadAssemblies();
         if (Console.IsOutputRedirected)
         {
-            // Piped or written to a file: one tab-separated line per variant, for grep and cut, not a table 800 columns wide.
+            // Piped or written to a file: one tab-separated line per
+            // variant, for grep and cut, not a table 800 columns wide.
             Output.Raw("variant\tbackbone\tattaches\tdeclared in\n");
             foreach (var v in VariantRegistry.All)
                 Output.Raw($"{v.Name}\t{v.Backbone}\t{(v.Attachments.Count == 0 ? "(plain backbone)" : string.Join("; ", v.Attachments))}\t" +

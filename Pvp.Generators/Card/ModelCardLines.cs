@@ -6,7 +6,9 @@ using Pvp.Generators.Validate;
 
 namespace Pvp.Generators.Card;
 
-/// <summary>The card step: one line of prose per declared attachment, for the model card and the generated comments.</summary>
+/// <summary>
+/// The card step: one line of prose per declared attachment, for the model card and the generated comments.
+/// </summary>
 internal static class ModelCardLines
 {
     public static EquatableArray<string> Write(ResolvedPetuning petuning, IEnumerable<ResolvedSiteMethod> siteMethods, BackboneSpec backbone)

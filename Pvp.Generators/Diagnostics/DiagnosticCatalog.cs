@@ -15,7 +15,9 @@ public static class DiagnosticCatalog
         "'{0}' must be declared 'partial' so that Pvp can generate its model code; add the 'partial' modifier",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
-    /// <summary>PVP002: the class has a shape the generator does not support (nested, generic, record, static, abstract).</summary>
+    /// <summary>
+    /// PVP002: the class has a shape the generator does not support (nested, generic, record, static, abstract).
+    /// </summary>
     public static readonly DiagnosticDescriptor UnsupportedShape = new(
         "PVP002", "Unsupported model class shape",
         "Pvp cannot generate '{0}' because {1}; declare it as a non-generic, non-static partial class directly in a namespace",
@@ -135,7 +137,9 @@ public static class DiagnosticCatalog
         "[{0}] cannot be placed: its [SiteMethod] {1}; {2}",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
-    /// <summary>PVP022: a method names a site it cannot act at, or joins a site in a way the site does not take.</summary>
+    /// <summary>
+    /// PVP022: a method names a site it cannot act at, or joins a site in a way the site does not take.
+    /// </summary>
     public static readonly DiagnosticDescriptor SiteNotActable = new(
         "PVP022", "Method cannot act at that site",
         "[{0}] cannot act at {1}: {2}",

@@ -80,17 +80,18 @@ internal static class BlockEmitter
     }
 
     /// <summary>
-    /// The block's forward pass, or (<paramref name="onnx"/>) its ONNX graph written from the same statements, so the two
-    /// cannot drift apart: <c>x.call(y)</c> becomes <c>g.Call(x, y)</c> and <c>Scalars.Add</c> becomes <c>g.Add</c>. timm's
-    /// Block is the skeleton; each site's modules join it as their <see cref="SiteCombine"/> says, in the methods' order.
+    /// The block's forward pass, or (<paramref name="onnx"/>) its ONNX graph written from the same statements, so the
+    /// two cannot drift apart: <c>x.call(y)</c> becomes <c>g.Call(x, y)</c> and <c>Scalars.Add</c> becomes
+    /// <c>g.Add</c>. timm's Block is the skeleton; each site's modules join it as their <see cref="SiteCombine"/> says,
+    /// in the methods' order.
     /// </summary>
     private static void EmitForward(IndentedWriter w, BlockShape shape, bool castAttachments, bool onnx)
     {
         var modules = shape.Modules.ToList();
         string Module(string field, string input) => onnx ? $"g.Call({field}, {input})" : $"{field}.call({input})";
         string Sum(string x, string y) => onnx ? $"g.Add({x}, {y})" : $"{Add}({x}, {y})";
-        // Under a bf16 backbone plan a module that asks for it computes in the trainable dtype; its output returns to the
-        // stream's. The ONNX graph computes in float32 throughout: no casts.
+        // Under a bf16 backbone plan a module that asks for it computes in the trainable dtype; its
+        // output returns to the stream's. The ONNX graph computes in float32 throughout: no casts.
         string Call(SiteModule m, string input) => m.CastsUnderBf16 && castAttachments && !onnx
             ? $"{m.Field}.call({input}.to(trainableDtype)).to({input}.dtype)"
             : Module(m.Field, input);
@@ -109,7 +110,8 @@ internal static class BlockEmitter
                 w.Line($"{v} = {value}; // {m.Comment}");
             }
         }
-        // A norm's output: replacing modules nest in the expression (one statement); any other combine needs a variable.
+        // A norm's output: replacing modules nest in the expression
+        // (one statement); any other combine needs a variable.
         void Normed(string norm, AttachSite site, string variable, System.Func<string, string> use)
         {
             var here = modules.Where(m => m.Site == site).ToList();
@@ -154,7 +156,9 @@ internal static class BlockEmitter
         }
     }
 
-    /// <summary>A module inside attention or the MLP: handed to them under its field's name (its state-dict segment).</summary>
+    /// <summary>
+    /// A module inside attention or the MLP: handed to them under its field's name (its state-dict segment).
+    /// </summary>
     private static string InnerHook(SiteModule m, bool cast)
     {
         string hook = m.Site == AttachSite.AfterQkv ? "AddAfterQkv" : "AddAfterFc1";

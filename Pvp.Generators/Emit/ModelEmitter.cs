@@ -19,7 +19,9 @@ internal static class ModelEmitter
     public static readonly string GeneratedCode =
         $"[{TypeNames.GeneratedCode}(\"Pvp.Generators\", \"{typeof(ModelEmitter).Assembly.GetName().Version}\")]";
 
-    /// <summary>The generated file of <paramref name="spec"/>: the module class in its namespace, its block classes inside.</summary>
+    /// <summary>
+    /// The generated file of <paramref name="spec"/>: the module class in its namespace, its block classes inside.
+    /// </summary>
     public static GeneratedFile Emit(VariantSpec spec)
     {
         var w = new IndentedWriter();
@@ -114,7 +116,8 @@ internal static class ModelEmitter
                     w.Line($"        [{Literal(entry.Kind)}] = {Format.Num(entry.Scale)},");
                 w.Line("    },");
             }
-            // VPT's prompts take no decay by default (their shape would say otherwise); [Prompts(WeightDecay = true)] decays them.
+            // VPT's prompts take no decay by default (their shape would
+            // say otherwise); [Prompts(WeightDecay = true)] decays them.
             w.Line(undecayedPrompts
                 ? $"    UndecayedKinds: new[] {{ {Literal(PromptsAttribute.KindName)} }});"
                 : $"    UndecayedKinds: {TypeNames.Array}.Empty<string>());");
@@ -224,9 +227,9 @@ internal static class ModelEmitter
     }
 
     /// <summary>
-    /// The forward pass, or (<paramref name="onnx"/>) its ONNX graph from the same statements: each line below writes both,
-    /// so the exported graph follows the forward whenever the forward changes. The ONNX form is the inference forward:
-    /// dropout is off and everything computes in float32 (no dtype casts).
+    /// The forward pass, or (<paramref name="onnx"/>) its ONNX graph from the same statements: each line below writes
+    /// both, so the exported graph follows the forward whenever the forward changes. The ONNX form is the inference
+    /// forward: dropout is off and everything computes in float32 (no dtype casts).
     /// </summary>
     private static void EmitForward(IndentedWriter w, VariantSpec spec, bool onnx)
     {
@@ -294,7 +297,10 @@ internal static class ModelEmitter
             : $"        static (numClasses, device, dtype) => new {spec.Identifier}(numClasses, device, dtype));");
     }
 
-    /// <summary>Block index → its generated class, one per distinct shape (timm's plain Block included), so every block's forward comes from one writer.</summary>
+    /// <summary>
+    /// Block index → its generated class, one per distinct shape (timm's
+    /// plain Block included), so every block's forward comes from one writer.
+    /// </summary>
     private static Dictionary<int, BlockClass> BlockClasses(VariantSpec spec)
     {
         var byShape = new Dictionary<BlockShape, BlockClass>();
@@ -323,8 +329,9 @@ internal static class ModelEmitter
     internal static string FrozenDtype(BackboneSpec b) => b.BackboneBf16 ? "frozen" : "dtype";
 
     /// <summary>
-    /// The model's parameter-name → kind map: each method's parameters as patterns over state-dict keys (<c>*</c> for the
-    /// block index), first use first: VPT's tokens, LoRA's A and B under each layer it replaces, each site module's subtree.
+    /// The model's parameter-name → kind map: each method's parameters as patterns over state-dict keys (<c>*</c> for
+    /// the block index), first use first: VPT's tokens, LoRA's A and B under each layer it replaces, each site module's
+    /// subtree.
     /// </summary>
     private static IEnumerable<(string Pattern, string Kind)> KindMap(VariantSpec spec)
     {
@@ -362,5 +369,7 @@ internal static class ModelEmitter
     private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 }
 
-/// <summary>A block class of the generated model: one per distinct block shape, with the block indices that use it.</summary>
+/// <summary>
+/// A block class of the generated model: one per distinct block shape, with the block indices that use it.
+/// </summary>
 internal sealed record BlockClass(string Name, BlockShape Shape, List<int> Indices);

@@ -67,7 +67,9 @@ internal sealed class BlockLayoutBuilder
         return current;
     }
 
-    /// <summary>A site method's modules in each of its blocks: each site and field of a block goes to one module.</summary>
+    /// <summary>
+    /// A site method's modules in each of its blocks: each site and field of a block goes to one module.
+    /// </summary>
     private void Claim(ResolvedSiteMethod resolved)
     {
         var method = resolved.Method;

@@ -6,7 +6,10 @@ internal static class BlockSites
     /// <summary>Whether <paramref name="site"/> is one the generator knows.</summary>
     public static bool IsKnown(AttachSite site) => site is >= AttachSite.BlockInput and <= AttachSite.AfterFc2;
 
-    /// <summary>Whether a module may join at <paramref name="site"/> as <paramref name="combine"/> says: beside the MLP a module adds to the MLP's output; elsewhere it replaces or adds to the value.</summary>
+    /// <summary>
+    /// Whether a module may join at <paramref name="site"/> as <paramref name="combine"/> says:
+    /// beside the MLP a module adds to the MLP's output; elsewhere it replaces or adds to the value.
+    /// </summary>
     public static bool Accepts(AttachSite site, SiteCombine combine) => site == AttachSite.BesideMlp
         ? combine is SiteCombine.Beside or SiteCombine.BesideStream
         : combine is SiteCombine.Replace or SiteCombine.Residual;

@@ -7,9 +7,9 @@ using static Pvp.Generators.Emit.TypeNames;
 namespace Pvp.Generators.Methods;
 
 /// <summary>
-/// A site method described by data rather than code: <c>[Attach(typeof(T), Site = ...)]</c>, or an attribute whose class
-/// carries <c>[SiteMethod(kind, typeof(T), sites...)]</c> (in this compilation or another package). Its module is built
-/// from an <c>AttachContext</c> and computes in the trainable type; its fields are named by the naming step.
+/// A site method described by data rather than code: <c>[Attach(typeof(T), Site = ...)]</c>, or an attribute whose
+/// class carries <c>[SiteMethod(kind, typeof(T), sites...)]</c> (in this compilation or another package). Its module is
+/// built from an <c>AttachContext</c> and computes in the trainable type; its fields are named by the naming step.
 /// </summary>
 internal sealed class DeclaredSiteMethod : ISiteMethod
 {

@@ -18,7 +18,10 @@ internal sealed record BackboneSpec(
     public int TokenCount => 1 + PatchCount;
 }
 
-/// <summary>VPT prompts: inserted before <see cref="FirstBlock"/>, replaced before each later block up to <see cref="LastBlock"/> when deep.</summary>
+/// <summary>
+/// VPT prompts: inserted before <see cref="FirstBlock"/>, replaced
+/// before each later block up to <see cref="LastBlock"/> when deep.
+/// </summary>
 internal sealed record PromptSpec(int Length, bool Deep, double Dropout, int FirstBlock, int LastBlock)
 {
     /// <summary>Rows of <c>deep_prompt_embeddings</c> (0 when shallow).</summary>
@@ -33,12 +36,18 @@ internal sealed record LoraLayerSpec(LoraTargets Targets, int Rank, double Alpha
 /// <param name="Combine">How its output joins the block's computation.</param>
 /// <param name="Field">Its field in the block (and state-dict segment).</param>
 /// <param name="Type">Its type, fully qualified with <c>global::</c>.</param>
-/// <param name="Arguments">Its constructor's arguments as C#; <c>index</c>, <c>device</c> and <c>dtype</c> are in scope.</param>
+/// <param name="Arguments">
+/// Its constructor's arguments as C#; <c>index</c>, <c>device</c> and <c>dtype</c> are in scope.
+/// </param>
 /// <param name="Comment">What the forward's statement says about it.</param>
-/// <param name="CastsUnderBf16">Under a bf16 backbone plan it computes in the trainable type (the block casts for it).</param>
+/// <param name="CastsUnderBf16">
+/// Under a bf16 backbone plan it computes in the trainable type (the block casts for it).
+/// </param>
 internal sealed record SiteModule(AttachSite Site, SiteCombine Combine, string Field, string Type, string Arguments, string Comment, bool CastsUnderBf16 = false);
 
-/// <summary>One site method's part of a block: its kind, its name and summary in the block class, its modules.</summary>
+/// <summary>
+/// One site method's part of a block: its kind, its name and summary in the block class, its modules.
+/// </summary>
 internal sealed record BlockMethod(string KindName, string ClassNamePart, string Summary, EquatableArray<SiteModule> Modules);
 
 /// <summary>What one block holds beyond timm's Block; blocks with equal shapes share one generated class.</summary>

@@ -18,18 +18,24 @@ internal sealed class AttributeArguments
         this.syntax = syntax;
     }
 
-    /// <summary>The constructor argument at <paramref name="index"/>, or null when absent or not a constant of type T.</summary>
+    /// <summary>
+    /// The constructor argument at <paramref name="index"/>, or null when absent or not a constant of type T.
+    /// </summary>
     public Declared<T>? Positional<T>(int index)
     {
         if (index >= attribute.ConstructorArguments.Length) return null;
         return Convert<T>(attribute.ConstructorArguments[index], PositionalSyntax(index));
     }
 
-    /// <summary>True when the constructor argument at <paramref name="index"/> is a null constant (e.g. <c>[Attach(null!)]</c>).</summary>
+    /// <summary>
+    /// True when the constructor argument at <paramref name="index"/> is a null constant (e.g. <c>[Attach(null!)]</c>).
+    /// </summary>
     public bool IsNullPositional(int index) =>
         index < attribute.ConstructorArguments.Length && attribute.ConstructorArguments[index] is { IsNull: true, Kind: not TypedConstantKind.Error };
 
-    /// <summary>The <c>typeof</c> constructor argument at <paramref name="index"/>, described by <paramref name="describe"/>.</summary>
+    /// <summary>
+    /// The <c>typeof</c> constructor argument at <paramref name="index"/>, described by <paramref name="describe"/>.
+    /// </summary>
     public Declared<T>? PositionalType<T>(int index, Func<ITypeSymbol, T> describe)
     {
         if (index >= attribute.ConstructorArguments.Length) return null;
@@ -50,7 +56,10 @@ internal sealed class AttributeArguments
         return null;
     }
 
-    /// <summary>Every named argument whose value is a constant of a simple type (a number, bool, string or enum), in source order.</summary>
+    /// <summary>
+    /// Every named argument whose value is a constant of a simple
+    /// type (a number, bool, string or enum), in source order.
+    /// </summary>
     public EquatableArray<NamedArgument> AllNamed() => attribute.NamedArguments
         .Where(pair => pair.Value.Kind is TypedConstantKind.Primitive or TypedConstantKind.Enum && pair.Value.Value is not null)
         .Select(pair => new NamedArgument(pair.Key, pair.Value.Value!,

@@ -19,7 +19,9 @@ internal readonly record struct BlockRange
 
     public static BlockRange All(int depth) => new(0, depth);
 
-    /// <summary>Parses and resolves; false when the text is not a range (not when it falls outside the depth).</summary>
+    /// <summary>
+    /// Parses and resolves; false when the text is not a range (not when it falls outside the depth).
+    /// </summary>
     public static bool TryParse(string text, int depth, out BlockRange range)
     {
         range = default;

@@ -18,7 +18,9 @@ internal static class DeclarationValidator
     private static readonly int DefaultInChannels = Defaults.InChannels;
     private static readonly double DefaultMlpRatio = Defaults.MlpRatio;
 
-    /// <summary>The class's shape and its backbone: null when the backbone cannot be resolved (nothing else can be judged then).</summary>
+    /// <summary>
+    /// The class's shape and its backbone: null when the backbone cannot be resolved (nothing else can be judged then).
+    /// </summary>
     public static BackboneSpec? ValidateBackbone(VariantDeclaration declaration, List<DiagnosticInfo> diagnostics)
     {
         if (!declaration.IsPartial)
@@ -93,7 +95,9 @@ internal static class DeclarationValidator
             d.QkvBias?.Value ?? Defaults.QkvBias, preset?.Name);
     }
 
-    /// <summary>Explicit value, else the preset's, else the default; reports a missing, contradicting or non-positive value.</summary>
+    /// <summary>
+    /// Explicit value, else the preset's, else the default; reports a missing, contradicting or non-positive value.
+    /// </summary>
     private static int Resolve(Declared<int>? explicitValue, int? presetValue, int? defaultValue, string name,
         NamedPreset? preset, bool checkPreset, BackboneDeclaration d, List<DiagnosticInfo> diagnostics)
     {

@@ -10,7 +10,9 @@ namespace Pvp.Generators.Validate;
 /// <summary>Reports a PETuning attribute on a class that declares no backbone (PVP017).</summary>
 internal static class OrphanCheck
 {
-    /// <summary>Each attribute on a class without a backbone whose attribute class carries <c>[SiteMethod]</c>.</summary>
+    /// <summary>
+    /// Each attribute on a class without a backbone whose attribute class carries <c>[SiteMethod]</c>.
+    /// </summary>
     public static EquatableArray<DiagnosticInfo> FindDescribed(GeneratorSyntaxContext context, CancellationToken cancellationToken)
     {
         if (context.SemanticModel.GetDeclaredSymbol(context.Node, cancellationToken) is not INamedTypeSymbol type) return EquatableArray<DiagnosticInfo>.Empty;

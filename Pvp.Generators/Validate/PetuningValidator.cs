@@ -44,7 +44,10 @@ internal sealed class PetuningValidator
             scales.OrderBy(p => GroupRank(p.Key, siteMethods)).Select(p => new ScaleEntry(p.Key, p.Value)).ToEquatableArray(), decayPrompts);
     }
 
-    /// <summary>The kinds that train, in group order: the methods' (prompts, LoRA, then site methods as declared), then the head and the backbone's classes.</summary>
+    /// <summary>
+    /// The kinds that train, in group order: the methods' (prompts, LoRA, then
+    /// site methods as declared), then the head and the backbone's classes.
+    /// </summary>
     private EquatableArray<string> TrainableKinds(EquatableArray<ResolvedSiteMethod> siteMethods)
     {
         bool Has(string marker) => declaration.Markers.Any(m => m.Name == marker);
@@ -63,7 +66,10 @@ internal sealed class PetuningValidator
         return kinds.Distinct().ToEquatableArray();
     }
 
-    /// <summary>The site methods' kinds: the declared ones' (invalid ones too, so their siblings' groups do not shift), first use first.</summary>
+    /// <summary>
+    /// The site methods' kinds: the declared ones' (invalid ones too,
+    /// so their siblings' groups do not shift), first use first.
+    /// </summary>
     private IEnumerable<string> MethodKinds(EquatableArray<ResolvedSiteMethod> siteMethods) => siteMethods.Select(m => m.Method.KindName).Distinct();
 
     private int GroupRank(string kind, EquatableArray<ResolvedSiteMethod> siteMethods)
@@ -174,7 +180,10 @@ internal sealed class PetuningValidator
             a.Named<string>(nameof(AttachAttribute.Blocks))?.Value, a.Named<double>(nameof(AttachAttribute.LearningRateScale))?.Value ?? 1.0);
     }
 
-    /// <summary>An attribute whose class carries <c>[SiteMethod]</c>: its descriptor checked, as the user's declaration meets it.</summary>
+    /// <summary>
+    /// An attribute whose class carries <c>[SiteMethod]</c>: its
+    /// descriptor checked, as the user's declaration meets it.
+    /// </summary>
     private DeclaredSiteMethod? ReadDescriptor(SiteMethodDeclaration d, SiteMethodDescriptor descriptor)
     {
         string name = d.ShortName;
@@ -220,7 +229,9 @@ internal sealed class PetuningValidator
         return true;
     }
 
-    /// <summary>A kind name belongs to one attribute type, and never to the backbone or the other built-ins (PVP023).</summary>
+    /// <summary>
+    /// A kind name belongs to one attribute type, and never to the backbone or the other built-ins (PVP023).
+    /// </summary>
     private bool OwnKind(SiteMethodDeclaration declared, string kind)
     {
         string? owner = KindNames.IsBackbone(kind) ? "the backbone"

@@ -7,7 +7,9 @@ namespace Pvp.Weights;
 /// <summary>How <see cref="BackboneWeights"/> treats a checkpoint that does not fit exactly.</summary>
 public sealed record BackboneLoadOptions
 {
-    /// <summary>Load the checkpoint's head when its shape fits (same class count); otherwise it is skipped. Default true.</summary>
+    /// <summary>
+    /// Load the checkpoint's head when its shape fits (same class count); otherwise it is skipped. Default true.
+    /// </summary>
     public bool LoadHead { get; init; } = true;
 
     /// <summary>Fail on checkpoint keys the model does not have (e.g. a distillation token). Default true.</summary>
@@ -21,15 +23,22 @@ public sealed record BackboneLoadOptions
 /// <param name="Source">The file (or a description of the in-memory dict).</param>
 /// <param name="Layout">The key layout detected.</param>
 /// <param name="Loaded">Model keys that received checkpoint values.</param>
-/// <param name="LeftInitialised">Model keys the checkpoint has no value for and that need none: PETuning modules, a skipped head.</param>
-/// <param name="Ignored">Checkpoint keys the model does not have (only when <see cref="BackboneLoadOptions.FailOnUnexpected"/> is off).</param>
+/// <param name="LeftInitialised">
+/// Model keys the checkpoint has no value for and that need none: PETuning modules, a skipped head.
+/// </param>
+/// <param name="Ignored">
+/// Checkpoint keys the model does not have (only when <see cref="BackboneLoadOptions.FailOnUnexpected"/> is off).
+/// </param>
 /// <param name="PositionEmbedding">How the position embedding was resized (e.g. <c>8x8 → 12x12</c>), or null.</param>
 /// <param name="HeadNote">Why the head was not loaded, or null when it was.</param>
 public sealed record WeightLoadReport(
     string Source, KeyLayout Layout, IReadOnlyList<string> Loaded, IReadOnlyList<string> LeftInitialised,
     IReadOnlyList<string> Ignored, string? PositionEmbedding, string? HeadNote)
 {
-    /// <summary>Checkpoint keys left out on purpose: a JAX <c>pre_logits</c> layer, a Hugging Face <c>pooler</c> (no timm ViT has them).</summary>
+    /// <summary>
+    /// Checkpoint keys left out on purpose: a JAX <c>pre_logits</c>
+    /// layer, a Hugging Face <c>pooler</c> (no timm ViT has them).
+    /// </summary>
     public IReadOnlyList<string> Skipped { get; init; } = Array.Empty<string>();
 
     /// <summary>A few lines for the console.</summary>
@@ -54,11 +63,15 @@ public static class BackboneWeights
 {
     /// <summary>
     /// Loads a weights file into <paramref name="model"/> (usually a generated model: <c>model.LoadBackbone(path)</c>);
-    /// <paramref name="path"/> may also be a Hugging Face Hub id,
-    /// <c>hf-hub:org/name[@revision]</c>, taken from the Hugging Face cache or downloaded into it (<see cref="Hub.HubWeights"/>).
+    /// <paramref name="path"/> may also be a Hugging Face Hub id, <c>hf-hub:org/name[@revision]</c>, taken from the
+    /// Hugging Face cache or downloaded into it (<see cref="Hub.HubWeights"/>).
     /// </summary>
-    /// <exception cref="CheckpointMismatchException">Missing backbone keys, unexpected keys, or mis-shaped tensors; each is named.</exception>
-    /// <exception cref="Hub.HubException">A Hub id's file cannot be had; the message names the id, the URL and the fix.</exception>
+    /// <exception cref="CheckpointMismatchException">
+    /// Missing backbone keys, unexpected keys, or mis-shaped tensors; each is named.
+    /// </exception>
+    /// <exception cref="Hub.HubException">
+    /// A Hub id's file cannot be had; the message names the id, the URL and the fix.
+    /// </exception>
     public static WeightLoadReport Load(IWeightTarget model, string path, BackboneLoadOptions? options = null)
     {
         if (Hub.HubModelId.IsHubId(path))
@@ -74,8 +87,9 @@ public static class BackboneWeights
     {
         if (File.Exists(path))
         {
-            // Checked before anything is inflated: an archive whose entries inflate far past this model's weights is another
-            // model's checkpoint (or a zip bomb), and reading it first would take that much memory only to report a mismatch.
+            // Checked before anything is inflated: an archive whose entries inflate far past this model's weights is
+            // another model's checkpoint (or a zip bomb), and reading it first would take that much memory only to
+            // report a mismatch.
             long modelBytes = model.WeightTargetState.Sum(p => p.Value.numel() * 4);
             long budget = 2 * modelBytes + (256L << 20), declared = StateDictFile.DeclaredBytes(path);
             if (declared > budget)
@@ -87,7 +101,9 @@ public static class BackboneWeights
     }
 
     /// <summary>Loads an in-memory state dict into <paramref name="model"/>.</summary>
-    /// <exception cref="CheckpointMismatchException">Missing backbone keys, unexpected keys, or mis-shaped tensors; each is named.</exception>
+    /// <exception cref="CheckpointMismatchException">
+    /// Missing backbone keys, unexpected keys, or mis-shaped tensors; each is named.
+    /// </exception>
     public static WeightLoadReport Load(IWeightTarget model, IReadOnlyDictionary<string, Tensor> weights, string source = "<in memory>", BackboneLoadOptions? options = null)
     {
         options ??= new BackboneLoadOptions();
@@ -102,7 +118,8 @@ public static class BackboneWeights
         string? headNoteForHeadless = null;
         if (!target.Keys.Any(k => model.RoleOf(k).HasFlag(WeightRoles.Head)))
         {
-            // A model built as a feature extractor (no head) takes the backbone of a classifier checkpoint, as timm does.
+            // A model built as a feature extractor (no head) takes
+            // the backbone of a classifier checkpoint, as timm does.
             var heads = checkpoint.Keys.Where(k => k.StartsWith("head.", StringComparison.Ordinal)).ToList();
             foreach (string key in heads) checkpoint.Remove(key);
             if (heads.Count > 0) headNoteForHeadless = "the model has no head (numClasses 0); the checkpoint's was skipped";

@@ -8,11 +8,20 @@ public enum KeyLayout
 {
     /// <summary>timm's <c>VisionTransformer</c> (Pvp's own layout).</summary>
     Timm,
-    /// <summary>torchvision's <c>VisionTransformer</c> (<c>class_token</c>, <c>conv_proj</c>, <c>encoder.layers.encoder_layer_{i}</c>, …).</summary>
+    /// <summary>
+    /// torchvision's <c>VisionTransformer</c> (<c>class_token</c>,
+    /// <c>conv_proj</c>, <c>encoder.layers.encoder_layer_{i}</c>, …).
+    /// </summary>
     Torchvision,
-    /// <summary>Google's original JAX/Flax checkpoints (<c>ViT-B_16.npz</c>: <c>embedding/kernel</c>, <c>Transformer/encoderblock_{i}/…</c>).</summary>
+    /// <summary>
+    /// Google's original JAX/Flax checkpoints (<c>ViT-B_16.npz</c>:
+    /// <c>embedding/kernel</c>, <c>Transformer/encoderblock_{i}/…</c>).
+    /// </summary>
     Jax,
-    /// <summary>Hugging Face <c>ViTModel</c>/<c>ViTForImageClassification</c> (<c>[vit.]embeddings.*</c>, <c>[vit.]encoder.layer.{i}.*</c>).</summary>
+    /// <summary>
+    /// Hugging Face <c>ViTModel</c>/<c>ViTForImageClassification</c>
+    /// (<c>[vit.]embeddings.*</c>, <c>[vit.]encoder.layer.{i}.*</c>).
+    /// </summary>
     HuggingFace,
 }
 
@@ -28,7 +37,9 @@ public static partial class KeyLayouts
         return KeyLayout.Timm;
     }
 
-    /// <summary>The layout of the checkpoint at <paramref name="path"/> (read once; its tensors are freed at once).</summary>
+    /// <summary>
+    /// The layout of the checkpoint at <paramref name="path"/> (read once; its tensors are freed at once).
+    /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a readable state dict.</exception>
     public static KeyLayout DetectFile(string path)
@@ -54,8 +65,8 @@ public static partial class KeyLayouts
     /// <summary>
     /// The same weights under timm's keys, and the keys left out on purpose: a JAX checkpoint's <c>pre_logits</c> layer
     /// (ImageNet-21k files) and a Hugging Face <c>pooler</c>, which no timm ViT has. JAX kernels are transposed and
-    /// reshaped to PyTorch's layout (conv HWIO → OIHW; [in, out] → [out, in]; attention [D, heads, hd] → [heads·hd, D]);
-    /// Hugging Face's separate query, key and value are stacked into timm's fused qkv in that order.
+    /// reshaped to PyTorch's layout (conv HWIO → OIHW; [in, out] → [out, in]; attention [D, heads, hd] → [heads·hd,
+    /// D]); Hugging Face's separate query, key and value are stacked into timm's fused qkv in that order.
     /// </summary>
     public static Dictionary<string, Tensor> ToTimm(IReadOnlyDictionary<string, Tensor> weights, out KeyLayout detected, out IReadOnlyList<string> skipped)
     {

@@ -18,7 +18,9 @@ public static partial class NpzFile
     };
 
     /// <summary>Every array of the archive onto the CPU, keyed by its name without <c>.npy</c>.</summary>
-    /// <exception cref="InvalidDataException">Not a zip of .npy arrays, or an array that cannot be read; names the file and the entry.</exception>
+    /// <exception cref="InvalidDataException">
+    /// Not a zip of .npy arrays, or an array that cannot be read; names the file and the entry.
+    /// </exception>
     public static Dictionary<string, Tensor> Load(string path)
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);

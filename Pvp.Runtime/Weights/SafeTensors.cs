@@ -20,7 +20,9 @@ public static class SafeTensors
 
     /// <summary>Loads every tensor of a safetensors file onto the CPU, keyed by name.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is not valid safetensors; the message names the file, the key and the problem.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is not valid safetensors; the message names the file, the key and the problem.
+    /// </exception>
     public static Dictionary<string, Tensor> Load(string path)
     {
         if (Directory.Exists(path)) throw new InvalidDataException($"'{path}' is a folder, not a safetensors file; give the file inside it.");
@@ -35,7 +37,9 @@ public static class SafeTensors
     /// byte range inside the data that matches the shape and overlaps no other); tensors are then read one at a time,
     /// straight into their memory, so files of any size load without one whole-file buffer.
     /// </summary>
-    /// <exception cref="InvalidDataException">The stream is not valid safetensors; the message names the key and the problem.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The stream is not valid safetensors; the message names the key and the problem.
+    /// </exception>
     public static Dictionary<string, Tensor> Load(Stream stream, string name = "<stream>")
     {
         var lengthBytes = new byte[8];
@@ -104,7 +108,10 @@ public static class SafeTensors
 
     private sealed record Entry(string Key, ScalarType Type, long[] Shape, long Begin, long End);
 
-    /// <summary>The header is JSON, so UTF-8 text: invalid bytes (a damaged file) are named here, not by a JSON reader's message that names no file.</summary>
+    /// <summary>
+    /// The header is JSON, so UTF-8 text: invalid bytes (a damaged file)
+    /// are named here, not by a JSON reader's message that names no file.
+    /// </summary>
     private static void RequireUtf8(byte[] headerBytes, string name)
     {
         if (!System.Text.Unicode.Utf8.IsValid(headerBytes)) throw Invalid(name, "its JSON header is not valid UTF-8 text (the file is damaged)");
@@ -161,7 +168,9 @@ public static class SafeTensors
             ? n : throw Invalid(name, $"tensor '{key}' has {field} entry {v.GetRawText()}, not a whole number")).ToArray();
     }
 
-    /// <summary>Writes tensors to a safetensors file (moved to the CPU, made contiguous), with optional metadata.</summary>
+    /// <summary>
+    /// Writes tensors to a safetensors file (moved to the CPU, made contiguous), with optional metadata.
+    /// </summary>
     public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var ordered = tensors.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
@@ -186,7 +195,10 @@ public static class SafeTensors
         foreach (var blob in blobs) stream.Write(blob);
     }
 
-    /// <summary>Reads until <paramref name="buffer"/> is full or the stream ends; returns the bytes read (also for <see cref="NpzFile"/>).</summary>
+    /// <summary>
+    /// Reads until <paramref name="buffer"/> is full or the stream
+    /// ends; returns the bytes read (also for <see cref="NpzFile"/>).
+    /// </summary>
     internal static int ReadFully(Stream stream, Span<byte> buffer)
     {
         int total = 0;

@@ -13,7 +13,9 @@ public static class StateDictFile
 {
     /// <summary>Loads every tensor of the file onto the CPU, keyed by name.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file cannot be read as a state dict; the message names file and problem.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file cannot be read as a state dict; the message names file and problem.
+    /// </exception>
     public static Dictionary<string, Tensor> Load(string path)
     {
         if (Directory.Exists(path))
@@ -61,7 +63,9 @@ public static class StateDictFile
         }
     }
 
-    /// <summary>libtorch's messages carry its C++ frames after the first line: the first says what went wrong.</summary>
+    /// <summary>
+    /// libtorch's messages carry its C++ frames after the first line: the first says what went wrong.
+    /// </summary>
     internal static string FirstLine(string message) =>
         message.Split('\n', 2)[0].Trim() is { Length: > 0 } first ? first : message.Trim();
 

@@ -12,7 +12,8 @@ namespace Pvp.Weights.Hub;
 /// <c>X-Linked-Etag</c> (an LFS file's sha-256) or <c>ETag</c>, the size from <c>X-Linked-Size</c> or
 /// <c>Content-Length</c>, the download from the redirect's <c>Location</c> (the CDN, without the token) into
 /// <c>blobs/{etag}.incomplete</c> under the lock, resumed with <c>Range</c>; then, unlike huggingface_hub, the bytes
-/// are checked against the etag (sha-256 for LFS files, git's blob sha-1 otherwise) before the blob is renamed into place.
+/// are checked against the etag (sha-256 for LFS files, git's blob sha-1 otherwise) before the blob is renamed into
+/// place.
 /// </summary>
 internal sealed class HubClient
 {
@@ -37,7 +38,9 @@ internal sealed class HubClient
 
     public HubCache Cache => cache;
 
-    /// <summary>The URL of <paramref name="file"/> at <paramref name="revision"/> (huggingface_hub's hf_hub_url).</summary>
+    /// <summary>
+    /// The URL of <paramref name="file"/> at <paramref name="revision"/> (huggingface_hub's hf_hub_url).
+    /// </summary>
     public string Url(string revision, string file) =>
         $"{options.Endpoint.TrimEnd('/')}/{id.Repo}/resolve/{Uri.EscapeDataString(revision)}/{string.Join('/', file.Split('/').Select(Uri.EscapeDataString))}";
 
@@ -45,12 +48,14 @@ internal sealed class HubClient
     private sealed record Metadata(string Commit, string Etag, long? Size, string Location, bool Redirected, bool Lfs);
 
     /// <summary>
-    /// The cached path of <paramref name="file"/>, downloading it when needed; null when the repository does not have it
-    /// at that revision (the server's 404 EntryNotFound, or the cache's <c>.no_exist</c> marker offline).
+    /// The cached path of <paramref name="file"/>, downloading it when needed; null when the repository does not
+    /// have it at that revision (the server's 404 EntryNotFound, or the cache's <c>.no_exist</c> marker offline).
     /// </summary>
     /// <param name="file">The file's path in the repository.</param>
     /// <param name="commit">The commit it came from (or the cache's, offline).</param>
-    /// <exception cref="HubException">Any other failure; one line naming the id, the URL or cache folder, and the fix.</exception>
+    /// <exception cref="HubException">
+    /// Any other failure; one line naming the id, the URL or cache folder, and the fix.
+    /// </exception>
     public string? Fetch(string file, out string? commit)
     {
         string revision = id.Revision;
@@ -101,7 +106,9 @@ internal sealed class HubClient
         }
     }
 
-    /// <summary>The file's metadata, or null when the server says the repository has no such file at that revision.</summary>
+    /// <summary>
+    /// The file's metadata, or null when the server says the repository has no such file at that revision.
+    /// </summary>
     private Metadata? Head(string url, string file)
     {
         string asked = url;
@@ -110,7 +117,8 @@ internal sealed class HubClient
             using var response = Send(HttpMethod.Head, asked, withToken: true, range: 0, what: $"asking for {file}");
             int status = (int)response.StatusCode;
             string? location = Header(response, "Location");
-            // Relative redirects are the Hub's own (a renamed or moved repository): followed. Absolute ones point at the CDN.
+            // Relative redirects are the Hub's own (a renamed or moved
+            // repository): followed. Absolute ones point at the CDN.
             if (status is >= 300 and < 400 && location is not null && !IsAbsoluteHttp(location))
             {
                 if (hop >= 10) throw Failure(url, $"the server redirected {hop} times", "check HF_ENDPOINT", status);
@@ -145,7 +153,9 @@ internal sealed class HubClient
         }
     }
 
-    /// <summary>Downloads the file's bytes into <c>blobs/{etag}.incomplete</c>, resuming, checks them, renames to the blob.</summary>
+    /// <summary>
+    /// Downloads the file's bytes into <c>blobs/{etag}.incomplete</c>, resuming, checks them, renames to the blob.
+    /// </summary>
     private void Download(string url, string file, Metadata metadata)
     {
         string incomplete = cache.Incomplete(metadata.Etag), blob = cache.Blob(metadata.Etag);
@@ -192,7 +202,9 @@ internal sealed class HubClient
         File.Move(incomplete, blob, overwrite: true); // atomic: a reader sees no blob or the whole checked one
     }
 
-    /// <summary>One GET of the rest of the file, appended to <paramref name="incomplete"/>; the bytes written.</summary>
+    /// <summary>
+    /// One GET of the rest of the file, appended to <paramref name="incomplete"/>; the bytes written.
+    /// </summary>
     private long Transfer(string url, string file, Metadata metadata, string incomplete, long had)
     {
         string target = metadata.Location;
@@ -349,7 +361,10 @@ internal sealed class HubClient
     private HubException Failure(string url, string what, string fix, int? status, Exception? inner = null) =>
         new(id.ToString(), url, $"{id}: {what} ({url}); {fix}.", inner) { StatusCode = status };
 
-    /// <summary>The hash the etag is of: sha-256 for a 64-hex etag (LFS), git's blob sha-1 for a 40-hex one; null when it is neither.</summary>
+    /// <summary>
+    /// The hash the etag is of: sha-256 for a 64-hex etag (LFS),
+    /// git's blob sha-1 for a 40-hex one; null when it is neither.
+    /// </summary>
     internal static string? Checksum(string path, string etag, bool lfs, out string algorithm)
     {
         using var stream = File.OpenRead(path);
@@ -372,7 +387,8 @@ internal sealed class HubClient
         return null;
     }
 
-    // A Location such as "/org/name/resolve/…" is relative: Uri.TryCreate(…, Absolute) would take it for a Unix file path.
+    // A Location such as "/org/name/resolve/…" is relative:
+    // Uri.TryCreate(…, Absolute) would take it for a Unix file path.
     private static bool IsAbsoluteHttp(string location) =>
         location.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 

@@ -43,7 +43,9 @@ public sealed partial record HubModelId(string Repo, string Revision)
         return new HubModelId(repo, revision);
     }
 
-    /// <summary>The repository's folder in the cache: <c>models--org--name</c> (huggingface_hub's repo_folder_name).</summary>
+    /// <summary>
+    /// The repository's folder in the cache: <c>models--org--name</c> (huggingface_hub's repo_folder_name).
+    /// </summary>
     public string FolderName => "models--" + Repo.Replace("/", "--", StringComparison.Ordinal);
 
     /// <summary>Whether the revision is a full commit hash (40 lowercase hex digits).</summary>

@@ -11,40 +11,62 @@ public sealed record HubOptions
     /// <summary>The Hub's address when <c>HF_ENDPOINT</c> is not set.</summary>
     public const string DefaultEndpoint = "https://huggingface.co";
 
-    /// <summary>The server: <c>HF_ENDPOINT</c>, else <see cref="DefaultEndpoint"/>; files are at <c>{endpoint}/{repo}/resolve/{revision}/{file}</c>.</summary>
+    /// <summary>
+    /// The server: <c>HF_ENDPOINT</c>, else <see cref="DefaultEndpoint"/>;
+    /// files are at <c>{endpoint}/{repo}/resolve/{revision}/{file}</c>.
+    /// </summary>
     public string Endpoint { get; init; } = DefaultEndpoint;
 
-    /// <summary>The cache root holding <c>models--org--name/{blobs,refs,snapshots}</c>: <c>HF_HUB_CACHE</c>, else <c>$HF_HOME/hub</c>, else <c>~/.cache/huggingface/hub</c>.</summary>
+    /// <summary>
+    /// The cache root holding <c>models--org--name/{blobs,refs,snapshots}</c>:
+    /// <c>HF_HUB_CACHE</c>, else <c>$HF_HOME/hub</c>, else <c>~/.cache/huggingface/hub</c>.
+    /// </summary>
     public string CacheFolder { get; init; } = DefaultCacheFolder(Environment.GetEnvironmentVariable);
 
-    /// <summary>Never touch the network (<c>HF_HUB_OFFLINE=1</c>): only the cache is read; a file not there is an error.</summary>
+    /// <summary>
+    /// Never touch the network (<c>HF_HUB_OFFLINE=1</c>): only the cache is read; a file not there is an error.
+    /// </summary>
     public bool Offline { get; init; }
 
-    /// <summary>A user access token for gated or private repositories (<c>HF_TOKEN</c>, else the token file); never printed.</summary>
+    /// <summary>
+    /// A user access token for gated or private repositories (<c>HF_TOKEN</c>, else the token file); never printed.
+    /// </summary>
     public string? Token { get; init; }
 
-    /// <summary>Where the token came from, for messages (e.g. <c>HF_TOKEN</c> or the token file's path); never the token itself.</summary>
+    /// <summary>
+    /// Where the token came from, for messages (e.g. <c>HF_TOKEN</c> or the token file's path); never the token itself.
+    /// </summary>
     public string? TokenSource { get; init; }
 
     /// <summary>The token file a message suggests: <c>HF_TOKEN_PATH</c>, else <c>$HF_HOME/token</c>.</summary>
     public string TokenFile { get; init; } = DefaultTokenFile(Environment.GetEnvironmentVariable);
 
-    /// <summary>How long to wait for the server's answer to a request, and between two reads of a download (<c>HF_HUB_DOWNLOAD_TIMEOUT</c>, 10 s).</summary>
+    /// <summary>
+    /// How long to wait for the server's answer to a request, and between
+    /// two reads of a download (<c>HF_HUB_DOWNLOAD_TIMEOUT</c>, 10 s).
+    /// </summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>How often a download cut off mid-way is resumed (with a <c>Range</c> request) within one call before it fails. Default 3.</summary>
+    /// <summary>
+    /// How often a download cut off mid-way is resumed (with a
+    /// <c>Range</c> request) within one call before it fails. Default 3.
+    /// </summary>
     public int Retries { get; init; } = 3;
 
-    /// <summary>How long to wait for another process that holds the download lock of the same file. Default 10 minutes.</summary>
+    /// <summary>
+    /// How long to wait for another process that holds the download lock of the same file. Default 10 minutes.
+    /// </summary>
     public TimeSpan LockTimeout { get; init; } = TimeSpan.FromMinutes(10);
 
-    /// <summary>Receives download progress (null: none). <see cref="HubProgress.Console"/> draws a line on standard error.</summary>
+    /// <summary>
+    /// Receives download progress (null: none). <see cref="HubProgress.Console"/> draws a line on standard error.
+    /// </summary>
     public Action<HubProgress>? Progress { get; init; }
 
     /// <summary>
     /// The settings of this process's environment: <c>HF_ENDPOINT</c>, <c>HF_HUB_CACHE</c> / <c>HF_HOME</c>,
-    /// <c>HF_HUB_OFFLINE</c>, <c>HF_TOKEN</c> / <c>HF_TOKEN_PATH</c> / <c>$HF_HOME/token</c>, <c>HF_HUB_DOWNLOAD_TIMEOUT</c>;
-    /// progress on the console.
+    /// <c>HF_HUB_OFFLINE</c>, <c>HF_TOKEN</c> / <c>HF_TOKEN_PATH</c> / <c>$HF_HOME/token</c>,
+    /// <c>HF_HUB_DOWNLOAD_TIMEOUT</c>; progress on the console.
     /// </summary>
     /// <param name="variable">Reads a variable (null: the process environment).</param>
     /// <exception cref="ArgumentException">A variable's value is malformed; the message names it.</exception>
@@ -82,7 +104,10 @@ public sealed record HubOptions
         };
     }
 
-    /// <summary>huggingface_hub's rule: <c>HF_HUB_CACHE</c>, else <c>$HF_HOME/hub</c>, else <c>$XDG_CACHE_HOME/huggingface/hub</c>, else <c>~/.cache/huggingface/hub</c>.</summary>
+    /// <summary>
+    /// huggingface_hub's rule: <c>HF_HUB_CACHE</c>, else <c>$HF_HOME/hub</c>, else
+    /// <c>$XDG_CACHE_HOME/huggingface/hub</c>, else <c>~/.cache/huggingface/hub</c>.
+    /// </summary>
     private static string DefaultCacheFolder(Func<string, string?> variable) =>
         ExpandHome(NonEmpty(variable("HF_HUB_CACHE")) ?? NonEmpty(variable("HUGGINGFACE_HUB_CACHE")) ?? Path.Combine(HfHome(variable), "hub"));
 

@@ -15,8 +15,8 @@ public sealed record HubProgress(string Id, string File, long Bytes, long? Total
     private static DateTime lastDrawn;
 
     /// <summary>
-    /// Draws one line on standard error, redrawn in place on a terminal (at most ten times a second) and written once at
-    /// the end otherwise: <c>hf-hub:timm/x model.safetensors  45.2 / 330.3 MiB  12.4 MiB/s</c>.
+    /// Draws one line on standard error, redrawn in place on a terminal (at most ten times a second) and
+    /// written once at the end otherwise: <c>hf-hub:timm/x model.safetensors 45.2 / 330.3 MiB 12.4 MiB/s</c>.
     /// </summary>
     public static void Console(HubProgress p)
     {

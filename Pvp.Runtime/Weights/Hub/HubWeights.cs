@@ -22,16 +22,20 @@ public static class HubWeights
     /// <summary>The weights files tried, in order.</summary>
     public static IReadOnlyList<string> WeightFiles { get; } = new[] { "model.safetensors", "pytorch_model.bin" };
 
-    /// <summary>The configuration files fetched beside the weights when the repository has them (for preprocessing).</summary>
+    /// <summary>
+    /// The configuration files fetched beside the weights when the repository has them (for preprocessing).
+    /// </summary>
     public static IReadOnlyList<string> ConfigFiles { get; } = new[] { "config.json", "preprocessor_config.json" };
 
     private static readonly ConcurrentDictionary<string, HubModelFiles> Resolved = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// The local path of <paramref name="pathOrId"/>: a Hub id is resolved (<see cref="Resolve(string, HubOptions?)"/>),
-    /// anything else is returned as given.
+    /// The local path of <paramref name="pathOrId"/>: a Hub id is resolved
+    /// (<see cref="Resolve(string, HubOptions?)"/>), anything else is returned as given.
     /// </summary>
-    /// <exception cref="HubException">The id's files cannot be had; one line naming the id, URL or cache folder, and the fix.</exception>
+    /// <exception cref="HubException">
+    /// The id's files cannot be had; one line naming the id, URL or cache folder, and the fix.
+    /// </exception>
     public static string LocalPath(string pathOrId, HubOptions? options = null) =>
         HubModelId.IsHubId(pathOrId) ? Resolve(pathOrId, options).Weights : pathOrId;
 
@@ -42,7 +46,9 @@ public static class HubWeights
     /// <param name="id">A Hub id, <c>hf-hub:org/name[@revision]</c>.</param>
     /// <param name="options">Null: <see cref="HubOptions.FromEnvironment"/>.</param>
     /// <exception cref="ArgumentException">Not a Hub id.</exception>
-    /// <exception cref="HubException">The files cannot be had; one line naming the id, URL or cache folder, and the fix.</exception>
+    /// <exception cref="HubException">
+    /// The files cannot be had; one line naming the id, URL or cache folder, and the fix.
+    /// </exception>
     public static HubModelFiles Resolve(string id, HubOptions? options = null) => Resolve(HubModelId.Parse(id), options);
 
     /// <inheritdoc cref="Resolve(string, HubOptions?)"/>
@@ -56,7 +62,9 @@ public static class HubWeights
         return files;
     }
 
-    /// <summary>Forgets what this process resolved, so the next call asks the server (tests; a long-lived host).</summary>
+    /// <summary>
+    /// Forgets what this process resolved, so the next call asks the server (tests; a long-lived host).
+    /// </summary>
     public static void Forget() => Resolved.Clear();
 
     private static HubModelFiles ResolveNow(HubModelId id, HubOptions options)
