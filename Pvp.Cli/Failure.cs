@@ -96,7 +96,8 @@ internal static class Failure
     }
 
     private static readonly string[] CommandNames =
-        { "run", "pretrain", "tune", "submit", "slurm", "kubernetes", "status", "report", "eval", "export", "variants", "inspect" };
+        { "run", "pretrain", "tune", "submit", "slurm", "kubernetes", "status", "report", "eval", "export", "variants",
+            "inspect" };
 
     /// <summary>Every long option any command takes, read from the settings' attributes.</summary>
     private static IEnumerable<string> OptionNames() =>

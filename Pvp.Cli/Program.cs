@@ -42,7 +42,8 @@ app.Configure(config =>
         submit.SetDescription("Submit the recipe's grid to a cluster: Slurm jobs or Kubernetes Jobs (stage 1, the cells, the report).");
         submit.AddCommand<SlurmCommand>("slurm")
             .WithDescription("Slurm: stage 1, a requeueable job array over the stage-2 cells (afterok), the report (afterany).")
-            .WithExample("submit", "slurm", "recipes/paper-vitb16-fgvc.yaml", "--partition", "gpu", "--gpus-per-task", "1", "--time", "04:00:00");
+            .WithExample("submit", "slurm", "recipes/paper-vitb16-fgvc.yaml", "--partition", "gpu", "--gpus-per-task",
+                "1", "--time", "04:00:00");
         submit.AddCommand<KubernetesCommand>("kubernetes")
             .WithDescription("Kubernetes: the stage-1 Job, an Indexed Job over the cells and the report Job (written, or printed with --dry-run).")
             .WithExample("submit", "kubernetes", "recipes/builtin.yaml", "--dry-run");

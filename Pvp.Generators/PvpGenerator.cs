@@ -57,17 +57,21 @@ public sealed class PvpGenerator : IIncrementalGenerator
         foreach (string attribute in PetuningAttributes)
         {
             var orphans = context.SyntaxProvider
-                .ForAttributeWithMetadataName(attribute, static (node, _) => node is TypeDeclarationSyntax, OrphanCheck.Find)
+                .ForAttributeWithMetadataName(attribute, static (node, _) => node is TypeDeclarationSyntax,
+                    OrphanCheck.Find)
                 .Where(static diagnostic => diagnostic is not null)
                 .WithTrackingName(TrackingNames.Orphans);
-            context.RegisterSourceOutput(orphans, static (output, diagnostic) => output.ReportDiagnostic(diagnostic!.ToDiagnostic()));
+            context.RegisterSourceOutput(orphans,
+                static (output, diagnostic) => output.ReportDiagnostic(diagnostic!.ToDiagnostic()));
         }
 
         // The same for a site method from another assembly or this one: an attribute whose class carries [SiteMethod].
         var describedOrphans = context.SyntaxProvider
-            .CreateSyntaxProvider(static (node, _) => node is TypeDeclarationSyntax { AttributeLists.Count: > 0 }, OrphanCheck.FindDescribed)
+            .CreateSyntaxProvider(static (node, _) => node is TypeDeclarationSyntax { AttributeLists.Count: > 0 },
+                OrphanCheck.FindDescribed)
             .SelectMany(static (diagnostics, _) => diagnostics)
             .WithTrackingName(TrackingNames.Orphans);
-        context.RegisterSourceOutput(describedOrphans, static (output, diagnostic) => output.ReportDiagnostic(diagnostic.ToDiagnostic()));
+        context.RegisterSourceOutput(describedOrphans,
+            static (output, diagnostic) => output.ReportDiagnostic(diagnostic.ToDiagnostic()));
     }
 }

@@ -10,5 +10,6 @@ namespace Pvp.Training;
 public sealed record EvaluationResult(double Top1, double Top5, double Loss, int Count)
 {
     /// <inheritdoc />
-    public override string ToString() => $"top-1 {100 * Top1:F2}%, top-5 {100 * Top5:F2}%, loss {Loss:F4} ({Count} images)";
+    public override string ToString()
+        => $"top-1 {100 * Top1:F2}%, top-5 {100 * Top5:F2}%, loss {Loss:F4} ({Count} images)";
 }

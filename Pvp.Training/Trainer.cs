@@ -27,7 +27,8 @@ public static class Trainer
     /// <param name="observer">Progress receiver.</param>
     /// <param name="cancellationToken">Cancel to stop after the current step, with a checkpoint.</param>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
-    public static TrainingResult Fit(PetModel model, IImageDataset train, IImageDataset? evaluation, TrainerOptions options,
+    public static TrainingResult Fit(
+        PetModel model, IImageDataset train, IImageDataset? evaluation, TrainerOptions options,
         string? runDirectory = null, ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
@@ -63,7 +64,8 @@ public static class Trainer
         /// <summary>
         /// Device, loader, optimizer, checkpoint store and log: everything a run needs before its first step.
         /// </summary>
-        public Run(PetModel model, IImageDataset train, TrainerOptions options, string? runDirectory, ITrainingObserver observer)
+        public Run(PetModel model, IImageDataset train, TrainerOptions options, string? runDirectory,
+            ITrainingObserver observer)
         {
             this.model = model;
             this.options = options;
@@ -147,7 +149,8 @@ public static class Trainer
             int batchIndex = epoch == Position.Epoch ? Position.Batch : 0;
             double lossSum = 0;
             int lossCount = 0;
-            foreach (var batch in loader.Epoch(epoch, skipBatches: batchIndex, cancellationToken: CancellationToken.None))
+            foreach (var batch in loader.Epoch(epoch, skipBatches: batchIndex,
+                cancellationToken: CancellationToken.None))
             {
                 using (batch) lossSum += TrainStep(batch, epoch);
                 lossCount++;
@@ -184,7 +187,8 @@ public static class Trainer
                 : LearningRateSchedule.Factor(Step, totalSteps, warmupSteps);
             foreach (var group in optimizer.Groups) group.LearningRate = group.PeakLearningRate * factor;
             var logits = model.call(batch.Images.to(device));
-            var loss = nn.functional.cross_entropy(logits, batch.Labels.to(device), label_smoothing: options.LabelSmoothing);
+            var loss = nn.functional.cross_entropy(logits, batch.Labels.to(device),
+                label_smoothing: options.LabelSmoothing);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
             {
@@ -209,7 +213,8 @@ public static class Trainer
             EvaluationResult? result = null;
             if (evaluation is not null && options.EvaluateEachEpoch && epoch < options.Epochs - 1)
             {
-                result = Trainer.Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers, options.Preprocessing);
+                result = Trainer.Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers,
+                    options.Preprocessing);
                 model.train();
             }
             observer.Epoch(epoch, epochMeanLoss, result);
@@ -223,7 +228,8 @@ public static class Trainer
         /// <summary>The final evaluation, logged.</summary>
         public EvaluationResult Evaluate(IImageDataset evaluation)
         {
-            var result = Trainer.Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers, options.Preprocessing);
+            var result = Trainer.Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers,
+                options.Preprocessing);
             metrics.Write("evaluation", new Dictionary<string, object?> { ["top1"] = result.Top1, ["top5"] = result.Top5, ["loss"] = result.Loss, ["count"] = result.Count });
             return result;
         }
@@ -246,7 +252,8 @@ public static class Trainer
     /// <param name="preprocessing">
     /// Statistics, resize and crop (default <see cref="Preprocessing.Pvp"/>); use what training used.
     /// </param>
-    public static EvaluationResult Evaluate(PetModel model, IImageDataset dataset, int batchSize = 64, int? workers = null, Preprocessing? preprocessing = null)
+    public static EvaluationResult Evaluate(PetModel model, IImageDataset dataset, int batchSize = 64,
+        int? workers = null, Preprocessing? preprocessing = null)
     {
         var device = model.parameters().First().device;
         var loader = new BatchLoader(dataset, (preprocessing ?? Preprocessing.Pvp).EvalTransform(model.Backbone.ImageSize), batchSize, shuffle: false, workers: workers);

@@ -17,4 +17,5 @@ public enum TrainingOutcome
 /// Accuracy on the evaluation set at the end, when one was given and the run completed.
 /// </param>
 /// <param name="ResumedFromStep">The step a resume started at, or null.</param>
-public sealed record TrainingResult(TrainingOutcome Outcome, long Steps, double FinalLoss, EvaluationResult? Evaluation, long? ResumedFromStep);
+public sealed record TrainingResult(
+    TrainingOutcome Outcome, long Steps, double FinalLoss, EvaluationResult? Evaluation, long? ResumedFromStep);

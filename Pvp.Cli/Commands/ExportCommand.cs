@@ -30,12 +30,14 @@ internal sealed class ExportCommand : RecipeCommand<ExportCommand.Settings>
         public string? TestImages { get; init; }
 
         /// <summary>The LoRA mode, parsed.</summary>
-        public OnnxLoraMode LoraMode => Lora.ToLowerInvariant() == "separate" ? OnnxLoraMode.Separate : OnnxLoraMode.Merged;
+        public OnnxLoraMode LoraMode
+            => Lora.ToLowerInvariant() == "separate" ? OnnxLoraMode.Separate : OnnxLoraMode.Merged;
 
         /// <inheritdoc />
         public override ValidationResult Validate()
         {
-            if (Onnx.Length == 0) return ValidationResult.Error("Give the file to write with --onnx, e.g. --onnx model.onnx.");
+            if (Onnx.Length == 0)
+                return ValidationResult.Error("Give the file to write with --onnx, e.g. --onnx model.onnx.");
             if (Lora.ToLowerInvariant() is not ("merged" or "separate"))
                 return ValidationResult.Error($"--lora: expected merged or separate, got '{Lora}'.");
             return base.Validate();
@@ -45,11 +47,13 @@ internal sealed class ExportCommand : RecipeCommand<ExportCommand.Settings>
     /// <inheritdoc />
     protected override int Run(PvpRecipe recipe, Settings settings, CancellationToken cancellationToken)
     {
-        var metadata = new PvpRunner(recipe).ExportOnnx(settings.ParsedCell, settings.Onnx, settings.LoraMode, settings.TestImages);
+        var metadata = new PvpRunner(recipe).ExportOnnx(settings.ParsedCell, settings.Onnx, settings.LoraMode,
+            settings.TestImages);
         double kib = new FileInfo(settings.Onnx).Length / 1024.0;
         AnsiConsole.MarkupLineInterpolated(
             $"{settings.Cell}: wrote [bold]{settings.Onnx}[/] ({kib:F0} KiB; {metadata["pvp.variant"]}, {metadata["pvp.num_classes"]} classes, LoRA {metadata["pvp.lora"]})");
-        if (settings.TestImages is not null) AnsiConsole.MarkupLineInterpolated($"test images in [bold]{settings.TestImages}[/]");
+        if (settings.TestImages is not null)
+            AnsiConsole.MarkupLineInterpolated($"test images in [bold]{settings.TestImages}[/]");
         return 0;
     }
 }

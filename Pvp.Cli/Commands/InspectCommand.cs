@@ -49,7 +49,8 @@ internal sealed class InspectCommand : Command<InspectCommand.Settings>
         if (settings.Weights is { } weights) AnsiConsole.WriteLine(model.LoadBackbone(weights).ToString());
         var table = new Table().AddColumns("optimizer group", "parameters", "elements", "lr scale", "decay");
         foreach (var g in model.ParameterGroups(1.0, 1.0))
-            table.AddRow(Markup.Escape(g.Name), g.Parameters.Count.ToString(), g.ElementCount.ToString("N0"), g.LearningRate.ToString("G3"),
+            table.AddRow(Markup.Escape(g.Name), g.Parameters.Count.ToString(), g.ElementCount.ToString("N0"),
+                g.LearningRate.ToString("G3"),
                 g.WeightDecay > 0 ? "yes" : "no");
         AnsiConsole.Write(table);
         return 0;

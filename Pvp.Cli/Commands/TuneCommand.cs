@@ -52,7 +52,8 @@ internal sealed class TuneCommand : RecipeCommand<TuneCommand.Settings>
         /// <inheritdoc />
         public override ValidationResult Validate()
         {
-            if (Init is not (null or "pvp" or "random")) return ValidationResult.Error($"--init: expected pvp or random, got '{Init}'.");
+            if (Init is not (null or "pvp" or "random"))
+                return ValidationResult.Error($"--init: expected pvp or random, got '{Init}'.");
             if (Index is < 0) return ValidationResult.Error($"--index {Index}: expected a cell index of at least 0.");
             if (Index is not null && (Cell ?? Task ?? Init) is not null || Index is not null && (Shots ?? Seed) is not null)
                 return ValidationResult.Error("--index names one cell: give it alone, without --cell, --task, --shots, --seed or --init.");
@@ -88,7 +89,8 @@ internal sealed class TuneCommand : RecipeCommand<TuneCommand.Settings>
             var runner = new PvpRunner(recipe) { Force = s.Force };
             var all = runner.Cells();
             var listed = all.Where(Keep).ToList();
-            if (listed.Count == 0) throw new ArgumentException("No cell of the recipe matches the filter; 'pvp tune RECIPE --list' shows them.");
+            if (listed.Count == 0)
+                throw new ArgumentException("No cell of the recipe matches the filter; 'pvp tune RECIPE --list' shows them.");
             foreach (var cell in listed)
             {
                 // What status says of it: done only when the result is this recipe's (its fingerprint and seal match).
@@ -102,7 +104,8 @@ internal sealed class TuneCommand : RecipeCommand<TuneCommand.Settings>
         WithProgress(reporter =>
         {
             var runner = new PvpRunner(recipe, reporter) { Force = s.Force };
-            if (!runner.Cells().Any(Keep)) throw new ArgumentException("No cell of the recipe matches the filter; 'pvp tune RECIPE --list' shows them.");
+            if (!runner.Cells().Any(Keep))
+                throw new ArgumentException("No cell of the recipe matches the filter; 'pvp tune RECIPE --list' shows them.");
             return runner.Tune(Keep, cancellationToken);
         });
         return 0;

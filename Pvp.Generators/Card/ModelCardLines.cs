@@ -11,7 +11,8 @@ namespace Pvp.Generators.Card;
 /// </summary>
 internal static class ModelCardLines
 {
-    public static EquatableArray<string> Write(ResolvedPetuning petuning, IEnumerable<ResolvedSiteMethod> siteMethods, BackboneSpec backbone)
+    public static EquatableArray<string> Write(
+        ResolvedPetuning petuning, IEnumerable<ResolvedSiteMethod> siteMethods, BackboneSpec backbone)
     {
         var lines = new List<string>();
         if (petuning.Prompts is { } prompts) lines.Add(Prompts(prompts, backbone.EmbedDim));

@@ -50,7 +50,8 @@ internal static class BlockEmitter
             w.Line($"private readonly {Blocks}.Attention attn;");
             w.Line($"private readonly {LayerNorm} norm2;");
             w.Line($"private readonly {Blocks}.Mlp mlp;");
-            foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site))) w.Line($"private readonly {module.Type} {module.Field};");
+            foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site)))
+                w.Line($"private readonly {module.Type} {module.Field};");
             bool castAttachments = b.BackboneBf16 && shape.Modules.Any(m => m.CastsUnderBf16);
             if (castAttachments) w.Line($"private readonly {Torch}.ScalarType trainableDtype; // attached modules compute in it");
             string frozen = ModelEmitter.FrozenDtype(b);
@@ -63,13 +64,16 @@ internal static class BlockEmitter
                 w.Line($"attn = new {Blocks}.Attention({d}, {b.Heads},");
                 w.Line($"    qkv: {Qkv(shape.Qkv, b)},");
                 w.Line($"    proj: {Linear(shape.Proj, d, d, "true", frozen)});");
-                foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterQkv)) w.Line($"attn.{InnerHook(module, castAttachments)};");
+                foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterQkv))
+                    w.Line($"attn.{InnerHook(module, castAttachments)};");
                 w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, dtype: {frozen});");
                 w.Line($"mlp = new {Blocks}.Mlp(");
                 w.Line($"    fc1: {Linear(shape.Fc1, d, b.MlpHidden, "true", frozen)},");
                 w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true", frozen)});");
-                foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterFc1)) w.Line($"mlp.{InnerHook(module, castAttachments)};");
-                foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site))) w.Line($"{module.Field} = new {module.Type}({module.Arguments});");
+                foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterFc1))
+                    w.Line($"mlp.{InnerHook(module, castAttachments)};");
+                foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site)))
+                    w.Line($"{module.Field} = new {module.Type}({module.Arguments});");
                 w.Line("RegisterComponents();");
             }
             w.Line();
@@ -169,7 +173,8 @@ internal static class BlockEmitter
     {
         int d = b.EmbedDim;
         string frozen = ModelEmitter.FrozenDtype(b);
-        if (lora is null) return $"{Torch}.nn.Linear({d}, {3 * d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, device: device, dtype: {frozen})";
+        if (lora is null)
+            return $"{Torch}.nn.Linear({d}, {3 * d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, device: device, dtype: {frozen})";
         var targets = new List<string>();
         if ((lora.Targets & LoraTargets.Query) != 0) targets.Add($"{LoraTargetsEnum}.Query");
         if ((lora.Targets & LoraTargets.Key) != 0) targets.Add($"{LoraTargetsEnum}.Key");

@@ -200,7 +200,8 @@ internal static class ModelEmitter
             if (spec.Prompts is { } p)
             {
                 w.Line($"prompt_embeddings = new {Parameter}({Zeros($"1, {p.Length}, {d}")});");
-                if (p.DeepCount > 0) w.Line($"deep_prompt_embeddings = new {Parameter}({Zeros($"{p.DeepCount}, {p.Length}, {d}")});");
+                if (p.DeepCount > 0)
+                    w.Line($"deep_prompt_embeddings = new {Parameter}({Zeros($"{p.DeepCount}, {p.Length}, {d}")});");
                 if (p.Dropout > 0) w.Line($"prompt_dropout = {Torch}.nn.Dropout({Format.Num(p.Dropout)});");
             }
             w.Line($"blocks = new {TypeNames.ModuleList}<{Module}>(");
@@ -344,9 +345,11 @@ internal static class ModelEmitter
         foreach (var shape in spec.Blocks)
         {
             if (shape.Qkv is { } qkv)
-                foreach (var (slice, name) in new[] { (LoraTargets.Query, "q"), (LoraTargets.Key, "k"), (LoraTargets.Value, "v") })
+                foreach (var (slice, name) in new[] { (LoraTargets.Query, "q"), (LoraTargets.Key, "k"),
+                    (LoraTargets.Value, "v") })
                     if ((qkv.Targets & slice) != 0) entries.Add(($"blocks.*.attn.qkv.{name}.", LoraAttribute.KindName));
-            foreach (var (layer, path) in new[] { (shape.Proj, "attn.proj"), (shape.Fc1, "mlp.fc1"), (shape.Fc2, "mlp.fc2") })
+            foreach (var (layer, path) in new[] { (shape.Proj, "attn.proj"), (shape.Fc1, "mlp.fc1"),
+                (shape.Fc2, "mlp.fc2") })
                 if (layer is not null)
                 {
                     entries.Add(($"blocks.*.{path}.lora_A", LoraAttribute.KindName));

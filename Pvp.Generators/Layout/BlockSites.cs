@@ -15,7 +15,8 @@ internal static class BlockSites
         : combine is SiteCombine.Replace or SiteCombine.Residual;
 
     /// <summary>The combine modes <paramref name="site"/> accepts, for messages.</summary>
-    public static string AcceptedCombines(AttachSite site) => site == AttachSite.BesideMlp ? "Beside or BesideStream" : "Replace or Residual";
+    public static string AcceptedCombines(AttachSite site)
+        => site == AttachSite.BesideMlp ? "Beside or BesideStream" : "Replace or Residual";
 
     /// <summary>Whether the module sits inside attention or the MLP (the block hands it to them).</summary>
     public static bool IsInner(AttachSite site) => site is AttachSite.AfterQkv or AttachSite.AfterFc1;

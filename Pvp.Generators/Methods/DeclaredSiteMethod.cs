@@ -16,7 +16,8 @@ internal sealed class DeclaredSiteMethod : ISiteMethod
     private readonly IReadOnlyList<(AttachSite Site, SiteCombine Combine)> placements;
     private readonly IReadOnlyDictionary<AttachSite, string> fields;
 
-    public DeclaredSiteMethod(string kindName, string typeFullName, string typeName, IReadOnlyList<(AttachSite Site, SiteCombine Combine)> placements,
+    public DeclaredSiteMethod(string kindName, string typeFullName, string typeName,
+        IReadOnlyList<(AttachSite Site, SiteCombine Combine)> placements,
         string? blocks, double learningRateScale, IReadOnlyDictionary<AttachSite, string>? fields = null)
     {
         KindName = kindName;
@@ -56,7 +57,8 @@ internal sealed class DeclaredSiteMethod : ISiteMethod
         int width = context.WidthAt(p.Site);
         string arguments = $"new {AttachContext}({context.EmbedDim}, index, {AttachSiteEnum}.{p.Site}, device, dtype)" +
                            (width != context.EmbedDim ? $" {{ Width = {width} }}" : "");
-        return new SiteModule(p.Site, p.Combine, fields[p.Site], TypeFullName, arguments, $"{TypeName} {Layout.BlockSites.Phrase(p.Site)}", CastsUnderBf16: true);
+        return new SiteModule(p.Site, p.Combine, fields[p.Site], TypeFullName, arguments,
+            $"{TypeName} {Layout.BlockSites.Phrase(p.Site)}", CastsUnderBf16: true);
     }).ToList();
 
     public string Summary(MethodContext context) => $"{TypeName} ({string.Join(", ", Sites)})";

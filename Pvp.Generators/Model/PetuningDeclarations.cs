@@ -45,7 +45,8 @@ internal sealed record NamedArgument(string Name, object Value, LocationInfo? Lo
 /// <param name="Module">Its module type's facts, or null when the type is missing or unknown.</param>
 /// <param name="Sites">Its sites as written (validation checks that each is one the generator knows).</param>
 /// <param name="Combine">Its combine mode, null when not written.</param>
-internal sealed record SiteMethodDescriptor(string? Kind, AttachedType? Module, EquatableArray<AttachSite> Sites, SiteCombine? Combine);
+internal sealed record SiteMethodDescriptor(
+    string? Kind, AttachedType? Module, EquatableArray<AttachSite> Sites, SiteCombine? Combine);
 
 /// <summary>
 /// A site method's attribute as written: a built-in whose attribute describes itself, <c>[Attach]</c>, or an attribute

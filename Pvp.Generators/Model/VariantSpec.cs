@@ -43,12 +43,14 @@ internal sealed record LoraLayerSpec(LoraTargets Targets, int Rank, double Alpha
 /// <param name="CastsUnderBf16">
 /// Under a bf16 backbone plan it computes in the trainable type (the block casts for it).
 /// </param>
-internal sealed record SiteModule(AttachSite Site, SiteCombine Combine, string Field, string Type, string Arguments, string Comment, bool CastsUnderBf16 = false);
+internal sealed record SiteModule(AttachSite Site, SiteCombine Combine, string Field, string Type, string Arguments,
+    string Comment, bool CastsUnderBf16 = false);
 
 /// <summary>
 /// One site method's part of a block: its kind, its name and summary in the block class, its modules.
 /// </summary>
-internal sealed record BlockMethod(string KindName, string ClassNamePart, string Summary, EquatableArray<SiteModule> Modules);
+internal sealed record BlockMethod(
+    string KindName, string ClassNamePart, string Summary, EquatableArray<SiteModule> Modules);
 
 /// <summary>What one block holds beyond timm's Block; blocks with equal shapes share one generated class.</summary>
 internal sealed record BlockShape(
@@ -61,7 +63,8 @@ internal sealed record BlockShape(
     public bool IsPlain => Qkv is null && Proj is null && Fc1 is null && Fc2 is null && Methods.Count == 0;
 
     /// <summary>Every site module of the block, in its methods' order.</summary>
-    public System.Collections.Generic.IEnumerable<SiteModule> Modules => System.Linq.Enumerable.SelectMany(Methods, m => m.Modules);
+    public System.Collections.Generic.IEnumerable<SiteModule> Modules
+        => System.Linq.Enumerable.SelectMany(Methods, m => m.Modules);
 }
 
 /// <summary>A declaration the emitter can turn into code: valid by construction.</summary>

@@ -40,7 +40,8 @@ internal static class AttachmentNames
             }
         }
         return methods.Select(m => m.Method is DeclaredSiteMethod d
-            ? m with { Method = d.WithFields(d.Sites.ToDictionary(site => site, site => names[(d.TypeFullName, site)])) }
+            ? m with { Method = d.WithFields(d.Sites.ToDictionary(site => site,
+                site => names[(d.TypeFullName, site)])) }
             : m);
     }
 
@@ -51,7 +52,8 @@ internal static class AttachmentNames
         for (int i = 0; i < name.Length; i++)
         {
             char c = name[i];
-            if (char.IsUpper(c) && i > 0 && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1])))) text.Append('_');
+            if (char.IsUpper(c) && i > 0 && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]))))
+                text.Append('_');
             text.Append(char.ToLowerInvariant(c));
         }
         return text.ToString();

@@ -36,16 +36,19 @@ internal static class DeclarationParser
             switch (name)
             {
                 case KnownNames.PromptsAttribute:
-                    prompts.Add(new PromptsDeclaration(location, args.Named<int>(nameof(PromptsAttribute.Length)), args.Named<bool>(nameof(PromptsAttribute.Deep)),
+                    prompts.Add(new PromptsDeclaration(location, args.Named<int>(nameof(PromptsAttribute.Length)),
+                        args.Named<bool>(nameof(PromptsAttribute.Deep)),
                         args.Named<double>(nameof(PromptsAttribute.Dropout)), args.Named<string>(nameof(PromptsAttribute.Blocks)), args.Named<double>(nameof(PromptsAttribute.LearningRateScale)),
                         args.Named<bool>(nameof(PromptsAttribute.WeightDecay))));
                     break;
                 case KnownNames.LoraAttribute:
-                    loras.Add(new LoraDeclaration(location, args.Named<int>(nameof(LoraAttribute.Rank)), args.Named<double>(nameof(LoraAttribute.Alpha)), args.Named<LoraTargets>(nameof(LoraAttribute.Targets)),
+                    loras.Add(new LoraDeclaration(location, args.Named<int>(nameof(LoraAttribute.Rank)),
+                        args.Named<double>(nameof(LoraAttribute.Alpha)), args.Named<LoraTargets>(nameof(LoraAttribute.Targets)),
                         args.Named<string>(nameof(LoraAttribute.Blocks)), args.Named<double>(nameof(LoraAttribute.Dropout)), args.Named<double>(nameof(LoraAttribute.LearningRateScale))));
                     break;
                 case KnownNames.AttachAttribute:
-                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location, args.AllNamed(),
+                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location,
+                        args.AllNamed(),
                         args.PositionalType(0, DescribeAttachedType), args.IsNullPositional(0)));
                     break;
                 case KnownNames.TrainBiasAttribute:
@@ -55,10 +58,12 @@ internal static class DeclarationParser
                     markers.Add(new MarkerDeclaration(name, location));
                     break;
                 case not null when Methods.BuiltInSiteMethods.ByName.ContainsKey(name):
-                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location, args.AllNamed()));
+                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location,
+                        args.AllNamed()));
                     break;
                 case not null when ReadDescriptor(attribute.AttributeClass!) is { } descriptor:
-                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location, args.AllNamed(), Descriptor: descriptor));
+                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location,
+                        args.AllNamed(), Descriptor: descriptor));
                     break;
             }
         }

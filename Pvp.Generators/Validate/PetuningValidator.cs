@@ -70,7 +70,8 @@ internal sealed class PetuningValidator
     /// The site methods' kinds: the declared ones' (invalid ones too,
     /// so their siblings' groups do not shift), first use first.
     /// </summary>
-    private IEnumerable<string> MethodKinds(EquatableArray<ResolvedSiteMethod> siteMethods) => siteMethods.Select(m => m.Method.KindName).Distinct();
+    private IEnumerable<string> MethodKinds(EquatableArray<ResolvedSiteMethod> siteMethods)
+        => siteMethods.Select(m => m.Method.KindName).Distinct();
 
     private int GroupRank(string kind, EquatableArray<ResolvedSiteMethod> siteMethods)
     {
@@ -85,7 +86,8 @@ internal sealed class PetuningValidator
         var seen = new HashSet<string>();
         foreach (var marker in declaration.Markers)
             if (!seen.Add(marker.Name))
-                Report(DiagnosticCatalog.DuplicateAttribute, marker.Location, KnownNames.ShortName(marker.Name), declaration.ClassName);
+                Report(DiagnosticCatalog.DuplicateAttribute, marker.Location, KnownNames.ShortName(marker.Name),
+                    declaration.ClassName);
 
         foreach (var scope in declaration.Markers.Where(m => m.Name is KnownNames.LinearProbeAttribute or KnownNames.FullFineTuneAttribute).GroupBy(m => m.Name).Select(g => g.First()))
         {
@@ -97,7 +99,8 @@ internal sealed class PetuningValidator
             if (declaration.Loras.Count > 0) others.Add("Lora");
             others.AddRange(declaration.SiteMethods.Select(m => m.ShortName).Distinct());
             others.AddRange(declaration.Markers.Where(m => m.Name is KnownNames.TrainBiasAttribute or KnownNames.TrainNormsAttribute).Select(m => KnownNames.ShortName(m.Name)).Distinct());
-            if (scope.Name == KnownNames.FullFineTuneAttribute && declaration.Markers.Any(m => m.Name == KnownNames.LinearProbeAttribute)) others.Add(KnownNames.ShortName(KnownNames.LinearProbeAttribute));
+            if (scope.Name == KnownNames.FullFineTuneAttribute && declaration.Markers.Any(m => m.Name == KnownNames.LinearProbeAttribute))
+                others.Add(KnownNames.ShortName(KnownNames.LinearProbeAttribute));
             foreach (string other in others)
                 Report(DiagnosticCatalog.ScopeConflict, scope.Location, KnownNames.ShortName(scope.Name), other, why);
         }
@@ -117,7 +120,8 @@ internal sealed class PetuningValidator
         ok &= CheckScale(PromptsAttribute.KindName, "Prompts", p.LearningRateScale);
         var range = ResolveRange(p.Blocks, p.Location);
         if (!ok || range is null) return null;
-        return new PromptSpec(length, p.Deep?.Value ?? PromptDefaults.Deep, dropout, range.Value.Start, range.Value.End - 1);
+        return new PromptSpec(length, p.Deep?.Value ?? PromptDefaults.Deep, dropout, range.Value.Start,
+            range.Value.End - 1);
     }
 
     private ResolvedLora? ValidateLora(LoraDeclaration l, int order)
@@ -128,8 +132,11 @@ internal sealed class PetuningValidator
         double dropout = l.Dropout?.Value ?? LoraDefaults.Dropout;
         const LoraTargets allTargets = LoraTargets.Query | LoraTargets.Key | LoraTargets.Value | LoraTargets.Output | LoraTargets.MlpFc1 | LoraTargets.MlpFc2;
         bool ok = true;
-        if (rank < 1 || rank > backbone.EmbedDim) ok = Report(DiagnosticCatalog.InvalidLoraRank, l.Rank?.Location ?? l.Location, rank, backbone.EmbedDim);
-        if (!(alpha > 0)) ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Alpha?.Location ?? l.Location, "Alpha", Format.Num(alpha), "positive");
+        if (rank < 1 || rank > backbone.EmbedDim)
+            ok = Report(DiagnosticCatalog.InvalidLoraRank, l.Rank?.Location ?? l.Location, rank, backbone.EmbedDim);
+        if (!(alpha > 0))
+            ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Alpha?.Location ?? l.Location, "Alpha", Format.Num(alpha),
+                "positive");
         if (targets == 0 || (targets & ~allTargets) != 0)
             ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Targets?.Location ?? l.Location, "Targets", (int)targets,
                 "a combination of Query, Key, Value, Output, MlpFc1 and MlpFc2");
@@ -141,7 +148,8 @@ internal sealed class PetuningValidator
 
     private ResolvedSiteMethod? ValidateSiteMethod(SiteMethodDeclaration declared)
     {
-        var context = new MethodContext(backbone.EmbedDim, backbone.MlpHidden, declared.Arguments.Select(a => a.Name).ToList());
+        var context = new MethodContext(backbone.EmbedDim, backbone.MlpHidden,
+            declared.Arguments.Select(a => a.Name).ToList());
         var method = declared.AttributeName == KnownNames.AttachAttribute ? ReadAttach(declared)
             : declared.Descriptor is { } descriptor ? ReadDescriptor(declared, descriptor)
             : BuiltInSiteMethods.Create(declared);
@@ -154,7 +162,8 @@ internal sealed class PetuningValidator
                 ? Report(DiagnosticCatalog.NonPositiveSize, at, problem.Property, problem.Value)
                 : Report(DiagnosticCatalog.ValueOutOfRange, at, problem.Property, problem.Value, problem.Expected);
         }
-        ok &= CheckScale(method.KindName, declared.ShortName, declared.Named<double>(nameof(AttachAttribute.LearningRateScale)));
+        ok &= CheckScale(method.KindName, declared.ShortName,
+            declared.Named<double>(nameof(AttachAttribute.LearningRateScale)));
         var range = ResolveRange(declared.Named<string>(nameof(AttachAttribute.Blocks)), declared.Location);
         return ok && range is not null ? new ResolvedSiteMethod(declared.ShortName, method, context, range.Value, declared.Location) : null;
     }
@@ -173,7 +182,8 @@ internal sealed class PetuningValidator
         var where = site?.Value ?? AttachDefaults.Site;
         bool ok = CheckModule(type, a.Module.Location ?? a.Location);
         if (!BlockSites.IsKnown(where))
-            ok = Report(DiagnosticCatalog.ValueOutOfRange, site?.Location ?? a.Location, "Site", (int)where, "an AttachSite");
+            ok = Report(DiagnosticCatalog.ValueOutOfRange, site?.Location ?? a.Location, "Site", (int)where,
+                "an AttachSite");
         if (!ok) return null;
         var combine = where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace;
         return new DeclaredSiteMethod(AttachAttribute.KindName, type.FullName, type.Name, new[] { (where, combine) },
@@ -188,7 +198,8 @@ internal sealed class PetuningValidator
     {
         string name = d.ShortName;
         if (string.IsNullOrWhiteSpace(descriptor.Kind))
-            return Incomplete(d, "has no kind name", "give it one, e.g. [SiteMethod(\"my_method\", typeof(MyModule), AttachSite.AfterMlp)]");
+            return Incomplete(d, "has no kind name",
+                "give it one, e.g. [SiteMethod(\"my_method\", typeof(MyModule), AttachSite.AfterMlp)]");
         if (descriptor.Module is not { } module)
             return Incomplete(d, "names no module type", "give it the module's typeof");
         if (descriptor.Sites.Count == 0)
@@ -199,7 +210,8 @@ internal sealed class PetuningValidator
         {
             if (!BlockSites.IsKnown(where))
             {
-                ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, $"site {(int)where}", "it is not an AttachSite; use one of BlockInput, AfterNorm1, AfterQkv, AfterProj, AfterAttention, AfterNorm2, AfterFc1, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
+                ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, $"site {(int)where}",
+                    "it is not an AttachSite; use one of BlockInput, AfterNorm1, AfterQkv, AfterProj, AfterAttention, AfterNorm2, AfterFc1, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
                 continue;
             }
             var combine = descriptor.Combine ?? (where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace);
@@ -207,7 +219,8 @@ internal sealed class PetuningValidator
                 ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, where,
                     $"Combine = {combine} does not join there; use {BlockSites.AcceptedCombines(where)}, or another site");
             else if (placements.Any(p => p.Item1 == where))
-                ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, where, "its descriptor lists the site twice; list each site once");
+                ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, where,
+                    "its descriptor lists the site twice; list each site once");
             else placements.Add((where, combine));
         }
         if (!ok) return null;
@@ -238,7 +251,8 @@ internal sealed class PetuningValidator
             : BuiltInSiteMethods.KindOwners.TryGetValue(kind, out string? builtIn) && builtIn != declared.AttributeName ? $"[{KnownNames.ShortName(builtIn)}]"
             : kindOwners.TryGetValue(kind, out string? earlier) && earlier != declared.AttributeName ? $"[{KnownNames.ShortName(earlier)}]"
             : null;
-        if (owner is not null) return Report(DiagnosticCatalog.KindNameTaken, declared.Location, declared.ShortName, kind, owner);
+        if (owner is not null)
+            return Report(DiagnosticCatalog.KindNameTaken, declared.Location, declared.ShortName, kind, owner);
         kindOwners[kind] = declared.AttributeName;
         return true;
     }
@@ -254,7 +268,8 @@ internal sealed class PetuningValidator
         if (range.Start < 0 || range.End > backbone.Depth || range.End <= range.Start)
         {
             string selects = range.End <= range.Start ? "no block" : $"blocks {range.Start} to {range.End - 1}";
-            Report(DiagnosticCatalog.BlockRangeOutsideDepth, blocks.Location ?? attributeLocation, blocks.Value, selects, backbone.Depth - 1);
+            Report(DiagnosticCatalog.BlockRangeOutsideDepth, blocks.Location ?? attributeLocation, blocks.Value,
+                selects, backbone.Depth - 1);
             return null;
         }
         return range;
@@ -263,22 +278,26 @@ internal sealed class PetuningValidator
     private bool CheckProbability(string name, Declared<double>? value)
     {
         if (value is null || (value.Value >= 0 && value.Value < 1)) return true;
-        return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, name, Format.Num(value.Value), "at least 0 and below 1");
+        return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, name, Format.Num(value.Value),
+            "at least 0 and below 1");
     }
 
     private bool CheckScale(string kind, string attribute, Declared<double>? value)
     {
         if (value is null) return true;
         if (!(value.Value > 0) || double.IsInfinity(value.Value))
-            return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, "LearningRateScale", Format.Num(value.Value), "positive and finite");
+            return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, "LearningRateScale",
+                Format.Num(value.Value), "positive and finite");
         if (scales.TryGetValue(kind, out double earlier) && earlier != value.Value)
-            return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, "LearningRateScale", Format.Num(value.Value),
+            return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, "LearningRateScale",
+                Format.Num(value.Value),
                 $"{Format.Num(earlier)}, the scale an earlier [{attribute}] set for the same parameter group");
         scales[kind] = value.Value;
         return true;
     }
 
-    private bool Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo? location, params object[] args)
+    private bool Report(
+        Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo? location, params object[] args)
     {
         diagnostics.Add(DiagnosticInfo.Create(descriptor, location ?? declaration.Location, args));
         return false;

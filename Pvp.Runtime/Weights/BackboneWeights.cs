@@ -45,9 +45,11 @@ public sealed record WeightLoadReport(
     public override string ToString()
     {
         var lines = new List<string> { $"weights '{Source}' ({Layout} layout): {Loaded.Count} tensors loaded" };
-        if (PositionEmbedding is not null) lines.Add($"  position embedding interpolated (bicubic) {PositionEmbedding}");
+        if (PositionEmbedding is not null)
+            lines.Add($"  position embedding interpolated (bicubic) {PositionEmbedding}");
         if (HeadNote is not null) lines.Add($"  head not loaded: {HeadNote}");
-        if (LeftInitialised.Count > 0) lines.Add($"  left at initialisation: {LeftInitialised.Count} tensors (PETuning modules{(HeadNote is null ? "" : ", head")})");
+        if (LeftInitialised.Count > 0)
+            lines.Add($"  left at initialisation: {LeftInitialised.Count} tensors (PETuning modules{(HeadNote is null ? "" : ", head")})");
         if (Ignored.Count > 0) lines.Add($"  ignored (not in the model): {string.Join(", ", Ignored)}");
         if (Skipped.Count > 0) lines.Add($"  skipped (not part of a timm ViT): {string.Join(", ", Skipped)}");
         return string.Join(Environment.NewLine, lines);
@@ -78,12 +80,14 @@ public static class BackboneWeights
         {
             var files = Hub.HubWeights.Resolve(path, options?.Hub);
             string commit = files.Commit is { } c ? $", commit {c[..12]}" : "";
-            return LoadFile(model, files.Weights, $"{files.Id} ({files.WeightsFile}{commit}: {files.Weights})", options);
+            return LoadFile(model, files.Weights, $"{files.Id} ({files.WeightsFile}{commit}: {files.Weights})",
+                options);
         }
         return LoadFile(model, path, path, options);
     }
 
-    private static WeightLoadReport LoadFile(IWeightTarget model, string path, string source, BackboneLoadOptions? options)
+    private static WeightLoadReport LoadFile(
+        IWeightTarget model, string path, string source, BackboneLoadOptions? options)
     {
         if (File.Exists(path))
         {
@@ -104,7 +108,8 @@ public static class BackboneWeights
     /// <exception cref="CheckpointMismatchException">
     /// Missing backbone keys, unexpected keys, or mis-shaped tensors; each is named.
     /// </exception>
-    public static WeightLoadReport Load(IWeightTarget model, IReadOnlyDictionary<string, Tensor> weights, string source = "<in memory>", BackboneLoadOptions? options = null)
+    public static WeightLoadReport Load(IWeightTarget model, IReadOnlyDictionary<string, Tensor> weights,
+        string source = "<in memory>", BackboneLoadOptions? options = null)
     {
         options ??= new BackboneLoadOptions();
         // Weights are real numbers: an integer or boolean tensor would be converted silently and train nonsense.
@@ -112,7 +117,8 @@ public static class BackboneWeights
         if (notFloat.Count > 0)
             throw new InvalidDataException($"'{source}' holds weights that are not floating point: {string.Join(", ", notFloat.Take(8))}" +
                                            $"{(notFloat.Count > 8 ? $" and {notFloat.Count - 8} more" : "")}. Is it a quantized or non-weight file?");
-        FiniteWeights.Require(weights, source, "The file is damaged (or came from a run that diverged): download or convert it again.");
+        FiniteWeights.Require(weights, source,
+            "The file is damaged (or came from a run that diverged): download or convert it again.");
         var checkpoint = KeyLayouts.ToTimm(weights, out var layout, out var skipped);
         var target = model.WeightTargetState;
         string? headNoteForHeadless = null;
@@ -122,7 +128,8 @@ public static class BackboneWeights
             // the backbone of a classifier checkpoint, as timm does.
             var heads = checkpoint.Keys.Where(k => k.StartsWith("head.", StringComparison.Ordinal)).ToList();
             foreach (string key in heads) checkpoint.Remove(key);
-            if (heads.Count > 0) headNoteForHeadless = "the model has no head (numClasses 0); the checkpoint's was skipped";
+            if (heads.Count > 0)
+                headNoteForHeadless = "the model has no head (numClasses 0); the checkpoint's was skipped";
         }
 
         var missing = new List<string>();

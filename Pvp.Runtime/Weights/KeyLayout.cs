@@ -31,9 +31,12 @@ public static partial class KeyLayouts
     /// <summary>The layout whose marker keys are present (torchvision, JAX, Hugging Face), timm otherwise.</summary>
     public static KeyLayout Detect(IReadOnlyDictionary<string, Tensor> weights)
     {
-        if (weights.Keys.Any(k => k is "class_token" or "conv_proj.weight" || k.StartsWith("encoder.layers.", StringComparison.Ordinal))) return KeyLayout.Torchvision;
-        if (weights.Keys.Any(k => k is "embedding/kernel" or "cls" || k.StartsWith("Transformer/", StringComparison.Ordinal))) return KeyLayout.Jax;
-        if (weights.Keys.Any(k => k.Contains("embeddings.patch_embeddings.", StringComparison.Ordinal) || HfLayerKey().IsMatch(k))) return KeyLayout.HuggingFace;
+        if (weights.Keys.Any(k => k is "class_token" or "conv_proj.weight" || k.StartsWith("encoder.layers.", StringComparison.Ordinal)))
+            return KeyLayout.Torchvision;
+        if (weights.Keys.Any(k => k is "embedding/kernel" or "cls" || k.StartsWith("Transformer/", StringComparison.Ordinal)))
+            return KeyLayout.Jax;
+        if (weights.Keys.Any(k => k.Contains("embeddings.patch_embeddings.", StringComparison.Ordinal) || HfLayerKey().IsMatch(k)))
+            return KeyLayout.HuggingFace;
         return KeyLayout.Timm;
     }
 
@@ -59,7 +62,8 @@ public static partial class KeyLayouts
     /// The same tensors under timm's keys. Also drops a <c>module.</c> prefix (DataParallel checkpoints). torchvision's
     /// fused <c>in_proj_weight</c> has timm's row order [q; k; v], so tensors are renamed, never reshaped.
     /// </summary>
-    public static Dictionary<string, Tensor> ToTimm(IReadOnlyDictionary<string, Tensor> weights, out KeyLayout detected) =>
+    public static Dictionary<string, Tensor> ToTimm(
+        IReadOnlyDictionary<string, Tensor> weights, out KeyLayout detected) =>
         ToTimm(weights, out detected, out _);
 
     /// <summary>
@@ -68,7 +72,8 @@ public static partial class KeyLayouts
     /// reshaped to PyTorch's layout (conv HWIO → OIHW; [in, out] → [out, in]; attention [D, heads, hd] → [heads·hd,
     /// D]); Hugging Face's separate query, key and value are stacked into timm's fused qkv in that order.
     /// </summary>
-    public static Dictionary<string, Tensor> ToTimm(IReadOnlyDictionary<string, Tensor> weights, out KeyLayout detected, out IReadOnlyList<string> skipped)
+    public static Dictionary<string, Tensor> ToTimm(
+        IReadOnlyDictionary<string, Tensor> weights, out KeyLayout detected, out IReadOnlyList<string> skipped)
     {
         var stripped = weights.ToDictionary(p => p.Key.StartsWith("module.", StringComparison.Ordinal) ? p.Key["module.".Length..] : p.Key, p => p.Value);
         detected = Detect(stripped);
@@ -82,7 +87,8 @@ public static partial class KeyLayouts
         };
     }
 
-    private static Dictionary<string, Tensor> JaxToTimm(Dictionary<string, Tensor> jax, out IReadOnlyList<string> skipped)
+    private static Dictionary<string, Tensor> JaxToTimm(
+        Dictionary<string, Tensor> jax, out IReadOnlyList<string> skipped)
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var dropped = new List<string>();
@@ -144,7 +150,8 @@ public static partial class KeyLayouts
         return result;
     }
 
-    private static Dictionary<string, Tensor> HuggingFaceToTimm(Dictionary<string, Tensor> hf, out IReadOnlyList<string> skipped)
+    private static Dictionary<string, Tensor> HuggingFaceToTimm(
+        Dictionary<string, Tensor> hf, out IReadOnlyList<string> skipped)
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var dropped = new List<string>();
@@ -196,7 +203,8 @@ public static partial class KeyLayouts
                 _ => null,
             };
             if (rest is not null) result[block + rest] = value;
-            else if (!match.Groups[2].Value.StartsWith("attention.attention.", StringComparison.Ordinal)) result[original] = value;
+            else if (!match.Groups[2].Value.StartsWith("attention.attention.", StringComparison.Ordinal))
+                result[original] = value;
         }
         foreach (string layer in hf.Keys.Select(k => HfLayerKey().Match(Strip(k))).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct())
         {
@@ -205,7 +213,8 @@ public static partial class KeyLayouts
             foreach (string part in new[] { "weight", "bias" })
             {
                 var names = new[] { "query", "key", "value" }.Select(n => $"{attention}{n}.{part}").ToList();
-                if (names.All(hf.ContainsKey)) result[$"blocks.{layer}.attn.qkv.{part}"] = cat(names.Select(n => hf[n]).ToArray(), 0).contiguous();
+                if (names.All(hf.ContainsKey))
+                    result[$"blocks.{layer}.attn.qkv.{part}"] = cat(names.Select(n => hf[n]).ToArray(), 0).contiguous();
             }
         }
         skipped = dropped;
@@ -219,7 +228,8 @@ public static partial class KeyLayouts
             case "class_token": return "cls_token";
             case "encoder.pos_embedding": return "pos_embed";
         }
-        if (key.StartsWith("conv_proj.", StringComparison.Ordinal)) return "patch_embed.proj." + key["conv_proj.".Length..];
+        if (key.StartsWith("conv_proj.", StringComparison.Ordinal))
+            return "patch_embed.proj." + key["conv_proj.".Length..];
         if (key.StartsWith("encoder.ln.", StringComparison.Ordinal)) return "norm." + key["encoder.ln.".Length..];
         if (key.StartsWith("heads.head.", StringComparison.Ordinal)) return "head." + key["heads.head.".Length..];
         var match = LayerKey().Match(key);

@@ -56,7 +56,8 @@ internal sealed class KubernetesCommand : SubmitCommand<KubernetesCommand.Settin
         }
         string folder = Path.Combine(run.Output, "kubernetes");
         Directory.CreateDirectory(folder);
-        foreach (var (file, text) in new[] { ("1-pretrain.yaml", pretrain), ("2-tune.yaml", tune), ("3-report.yaml", report) })
+        foreach (var (file, text) in new[] { ("1-pretrain.yaml", pretrain), ("2-tune.yaml", tune),
+            ("3-report.yaml", report) })
             Checkpoints.AtomicFile.Write(Path.Combine(folder, file), temp => File.WriteAllText(temp, text));
         string ns = s.Namespace is null ? "" : $" -n {s.Namespace}";
         string name = KubernetesJobs.JobPrefix(run);

@@ -20,6 +20,7 @@ internal abstract class SubmitCommand<TSettings> : RecipeCommand<TSettings> wher
         // Everything the recipe names is checked here, before anything
         // waits in a queue (not the device: nodes have theirs).
         new PvpRunner(recipe, new ConsoleReporter()).Validate(forThisMachine: false);
-        return Submit(ClusterRun.Of(recipe, settings.PvpCommand ?? DefaultPvpCommand, settings.NodeArguments()), settings);
+        return Submit(ClusterRun.Of(recipe, settings.PvpCommand ?? DefaultPvpCommand, settings.NodeArguments()),
+            settings);
     }
 }

@@ -85,7 +85,8 @@ public sealed record HubCache(string Root, HubModelId Id)
         string pointer = Pointer(commit, file), blob = Blob(etag);
         string folder = Path.GetDirectoryName(pointer)!;
         Directory.CreateDirectory(folder);
-        string temp = Path.Combine(folder, $".{Path.GetFileName(pointer)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string temp = Path.Combine(folder,
+            $".{Path.GetFileName(pointer)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
             File.CreateSymbolicLink(temp, Path.GetRelativePath(folder, blob));

@@ -140,16 +140,19 @@ internal sealed class HubClient
             }
             if (status is not (>= 200 and < 400)) throw HttpFailure(url, response);
             if (!HubModelId.IsCommitHash(commitHeader))
-                throw Failure(url, "the server sent no X-Repo-Commit header, so it is not a Hugging Face Hub", "check HF_ENDPOINT", status);
+                throw Failure(url, "the server sent no X-Repo-Commit header, so it is not a Hugging Face Hub",
+                    "check HF_ENDPOINT", status);
             string? linked = Header(response, "X-Linked-Etag");
             string? etag = NormalizeEtag(linked ?? response.Headers.ETag?.Tag ?? Header(response, "ETag"));
             // The etag names the blob's file: one plain name segment, never '.', '..' or a separator.
             if (etag is null || !System.Text.RegularExpressions.Regex.IsMatch(etag, "^[0-9A-Za-z_-][0-9A-Za-z._-]{0,127}$") ||
                 etag.Contains("..", StringComparison.Ordinal))
-                throw Failure(url, "the server sent no usable ETag, so the file cannot be checked or cached", "check HF_ENDPOINT", status);
+                throw Failure(url, "the server sent no usable ETag, so the file cannot be checked or cached",
+                    "check HF_ENDPOINT", status);
             long? size = long.TryParse(Header(response, "X-Linked-Size"), out long linkedSize) ? linkedSize : response.Content.Headers.ContentLength;
             bool redirected = status is >= 300 and < 400 && location is not null;
-            return new Metadata(commitHeader!, etag, size, redirected ? location! : asked, redirected, linked is not null);
+            return new Metadata(commitHeader!, etag, size, redirected ? location! : asked, redirected,
+                linked is not null);
         }
     }
 
@@ -225,7 +228,8 @@ internal sealed class HubClient
                 int status = (int)response.StatusCode;
                 if (status is >= 300 and < 400 && Header(response, "Location") is { } next)
                 {
-                    if (hop >= 10) throw Failure(target, $"the server redirected {hop} times", "check HF_ENDPOINT", status);
+                    if (hop >= 10)
+                        throw Failure(target, $"the server redirected {hop} times", "check HF_ENDPOINT", status);
                     bool sameHost = new Uri(new Uri(target), next).Authority == new Uri(target).Authority;
                     target = new Uri(new Uri(target), next).ToString();
                     withToken &= sameHost;
@@ -243,11 +247,13 @@ internal sealed class HubClient
         }
     }
 
-    private long Copy(HttpResponseMessage response, string incomplete, bool append, long start, long? total, string file, string url)
+    private long Copy(HttpResponseMessage response, string incomplete, bool append, long start, long? total,
+        string file, string url)
     {
         var clock = Stopwatch.StartNew();
         long written = 0;
-        using var output = new FileStream(incomplete, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read);
+        using var output = new FileStream(incomplete, append ? FileMode.Append : FileMode.Create, FileAccess.Write,
+            FileShare.Read);
         try
         {
             using var input = response.Content.ReadAsStream();
@@ -265,7 +271,8 @@ internal sealed class HubClient
                 }
                 output.Write(buffer, 0, read);
                 written += read;
-                options.Progress?.Invoke(new HubProgress(id.ToString(), file, start + written, total, written / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), false));
+                options.Progress?.Invoke(new HubProgress(id.ToString(), file, start + written, total,
+                    written / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), false));
             }
         }
         catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && e is not HubException)
@@ -276,7 +283,8 @@ internal sealed class HubClient
                 : FirstLine(e.Message), e);
         }
         output.Flush(flushToDisk: true);
-        options.Progress?.Invoke(new HubProgress(id.ToString(), file, start + written, total, written / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), true));
+        options.Progress?.Invoke(new HubProgress(id.ToString(), file, start + written, total,
+            written / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), true));
         return written;
     }
 
@@ -292,7 +300,8 @@ internal sealed class HubClient
         using var request = new HttpRequestMessage(method, url);
         request.Headers.UserAgent.ParseAdd("pvp/0.1 (huggingface_hub-compatible)");
         request.Headers.AcceptEncoding.ParseAdd("identity"); // sizes and hashes are of the file's own bytes
-        if (withToken && options.Token is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (withToken && options.Token is { } token)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         if (range > 0) request.Headers.Range = new RangeHeaderValue(range, null);
         using var timeout = new CancellationTokenSource(options.Timeout);
         try
@@ -345,11 +354,14 @@ internal sealed class HubClient
             : $"the token from {options.TokenSource ?? "the options"} was refused: give one with access to it";
         return (status, code) switch
         {
-            (401 or 403, "GatedRepo") or (403, _) => Failure(url, $"the repository is gated (HTTP {status}): it needs a token of an account that accepted its terms",
+            (401 or 403, "GatedRepo") or (403, _) => Failure(url,
+                $"the repository is gated (HTTP {status}): it needs a token of an account that accepted its terms",
                 $"accept them at {options.Endpoint}/{id.Repo}, then {tokenNote}", status),
-            (401, "RepoNotFound") or (404, "RepoNotFound") => Failure(url, $"the repository does not exist, or is private (HTTP {status})",
+            (401, "RepoNotFound") or (404, "RepoNotFound") => Failure(url,
+                $"the repository does not exist, or is private (HTTP {status})",
                 $"check the id; if it is private, {tokenNote}", status),
-            (401, _) => Failure(url, "the repository needs a token (HTTP 401): it is gated, private or does not exist", tokenNote, status),
+            (401, _) => Failure(url, "the repository needs a token (HTTP 401): it is gated, private or does not exist",
+                tokenNote, status),
             (404, "RevisionNotFound") => Failure(url, $"the repository has no revision '{id.Revision}' (HTTP 404)",
                 "give an existing branch, tag or commit after '@'", status),
             (404, _) => Failure(url, "not found (HTTP 404)", "check the id and HF_ENDPOINT", status),

@@ -121,7 +121,8 @@ public sealed record HubOptions
 
     private static string ExpandHome(string path) =>
         path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
-            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile),
+                path.Length > 2 ? path[2..] : "")
             : path;
 
     /// <summary>huggingface_hub's <c>_is_true</c>: 1, ON, YES, TRUE (any case).</summary>

@@ -9,7 +9,8 @@ namespace Pvp.Weights.Hub;
 /// <param name="Config">timm's or transformers' <c>config.json</c>, when the repository has one.</param>
 /// <param name="PreprocessorConfig">transformers' <c>preprocessor_config.json</c>, when the repository has one.</param>
 /// <param name="Commit">The commit the files are of, when known.</param>
-public sealed record HubModelFiles(HubModelId Id, string Weights, string WeightsFile, string? Config, string? PreprocessorConfig, string? Commit);
+public sealed record HubModelFiles(
+    HubModelId Id, string Weights, string WeightsFile, string? Config, string? PreprocessorConfig, string? Commit);
 
 /// <summary>
 /// Turns <c>hf-hub:org/name[@revision]</c> into local files, from the Hugging Face cache or downloaded into it. The
@@ -49,7 +50,8 @@ public static class HubWeights
     /// <exception cref="HubException">
     /// The files cannot be had; one line naming the id, URL or cache folder, and the fix.
     /// </exception>
-    public static HubModelFiles Resolve(string id, HubOptions? options = null) => Resolve(HubModelId.Parse(id), options);
+    public static HubModelFiles Resolve(string id, HubOptions? options = null)
+        => Resolve(HubModelId.Parse(id), options);
 
     /// <inheritdoc cref="Resolve(string, HubOptions?)"/>
     public static HubModelFiles Resolve(HubModelId id, HubOptions? options = null)
