@@ -53,7 +53,8 @@ internal static class BlockEmitter
             foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site)))
                 w.Line($"private readonly {module.Type} {module.Field};");
             bool castAttachments = b.BackboneBf16 && shape.Modules.Any(m => m.CastsUnderBf16);
-            if (castAttachments) w.Line($"private readonly {Torch}.ScalarType trainableDtype; // attached modules compute in it");
+            if (castAttachments)
+                w.Line($"private readonly {Torch}.ScalarType trainableDtype; // attached modules compute in it");
             string frozen = ModelEmitter.FrozenDtype(b);
             w.Line();
             string signature = $"int index, {Torch}.Device? device, {Torch}.ScalarType dtype" + (b.BackboneBf16 ? $", {Torch}.ScalarType frozen" : "");

@@ -153,8 +153,10 @@ internal static class ModelEmitter
         if (spec.Prompts is { } p)
         {
             w.Line($"private readonly {Parameter} prompt_embeddings; // [1, {p.Length}, {d}]  VPT");
-            if (p.DeepCount > 0) w.Line($"private readonly {Parameter} deep_prompt_embeddings; // [{p.DeepCount}, {p.Length}, {d}]  VPT-deep");
-            if (p.Dropout > 0) w.Line($"private readonly {TypeNames.Dropout} prompt_dropout; // p = {Format.Num(p.Dropout)}");
+            if (p.DeepCount > 0)
+                w.Line($"private readonly {Parameter} deep_prompt_embeddings; // [{p.DeepCount}, {p.Length}, {d}]  VPT-deep");
+            if (p.Dropout > 0)
+                w.Line($"private readonly {TypeNames.Dropout} prompt_dropout; // p = {Format.Num(p.Dropout)}");
         }
         string layout = string.Join(", ", blockClasses.GroupBy(p => p.Value.Name).Select(g => $"{Format.Ranges(g.Select(p => p.Key))}: {g.Key}"));
         w.Line($"private readonly {TypeNames.ModuleList}<{Module}> blocks; // {layout}");
