@@ -48,9 +48,12 @@ app.Configure(config =>
             .WithDescription("Kubernetes: the stage-1 Job, an Indexed Job over the cells and the report Job (written, or printed with --dry-run).")
             .WithExample("submit", "kubernetes", "recipes/builtin.yaml", "--dry-run");
     });
-    config.AddCommand<StatusCommand>("status").WithDescription("Show the run folder's cells: done, running, stale, failed, interrupted, missing (from the folder alone).");
-    config.AddCommand<ReportCommand>("report").WithDescription("Merge every finished cell of the run folder into results.csv, results.md and accuracy_vs_shots.png.");
-    config.AddCommand<EvalCommand>("eval").WithDescription("Evaluate a finished cell's saved model on its task's test split.");
+    config.AddCommand<StatusCommand>("status")
+        .WithDescription("Show the run folder's cells: done, running, stale, failed, interrupted, missing (from the folder alone).");
+    config.AddCommand<ReportCommand>("report")
+        .WithDescription("Merge every finished cell of the run folder into results.csv, results.md and accuracy_vs_shots.png.");
+    config.AddCommand<EvalCommand>("eval")
+        .WithDescription("Evaluate a finished cell's saved model on its task's test split.");
     config.AddCommand<ExportCommand>("export")
         .WithDescription("Write a finished cell's model as ONNX, for ONNX Runtime without libtorch (class names and preprocessing in its metadata).")
         .WithExample("export", "recipes/builtin.yaml", "--cell", "shapes/16shot-seed0-pvp", "--onnx", "shapes.onnx");

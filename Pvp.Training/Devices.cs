@@ -16,7 +16,8 @@ public static class Devices
         if (n == "cuda" || n.StartsWith("cuda:", StringComparison.Ordinal))
         {
             if (!cuda.is_available())
-                throw new ArgumentException($"Device '{name}' was asked for, but CUDA is not available: build with -p:TorchBackend=cuda on a machine with an NVIDIA GPU, or use 'cpu' or 'auto'.");
+                throw new ArgumentException($"Device '{name}' was asked for, but CUDA is not available: " +
+                                            "build with -p:TorchBackend=cuda on a machine with an NVIDIA GPU, or use 'cpu' or 'auto'.");
             return new Device(n);
         }
         throw new ArgumentException($"Unknown device '{name}': use auto, cpu, cuda or cuda:N.");
@@ -46,7 +47,8 @@ public static class Devices
         if (cuda.is_available()) return null;
         string? visible = Environment.GetEnvironmentVariable("CUDA_VISIBLE_DEVICES");
         string? why = File.Exists("/dev/nvidia0") ? "/dev/nvidia0 exists"
-            : visible is { Length: > 0 } && visible.Trim() != "-1" && !visible.Trim().StartsWith("NoDevFiles", StringComparison.Ordinal) ? $"CUDA_VISIBLE_DEVICES={visible}"
+            : visible is { Length: > 0 } && visible.Trim() != "-1"
+              && !visible.Trim().StartsWith("NoDevFiles", StringComparison.Ordinal) ? $"CUDA_VISIBLE_DEVICES={visible}"
             : null;
         return why is null ? null
             : $"an NVIDIA GPU is visible ({why}), but this pvp's libtorch is the CPU build, so training runs on the CPU. " +

@@ -33,7 +33,8 @@ public static class Trainer
     {
         options.Validate();
         if (train.Classes.Count > model.NumClasses)
-            throw new ArgumentException($"The training set has {train.Classes.Count} classes but {model.VariantName} was built with a head for {model.NumClasses}.");
+            throw new ArgumentException($"The training set has {train.Classes.Count} classes " +
+                                        $"but {model.VariantName} was built with a head for {model.NumClasses}.");
         using var run = new Run(model, train, options, runDirectory, observer ?? SilentObserver.Instance);
         run.RestoreOrStart();
         for (int epoch = run.Position.Epoch; epoch < options.Epochs; epoch++)
@@ -202,7 +203,10 @@ public static class Trainer
             Step++;
             LastLoss = value;
             observer.Step(Step, value, options.LearningRate * factor);
-            metrics.Write("step", new Dictionary<string, object?> { ["step"] = Step, ["epoch"] = epoch, ["loss"] = value, ["lr"] = options.LearningRate * factor });
+            metrics.Write("step", new Dictionary<string, object?>
+            {
+                ["step"] = Step, ["epoch"] = epoch, ["loss"] = value, ["lr"] = options.LearningRate * factor
+            });
             return value;
         }
 
@@ -230,7 +234,10 @@ public static class Trainer
         {
             var result = Trainer.Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers,
                 options.Preprocessing);
-            metrics.Write("evaluation", new Dictionary<string, object?> { ["top1"] = result.Top1, ["top5"] = result.Top5, ["loss"] = result.Loss, ["count"] = result.Count });
+            metrics.Write("evaluation", new Dictionary<string, object?>
+            {
+                ["top1"] = result.Top1, ["top5"] = result.Top5, ["loss"] = result.Loss, ["count"] = result.Count
+            });
             return result;
         }
 
@@ -256,7 +263,8 @@ public static class Trainer
         int? workers = null, Preprocessing? preprocessing = null)
     {
         var device = model.parameters().First().device;
-        var loader = new BatchLoader(dataset, (preprocessing ?? Preprocessing.Pvp).EvalTransform(model.Backbone.ImageSize), batchSize, shuffle: false, workers: workers);
+        var loader = new BatchLoader(dataset, (preprocessing ?? Preprocessing.Pvp).EvalTransform(model.Backbone.ImageSize),
+            batchSize, shuffle: false, workers: workers);
         bool wasTraining = model.training;
         model.eval();
         long correct1 = 0, correct5 = 0;

@@ -98,7 +98,8 @@ public static class DiagnosticCatalog
     /// <summary>PVP015: an attached type cannot be constructed by generated code.</summary>
     public static readonly DiagnosticDescriptor AttachmentNotConstructible = new(
         "PVP015", "Attached type cannot be constructed",
-        "'{0}' cannot be constructed by the generated model: give it a public constructor taking Pvp.AttachContext, and make it a non-abstract, non-generic class",
+        "'{0}' cannot be constructed by the generated model: give it a public constructor taking Pvp.AttachContext, " +
+        "and make it a non-abstract, non-generic class",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     /// <summary>PVP016: two attributes claim one layer or site of one block.</summary>

@@ -174,14 +174,18 @@ internal static class ModelEmitter
         var b = spec.Backbone;
         int d = b.EmbedDim;
         string frozen = FrozenDtype(b);
-        w.Line("/// <summary>Creates the model: timm's initialisation for the backbone, each PETuning module's own for it, the backbone frozen as declared.</summary>");
-        w.Line("/// <param name=\"numClasses\">Classes of the head; 0 for no head (the forward then returns the pooled features).</param>");
+        w.Line("/// <summary>Creates the model: timm's initialisation for the backbone, " +
+               "each PETuning module's own for it, the backbone frozen as declared.</summary>");
+        w.Line("/// <param name=\"numClasses\">Classes of the head; " +
+               "0 for no head (the forward then returns the pooled features).</param>");
         w.Line("/// <param name=\"device\">Where to allocate the weights (the CPU when null).</param>");
         w.Line("/// <param name=\"dtype\">The weights' element type.</param>");
         if (b.BackboneBf16)
         {
-            w.Line("/// <param name=\"precision\">The frozen backbone's precision: auto (bf16 where this device computes it natively, else <paramref name=\"dtype\"/>), float32 or bf16.</param>");
-            w.Line($"public {spec.Identifier}(int numClasses, {Torch}.Device? device = null, {Torch}.ScalarType dtype = {Torch}.ScalarType.Float32, {PrecisionEnum} precision = {PrecisionEnum}.Auto)");
+            w.Line("/// <param name=\"precision\">The frozen backbone's precision: auto (bf16 where this device " +
+                   "computes it natively, else <paramref name=\"dtype\"/>), float32 or bf16.</param>");
+            w.Line($"public {spec.Identifier}(int numClasses, {Torch}.Device? device = null, " +
+                   $"{Torch}.ScalarType dtype = {Torch}.ScalarType.Float32, {PrecisionEnum} precision = {PrecisionEnum}.Auto)");
         }
         else
         {
@@ -257,17 +261,21 @@ internal static class ModelEmitter
         }
         else
         {
-            w.Line($"/// <summary>Images [B, {b.InChannels}, {b.ImageSize}, {b.ImageSize}] → logits [B, numClasses] (pooled features [B, {d}] without a head).</summary>");
+            w.Line($"/// <summary>Images [B, {b.InChannels}, {b.ImageSize}, {b.ImageSize}] → logits [B, numClasses] " +
+                   $"(pooled features [B, {d}] without a head).</summary>");
             w.Line($"public override {Tensor} forward({Tensor} x)");
         }
         using (w.Open())
         {
             if (!onnx) w.Line($"using var scope = {Torch}.NewDisposeScope();");
-            w.Line($"var h = {Sum(Vit("PrependClassToken", $"{Call("patch_embed", input)}, {Param("cls_token")}", onnx ? $", {d}" : ""), Param("pos_embed"))}; // [B, {b.TokenCount}, {d}]");
+            w.Line("var h = " +
+                   $"{Sum(Vit("PrependClassToken", $"{Call("patch_embed", input)}, {Param("cls_token")}", onnx ? $", {d}" : ""), Param("pos_embed"))}" +
+                   $"; // [B, {b.TokenCount}, {d}]");
             for (int i = 0; i < b.Depth; i++)
             {
                 if (p is not null && i == p.FirstBlock)
-                    w.Line($"h = {Vit("InsertPrompts", $"h, {Prompt(Param("prompt_embeddings"))}", onnx ? $", {p.Length}, {d}" : "")}; // [B, 1 + {p.Length} + {b.PatchCount}, {d}]");
+                    w.Line($"h = {Vit("InsertPrompts", $"h, {Prompt(Param("prompt_embeddings"))}", onnx ? $", {p.Length}, {d}" : "")}; " +
+                           $"// [B, 1 + {p.Length} + {b.PatchCount}, {d}]");
                 else if (p is not null && p.DeepCount > 0 && i > p.FirstBlock && i <= p.LastBlock)
                 {
                     int k = i - p.FirstBlock - 1;
@@ -281,7 +289,8 @@ internal static class ModelEmitter
                 w.Line($"return {Call("head", Vit("ClassToken", "h"))};");
             else
                 w.Line(b.BackboneBf16
-                    ? $"return head.call({TypeNames.VitOps}.ClassToken(h).to(trainableDtype)).MoveToOuterDisposeScope(); // the head and the loss in the trainable dtype"
+                    ? $"return head.call({TypeNames.VitOps}.ClassToken(h).to(trainableDtype)).MoveToOuterDisposeScope(); " +
+                      "// the head and the loss in the trainable dtype"
                     : $"return head.call({TypeNames.VitOps}.ClassToken(h)).MoveToOuterDisposeScope();");
         }
     }
@@ -294,7 +303,8 @@ internal static class ModelEmitter
         w.Line("#pragma warning restore CA2255");
         w.Line($"internal static void RegisterVariant() =>");
         bool plain = spec.Prompts is null && spec.Blocks.All(b => b.IsPlain) && spec.TrainableKinds.Contains(KindNames.Backbone);
-        w.Line($"    {TypeNames.VariantRegistry}.Register(\"{spec.ClassName}\", typeof({spec.Identifier}), Config, s_attachments, isPlainBackbone: {Bool(plain)},");
+        w.Line($"    {TypeNames.VariantRegistry}.Register(\"{spec.ClassName}\", typeof({spec.Identifier}), Config, " +
+               $"s_attachments, isPlainBackbone: {Bool(plain)},");
         w.Line(spec.Backbone.BackboneBf16
             ? $"        static (numClasses, device, dtype, precision) => new {spec.Identifier}(numClasses, device, dtype, precision));"
             : $"        static (numClasses, device, dtype) => new {spec.Identifier}(numClasses, device, dtype));");

@@ -38,13 +38,15 @@ internal static class DeclarationParser
                 case KnownNames.PromptsAttribute:
                     prompts.Add(new PromptsDeclaration(location, args.Named<int>(nameof(PromptsAttribute.Length)),
                         args.Named<bool>(nameof(PromptsAttribute.Deep)),
-                        args.Named<double>(nameof(PromptsAttribute.Dropout)), args.Named<string>(nameof(PromptsAttribute.Blocks)), args.Named<double>(nameof(PromptsAttribute.LearningRateScale)),
+                        args.Named<double>(nameof(PromptsAttribute.Dropout)), args.Named<string>(nameof(PromptsAttribute.Blocks)),
+                        args.Named<double>(nameof(PromptsAttribute.LearningRateScale)),
                         args.Named<bool>(nameof(PromptsAttribute.WeightDecay))));
                     break;
                 case KnownNames.LoraAttribute:
                     loras.Add(new LoraDeclaration(location, args.Named<int>(nameof(LoraAttribute.Rank)),
                         args.Named<double>(nameof(LoraAttribute.Alpha)), args.Named<LoraTargets>(nameof(LoraAttribute.Targets)),
-                        args.Named<string>(nameof(LoraAttribute.Blocks)), args.Named<double>(nameof(LoraAttribute.Dropout)), args.Named<double>(nameof(LoraAttribute.LearningRateScale))));
+                        args.Named<string>(nameof(LoraAttribute.Blocks)), args.Named<double>(nameof(LoraAttribute.Dropout)),
+                        args.Named<double>(nameof(LoraAttribute.LearningRateScale))));
                     break;
                 case KnownNames.AttachAttribute:
                     siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location,
@@ -117,14 +119,19 @@ internal static class DeclarationParser
         {
             if (meta.AttributeClass?.ToDisplayString() != KnownNames.SiteMethodAttribute) continue;
             var arguments = meta.ConstructorArguments;
-            string? kind = arguments.Length > 0 && arguments[0] is { Kind: TypedConstantKind.Primitive, Value: string k } ? k : null;
-            AttachedType? module = arguments.Length > 1 && arguments[1] is { Kind: TypedConstantKind.Type, Value: ITypeSymbol type } && type.TypeKind != TypeKind.Error
+            string? kind = arguments.Length > 0 && arguments[0] is { Kind: TypedConstantKind.Primitive, Value: string k }
+                ? k
+                : null;
+            AttachedType? module = arguments.Length > 1
+                                   && arguments[1] is { Kind: TypedConstantKind.Type, Value: ITypeSymbol type }
+                                   && type.TypeKind != TypeKind.Error
                 ? DescribeAttachedType(type)
                 : null;
             var sites = arguments.Length > 2 && arguments[2].Kind == TypedConstantKind.Array && !arguments[2].IsNull
                 ? arguments[2].Values.Where(v => v.Value is int).Select(v => (AttachSite)(int)v.Value!)
                 : Enumerable.Empty<AttachSite>();
-            SiteCombine? combine = meta.NamedArguments.FirstOrDefault(p => p.Key == nameof(SiteMethodAttribute.Combine)).Value.Value is int c ? (SiteCombine)c : null;
+            SiteCombine? combine = meta.NamedArguments.FirstOrDefault(p => p.Key == nameof(SiteMethodAttribute.Combine)).Value.Value
+                is int c ? (SiteCombine)c : null;
             return new SiteMethodDescriptor(kind, module, sites.ToEquatableArray(), combine);
         }
         return null;

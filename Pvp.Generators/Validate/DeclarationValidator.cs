@@ -46,7 +46,9 @@ internal static class DeclarationValidator
         if (precision.Value != PrecisionPlan.BackboneBf16) return backbone;
         if (!trainableKinds.Any(kind => kind is KindNames.Backbone or KindNames.Biases or KindNames.Norms))
             return backbone with { BackboneBf16 = true };
-        string culprit = declaration.Markers.FirstOrDefault(m => m.Name is KnownNames.FullFineTuneAttribute or KnownNames.TrainBiasAttribute or KnownNames.TrainNormsAttribute) is { } marker
+        string culprit = declaration.Markers.FirstOrDefault(m =>
+                m.Name is KnownNames.FullFineTuneAttribute or KnownNames.TrainBiasAttribute or KnownNames.TrainNormsAttribute)
+            is { } marker
             ? $"[{KnownNames.ShortName(marker.Name)}]"
             : "a declaration without PETuning attributes (a plain backbone, which trains everything)";
         diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.PrecisionNeedsFrozenBackbone, precision.Location,

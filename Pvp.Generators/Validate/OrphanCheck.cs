@@ -25,7 +25,8 @@ internal static class OrphanCheck
             .Where(a => a.AttributeClass is { } c && c.GetAttributes().Any(m => m.AttributeClass?.ToDisplayString() == KnownNames.SiteMethodAttribute)
                         && a.ApplicationSyntaxReference?.SyntaxTree == context.Node.SyntaxTree)
             .Select(a => DiagnosticInfo.Create(DiagnosticCatalog.NoBackbone,
-                LocationInfo.From(a.ApplicationSyntaxReference?.GetSyntax(cancellationToken)), type.Name, KnownNames.ShortName(a.AttributeClass!.ToDisplayString())))
+                LocationInfo.From(a.ApplicationSyntaxReference?.GetSyntax(cancellationToken)), type.Name,
+                KnownNames.ShortName(a.AttributeClass!.ToDisplayString())))
             .ToEquatableArray();
     }
 

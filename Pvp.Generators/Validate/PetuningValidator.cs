@@ -89,7 +89,9 @@ internal sealed class PetuningValidator
                 Report(DiagnosticCatalog.DuplicateAttribute, marker.Location, KnownNames.ShortName(marker.Name),
                     declaration.ClassName);
 
-        foreach (var scope in declaration.Markers.Where(m => m.Name is KnownNames.LinearProbeAttribute or KnownNames.FullFineTuneAttribute).GroupBy(m => m.Name).Select(g => g.First()))
+        foreach (var scope in declaration.Markers
+                     .Where(m => m.Name is KnownNames.LinearProbeAttribute or KnownNames.FullFineTuneAttribute)
+                     .GroupBy(m => m.Name).Select(g => g.First()))
         {
             string why = scope.Name == KnownNames.LinearProbeAttribute
                 ? "a linear probe trains only the head"
@@ -98,8 +100,11 @@ internal sealed class PetuningValidator
             if (declaration.Prompts.Count > 0) others.Add("Prompts");
             if (declaration.Loras.Count > 0) others.Add("Lora");
             others.AddRange(declaration.SiteMethods.Select(m => m.ShortName).Distinct());
-            others.AddRange(declaration.Markers.Where(m => m.Name is KnownNames.TrainBiasAttribute or KnownNames.TrainNormsAttribute).Select(m => KnownNames.ShortName(m.Name)).Distinct());
-            if (scope.Name == KnownNames.FullFineTuneAttribute && declaration.Markers.Any(m => m.Name == KnownNames.LinearProbeAttribute))
+            others.AddRange(declaration.Markers
+                .Where(m => m.Name is KnownNames.TrainBiasAttribute or KnownNames.TrainNormsAttribute)
+                .Select(m => KnownNames.ShortName(m.Name)).Distinct());
+            if (scope.Name == KnownNames.FullFineTuneAttribute
+                && declaration.Markers.Any(m => m.Name == KnownNames.LinearProbeAttribute))
                 others.Add(KnownNames.ShortName(KnownNames.LinearProbeAttribute));
             foreach (string other in others)
                 Report(DiagnosticCatalog.ScopeConflict, scope.Location, KnownNames.ShortName(scope.Name), other, why);
@@ -211,7 +216,8 @@ internal sealed class PetuningValidator
             if (!BlockSites.IsKnown(where))
             {
                 ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, $"site {(int)where}",
-                    "it is not an AttachSite; use one of BlockInput, AfterNorm1, AfterQkv, AfterProj, AfterAttention, AfterNorm2, AfterFc1, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
+                    "it is not an AttachSite; use one of BlockInput, AfterNorm1, AfterQkv, AfterProj, AfterAttention, " +
+                    "AfterNorm2, AfterFc1, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
                 continue;
             }
             var combine = descriptor.Combine ?? (where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace);

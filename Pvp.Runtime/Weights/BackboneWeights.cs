@@ -168,7 +168,8 @@ public static class BackboneWeights
             }
             if (isHead)
             {
-                headNote = $"its shape [{string.Join(", ", value.shape)}] does not fit this model's [{string.Join(", ", parameter.shape)}] (another class count)";
+                headNote = $"its shape [{string.Join(", ", value.shape)}] does not fit this model's " +
+                           $"[{string.Join(", ", parameter.shape)}] (another class count)";
                 leftInitialised.Add(key);
                 continue;
             }

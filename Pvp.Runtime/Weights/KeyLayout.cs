@@ -130,8 +130,10 @@ public static partial class KeyLayouts
                 case "MultiHeadDotProductAttention_1/out/kernel": // [heads, hd, D] → [D, heads·hd]
                     result[block + "attn.proj.weight"] = value.reshape(-1, value.shape[^1]).t().contiguous(); break;
                 case "MultiHeadDotProductAttention_1/out/bias": result[block + "attn.proj.bias"] = value; break;
-                case "MultiHeadDotProductAttention_1/query/kernel" or "MultiHeadDotProductAttention_1/key/kernel" or "MultiHeadDotProductAttention_1/value/kernel":
-                case "MultiHeadDotProductAttention_1/query/bias" or "MultiHeadDotProductAttention_1/key/bias" or "MultiHeadDotProductAttention_1/value/bias":
+                case "MultiHeadDotProductAttention_1/query/kernel" or "MultiHeadDotProductAttention_1/key/kernel"
+                    or "MultiHeadDotProductAttention_1/value/kernel":
+                case "MultiHeadDotProductAttention_1/query/bias" or "MultiHeadDotProductAttention_1/key/bias"
+                    or "MultiHeadDotProductAttention_1/value/bias":
                     break; // stacked into qkv below
                 default: result[key] = value; break;
             }

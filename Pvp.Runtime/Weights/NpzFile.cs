@@ -66,7 +66,8 @@ public static partial class NpzFile
         string descr = DescrPattern().Match(header) is { Success: true } d ? d.Groups[1].Value
             : throw new InvalidDataException($"{where}: the header names no 'descr'.");
         if (!Types.TryGetValue(descr, out var type))
-            throw new InvalidDataException($"{where} holds dtype '{descr}'; Pvp reads little-endian float and integer arrays only (object arrays are pickles and are never read).");
+            throw new InvalidDataException($"{where} holds dtype '{descr}'; Pvp reads little-endian float and integer " +
+                                           "arrays only (object arrays are pickles and are never read).");
         bool fortran = FortranPattern().Match(header) is { Success: true } f && f.Groups[1].Value == "True";
         var shapeMatch = ShapePattern().Match(header);
         if (!shapeMatch.Success) throw new InvalidDataException($"{where}: the header names no 'shape'.");

@@ -141,7 +141,9 @@ public static class SafeTensors
                 var e = property.Value;
                 if (e.ValueKind != JsonValueKind.Object)
                     throw Invalid(name, $"tensor '{key}' is described by a JSON {e.ValueKind.ToString().ToLowerInvariant()}, not an object");
-                string code = e.TryGetProperty("dtype", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString()! : throw Invalid(name, $"tensor '{key}' has no dtype");
+                string code = e.TryGetProperty("dtype", out var d) && d.ValueKind == JsonValueKind.String
+                    ? d.GetString()!
+                    : throw Invalid(name, $"tensor '{key}' has no dtype");
                 var dtype = DTypes.FirstOrDefault(t => t.Code == code);
                 if (dtype.Code is null) throw Invalid(name, $"tensor '{key}' has unsupported dtype '{code}'");
                 long[] shape = Integers(e, "shape", key, name);
@@ -156,7 +158,8 @@ public static class SafeTensors
                 catch (OverflowException) { throw Invalid(name,
                     $"tensor '{key}' has shape [{string.Join(", ", shape)}], whose size overflows"); }
                 if (offsets[1] - offsets[0] != bytes)
-                    throw Invalid(name, $"tensor '{key}' has byte range [{offsets[0]}, {offsets[1]}] but shape [{string.Join(", ", shape)}] of {code} needs {bytes} bytes");
+                    throw Invalid(name, $"tensor '{key}' has byte range [{offsets[0]}, {offsets[1]}] " +
+                                        $"but shape [{string.Join(", ", shape)}] of {code} needs {bytes} bytes");
                 if (bytes > int.MaxValue)
                     throw Invalid(name,
                         $"tensor '{key}' holds {bytes} bytes; one tensor of over 2 GiB is not supported");

@@ -20,10 +20,13 @@ public static class StateDictFile
     {
         if (Directory.Exists(path))
         {
-            var inside = Directory.EnumerateFiles(path).Where(f => Path.GetExtension(f).ToLowerInvariant() is ".safetensors" or ".npz" or ".pt" or ".pth" or ".bin")
+            var inside = Directory.EnumerateFiles(path)
+                .Where(f => Path.GetExtension(f).ToLowerInvariant() is ".safetensors" or ".npz" or ".pt" or ".pth" or ".bin")
                 .Select(Path.GetFileName).Take(5).ToList();
             throw new InvalidDataException($"'{path}' is a folder; give the weights file inside it" +
-                                           (inside.Count > 0 ? $" (it holds {string.Join(", ", inside)})." : " (it holds no .safetensors, .pt, .pth or .bin file)."));
+                                           (inside.Count > 0
+                                               ? $" (it holds {string.Join(", ", inside)})."
+                                               : " (it holds no .safetensors, .pt, .pth or .bin file)."));
         }
         if (!File.Exists(path)) throw new FileNotFoundException($"No weights file at '{path}'.", path);
         string extension = Path.GetExtension(path).ToLowerInvariant();
@@ -33,7 +36,8 @@ public static class StateDictFile
             ".npz" => NpzFile.Load(path),
             ".pt" or ".pth" or ".bin" or ".ckpt" => LoadPickle(path),
             _ => throw new InvalidDataException(
-                $"'{path}': unknown weights format '{extension}'. Use .safetensors, Google's original .npz, or a PyTorch state dict saved as .pt, .pth or .bin."),
+                $"'{path}': unknown weights format '{extension}'. Use .safetensors, Google's original .npz, " +
+                "or a PyTorch state dict saved as .pt, .pth or .bin."),
         };
     }
 

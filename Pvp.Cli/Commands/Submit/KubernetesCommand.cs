@@ -61,9 +61,12 @@ internal sealed class KubernetesCommand : SubmitCommand<KubernetesCommand.Settin
             Checkpoints.AtomicFile.Write(Path.Combine(folder, file), temp => File.WriteAllText(temp, text));
         string ns = s.Namespace is null ? "" : $" -n {s.Namespace}";
         string name = KubernetesJobs.JobPrefix(run);
-        AnsiConsole.WriteLine($"wrote the Jobs to {folder}; Kubernetes has no dependencies between Jobs, so apply them in order:");
-        AnsiConsole.WriteLine($"  kubectl apply{ns} -f {ClusterRun.Quote(folder + "/1-pretrain.yaml")} && kubectl wait{ns} --for=condition=complete --timeout=-1s job/{name}-pretrain");
-        AnsiConsole.WriteLine($"  kubectl apply{ns} -f {ClusterRun.Quote(folder + "/2-tune.yaml")} && kubectl wait{ns} --for=condition=complete --timeout=-1s job/{name}-tune");
+        AnsiConsole.WriteLine(
+            $"wrote the Jobs to {folder}; Kubernetes has no dependencies between Jobs, so apply them in order:");
+        AnsiConsole.WriteLine($"  kubectl apply{ns} -f {ClusterRun.Quote(folder + "/1-pretrain.yaml")} && " +
+                              $"kubectl wait{ns} --for=condition=complete --timeout=-1s job/{name}-pretrain");
+        AnsiConsole.WriteLine($"  kubectl apply{ns} -f {ClusterRun.Quote(folder + "/2-tune.yaml")} && " +
+                              $"kubectl wait{ns} --for=condition=complete --timeout=-1s job/{name}-tune");
         AnsiConsole.WriteLine($"  kubectl apply{ns} -f {ClusterRun.Quote(folder + "/3-report.yaml")}");
         return 0;
     }

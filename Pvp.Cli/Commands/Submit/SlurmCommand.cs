@@ -58,8 +58,10 @@ internal sealed class SlurmCommand : SubmitCommand<SlurmCommand.Settings>
         {
             var scripts = SlurmJobs.Scripts(run, options);
             Output.Raw($"# pretrain.sbatch: sbatch --parsable pretrain.sbatch\n{scripts.Pretrain}\n");
-            Output.Raw($"# tune.sbatch: sbatch --parsable --dependency=afterok:<pretrain> --array={SlurmJobs.ArraySpec(run, options)} tune.sbatch\n{scripts.Tune}\n");
-            Output.Raw($"# report.sbatch: sbatch --parsable --dependency=afterany:<tune> report.sbatch\n{scripts.Report}\n");
+            Output.Raw("# tune.sbatch: sbatch --parsable --dependency=afterok:<pretrain> " +
+                       $"--array={SlurmJobs.ArraySpec(run, options)} tune.sbatch\n{scripts.Tune}\n");
+            Output.Raw(
+                $"# report.sbatch: sbatch --parsable --dependency=afterany:<tune> report.sbatch\n{scripts.Report}\n");
             return 0;
         }
         var jobs = SlurmJobs.Submit(run, options);

@@ -199,7 +199,9 @@ internal sealed class HubClient
         if (actual is not null && !actual.Equals(metadata.Etag, StringComparison.OrdinalIgnoreCase))
         {
             File.Delete(incomplete);
-            throw Failure(metadata.Location, $"{file}'s {algorithm} is {actual}, not the {metadata.Etag} the server announced; the damaged download was removed and nothing was placed in the cache",
+            throw Failure(metadata.Location,
+                $"{file}'s {algorithm} is {actual}, not the {metadata.Etag} the server announced; " +
+                "the damaged download was removed and nothing was placed in the cache",
                 "run again; if it repeats, the server or a proxy is serving wrong bytes", null);
         }
         File.Move(incomplete, blob, overwrite: true); // atomic: a reader sees no blob or the whole checked one

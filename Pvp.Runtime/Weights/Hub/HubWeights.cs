@@ -96,11 +96,15 @@ public static class HubWeights
             string storage = client.Cache.Storage;
             if (options.Offline)
                 throw new HubException(id.ToString(), storage,
-                    $"{id}: neither {string.Join(" nor ", WeightFiles)} is in the cache folder '{storage}', and HF_HUB_OFFLINE forbids downloading; " +
-                    $"download it once online (unset HF_HUB_OFFLINE), or with `huggingface-cli download {id.Repo}`, or set HF_HUB_CACHE to the cache that holds it.");
+                    $"{id}: neither {string.Join(" nor ", WeightFiles)} is in the cache folder '{storage}', " +
+                    "and HF_HUB_OFFLINE forbids downloading; " +
+                    $"download it once online (unset HF_HUB_OFFLINE), or with `huggingface-cli download {id.Repo}`, " +
+                    "or set HF_HUB_CACHE to the cache that holds it.");
             throw new HubException(id.ToString(), client.Url(id.Revision, WeightFiles[0]),
-                $"{id}: the repository has neither {string.Join(" nor ", WeightFiles)} at revision '{id.Revision}' ({client.Url(id.Revision, WeightFiles[0])}); " +
-                "Pvp loads only those (never files that need code to run): choose a repository that publishes them, or convert the weights and give the file's path.");
+                $"{id}: the repository has neither {string.Join(" nor ", WeightFiles)} at revision '{id.Revision}' " +
+                $"({client.Url(id.Revision, WeightFiles[0])}); " +
+                "Pvp loads only those (never files that need code to run): choose a repository that publishes them, " +
+                "or convert the weights and give the file's path.");
         }
         // Configuration files are optional: absent ones are simply not used; at the weights' commit, so they match.
         var revisionOfWeights = commit is not null ? id with { Revision = commit } : id;
