@@ -88,7 +88,8 @@ internal static class Failure
         string name = unknown.Groups["name"].Value.TrimStart('-');
         var candidates = isCommand ? CommandNames : OptionNames();
         string? close = candidates.Select(c => (Name: c, Distance: Pvp.Text.EditDistance.Between(name, c)))
-            .Where(c => c.Distance <= Math.Max(1, c.Name.Length / 3)).OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
+            .Where(c => c.Distance <= Math.Max(1, c.Name.Length / 3))
+            .OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
         string shown = isCommand ? $"'{name}'" : $"'--{name}'";
         return close is null
             ? $"{e.Message} ('pvp --help' lists the {(isCommand ? "commands" : "options of each command")}.)"

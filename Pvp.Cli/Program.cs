@@ -16,11 +16,13 @@ VariantRegistry.Load(typeof(Pvp.Models.VptDeepB16).Assembly);
 if (Console.IsOutputRedirected)
 {
     bool help = args.Length == 0 || args.Any(a => a is "-h" or "--help" or "-?");
-    Spectre.Console.AnsiConsole.Profile.Width = int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0
+    Spectre.Console.AnsiConsole.Profile.Width =
+        int.TryParse(Environment.GetEnvironmentVariable("COLUMNS"), out int columns) && columns > 0
         ? columns : help ? 120 : 400;
 }
 
-string version = typeof(PetModel).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown";
+string version = typeof(PetModel).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+    .Split('+')[0] ?? "unknown";
 Failure.Arguments = args;
 var app = new CommandApp();
 app.Configure(config =>

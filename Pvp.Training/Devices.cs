@@ -32,7 +32,8 @@ public static class Devices
     public static int ApplySchedulerThreadLimit()
     {
         if (Environment.GetEnvironmentVariable("OMP_NUM_THREADS") is null
-            && int.TryParse(Environment.GetEnvironmentVariable("SLURM_CPUS_PER_TASK"), out int cpus) && cpus > 0 && cpus < get_num_threads())
+            && int.TryParse(Environment.GetEnvironmentVariable("SLURM_CPUS_PER_TASK"), out int cpus)
+            && cpus > 0 && cpus < get_num_threads())
             set_num_threads(cpus);
         return get_num_threads();
     }
@@ -66,7 +67,8 @@ public static class Devices
         try
         {
             model = File.Exists("/proc/cpuinfo")
-                ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim() ?? ""
+                ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))
+                      ?.Split(':', 2)[1].Trim() ?? ""
                 : "";
         }
         catch (IOException)

@@ -24,7 +24,10 @@ public sealed class MetricsLog : IDisposable
     public void Write(string kind, IReadOnlyDictionary<string, object?> fields)
     {
         if (stream is null) return;
-        var record = new Dictionary<string, object?> { ["event"] = kind, ["time"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) };
+        var record = new Dictionary<string, object?>
+        {
+            ["event"] = kind, ["time"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture)
+        };
         foreach (var (key, value) in fields)
             record[key] = value is double d && !double.IsFinite(d) ? d.ToString(CultureInfo.InvariantCulture) : value;
         stream.Write(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(record) + "\n"));

@@ -80,7 +80,9 @@ public static class Trainer
             model.to(device); // before the optimizer: moving replaces parameter objects
 
             int size = model.Backbone.ImageSize;
-            var transform = options.Augment ? options.Preprocessing.TrainTransform(size) : options.Preprocessing.EvalTransform(size);
+            var transform = options.Augment
+                ? options.Preprocessing.TrainTransform(size)
+                : options.Preprocessing.EvalTransform(size);
             loader = new BatchLoader(train, transform, options.BatchSize, shuffle: true, seed: options.Seed,
                 workers: options.LoaderWorkers, dropLast: train.Count > options.BatchSize);
             totalSteps = loader.BatchesPerEpoch * options.Epochs;
@@ -120,7 +122,8 @@ public static class Trainer
                 metrics.Write("resume", new Dictionary<string, object?> { ["step"] = Position.Step });
             }
             Step = Position.Step;
-            if (model.Precision is { AllowsBf16: true, Requested: BackbonePrecision.Auto } choice && choice.DecidedFor != device.type)
+            if (model.Precision is { AllowsBf16: true, Requested: BackbonePrecision.Auto } choice
+                && choice.DecidedFor != device.type)
             {
                 // Auto decided for the device the model was built on; it trains
                 // elsewhere. Say so rather than run a choice made for other hardware.
@@ -158,7 +161,8 @@ public static class Trainer
                 batchIndex++;
 
                 bool stopping = cancellationToken.IsCancellationRequested;
-                if (store is not null && (stopping || (options.CheckpointEverySteps > 0 && Step % options.CheckpointEverySteps == 0)))
+                if (store is not null
+                    && (stopping || (options.CheckpointEverySteps > 0 && Step % options.CheckpointEverySteps == 0)))
                 {
                     store.Save(model, optimizer, new TrainingPosition(epoch, batchIndex, Step));
                     observer.Message($"checkpoint at step {Step}");
@@ -193,7 +197,8 @@ public static class Trainer
             double value = loss.item<float>();
             if (!double.IsFinite(value))
             {
-                metrics.Write("diverged", new Dictionary<string, object?> { ["step"] = Step, ["loss"] = value, ["lr"] = options.LearningRate * factor });
+                metrics.Write("diverged",
+                    new Dictionary<string, object?> { ["step"] = Step, ["loss"] = value, ["lr"] = options.LearningRate * factor });
                 throw new TrainingDivergedException(Step, options.LearningRate * factor, value);
             }
             optimizer.ZeroGrad();

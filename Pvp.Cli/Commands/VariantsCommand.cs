@@ -24,7 +24,9 @@ internal sealed class VariantsCommand : Command<VariantSettings>
         var table = new Table().AddColumns("variant", "backbone", "attaches", "declared in");
         foreach (var v in VariantRegistry.All)
             table.AddRow(Markup.Escape(v.Name), Markup.Escape(v.Backbone.ToString()),
-                Markup.Escape(v.Attachments.Count == 0 ? "(plain backbone: everything trains)" : string.Join("; ", v.Attachments)),
+                Markup.Escape(v.Attachments.Count == 0
+                    ? "(plain backbone: everything trains)"
+                    : string.Join("; ", v.Attachments)),
                 Markup.Escape(v.Type.Assembly.GetName().Name ?? ""));
         AnsiConsole.Write(table);
         return 0;

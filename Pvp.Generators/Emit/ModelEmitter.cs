@@ -158,7 +158,8 @@ internal static class ModelEmitter
             if (p.Dropout > 0)
                 w.Line($"private readonly {TypeNames.Dropout} prompt_dropout; // p = {Format.Num(p.Dropout)}");
         }
-        string layout = string.Join(", ", blockClasses.GroupBy(p => p.Value.Name).Select(g => $"{Format.Ranges(g.Select(p => p.Key))}: {g.Key}"));
+        string layout = string.Join(", ",
+            blockClasses.GroupBy(p => p.Value.Name).Select(g => $"{Format.Ranges(g.Select(p => p.Key))}: {g.Key}"));
         w.Line($"private readonly {TypeNames.ModuleList}<{Module}> blocks; // {layout}");
         w.Line($"private readonly {TypeNames.LayerNorm} norm; // [{d}], eps 1e-6");
         w.Line($"private readonly {Module} head; // Linear({d} → numClasses), Identity when numClasses is 0");
@@ -302,7 +303,8 @@ internal static class ModelEmitter
         w.Line($"[{TypeNames.ModuleInitializer}]");
         w.Line("#pragma warning restore CA2255");
         w.Line($"internal static void RegisterVariant() =>");
-        bool plain = spec.Prompts is null && spec.Blocks.All(b => b.IsPlain) && spec.TrainableKinds.Contains(KindNames.Backbone);
+        bool plain = spec.Prompts is null && spec.Blocks.All(b => b.IsPlain)
+                     && spec.TrainableKinds.Contains(KindNames.Backbone);
         w.Line($"    {TypeNames.VariantRegistry}.Register(\"{spec.ClassName}\", typeof({spec.Identifier}), Config, " +
                $"s_attachments, isPlainBackbone: {Bool(plain)},");
         w.Line(spec.Backbone.BackboneBf16
@@ -370,7 +372,9 @@ internal static class ModelEmitter
             foreach (var method in shape.Methods)
                 foreach (var module in method.Modules)
                 {
-                    string inside = module.Site == AttachSite.AfterQkv ? "attn." : module.Site == AttachSite.AfterFc1 ? "mlp." : "";
+                    string inside = module.Site == AttachSite.AfterQkv ? "attn."
+                        : module.Site == AttachSite.AfterFc1 ? "mlp."
+                        : "";
                     entries.Add(($"blocks.*.{inside}{module.Field}.", method.KindName));
                 }
         }

@@ -93,7 +93,9 @@ internal sealed record VariantSpec(
 
     /// <summary>The class name as code writes it: <c>@event</c> for a class named after a keyword.</summary>
     public string Identifier =>
-        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(ClassName) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + ClassName : ClassName;
+        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(ClassName) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+            ? "@" + ClassName
+            : ClassName;
 }
 
 /// <summary>A learning-rate scale for one parameter kind.</summary>

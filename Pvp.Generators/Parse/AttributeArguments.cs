@@ -31,7 +31,8 @@ internal sealed class AttributeArguments
     /// True when the constructor argument at <paramref name="index"/> is a null constant (e.g. <c>[Attach(null!)]</c>).
     /// </summary>
     public bool IsNullPositional(int index) =>
-        index < attribute.ConstructorArguments.Length && attribute.ConstructorArguments[index] is { IsNull: true, Kind: not TypedConstantKind.Error };
+        index < attribute.ConstructorArguments.Length
+        && attribute.ConstructorArguments[index] is { IsNull: true, Kind: not TypedConstantKind.Error };
 
     /// <summary>
     /// The <c>typeof</c> constructor argument at <paramref name="index"/>, described by <paramref name="describe"/>.
@@ -51,7 +52,8 @@ internal sealed class AttributeArguments
         foreach (var pair in attribute.NamedArguments)
         {
             if (pair.Key != name) continue;
-            var argumentSyntax = syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name);
+            var argumentSyntax =
+                syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name);
             return Convert<T>(pair.Value, argumentSyntax);
         }
         return null;
@@ -62,13 +64,16 @@ internal sealed class AttributeArguments
     /// type (a number, bool, string or enum), in source order.
     /// </summary>
     public EquatableArray<NamedArgument> AllNamed() => attribute.NamedArguments
-        .Where(pair => pair.Value.Kind is TypedConstantKind.Primitive or TypedConstantKind.Enum && pair.Value.Value is not null)
+        .Where(pair => pair.Value.Kind is TypedConstantKind.Primitive or TypedConstantKind.Enum
+                       && pair.Value.Value is not null)
         .Select(pair => new NamedArgument(pair.Key, pair.Value.Value!,
-            LocationInfo.From((SyntaxNode?)syntax?.ArgumentList?.Arguments.FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == pair.Key) ?? syntax)))
+            LocationInfo.From((SyntaxNode?)syntax?.ArgumentList?.Arguments
+                .FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == pair.Key) ?? syntax)))
         .ToEquatableArray();
 
     private AttributeArgumentSyntax? PositionalSyntax(int index) =>
-        syntax?.ArgumentList?.Arguments.Where(a => a.NameEquals is null && a.NameColon is null).ElementAtOrDefault(index);
+        syntax?.ArgumentList?.Arguments.Where(a => a.NameEquals is null && a.NameColon is null)
+            .ElementAtOrDefault(index);
 
     private Declared<T>? Convert<T>(TypedConstant constant, AttributeArgumentSyntax? argumentSyntax)
     {

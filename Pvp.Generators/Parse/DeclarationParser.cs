@@ -19,7 +19,9 @@ internal static class DeclarationParser
         var symbol = (INamedTypeSymbol)context.TargetSymbol;
         var node = (TypeDeclarationSyntax)context.TargetNode;
 
-        string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : null;
+        string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } containing
+            ? containing.ToDisplayString()
+            : null;
         bool isPartial = node.Modifiers.Any(SyntaxKind.PartialKeyword);
 
         var prompts = new List<PromptsDeclaration>();
@@ -144,13 +146,15 @@ internal static class DeclarationParser
         bool isModule = false;
         for (var t = type.BaseType; t is not null; t = t.BaseType)
         {
-            if (t.MetadataName == "Module`2" && t.ContainingType?.Name == "nn" && t.ContainingType.ContainingType?.Name == "torch")
+            if (t.MetadataName == "Module`2" && t.ContainingType?.Name == "nn"
+                && t.ContainingType.ContainingType?.Name == "torch")
             {
                 isModule = true;
                 break;
             }
         }
-        bool constructible = type is INamedTypeSymbol { TypeKind: TypeKind.Class, IsAbstract: false, IsUnboundGenericType: false } named
+        bool constructible =
+            type is INamedTypeSymbol { TypeKind: TypeKind.Class, IsAbstract: false, IsUnboundGenericType: false } named
             && !named.IsGenericType
             && named.InstanceConstructors.Any(c => c.DeclaredAccessibility == Accessibility.Public
                 && c.Parameters.Length == 1

@@ -98,10 +98,12 @@ internal static class DeclarationValidator
 
         if (embedDim % heads != 0)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.HeadsDoNotDivideWidth,
-                d.Heads?.Location ?? d.EmbedDim?.Location ?? d.AttributeLocation, heads, embedDim, LargestDivisorAtMost(embedDim, heads)));
+                d.Heads?.Location ?? d.EmbedDim?.Location ?? d.AttributeLocation, heads, embedDim,
+                LargestDivisorAtMost(embedDim, heads)));
         if (imageSize % patchSize != 0)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.ImageNotDivisibleByPatch,
-                d.ImageSize?.Location ?? d.PatchSize?.Location ?? d.AttributeLocation, imageSize, patchSize, (imageSize / patchSize + 1) * patchSize));
+                d.ImageSize?.Location ?? d.PatchSize?.Location ?? d.AttributeLocation, imageSize, patchSize,
+                (imageSize / patchSize + 1) * patchSize));
         int mlpHidden = (int)(embedDim * mlpRatio); // timm: int(embed_dim * mlp_ratio)
         if (mlpHidden <= 0)
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.NonPositiveSize,
@@ -118,7 +120,8 @@ internal static class DeclarationValidator
     private static int Resolve(Declared<int>? explicitValue, int? presetValue, int? defaultValue, string name,
         NamedPreset? preset, bool checkPreset, BackboneDeclaration d, List<DiagnosticInfo> diagnostics)
     {
-        if (explicitValue is not null && checkPreset && presetValue is { } fromPreset && explicitValue.Value != fromPreset)
+        if (explicitValue is not null && checkPreset && presetValue is { } fromPreset
+            && explicitValue.Value != fromPreset)
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.ContradictsPreset, explicitValue.Location, name,
                 explicitValue.Value, preset!.Name, fromPreset));

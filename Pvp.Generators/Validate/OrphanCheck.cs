@@ -22,7 +22,8 @@ internal static class OrphanCheck
         if (attributes.Any(a => a.AttributeClass?.ToDisplayString() == KnownNames.VisionTransformerAttribute))
             return EquatableArray<DiagnosticInfo>.Empty;
         return attributes
-            .Where(a => a.AttributeClass is { } c && c.GetAttributes().Any(m => m.AttributeClass?.ToDisplayString() == KnownNames.SiteMethodAttribute)
+            .Where(a => a.AttributeClass is { } c
+                        && c.GetAttributes().Any(m => m.AttributeClass?.ToDisplayString() == KnownNames.SiteMethodAttribute)
                         && a.ApplicationSyntaxReference?.SyntaxTree == context.Node.SyntaxTree)
             .Select(a => DiagnosticInfo.Create(DiagnosticCatalog.NoBackbone,
                 LocationInfo.From(a.ApplicationSyntaxReference?.GetSyntax(cancellationToken)), type.Name,

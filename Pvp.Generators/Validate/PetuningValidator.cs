@@ -36,12 +36,15 @@ internal sealed class PetuningValidator
     {
         CheckMarkers();
         var prompts = ValidatePrompts();
-        var loras = declaration.Loras.Select((l, i) => ValidateLora(l, i)).Where(l => l is not null).Select(l => l!).ToEquatableArray();
-        var siteMethods = declaration.SiteMethods.Select(ValidateSiteMethod).Where(m => m is not null).Select(m => m!).ToEquatableArray();
+        var loras = declaration.Loras.Select((l, i) => ValidateLora(l, i)).Where(l => l is not null).Select(l => l!)
+            .ToEquatableArray();
+        var siteMethods = declaration.SiteMethods.Select(ValidateSiteMethod).Where(m => m is not null).Select(m => m!)
+            .ToEquatableArray();
         bool decayPrompts = declaration.Prompts.Count > 0 && declaration.Prompts[0].WeightDecay?.Value == true;
         return new ResolvedPetuning(prompts, loras, siteMethods,
             declaration.Markers.Select(m => m.Name).ToEquatableArray(), TrainableKinds(siteMethods),
-            scales.OrderBy(p => GroupRank(p.Key, siteMethods)).Select(p => new ScaleEntry(p.Key, p.Value)).ToEquatableArray(), decayPrompts);
+            scales.OrderBy(p => GroupRank(p.Key, siteMethods)).Select(p => new ScaleEntry(p.Key, p.Value)).ToEquatableArray(),
+            decayPrompts);
     }
 
     /// <summary>
@@ -54,7 +57,8 @@ internal sealed class PetuningValidator
         string[] backbone = { KindNames.Head, KindNames.Norms, KindNames.Biases, KindNames.Backbone };
         if (Has(KnownNames.FullFineTuneAttribute)) return backbone.ToEquatableArray();
         if (Has(KnownNames.LinearProbeAttribute)) return new[] { KindNames.Head }.ToEquatableArray();
-        bool anyPetuning = declaration.Prompts.Count + declaration.Loras.Count + declaration.SiteMethods.Count + declaration.Markers.Count > 0;
+        bool anyPetuning =
+            declaration.Prompts.Count + declaration.Loras.Count + declaration.SiteMethods.Count + declaration.Markers.Count > 0;
         if (!anyPetuning) return backbone.ToEquatableArray(); // a plain backbone trains like any module
         var kinds = new List<string>();
         if (declaration.Prompts.Count > 0) kinds.Add(PromptsAttribute.KindName);
@@ -135,7 +139,8 @@ internal sealed class PetuningValidator
         double alpha = l.Alpha?.Value ?? LoraDefaults.Alpha;
         var targets = l.Targets?.Value ?? LoraDefaults.Targets;
         double dropout = l.Dropout?.Value ?? LoraDefaults.Dropout;
-        const LoraTargets allTargets = LoraTargets.Query | LoraTargets.Key | LoraTargets.Value | LoraTargets.Output | LoraTargets.MlpFc1 | LoraTargets.MlpFc2;
+        const LoraTargets allTargets = LoraTargets.Query | LoraTargets.Key | LoraTargets.Value | LoraTargets.Output
+                                       | LoraTargets.MlpFc1 | LoraTargets.MlpFc2;
         bool ok = true;
         if (rank < 1 || rank > backbone.EmbedDim)
             ok = Report(DiagnosticCatalog.InvalidLoraRank, l.Rank?.Location ?? l.Location, rank, backbone.EmbedDim);
@@ -148,7 +153,9 @@ internal sealed class PetuningValidator
         ok &= CheckProbability("Dropout", l.Dropout);
         ok &= CheckScale(LoraAttribute.KindName, "Lora", l.LearningRateScale);
         var range = ResolveRange(l.Blocks, l.Location);
-        return ok && range is not null ? new ResolvedLora(order, rank, alpha, targets, dropout, range.Value, l.Location) : null;
+        return ok && range is not null
+            ? new ResolvedLora(order, rank, alpha, targets, dropout, range.Value, l.Location)
+            : null;
     }
 
     private ResolvedSiteMethod? ValidateSiteMethod(SiteMethodDeclaration declared)
@@ -170,7 +177,9 @@ internal sealed class PetuningValidator
         ok &= CheckScale(method.KindName, declared.ShortName,
             declared.Named<double>(nameof(AttachAttribute.LearningRateScale)));
         var range = ResolveRange(declared.Named<string>(nameof(AttachAttribute.Blocks)), declared.Location);
-        return ok && range is not null ? new ResolvedSiteMethod(declared.ShortName, method, context, range.Value, declared.Location) : null;
+        return ok && range is not null
+            ? new ResolvedSiteMethod(declared.ShortName, method, context, range.Value, declared.Location)
+            : null;
     }
 
     /// <summary><c>[Attach(typeof(T), Site = ...)]</c>: the data-described site method with one site.</summary>
@@ -192,7 +201,8 @@ internal sealed class PetuningValidator
         if (!ok) return null;
         var combine = where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace;
         return new DeclaredSiteMethod(AttachAttribute.KindName, type.FullName, type.Name, new[] { (where, combine) },
-            a.Named<string>(nameof(AttachAttribute.Blocks))?.Value, a.Named<double>(nameof(AttachAttribute.LearningRateScale))?.Value ?? 1.0);
+            a.Named<string>(nameof(AttachAttribute.Blocks))?.Value,
+            a.Named<double>(nameof(AttachAttribute.LearningRateScale))?.Value ?? 1.0);
     }
 
     /// <summary>
@@ -220,7 +230,8 @@ internal sealed class PetuningValidator
                     "AfterNorm2, AfterFc1, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
                 continue;
             }
-            var combine = descriptor.Combine ?? (where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace);
+            var combine = descriptor.Combine
+                          ?? (where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace);
             if (!System.Enum.IsDefined(typeof(SiteCombine), combine) || !BlockSites.Accepts(where, combine))
                 ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, where,
                     $"Combine = {combine} does not join there; use {BlockSites.AcceptedCombines(where)}, or another site");
@@ -231,7 +242,8 @@ internal sealed class PetuningValidator
         }
         if (!ok) return null;
         return new DeclaredSiteMethod(descriptor.Kind!, module.FullName, module.Name, placements,
-            d.Named<string>(nameof(AttachAttribute.Blocks))?.Value, d.Named<double>(nameof(AttachAttribute.LearningRateScale))?.Value ?? 1.0);
+            d.Named<string>(nameof(AttachAttribute.Blocks))?.Value,
+            d.Named<double>(nameof(AttachAttribute.LearningRateScale))?.Value ?? 1.0);
     }
 
     private DeclaredSiteMethod? Incomplete(SiteMethodDeclaration d, string what, string fix)
@@ -254,8 +266,10 @@ internal sealed class PetuningValidator
     private bool OwnKind(SiteMethodDeclaration declared, string kind)
     {
         string? owner = KindNames.IsBackbone(kind) ? "the backbone"
-            : BuiltInSiteMethods.KindOwners.TryGetValue(kind, out string? builtIn) && builtIn != declared.AttributeName ? $"[{KnownNames.ShortName(builtIn)}]"
-            : kindOwners.TryGetValue(kind, out string? earlier) && earlier != declared.AttributeName ? $"[{KnownNames.ShortName(earlier)}]"
+            : BuiltInSiteMethods.KindOwners.TryGetValue(kind, out string? builtIn) && builtIn != declared.AttributeName
+                ? $"[{KnownNames.ShortName(builtIn)}]"
+            : kindOwners.TryGetValue(kind, out string? earlier) && earlier != declared.AttributeName
+                ? $"[{KnownNames.ShortName(earlier)}]"
             : null;
         if (owner is not null)
             return Report(DiagnosticCatalog.KindNameTaken, declared.Location, declared.ShortName, kind, owner);

@@ -113,7 +113,8 @@ public static class BackboneWeights
     {
         options ??= new BackboneLoadOptions();
         // Weights are real numbers: an integer or boolean tensor would be converted silently and train nonsense.
-        var notFloat = weights.Where(p => !is_floating_point(p.Value)).Select(p => $"{p.Key} ({p.Value.dtype})").ToList();
+        var notFloat = weights.Where(p => !is_floating_point(p.Value)).Select(p => $"{p.Key} ({p.Value.dtype})")
+            .ToList();
         if (notFloat.Count > 0)
             throw new InvalidDataException($"'{source}' holds weights that are not floating point: {string.Join(", ", notFloat.Take(8))}" +
                                            $"{(notFloat.Count > 8 ? $" and {notFloat.Count - 8} more" : "")}. Is it a quantized or non-weight file?");
@@ -176,7 +177,8 @@ public static class BackboneWeights
             misShaped.Add($"{key}: checkpoint [{string.Join(", ", value.shape)}] vs model [{string.Join(", ", parameter.shape)}]");
         }
 
-        var unexpected = checkpoint.Keys.Where(k => !target.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal).ToList();
+        var unexpected = checkpoint.Keys.Where(k => !target.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal)
+            .ToList();
         if (missing.Count > 0 || misShaped.Count > 0 || (unexpected.Count > 0 && options.FailOnUnexpected))
             throw new CheckpointMismatchException(source, model.WeightTargetName,
                 missing, options.FailOnUnexpected ? unexpected : Array.Empty<string>(), misShaped);
@@ -198,7 +200,8 @@ public static class BackboneWeights
         resized = null;
         note = null;
         if (source.dim() != 3 || targetShape.Length != 3 || source.shape[2] != targetShape[2]) return false;
-        long from = (long)Math.Round(Math.Sqrt(source.shape[1] - 1)), to = (long)Math.Round(Math.Sqrt(targetShape[1] - 1));
+        long from = (long)Math.Round(Math.Sqrt(source.shape[1] - 1)),
+            to = (long)Math.Round(Math.Sqrt(targetShape[1] - 1));
         if (from * from != source.shape[1] - 1 || to * to != targetShape[1] - 1) return false;
         using var scope = NewDisposeScope();
         var source32 = source.to(ScalarType.Float32);

@@ -50,7 +50,8 @@ public static partial class KeyLayouts
         var weights = StateDictFile.Load(path);
         try
         {
-            return Detect(weights.ToDictionary(p => p.Key.StartsWith("module.", StringComparison.Ordinal) ? p.Key["module.".Length..] : p.Key, p => p.Value));
+            return Detect(weights.ToDictionary(
+                p => p.Key.StartsWith("module.", StringComparison.Ordinal) ? p.Key["module.".Length..] : p.Key, p => p.Value));
         }
         finally
         {
@@ -75,7 +76,8 @@ public static partial class KeyLayouts
     public static Dictionary<string, Tensor> ToTimm(
         IReadOnlyDictionary<string, Tensor> weights, out KeyLayout detected, out IReadOnlyList<string> skipped)
     {
-        var stripped = weights.ToDictionary(p => p.Key.StartsWith("module.", StringComparison.Ordinal) ? p.Key["module.".Length..] : p.Key, p => p.Value);
+        var stripped = weights.ToDictionary(
+            p => p.Key.StartsWith("module.", StringComparison.Ordinal) ? p.Key["module.".Length..] : p.Key, p => p.Value);
         detected = Detect(stripped);
         skipped = Array.Empty<string>();
         return detected switch
@@ -138,7 +140,8 @@ public static partial class KeyLayouts
                 default: result[key] = value; break;
             }
         }
-        foreach (var prefix in jax.Keys.Select(k => JaxBlockKey().Match(k)).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct())
+        foreach (var prefix in jax.Keys.Select(k => JaxBlockKey().Match(k)).Where(m => m.Success)
+                     .Select(m => m.Groups[1].Value).Distinct())
         {
             string attention = $"Transformer/encoderblock_{prefix}/MultiHeadDotProductAttention_1/";
             var names = new[] { "query", "key", "value" };
@@ -146,7 +149,8 @@ public static partial class KeyLayouts
                 result[$"blocks.{prefix}.attn.qkv.weight"] = cat(names.Select(n => // [D, heads, hd] → [heads·hd, D]
                     jax[attention + n + "/kernel"].reshape(jax[attention + n + "/kernel"].shape[0], -1).t()).ToArray(), 0).contiguous();
             if (names.All(n => jax.ContainsKey(attention + n + "/bias")))
-                result[$"blocks.{prefix}.attn.qkv.bias"] = cat(names.Select(n => jax[attention + n + "/bias"].reshape(-1)).ToArray(), 0).contiguous();
+                result[$"blocks.{prefix}.attn.qkv.bias"] =
+                    cat(names.Select(n => jax[attention + n + "/bias"].reshape(-1)).ToArray(), 0).contiguous();
         }
         skipped = dropped;
         return result;
@@ -208,7 +212,8 @@ public static partial class KeyLayouts
             else if (!match.Groups[2].Value.StartsWith("attention.attention.", StringComparison.Ordinal))
                 result[original] = value;
         }
-        foreach (string layer in hf.Keys.Select(k => HfLayerKey().Match(Strip(k))).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct())
+        foreach (string layer in hf.Keys.Select(k => HfLayerKey().Match(Strip(k))).Where(m => m.Success)
+                     .Select(m => m.Groups[1].Value).Distinct())
         {
             string prefix = hf.Keys.Any(k => k.StartsWith("vit.", StringComparison.Ordinal)) ? "vit." : "";
             string attention = $"{prefix}encoder.layer.{layer}.attention.attention.";

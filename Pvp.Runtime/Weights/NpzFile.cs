@@ -49,7 +49,8 @@ public static partial class NpzFile
     private static Tensor ReadArray(Stream stream, string where)
     {
         var prefix = new byte[8];
-        if (SafeTensors.ReadFully(stream, prefix) != 8 || prefix[0] != 0x93 || prefix[1] != (byte)'N' || prefix[2] != (byte)'U')
+        if (SafeTensors.ReadFully(stream, prefix) != 8
+            || prefix[0] != 0x93 || prefix[1] != (byte)'N' || prefix[2] != (byte)'U')
             throw new InvalidDataException($"{where} is not a .npy array (no magic string).");
         int major = prefix[6];
         var lengthBytes = new byte[major == 1 ? 2 : 4];

@@ -102,7 +102,8 @@ public static class SafeTensors
             using var header = JsonDocument.Parse(headerBytes);
             return header.RootElement.ValueKind == JsonValueKind.Object && header.RootElement.TryGetProperty("__metadata__", out var metadata)
                                                                        && metadata.ValueKind == JsonValueKind.Object
-                ? metadata.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String).ToDictionary(p => p.Name, p => p.Value.GetString()!)
+                ? metadata.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String)
+                    .ToDictionary(p => p.Name, p => p.Value.GetString()!)
                 : new Dictionary<string, string>();
         }
         catch (JsonException e)
@@ -202,7 +203,10 @@ public static class SafeTensors
                 throw new ArgumentException($"Tensor '{key}' has dtype {cpu.dtype}, which safetensors cannot hold.",
                     nameof(tensors));
             byte[] blob = cpu.bytes.ToArray();
-            header[key] = new { dtype = dtype.Code, shape = cpu.shape, data_offsets = new[] { offset, offset + blob.Length } };
+            header[key] = new
+            {
+                dtype = dtype.Code, shape = cpu.shape, data_offsets = new[] { offset, offset + blob.Length }
+            };
             offset += blob.Length;
             blobs.Add(blob);
         }

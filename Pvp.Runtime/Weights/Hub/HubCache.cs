@@ -39,7 +39,9 @@ public sealed record HubCache(string Root, HubModelId Id)
     {
         if (HubModelId.IsCommitHash(revision)) return revision;
         string refFile = Ref(revision);
-        return File.Exists(refFile) && File.ReadAllText(refFile).Trim() is { } commit && HubModelId.IsCommitHash(commit) ? commit : null;
+        return File.Exists(refFile) && File.ReadAllText(refFile).Trim() is { } commit && HubModelId.IsCommitHash(commit)
+            ? commit
+            : null;
     }
 
     /// <summary>

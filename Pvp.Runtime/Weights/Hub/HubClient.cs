@@ -60,7 +60,8 @@ internal sealed class HubClient
     {
         string revision = id.Revision;
         // A commit hash whose snapshot holds the file needs no request (as huggingface_hub).
-        if (id.RevisionIsCommit && cache.Find(revision, file) is { } atCommit && (atCommit.Path is not null || atCommit.KnownAbsent))
+        if (id.RevisionIsCommit && cache.Find(revision, file) is { } atCommit
+            && (atCommit.Path is not null || atCommit.KnownAbsent))
         {
             commit = revision;
             return atCommit.Path;
@@ -149,7 +150,9 @@ internal sealed class HubClient
                 etag.Contains("..", StringComparison.Ordinal))
                 throw Failure(url, "the server sent no usable ETag, so the file cannot be checked or cached",
                     "check HF_ENDPOINT", status);
-            long? size = long.TryParse(Header(response, "X-Linked-Size"), out long linkedSize) ? linkedSize : response.Content.Headers.ContentLength;
+            long? size = long.TryParse(Header(response, "X-Linked-Size"), out long linkedSize)
+                ? linkedSize
+                : response.Content.Headers.ContentLength;
             bool redirected = status is >= 300 and < 400 && location is not null;
             return new Metadata(commitHeader!, etag, size, redirected ? location! : asked, redirected,
                 linked is not null);
@@ -293,7 +296,8 @@ internal sealed class HubClient
     private int ReadWithTimeout(Stream input, byte[] buffer, string url)
     {
         using var timeout = new CancellationTokenSource(options.Timeout);
-        return Task.Run(async () => await input.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)).GetAwaiter().GetResult();
+        return Task.Run(async () => await input.ReadAsync(buffer, timeout.Token).ConfigureAwait(false))
+            .GetAwaiter().GetResult();
     }
 
     /// <summary>One request with the token (to the Hub only), the timeout for the response's headers.</summary>
@@ -308,7 +312,8 @@ internal sealed class HubClient
         using var timeout = new CancellationTokenSource(options.Timeout);
         try
         {
-            return Task.Run(async () => await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false))
+            return Task.Run(async () =>
+                    await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false))
                 .GetAwaiter().GetResult();
         }
         catch (OperationCanceledException e)
@@ -404,7 +409,8 @@ internal sealed class HubClient
     // A Location such as "/org/name/resolve/…" is relative:
     // Uri.TryCreate(…, Absolute) would take it for a Unix file path.
     private static bool IsAbsoluteHttp(string location) =>
-        location.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+        location.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+        || location.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsHex(string s) => s.All(Uri.IsHexDigit);
 

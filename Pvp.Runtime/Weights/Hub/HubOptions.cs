@@ -78,7 +78,9 @@ public sealed record HubOptions
             throw new ArgumentException($"HF_ENDPOINT '{endpoint}' is not an http(s) address; unset it or give one such as {DefaultEndpoint}.");
         string tokenFile = DefaultTokenFile(variable);
         string? token = NonEmpty(variable("HF_TOKEN")) ?? NonEmpty(variable("HUGGING_FACE_HUB_TOKEN"));
-        string? tokenSource = token is null ? null : variable("HF_TOKEN") is { Length: > 0 } ? "HF_TOKEN" : "HUGGING_FACE_HUB_TOKEN";
+        string? tokenSource = token is null ? null
+            : variable("HF_TOKEN") is { Length: > 0 } ? "HF_TOKEN"
+            : "HUGGING_FACE_HUB_TOKEN";
         if (token is null && File.Exists(tokenFile))
         {
             token = NonEmpty(File.ReadAllText(tokenFile).Trim());
@@ -87,7 +89,8 @@ public sealed record HubOptions
         var timeout = TimeSpan.FromSeconds(10);
         if (NonEmpty(variable("HF_HUB_DOWNLOAD_TIMEOUT")) is { } seconds)
         {
-            if (!double.TryParse(seconds, NumberStyles.Float, CultureInfo.InvariantCulture, out double s) || !(s > 0) || s > 86_400)
+            if (!double.TryParse(seconds, NumberStyles.Float, CultureInfo.InvariantCulture, out double s)
+                || !(s > 0) || s > 86_400)
                 throw new ArgumentException($"HF_HUB_DOWNLOAD_TIMEOUT '{seconds}' is not a number of seconds (0 to 86400); unset it or give e.g. 30.");
             timeout = TimeSpan.FromSeconds(s);
         }
@@ -109,14 +112,16 @@ public sealed record HubOptions
     /// <c>$XDG_CACHE_HOME/huggingface/hub</c>, else <c>~/.cache/huggingface/hub</c>.
     /// </summary>
     private static string DefaultCacheFolder(Func<string, string?> variable) =>
-        ExpandHome(NonEmpty(variable("HF_HUB_CACHE")) ?? NonEmpty(variable("HUGGINGFACE_HUB_CACHE")) ?? Path.Combine(HfHome(variable), "hub"));
+        ExpandHome(NonEmpty(variable("HF_HUB_CACHE")) ?? NonEmpty(variable("HUGGINGFACE_HUB_CACHE"))
+                   ?? Path.Combine(HfHome(variable), "hub"));
 
     private static string DefaultTokenFile(Func<string, string?> variable) =>
         ExpandHome(NonEmpty(variable("HF_TOKEN_PATH")) ?? Path.Combine(HfHome(variable), "token"));
 
     private static string HfHome(Func<string, string?> variable) =>
         ExpandHome(NonEmpty(variable("HF_HOME")) ?? Path.Combine(
-            NonEmpty(variable("XDG_CACHE_HOME")) ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
+            NonEmpty(variable("XDG_CACHE_HOME"))
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache"),
             "huggingface"));
 
     private static string ExpandHome(string path) =>

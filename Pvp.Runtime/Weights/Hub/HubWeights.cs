@@ -82,7 +82,8 @@ public static class HubWeights
             catch (HubException e) when (e.StatusCode is null or >= 500)
             {
                 // The server cannot be reached and this file is not cached: another candidate the cache holds will do.
-                var cached = WeightFiles.Select(f => (File: f, Found: client.Cache.Find(id.Revision, f))).FirstOrDefault(c => c.Found.Path is not null);
+                var cached = WeightFiles.Select(f => (File: f, Found: client.Cache.Find(id.Revision, f)))
+                    .FirstOrDefault(c => c.Found.Path is not null);
                 if (cached.File is null) throw;
                 (weights, weightsFile, commit) = (cached.Found.Path, cached.File, cached.Found.Commit);
                 break;
