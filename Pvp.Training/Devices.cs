@@ -62,7 +62,8 @@ public static class Devices
     public static string Describe(Device device)
     {
         if (device.type == DeviceType.CUDA)
-            return $"cuda:{Math.Max(0, device.index)} (of {cuda.device_count()} CUDA device{(cuda.device_count() == 1 ? "" : "s")})";
+            return $"cuda:{Math.Max(0, device.index)} " +
+                   $"(of {cuda.device_count()} CUDA device{(cuda.device_count() == 1 ? "" : "s")})";
         string model = "";
         try
         {

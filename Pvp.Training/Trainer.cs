@@ -118,7 +118,8 @@ public static class Trainer
             {
                 Position = store.Restore(model, optimizer, observer.Message);
                 ResumedFrom = Position.Step;
-                observer.Message($"resumed from the checkpoint at step {Position.Step} (epoch {Position.Epoch + 1}, batch {Position.Batch})");
+                observer.Message($"resumed from the checkpoint at step {Position.Step} " +
+                                 $"(epoch {Position.Epoch + 1}, batch {Position.Batch})");
                 metrics.Write("resume", new Dictionary<string, object?> { ["step"] = Position.Step });
             }
             Step = Position.Step;
@@ -169,7 +170,8 @@ public static class Trainer
                 }
                 if (stopping)
                 {
-                    observer.Message($"interrupted at step {Step}; run the same command again to continue from its checkpoint");
+                    observer.Message($"interrupted at step {Step}; " +
+                                     "run the same command again to continue from its checkpoint");
                     metrics.Write("interrupted", new Dictionary<string, object?> { ["step"] = Step });
                     return false;
                 }

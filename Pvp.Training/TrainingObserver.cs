@@ -23,11 +23,13 @@ public sealed class ConsoleObserver(string prefix = "") : ITrainingObserver
 {
     /// <inheritdoc />
     public void Started(string run, long firstStep, long totalSteps) =>
-        Console.WriteLine($"{prefix}{run}: {(firstStep > 0 ? $"resuming at step {firstStep} of" : "training for")} {totalSteps} steps");
+        Console.WriteLine($"{prefix}{run}: {(firstStep > 0 ? $"resuming at step {firstStep} of" : "training for")} " +
+                          $"{totalSteps} steps");
 
     /// <inheritdoc />
     public void Epoch(int epoch, double meanLoss, EvaluationResult? evaluation) =>
-        Console.WriteLine($"{prefix}  epoch {epoch + 1}: loss {meanLoss:F4}{(evaluation is null ? "" : $", eval {evaluation}")}");
+        Console.WriteLine($"{prefix}  epoch {epoch + 1}: " +
+                          $"loss {meanLoss:F4}{(evaluation is null ? "" : $", eval {evaluation}")}");
 
     /// <inheritdoc />
     public void Message(string text) => Console.WriteLine($"{prefix}  {text}");

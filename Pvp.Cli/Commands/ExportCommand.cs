@@ -15,12 +15,14 @@ internal sealed class ExportCommand : RecipeCommand<ExportCommand.Settings>
     {
         /// <summary>The ONNX file to write.</summary>
         [CommandOption("--onnx <FILE>")]
-        [Description("The .onnx file to write (opset 17, dynamic batch, float32; class names and preprocessing in its metadata).")]
+        [Description("The .onnx file to write " +
+                     "(opset 17, dynamic batch, float32; class names and preprocessing in its metadata).")]
         public string Onnx { get; init; } = "";
 
         /// <summary>LoRA merged (default) or separate.</summary>
         [CommandOption("--lora <MODE>")]
-        [Description("merged (default: folded into the weights) or separate (low-rank branches kept as their own nodes).")]
+        [Description("merged (default: folded into the weights) or separate " +
+                     "(low-rank branches kept as their own nodes).")]
         public string Lora { get; init; } = "merged";
 
         /// <summary>A folder for the task's test images.</summary>

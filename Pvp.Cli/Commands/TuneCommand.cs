@@ -57,7 +57,8 @@ internal sealed class TuneCommand : RecipeCommand<TuneCommand.Settings>
             if (Index is < 0) return ValidationResult.Error($"--index {Index}: expected a cell index of at least 0.");
             if (Index is not null && (Cell ?? Task ?? Init) is not null
                 || Index is not null && (Shots ?? Seed) is not null)
-                return ValidationResult.Error("--index names one cell: give it alone, without --cell, --task, --shots, --seed or --init.");
+                return ValidationResult.Error("--index names one cell: give it alone, without --cell, --task, " +
+                                              "--shots, --seed or --init.");
             if (Cell is not null)
             {
                 try
@@ -93,7 +94,8 @@ internal sealed class TuneCommand : RecipeCommand<TuneCommand.Settings>
             var all = runner.Cells();
             var listed = all.Where(Keep).ToList();
             if (listed.Count == 0)
-                throw new ArgumentException("No cell of the recipe matches the filter; 'pvp tune RECIPE --list' shows them.");
+                throw new ArgumentException("No cell of the recipe matches the filter; " +
+                                            "'pvp tune RECIPE --list' shows them.");
             foreach (var cell in listed)
             {
                 // What status says of it: done only when the result is this recipe's (its fingerprint and seal match).
@@ -108,7 +110,8 @@ internal sealed class TuneCommand : RecipeCommand<TuneCommand.Settings>
         {
             var runner = new PvpRunner(recipe, reporter) { Force = s.Force };
             if (!runner.Cells().Any(Keep))
-                throw new ArgumentException("No cell of the recipe matches the filter; 'pvp tune RECIPE --list' shows them.");
+                throw new ArgumentException("No cell of the recipe matches the filter; " +
+                                            "'pvp tune RECIPE --list' shows them.");
             return runner.Tune(Keep, cancellationToken);
         });
         return 0;

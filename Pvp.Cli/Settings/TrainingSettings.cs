@@ -33,7 +33,8 @@ internal class TrainingSettings : DeviceSettings
     /// <inheritdoc />
     public override Spectre.Console.ValidationResult Validate() =>
         Precision is not null && BackbonePrecisionNames.Parse(Precision) is null
-            ? Spectre.Console.ValidationResult.Error($"--precision: expected {BackbonePrecisionNames.Expected}, got '{Precision}'.")
+            ? Spectre.Console.ValidationResult.Error($"--precision: expected {BackbonePrecisionNames.Expected}, " +
+                                                     $"got '{Precision}'.")
             : base.Validate();
 
     /// <inheritdoc />

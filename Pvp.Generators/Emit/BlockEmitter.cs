@@ -61,13 +61,15 @@ internal static class BlockEmitter
             using (w.Block($"public {blockClass.Name}({signature}) : base(\"Block\")"))
             {
                 if (castAttachments) w.Line("trainableDtype = dtype;");
-                w.Line($"norm1 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, dtype: {frozen});");
+                w.Line($"norm1 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, " +
+                       $"dtype: {frozen});");
                 w.Line($"attn = new {Blocks}.Attention({d}, {b.Heads},");
                 w.Line($"    qkv: {Qkv(shape.Qkv, b)},");
                 w.Line($"    proj: {Linear(shape.Proj, d, d, "true", frozen)});");
                 foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterQkv))
                     w.Line($"attn.{InnerHook(module, castAttachments)};");
-                w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, dtype: {frozen});");
+                w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, " +
+                       $"dtype: {frozen});");
                 w.Line($"mlp = new {Blocks}.Mlp(");
                 w.Line($"    fc1: {Linear(shape.Fc1, d, b.MlpHidden, "true", frozen)},");
                 w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true", frozen)});");
@@ -167,7 +169,8 @@ internal static class BlockEmitter
     private static string InnerHook(SiteModule m, bool cast)
     {
         string hook = m.Site == AttachSite.AfterQkv ? "AddAfterQkv" : "AddAfterFc1";
-        return $"{hook}(\"{m.Field}\", new {m.Type}({m.Arguments}){(m.CastsUnderBf16 && cast ? ", computeIn: dtype" : "")})";
+        return $"{hook}(\"{m.Field}\", " +
+               $"new {m.Type}({m.Arguments}){(m.CastsUnderBf16 && cast ? ", computeIn: dtype" : "")})";
     }
 
     private static string Qkv(LoraLayerSpec? lora, BackboneSpec b)
@@ -175,7 +178,8 @@ internal static class BlockEmitter
         int d = b.EmbedDim;
         string frozen = ModelEmitter.FrozenDtype(b);
         if (lora is null)
-            return $"{Torch}.nn.Linear({d}, {3 * d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, device: device, dtype: {frozen})";
+            return $"{Torch}.nn.Linear({d}, {3 * d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, device: device, " +
+                   $"dtype: {frozen})";
         var targets = new List<string>();
         if ((lora.Targets & LoraTargets.Query) != 0) targets.Add($"{LoraTargetsEnum}.Query");
         if ((lora.Targets & LoraTargets.Key) != 0) targets.Add($"{LoraTargetsEnum}.Key");

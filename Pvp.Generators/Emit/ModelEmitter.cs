@@ -78,7 +78,8 @@ internal static class ModelEmitter
         var b = spec.Backbone;
         w.Line("/// <summary>The backbone this class declares.</summary>");
         w.Line($"public static {TypeNames.VitConfig} Config {{ get; }} = new(");
-        w.Line($"    ImageSize: {b.ImageSize}, PatchSize: {b.PatchSize}, InChannels: {b.InChannels}, EmbedDim: {b.EmbedDim},");
+        w.Line($"    ImageSize: {b.ImageSize}, PatchSize: {b.PatchSize}, InChannels: {b.InChannels}, " +
+               $"EmbedDim: {b.EmbedDim},");
         w.Line($"    Depth: {b.Depth}, Heads: {b.Heads}, MlpHidden: {b.MlpHidden}, QkvBias: {Bool(b.QkvBias)});");
         w.Line();
         if (spec.CardLines.Count == 0)
@@ -91,13 +92,15 @@ internal static class ModelEmitter
             using (w.Open("};"))
                 foreach (string line in spec.CardLines) w.Line($"{Literal(line)},");
         }
-        w.Line($"private static readonly string[] s_trainableKinds = {{ {string.Join(", ", spec.TrainableKinds.Select(Literal))} }};");
+        w.Line($"private static readonly string[] s_trainableKinds = {{ " +
+               $"{string.Join(", ", spec.TrainableKinds.Select(Literal))} }};");
         var kindMap = KindMap(spec).ToList();
         if (kindMap.Count > 0)
         {
             w.Line($"private static readonly {KindMapType} s_kindMap = new(");
             for (int i = 0; i < kindMap.Count; i++)
-                w.Line($"    ({Literal(kindMap[i].Pattern)}, {Literal(kindMap[i].Kind)}){(i == kindMap.Count - 1 ? ");" : ",")}");
+                w.Line($"    ({Literal(kindMap[i].Pattern)}, " +
+                       $"{Literal(kindMap[i].Kind)}){(i == kindMap.Count - 1 ? ");" : ",")}");
         }
         bool undecayedPrompts = spec.Prompts is not null && !spec.DecayPrompts;
         bool groupSettings = spec.LearningRateScales.Count > 0 || undecayedPrompts;
@@ -147,14 +150,16 @@ internal static class ModelEmitter
     {
         var b = spec.Backbone;
         int d = b.EmbedDim;
-        w.Line($"private readonly {Blocks}.PatchEmbed patch_embed; // proj: Conv2d({b.InChannels} → {d}, {b.PatchSize}x{b.PatchSize}, stride {b.PatchSize})");
+        w.Line($"private readonly {Blocks}.PatchEmbed patch_embed; // proj: " +
+               $"Conv2d({b.InChannels} → {d}, {b.PatchSize}x{b.PatchSize}, stride {b.PatchSize})");
         w.Line($"private readonly {Parameter} cls_token; // [1, 1, {d}]");
         w.Line($"private readonly {Parameter} pos_embed; // [1, 1 + {b.PatchCount}, {d}]");
         if (spec.Prompts is { } p)
         {
             w.Line($"private readonly {Parameter} prompt_embeddings; // [1, {p.Length}, {d}]  VPT");
             if (p.DeepCount > 0)
-                w.Line($"private readonly {Parameter} deep_prompt_embeddings; // [{p.DeepCount}, {p.Length}, {d}]  VPT-deep");
+                w.Line($"private readonly {Parameter} deep_prompt_embeddings; " +
+                       $"// [{p.DeepCount}, {p.Length}, {d}]  VPT-deep");
             if (p.Dropout > 0)
                 w.Line($"private readonly {TypeNames.Dropout} prompt_dropout; // p = {Format.Num(p.Dropout)}");
         }
@@ -165,8 +170,10 @@ internal static class ModelEmitter
         w.Line($"private readonly {Module} head; // Linear({d} → numClasses), Identity when numClasses is 0");
         if (b.BackboneBf16)
         {
-            w.Line($"private readonly {Torch}.ScalarType trainableDtype; // prompts, head, and what the blocks attach: the constructor's dtype");
-            w.Line($"private readonly {Torch}.ScalarType frozenDtype; // the frozen backbone's: bf16 where chosen, else the constructor's dtype");
+            w.Line($"private readonly {Torch}.ScalarType trainableDtype; // prompts, head, " +
+                   "and what the blocks attach: the constructor's dtype");
+            w.Line($"private readonly {Torch}.ScalarType frozenDtype; // the frozen backbone's: bf16 where chosen, " +
+                   "else the constructor's dtype");
         }
     }
 
@@ -190,14 +197,16 @@ internal static class ModelEmitter
         }
         else
         {
-            w.Line($"public {spec.Identifier}(int numClasses, {Torch}.Device? device = null, {Torch}.ScalarType dtype = {Torch}.ScalarType.Float32)");
+            w.Line($"public {spec.Identifier}(int numClasses, {Torch}.Device? device = null, " +
+                   $"{Torch}.ScalarType dtype = {Torch}.ScalarType.Float32)");
         }
         w.Line($"    : base(nameof({spec.Identifier}), numClasses)");
         using (w.Open())
         {
             if (b.BackboneBf16)
             {
-                w.Line("var frozen = ChooseBackbonePrecision(precision, device, dtype); // Precision = BackboneBf16: bf16 allowed, the hardware decides");
+                w.Line("var frozen = ChooseBackbonePrecision(precision, device, dtype); // Precision = BackboneBf16: " +
+                       "bf16 allowed, the hardware decides");
                 w.Line("trainableDtype = dtype;");
                 w.Line("frozenDtype = frozen;");
             }
@@ -257,8 +266,10 @@ internal static class ModelEmitter
         string input = b.BackboneBf16 && !onnx ? "x.to(frozenDtype)" : "x";
         if (onnx)
         {
-            w.Line($"/// <summary>The ONNX graph of <see cref=\"forward\"/>, statement for statement (inference: dropout off, float32).</summary>");
-            w.Line($"protected override {TypeNames.OnnxValue} EmitOnnx({TypeNames.OnnxGraph} g, {TypeNames.OnnxValue} x)");
+            w.Line("/// <summary>The ONNX graph of <see cref=\"forward\"/>, statement for statement " +
+                   "(inference: dropout off, float32).</summary>");
+            w.Line($"protected override {TypeNames.OnnxValue} " +
+                   $"EmitOnnx({TypeNames.OnnxGraph} g, {TypeNames.OnnxValue} x)");
         }
         else
         {
@@ -298,8 +309,10 @@ internal static class ModelEmitter
 
     private static void EmitRegistration(IndentedWriter w, VariantSpec spec)
     {
-        w.Line($"/// <summary>Registers this variant by name in <see cref=\"{TypeNames.VariantRegistry}\"/> when the assembly loads.</summary>");
-        w.Line("#pragma warning disable CA2255 // a module initializer is the point: recipes find variants by name without reflection");
+        w.Line($"/// <summary>Registers this variant by name in <see cref=\"{TypeNames.VariantRegistry}\"/> when the " +
+               "assembly loads.</summary>");
+        w.Line("#pragma warning disable CA2255 // a module initializer is the point: " +
+               "recipes find variants by name without reflection");
         w.Line($"[{TypeNames.ModuleInitializer}]");
         w.Line("#pragma warning restore CA2255");
         w.Line($"internal static void RegisterVariant() =>");
@@ -308,7 +321,8 @@ internal static class ModelEmitter
         w.Line($"    {TypeNames.VariantRegistry}.Register(\"{spec.ClassName}\", typeof({spec.Identifier}), Config, " +
                $"s_attachments, isPlainBackbone: {Bool(plain)},");
         w.Line(spec.Backbone.BackboneBf16
-            ? $"        static (numClasses, device, dtype, precision) => new {spec.Identifier}(numClasses, device, dtype, precision));"
+            ? "        static (numClasses, device, dtype, precision) => new " +
+              $"{spec.Identifier}(numClasses, device, dtype, precision));"
             : $"        static (numClasses, device, dtype) => new {spec.Identifier}(numClasses, device, dtype));");
     }
 

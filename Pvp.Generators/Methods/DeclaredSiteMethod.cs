@@ -64,5 +64,6 @@ internal sealed class DeclaredSiteMethod : ISiteMethod
     public string Summary(MethodContext context) => $"{TypeName} ({string.Join(", ", Sites)})";
 
     public string CardLine(MethodContext context, string blocks) =>
-        $"{TypeName} {string.Join(" and ", Sites.Select(Layout.BlockSites.CardPhrase))} of {blocks} ({string.Join(", ", Sites.Select(s => fields[s]))})";
+        $"{TypeName} {string.Join(" and ", Sites.Select(Layout.BlockSites.CardPhrase))} of {blocks} " +
+        $"({string.Join(", ", Sites.Select(s => fields[s]))})";
 }

@@ -234,7 +234,8 @@ internal sealed class PetuningValidator
                           ?? (where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace);
             if (!System.Enum.IsDefined(typeof(SiteCombine), combine) || !BlockSites.Accepts(where, combine))
                 ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, where,
-                    $"Combine = {combine} does not join there; use {BlockSites.AcceptedCombines(where)}, or another site");
+                    $"Combine = {combine} does not join there; use {BlockSites.AcceptedCombines(where)}, " +
+                    "or another site");
             else if (placements.Any(p => p.Item1 == where))
                 ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, where,
                     "its descriptor lists the site twice; list each site once");

@@ -49,7 +49,8 @@ public sealed record WeightLoadReport(
             lines.Add($"  position embedding interpolated (bicubic) {PositionEmbedding}");
         if (HeadNote is not null) lines.Add($"  head not loaded: {HeadNote}");
         if (LeftInitialised.Count > 0)
-            lines.Add($"  left at initialisation: {LeftInitialised.Count} tensors (PETuning modules{(HeadNote is null ? "" : ", head")})");
+            lines.Add($"  left at initialisation: {LeftInitialised.Count} tensors " +
+                      $"(PETuning modules{(HeadNote is null ? "" : ", head")})");
         if (Ignored.Count > 0) lines.Add($"  ignored (not in the model): {string.Join(", ", Ignored)}");
         if (Skipped.Count > 0) lines.Add($"  skipped (not part of a timm ViT): {string.Join(", ", Skipped)}");
         return string.Join(Environment.NewLine, lines);
@@ -174,7 +175,8 @@ public static class BackboneWeights
                 leftInitialised.Add(key);
                 continue;
             }
-            misShaped.Add($"{key}: checkpoint [{string.Join(", ", value.shape)}] vs model [{string.Join(", ", parameter.shape)}]");
+            misShaped.Add($"{key}: checkpoint [{string.Join(", ", value.shape)}] vs model " +
+                          $"[{string.Join(", ", parameter.shape)}]");
         }
 
         var unexpected = checkpoint.Keys.Where(k => !target.ContainsKey(k)).OrderBy(k => k, StringComparer.Ordinal)

@@ -88,7 +88,8 @@ public static partial class NpzFile
         if (SafeTensors.ReadFully(stream, tensor.bytes) != bytes)
         {
             tensor.Dispose();
-            throw new InvalidDataException($"{where} is truncated: its shape ({string.Join(", ", shape)}) needs {bytes} bytes.");
+            throw new InvalidDataException($"{where} is truncated: its shape " +
+                                           $"({string.Join(", ", shape)}) needs {bytes} bytes.");
         }
         if (!fortran) return tensor;
         using (tensor)

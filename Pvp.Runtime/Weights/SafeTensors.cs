@@ -141,7 +141,8 @@ public static class SafeTensors
                 string key = property.Name;
                 var e = property.Value;
                 if (e.ValueKind != JsonValueKind.Object)
-                    throw Invalid(name, $"tensor '{key}' is described by a JSON {e.ValueKind.ToString().ToLowerInvariant()}, not an object");
+                    throw Invalid(name, $"tensor '{key}' is described by a JSON " +
+                                        $"{e.ValueKind.ToString().ToLowerInvariant()}, not an object");
                 string code = e.TryGetProperty("dtype", out var d) && d.ValueKind == JsonValueKind.String
                     ? d.GetString()!
                     : throw Invalid(name, $"tensor '{key}' has no dtype");
@@ -153,7 +154,8 @@ public static class SafeTensors
                     throw Invalid(name,
                         $"tensor '{key}' has a negative dimension in shape [{string.Join(", ", shape)}]");
                 if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
-                    throw Invalid(name, $"tensor '{key}' has data_offsets [{string.Join(", ", offsets)}]; expected [begin, end] with 0 <= begin <= end");
+                    throw Invalid(name, $"tensor '{key}' has data_offsets [{string.Join(", ", offsets)}]; " +
+                                        "expected [begin, end] with 0 <= begin <= end");
                 long bytes;
                 try { bytes = checked(shape.Aggregate(1L, (a, b) => a * b) * dtype.Size); }
                 catch (OverflowException) { throw Invalid(name,
@@ -165,7 +167,8 @@ public static class SafeTensors
                     throw Invalid(name,
                         $"tensor '{key}' holds {bytes} bytes; one tensor of over 2 GiB is not supported");
                 if (offsets[1] > dataLength)
-                    throw Invalid(name, $"tensor '{key}' ends at byte {offsets[1]} of the data, but the file holds {dataLength} bytes of data (truncated?)");
+                    throw Invalid(name, $"tensor '{key}' ends at byte {offsets[1]} of the data, " +
+                                        $"but the file holds {dataLength} bytes of data (truncated?)");
                 entries.Add(new Entry(key, dtype.Type, shape, offsets[0], offsets[1]));
             }
             var sorted = entries.OrderBy(e => e.Begin).ToList();

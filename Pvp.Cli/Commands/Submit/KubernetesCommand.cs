@@ -28,7 +28,8 @@ internal sealed class KubernetesCommand : SubmitCommand<KubernetesCommand.Settin
 
         /// <summary>Where the claim is mounted in the pods.</summary>
         [CommandOption("--mount-path <PATH>")]
-        [Description("Where the claim is mounted in the pods (the recipe and run folder must lie under it); default /runs.")]
+        [Description("Where the claim is mounted in the pods (the recipe and run folder must lie under it); " +
+                     "default /runs.")]
         public string? MountPath { get; init; }
 
         /// <summary>The options as <see cref="KubernetesOptions"/>.</summary>

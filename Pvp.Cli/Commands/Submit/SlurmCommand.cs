@@ -23,7 +23,8 @@ internal sealed class SlurmCommand : SubmitCommand<SlurmCommand.Settings>
 
         /// <summary><c>--time</c>.</summary>
         [CommandOption("--time <LIMIT>")]
-        [Description("Each job's time limit, e.g. 04:00:00 or 2-00:00:00; pvp gets SIGTERM two minutes before it and checkpoints.")]
+        [Description("Each job's time limit, e.g. 04:00:00 or 2-00:00:00; " +
+                     "pvp gets SIGTERM two minutes before it and checkpoints.")]
         public string? Time { get; init; }
 
         /// <summary><c>--mem</c>.</summary>
@@ -67,7 +68,8 @@ internal sealed class SlurmCommand : SubmitCommand<SlurmCommand.Settings>
         var jobs = SlurmJobs.Submit(run, options);
         AnsiConsole.WriteLine($"submitted {run.CellCount} cells of {run.RecipePath}:");
         AnsiConsole.WriteLine($"  stage 1: job {jobs.PretrainJob}");
-        AnsiConsole.WriteLine($"  stage 2: array {jobs.TuneArray} (tasks 0-{run.CellCount - 1}, after {jobs.PretrainJob} succeeds)");
+        AnsiConsole.WriteLine($"  stage 2: array {jobs.TuneArray} " +
+                              $"(tasks 0-{run.CellCount - 1}, after {jobs.PretrainJob} succeeds)");
         AnsiConsole.WriteLine($"  report:  job {jobs.ReportJob} (after the array, whatever its outcome)");
         AnsiConsole.WriteLine($"watch:   squeue -j {jobs.PretrainJob},{jobs.TuneArray},{jobs.ReportJob}   or   " +
                               $"pvp status {ClusterRun.Quote(run.RecipePath)} --output {ClusterRun.Quote(run.Output)}");

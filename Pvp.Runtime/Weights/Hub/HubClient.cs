@@ -130,7 +130,8 @@ internal sealed class HubClient
             if (status == 404 && Header(response, "X-Error-Code") is null or "EntryNotFound")
             {
                 if (Header(response, "X-Error-Code") is null && commitHeader is null)
-                    throw Failure(url, "the server answered 404 without saying whether the repository or the file is missing",
+                    throw Failure(url, "the server answered 404 without saying whether the repository or the " +
+                                       "file is missing",
                         "check the id and HF_ENDPOINT", status);
                 if (HubModelId.IsCommitHash(commitHeader))
                 {
@@ -195,7 +196,8 @@ internal sealed class HubClient
         if (metadata.Size is { } size && length != size)
         {
             File.Delete(incomplete);
-            throw Failure(metadata.Location, $"{file} arrived with {length:N0} bytes where the server announced {size:N0}; the damaged download was removed",
+            throw Failure(metadata.Location, $"{file} arrived with {length:N0} bytes where the server announced " +
+                                             $"{size:N0}; the damaged download was removed",
                 "run again", null);
         }
         string? actual = Checksum(incomplete, metadata.Etag, metadata.Lfs, out string algorithm);
@@ -271,7 +273,8 @@ internal sealed class HubClient
                 {
                     output.Close();
                     File.Delete(incomplete);
-                    throw Failure(url, $"the server sent more than the {announced:N0} bytes it announced for {file}; the download was removed",
+                    throw Failure(url, $"the server sent more than the {announced:N0} bytes it announced for {file}; " +
+                                       "the download was removed",
                         "check HF_ENDPOINT (a proxy may be rewriting the file)", null);
                 }
                 output.Write(buffer, 0, read);
@@ -323,7 +326,8 @@ internal sealed class HubClient
         }
         catch (HttpRequestException e)
         {
-            throw Failure(url, $"could not reach the server while {what} ({FirstLine(e.InnerException?.Message ?? e.Message)})",
+            throw Failure(url, $"could not reach the server while {what} " +
+                               $"({FirstLine(e.InnerException?.Message ?? e.Message)})",
                 "check the network and HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use only the cache", null, e);
         }
     }
@@ -346,7 +350,8 @@ internal sealed class HubClient
             }
             catch (IOException e)
             {
-                throw Failure(url, $"another process has held the download lock '{path}' for {clock.Elapsed.TotalMinutes:0.#} min",
+                throw Failure(url, $"another process has held the download lock '{path}' for " +
+                                   $"{clock.Elapsed.TotalMinutes:0.#} min",
                     "wait for it, or stop it; a lock left by a dead process is released with it", null, e);
             }
         }

@@ -25,7 +25,8 @@ public sealed partial record HubModelId(string Repo, string Revision)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (!IsHubId(text))
-            throw new ArgumentException($"'{text}' is not a Hugging Face Hub id: write {Prefix}org/name or {Prefix}org/name@revision.");
+            throw new ArgumentException($"'{text}' is not a Hugging Face Hub id: " +
+                                        $"write {Prefix}org/name or {Prefix}org/name@revision.");
         string body = text[Prefix.Length..].Trim();
         int at = body.IndexOf('@', StringComparison.Ordinal);
         string repo = at < 0 ? body : body[..at];

@@ -75,7 +75,8 @@ public sealed record HubOptions
         variable ??= Environment.GetEnvironmentVariable;
         string endpoint = (NonEmpty(variable("HF_ENDPOINT")) ?? DefaultEndpoint).TrimEnd('/');
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            throw new ArgumentException($"HF_ENDPOINT '{endpoint}' is not an http(s) address; unset it or give one such as {DefaultEndpoint}.");
+            throw new ArgumentException($"HF_ENDPOINT '{endpoint}' is not an http(s) address; " +
+                                        $"unset it or give one such as {DefaultEndpoint}.");
         string tokenFile = DefaultTokenFile(variable);
         string? token = NonEmpty(variable("HF_TOKEN")) ?? NonEmpty(variable("HUGGING_FACE_HUB_TOKEN"));
         string? tokenSource = token is null ? null
@@ -91,7 +92,8 @@ public sealed record HubOptions
         {
             if (!double.TryParse(seconds, NumberStyles.Float, CultureInfo.InvariantCulture, out double s)
                 || !(s > 0) || s > 86_400)
-                throw new ArgumentException($"HF_HUB_DOWNLOAD_TIMEOUT '{seconds}' is not a number of seconds (0 to 86400); unset it or give e.g. 30.");
+                throw new ArgumentException($"HF_HUB_DOWNLOAD_TIMEOUT '{seconds}' is not a number of seconds " +
+                                            "(0 to 86400); unset it or give e.g. 30.");
             timeout = TimeSpan.FromSeconds(s);
         }
         return new HubOptions

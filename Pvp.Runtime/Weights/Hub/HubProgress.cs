@@ -37,7 +37,8 @@ public sealed record HubProgress(string Id, string File, long Bytes, long? Total
     {
         string total = Total is { } t ? $" / {Size(t)}" : "";
         string percent = Total is > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({100.0 * Bytes / Total.Value:F0}%)") : "";
-        return $"{(Done ? "downloaded" : "downloading")} {Id} {File}  {Size(Bytes)}{total}{percent}  {Size((long)BytesPerSecond)}/s";
+        return $"{(Done ? "downloaded" : "downloading")} {Id} {File}  {Size(Bytes)}{total}{percent}  " +
+               $"{Size((long)BytesPerSecond)}/s";
     }
 
     /// <summary>A byte count in B, KiB, MiB or GiB.</summary>
