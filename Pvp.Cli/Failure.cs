@@ -39,16 +39,19 @@ internal static class Failure
                 code = 130;
                 break;
             case UnauthorizedAccessException:
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] permission denied: {e.Message} Choose a folder you may write to (--output).");
+                AnsiConsole.MarkupLineInterpolated(
+                    $"[red]error:[/] permission denied: {e.Message} Choose a folder you may write to (--output).");
                 code = 1;
                 break;
             case IOException when e.Message.Contains("Read-only file system", StringComparison.Ordinal):
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message} (a read-only file system: choose another output folder with --output)");
+                AnsiConsole.MarkupLineInterpolated(
+                    $"[red]error:[/] {e.Message} (a read-only file system: choose another output folder with --output)");
                 code = 1;
                 break;
             case System.Runtime.InteropServices.ExternalException:
                 // libtorch's message: its first line says what went wrong; the C++ frames after it help nobody here.
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message.Split('\n', 2)[0].Trim()} (libtorch; PVP_DEBUG=1 shows its frames)");
+                AnsiConsole.MarkupLineInterpolated(
+                    $"[red]error:[/] {e.Message.Split('\n', 2)[0].Trim()} (libtorch; PVP_DEBUG=1 shows its frames)");
                 code = 1;
                 break;
             case ArgumentException argument:

@@ -128,8 +128,10 @@ public static class Trainer
             {
                 // Auto decided for the device the model was built on; it trains
                 // elsewhere. Say so rather than run a choice made for other hardware.
-                string note = $"the backbone precision ({choice.Name}) was chosen for {choice.DecidedFor}, but training runs on {device.type}; " +
-                              $"build the model with device: {device.type.ToString().ToLowerInvariant()} to let that device decide";
+                string note = $"the backbone precision ({choice.Name}) was chosen for {choice.DecidedFor}, " +
+                              $"but training runs on {device.type}; " +
+                              $"build the model with device: {device.type.ToString().ToLowerInvariant()} " +
+                              "to let that device decide";
                 observer.Message(note);
                 metrics.Write("precision_device_mismatch", new Dictionary<string, object?> { ["note"] = note });
             }

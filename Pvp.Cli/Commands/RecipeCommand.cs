@@ -49,6 +49,7 @@ internal abstract class RecipeCommand<TSettings> : Command<TSettings> where TSet
     {
         AnsiConsole.WriteLine();
         AnsiConsole.WriteLine(report.Markdown($"{recipe.Variant}: PVP vs random init"));
-        AnsiConsole.MarkupLineInterpolated($"results in [bold]{recipe.Output}[/]: results.csv, results.md, accuracy_vs_shots.png");
+        AnsiConsole.MarkupLineInterpolated(
+            $"results in [bold]{recipe.Output}[/]: results.csv, results.md, accuracy_vs_shots.png");
     }
 }

@@ -17,7 +17,8 @@ internal sealed class VariantsCommand : Command<VariantSettings>
             // variant, for grep and cut, not a table 800 columns wide.
             Output.Raw("variant\tbackbone\tattaches\tdeclared in\n");
             foreach (var v in VariantRegistry.All)
-                Output.Raw($"{v.Name}\t{v.Backbone}\t{(v.Attachments.Count == 0 ? "(plain backbone)" : string.Join("; ", v.Attachments))}\t" +
+                Output.Raw($"{v.Name}\t{v.Backbone}\t" +
+                           $"{(v.Attachments.Count == 0 ? "(plain backbone)" : string.Join("; ", v.Attachments))}\t" +
                            $"{v.Type.Assembly.GetName().Name}\n");
             return 0;
         }

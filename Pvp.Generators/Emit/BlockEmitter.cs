@@ -57,7 +57,8 @@ internal static class BlockEmitter
                 w.Line($"private readonly {Torch}.ScalarType trainableDtype; // attached modules compute in it");
             string frozen = ModelEmitter.FrozenDtype(b);
             w.Line();
-            string signature = $"int index, {Torch}.Device? device, {Torch}.ScalarType dtype" + (b.BackboneBf16 ? $", {Torch}.ScalarType frozen" : "");
+            string signature = $"int index, {Torch}.Device? device, {Torch}.ScalarType dtype" +
+                               (b.BackboneBf16 ? $", {Torch}.ScalarType frozen" : "");
             using (w.Block($"public {blockClass.Name}({signature}) : base(\"Block\")"))
             {
                 if (castAttachments) w.Line("trainableDtype = dtype;");

@@ -44,13 +44,15 @@ internal static class ModelEmitter
 
     private static string Describe(BackboneSpec b) =>
         (b.PresetName is { } preset ? $"ViT {preset}: " : "ViT: ") +
-        $"{b.ImageSize}x{b.ImageSize} images, patch {b.PatchSize}, width {b.EmbedDim}, {b.Depth} blocks, {b.Heads} heads, MLP {b.MlpHidden}";
+        $"{b.ImageSize}x{b.ImageSize} images, patch {b.PatchSize}, width {b.EmbedDim}, " +
+        $"{b.Depth} blocks, {b.Heads} heads, MLP {b.MlpHidden}";
 
     private static void EmitClass(IndentedWriter w, VariantSpec spec)
     {
         var b = spec.Backbone;
         var blockClasses = BlockClasses(spec);
-        w.Line($"/// <summary>{Describe(b)}{(spec.CardLines.Count > 0 ? "; " + Xml(string.Join("; ", spec.CardLines)) : "")}.</summary>");
+        w.Line($"/// <summary>{Describe(b)}" +
+               $"{(spec.CardLines.Count > 0 ? "; " + Xml(string.Join("; ", spec.CardLines)) : "")}.</summary>");
         w.Line(GeneratedCode);
         using (w.Block($"partial class {spec.Identifier} : {TypeNames.PetModel}"))
         {
@@ -255,7 +257,8 @@ internal static class ModelEmitter
         var p = spec.Prompts;
         string Call(string module, string input) => onnx ? $"g.Call({module}, {input})" : $"{module}.call({input})";
         string Param(string tensor) => onnx ? $"g.Parameter({tensor})" : tensor;
-        string Vit(string op, string args, string sizes = "") => onnx ? $"{TypeNames.VitOps}.{op}(g, {args}{sizes})" : $"{TypeNames.VitOps}.{op}({args})";
+        string Vit(string op, string args, string sizes = "") =>
+            onnx ? $"{TypeNames.VitOps}.{op}(g, {args}{sizes})" : $"{TypeNames.VitOps}.{op}({args})";
         string Sum(string x, string y) => onnx ? $"g.Add({x}, {y})" : $"{Add}({x}, {y})";
         string Prompt(string tensor)
         {
@@ -291,7 +294,9 @@ internal static class ModelEmitter
                 else if (p is not null && p.DeepCount > 0 && i > p.FirstBlock && i <= p.LastBlock)
                 {
                     int k = i - p.FirstBlock - 1;
-                    string deep = onnx ? $"g.Slice(g.Parameter(deep_prompt_embeddings), 0, {k}, {k + 1})" : $"deep_prompt_embeddings.narrow(0, {k}, 1)";
+                    string deep = onnx
+                        ? $"g.Slice(g.Parameter(deep_prompt_embeddings), 0, {k}, {k + 1})"
+                        : $"deep_prompt_embeddings.narrow(0, {k}, 1)";
                     w.Line($"h = {Vit("ReplacePrompts", $"h, {Prompt(deep)}", onnx ? $", {p.Length}, {d}" : "")};");
                 }
                 w.Line($"h = {Call($"blocks[{i}]", "h")};");

@@ -15,7 +15,8 @@ internal static class Format
     /// </summary>
     public static string LoraTargets(Pvp.LoraTargets targets) => string.Join(", ", new[]
     {
-        (Pvp.LoraTargets.Query, "q"), (Pvp.LoraTargets.Key, "k"), (Pvp.LoraTargets.Value, "v"), (Pvp.LoraTargets.Output, "attn.proj"),
+        (Pvp.LoraTargets.Query, "q"), (Pvp.LoraTargets.Key, "k"), (Pvp.LoraTargets.Value, "v"),
+        (Pvp.LoraTargets.Output, "attn.proj"),
         (Pvp.LoraTargets.MlpFc1, "mlp.fc1"), (Pvp.LoraTargets.MlpFc2, "mlp.fc2"),
     }.Where(p => (targets & p.Item1) != 0).Select(p => p.Item2));
 

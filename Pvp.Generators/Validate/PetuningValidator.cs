@@ -23,7 +23,8 @@ internal sealed class PetuningValidator
     private readonly BackboneSpec backbone;
     private readonly List<DiagnosticInfo> diagnostics;
     private readonly Dictionary<string, double> scales = new(System.StringComparer.Ordinal);
-    private readonly Dictionary<string, string> kindOwners = new(System.StringComparer.Ordinal); // kind name → the attribute that owns it
+    private readonly Dictionary<string, string> kindOwners =
+        new(System.StringComparer.Ordinal); // kind name → the attribute that owns it
 
     public PetuningValidator(VariantDeclaration declaration, BackboneSpec backbone, List<DiagnosticInfo> diagnostics)
     {

@@ -98,8 +98,10 @@ public static class BackboneWeights
             long modelBytes = model.WeightTargetState.Sum(p => p.Value.numel() * 4);
             long budget = 2 * modelBytes + (256L << 20), declared = StateDictFile.DeclaredBytes(path);
             if (declared > budget)
-                throw new InvalidDataException($"'{path}' declares {declared / (1 << 20):N0} MiB of arrays, far more than {model.WeightTargetName}'s " +
-                                               $"{modelBytes / (1 << 20):N0} MiB of weights: it is the checkpoint of a larger model, or damaged. " +
+                throw new InvalidDataException($"'{path}' declares {declared / (1 << 20):N0} MiB of arrays, " +
+                                               $"far more than {model.WeightTargetName}'s " +
+                                               $"{modelBytes / (1 << 20):N0} MiB of weights: " +
+                                               "it is the checkpoint of a larger model, or damaged. " +
                                                "Give the weights of this backbone.");
         }
         return Load(model, StateDictFile.Load(path), source, options);
@@ -117,8 +119,10 @@ public static class BackboneWeights
         var notFloat = weights.Where(p => !is_floating_point(p.Value)).Select(p => $"{p.Key} ({p.Value.dtype})")
             .ToList();
         if (notFloat.Count > 0)
-            throw new InvalidDataException($"'{source}' holds weights that are not floating point: {string.Join(", ", notFloat.Take(8))}" +
-                                           $"{(notFloat.Count > 8 ? $" and {notFloat.Count - 8} more" : "")}. Is it a quantized or non-weight file?");
+            throw new InvalidDataException($"'{source}' holds weights that are not floating point: " +
+                                           $"{string.Join(", ", notFloat.Take(8))}" +
+                                           $"{(notFloat.Count > 8 ? $" and {notFloat.Count - 8} more" : "")}. " +
+                                           "Is it a quantized or non-weight file?");
         FiniteWeights.Require(weights, source,
             "The file is damaged (or came from a run that diverged): download or convert it again.");
         var checkpoint = KeyLayouts.ToTimm(weights, out var layout, out var skipped);

@@ -100,8 +100,9 @@ public static class SafeTensors
         try
         {
             using var header = JsonDocument.Parse(headerBytes);
-            return header.RootElement.ValueKind == JsonValueKind.Object && header.RootElement.TryGetProperty("__metadata__", out var metadata)
-                                                                       && metadata.ValueKind == JsonValueKind.Object
+            return header.RootElement.ValueKind == JsonValueKind.Object
+                   && header.RootElement.TryGetProperty("__metadata__", out var metadata)
+                   && metadata.ValueKind == JsonValueKind.Object
                 ? metadata.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.String)
                     .ToDictionary(p => p.Name, p => p.Value.GetString()!)
                 : new Dictionary<string, string>();
@@ -133,7 +134,8 @@ public static class SafeTensors
         using (header)
         {
             if (header.RootElement.ValueKind != JsonValueKind.Object)
-                throw Invalid(name, $"its header is a JSON {header.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object of tensors");
+                throw Invalid(name,
+                    $"its header is a JSON {header.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object of tensors");
             var entries = new List<Entry>();
             foreach (var property in header.RootElement.EnumerateObject())
             {

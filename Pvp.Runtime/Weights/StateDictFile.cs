@@ -99,8 +99,10 @@ public static class StateDictFile
             else notTensors.Add($"{key} ({entry.Value?.GetType().Name ?? "null"})");
         }
         if (notTensors.Count > 0)
-            throw new InvalidDataException($"'{path}' holds values that are not tensors: {string.Join(", ", notTensors.Take(10))}" +
-                                           (notTensors.Count > 10 ? $" and {notTensors.Count - 10} more" : "") + ". Only plain state dicts are loaded.");
+            throw new InvalidDataException($"'{path}' holds values that are not tensors: " +
+                                           $"{string.Join(", ", notTensors.Take(10))}" +
+                                           (notTensors.Count > 10 ? $" and {notTensors.Count - 10} more" : "") +
+                                           ". Only plain state dicts are loaded.");
         return result;
     }
 }

@@ -35,7 +35,8 @@ internal sealed class KubernetesCommand : SubmitCommand<KubernetesCommand.Settin
         /// <summary>The options as <see cref="KubernetesOptions"/>.</summary>
         public KubernetesOptions Options => new()
         {
-            Image = Image ?? "pvp:latest", Namespace = Namespace, VolumeClaim = VolumeClaim ?? "pvp-runs", MountPath = MountPath ?? "/runs",
+            Image = Image ?? "pvp:latest", Namespace = Namespace,
+            VolumeClaim = VolumeClaim ?? "pvp-runs", MountPath = MountPath ?? "/runs",
             GpusPerPod = GpusPerTask ?? 1, CpusPerPod = CpusPerTask, Parallelism = MaxConcurrent,
         };
 

@@ -52,7 +52,8 @@ public sealed record HubCache(string Root, HubModelId Id)
     {
         if (CommitOf(revision) is not { } commit) return new CachedFile(null, false, null);
         string pointer = Pointer(commit, file);
-        if (File.Exists(pointer)) return new CachedFile(pointer, false, commit); // File.Exists follows the symlink: a dangling one is no file
+        if (File.Exists(pointer))
+            return new CachedFile(pointer, false, commit); // File.Exists follows the symlink: a dangling one is no file
         return new CachedFile(null, File.Exists(NoExist(commit, file)), commit);
     }
 

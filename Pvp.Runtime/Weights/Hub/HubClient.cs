@@ -42,7 +42,8 @@ internal sealed class HubClient
     /// The URL of <paramref name="file"/> at <paramref name="revision"/> (huggingface_hub's hf_hub_url).
     /// </summary>
     public string Url(string revision, string file) =>
-        $"{options.Endpoint.TrimEnd('/')}/{id.Repo}/resolve/{Uri.EscapeDataString(revision)}/{string.Join('/', file.Split('/').Select(Uri.EscapeDataString))}";
+        $"{options.Endpoint.TrimEnd('/')}/{id.Repo}/resolve/{Uri.EscapeDataString(revision)}/" +
+        $"{string.Join('/', file.Split('/').Select(Uri.EscapeDataString))}";
 
     /// <summary>What the server says of a file: where to get it, its commit, etag and size.</summary>
     private sealed record Metadata(string Commit, string Etag, long? Size, string Location, bool Redirected, bool Lfs);
@@ -283,7 +284,8 @@ internal sealed class HubClient
                     written / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), false));
             }
         }
-        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && e is not HubException)
+        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException
+                                  && e is not HubException)
         {
             output.Flush();
             throw new TransferCut(url, e is OperationCanceledException
@@ -378,7 +380,8 @@ internal sealed class HubClient
                 "give an existing branch, tag or commit after '@'", status),
             (404, _) => Failure(url, "not found (HTTP 404)", "check the id and HF_ENDPOINT", status),
             _ => Failure(url, $"the server answered HTTP {status} {response.ReasonPhrase}",
-                status >= 500 ? "try again later, or set HF_HUB_OFFLINE=1 to use only the cache" : "check the id and HF_ENDPOINT", status),
+                status >= 500 ? "try again later, or set HF_HUB_OFFLINE=1 to use only the cache" : "check the id and HF_ENDPOINT",
+                status),
         };
     }
 
