@@ -55,8 +55,8 @@ internal static class Failure
                 code = 1;
                 break;
             case ArgumentException argument:
-                // .NET appends " (Parameter 'x')" and "Actual value was
-                // …" for its readers, not ours: the message says both.
+                // .NET appends " (Parameter 'x')" and "Actual value was …" for its readers,
+                // not ours: the message says both.
                 string said = argument.Message.Split(" (Parameter '", 2)[0].Split("\nActual value was", 2)[0].TrimEnd();
                 AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {said}");
                 code = 1;
