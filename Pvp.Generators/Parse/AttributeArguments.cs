@@ -41,7 +41,8 @@ internal sealed class AttributeArguments
     {
         if (index >= attribute.ConstructorArguments.Length) return null;
         var constant = attribute.ConstructorArguments[index];
-        if (constant.Kind != TypedConstantKind.Type || constant.Value is not ITypeSymbol type || type.TypeKind == TypeKind.Error)
+        if (constant.Kind != TypedConstantKind.Type || constant.Value is not ITypeSymbol type
+            || type.TypeKind == TypeKind.Error)
             return null;
         return new Declared<T>(describe(type), LocationInfo.From((SyntaxNode?)PositionalSyntax(index) ?? syntax));
     }

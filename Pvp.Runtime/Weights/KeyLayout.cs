@@ -31,11 +31,14 @@ public static partial class KeyLayouts
     /// <summary>The layout whose marker keys are present (torchvision, JAX, Hugging Face), timm otherwise.</summary>
     public static KeyLayout Detect(IReadOnlyDictionary<string, Tensor> weights)
     {
-        if (weights.Keys.Any(k => k is "class_token" or "conv_proj.weight" || k.StartsWith("encoder.layers.", StringComparison.Ordinal)))
+        if (weights.Keys.Any(k => k is "class_token" or "conv_proj.weight"
+                                  || k.StartsWith("encoder.layers.", StringComparison.Ordinal)))
             return KeyLayout.Torchvision;
-        if (weights.Keys.Any(k => k is "embedding/kernel" or "cls" || k.StartsWith("Transformer/", StringComparison.Ordinal)))
+        if (weights.Keys.Any(k => k is "embedding/kernel" or "cls"
+                                  || k.StartsWith("Transformer/", StringComparison.Ordinal)))
             return KeyLayout.Jax;
-        if (weights.Keys.Any(k => k.Contains("embeddings.patch_embeddings.", StringComparison.Ordinal) || HfLayerKey().IsMatch(k)))
+        if (weights.Keys.Any(k => k.Contains("embeddings.patch_embeddings.", StringComparison.Ordinal)
+                                  || HfLayerKey().IsMatch(k)))
             return KeyLayout.HuggingFace;
         return KeyLayout.Timm;
     }
@@ -147,7 +150,8 @@ public static partial class KeyLayouts
             var names = new[] { "query", "key", "value" };
             if (names.All(n => jax.ContainsKey(attention + n + "/kernel")))
                 result[$"blocks.{prefix}.attn.qkv.weight"] = cat(names.Select(n => // [D, heads, hd] → [heads·hd, D]
-                    jax[attention + n + "/kernel"].reshape(jax[attention + n + "/kernel"].shape[0], -1).t()).ToArray(), 0).contiguous();
+                    jax[attention + n + "/kernel"].reshape(jax[attention + n + "/kernel"].shape[0], -1).t()).ToArray(), 0)
+                        .contiguous();
             if (names.All(n => jax.ContainsKey(attention + n + "/bias")))
                 result[$"blocks.{prefix}.attn.qkv.bias"] =
                     cat(names.Select(n => jax[attention + n + "/bias"].reshape(-1)).ToArray(), 0).contiguous();

@@ -93,7 +93,8 @@ public static partial class NpzFile
         }
         if (!fortran) return tensor;
         using (tensor)
-            return tensor.permute(Enumerable.Range(0, shape.Length).Reverse().Select(i => (long)i).ToArray()).contiguous();
+            return tensor.permute(Enumerable.Range(0, shape.Length).Reverse().Select(i => (long)i).ToArray())
+                .contiguous();
     }
 
     [GeneratedRegex(@"'descr'\s*:\s*'([^']+)'")]

@@ -148,7 +148,8 @@ internal sealed class HubClient
             string? linked = Header(response, "X-Linked-Etag");
             string? etag = NormalizeEtag(linked ?? response.Headers.ETag?.Tag ?? Header(response, "ETag"));
             // The etag names the blob's file: one plain name segment, never '.', '..' or a separator.
-            if (etag is null || !System.Text.RegularExpressions.Regex.IsMatch(etag, "^[0-9A-Za-z_-][0-9A-Za-z._-]{0,127}$") ||
+            if (etag is null ||
+                !System.Text.RegularExpressions.Regex.IsMatch(etag, "^[0-9A-Za-z_-][0-9A-Za-z._-]{0,127}$") ||
                 etag.Contains("..", StringComparison.Ordinal))
                 throw Failure(url, "the server sent no usable ETag, so the file cannot be checked or cached",
                     "check HF_ENDPOINT", status);

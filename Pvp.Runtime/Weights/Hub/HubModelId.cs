@@ -37,8 +37,8 @@ public sealed partial record HubModelId(string Repo, string Revision)
             repo.Contains("..", StringComparison.Ordinal) || repo.Length > 96)
             throw new ArgumentException($"'{text}': '{repo}' is not a Hub repository id; write {Prefix}org/name " +
                                         "(letters, digits, '-', '_', '.'; e.g. hf-hub:timm/vit_base_patch16_224.augreg_in21k).");
-        if (revision.Length == 0 || !RevisionPattern().IsMatch(revision) || revision.Contains("..", StringComparison.Ordinal) ||
-            revision.StartsWith('/') || revision.EndsWith('/'))
+        if (revision.Length == 0 || !RevisionPattern().IsMatch(revision) ||
+            revision.Contains("..", StringComparison.Ordinal) || revision.StartsWith('/') || revision.EndsWith('/'))
             throw new ArgumentException($"'{text}': '{revision}' is not a revision; after '@' give a branch, tag or commit hash " +
                                         "(e.g. @main, @v1.0, @refs/pr/1).");
         return new HubModelId(repo, revision);
