@@ -160,8 +160,10 @@ public static class SafeTensors
                                         "expected [begin, end] with 0 <= begin <= end");
                 long bytes;
                 try { bytes = checked(shape.Aggregate(1L, (a, b) => a * b) * dtype.Size); }
-                catch (OverflowException) { throw Invalid(name,
-                    $"tensor '{key}' has shape [{string.Join(", ", shape)}], whose size overflows"); }
+                catch (OverflowException)
+                {
+                    throw Invalid(name, $"tensor '{key}' has shape [{string.Join(", ", shape)}], whose size overflows");
+                }
                 if (offsets[1] - offsets[0] != bytes)
                     throw Invalid(name, $"tensor '{key}' has byte range [{offsets[0]}, {offsets[1]}] " +
                                         $"but shape [{string.Join(", ", shape)}] of {code} needs {bytes} bytes");
