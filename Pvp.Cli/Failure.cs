@@ -7,13 +7,15 @@ using Spectre.Console.Cli;
 namespace Pvp.Cli;
 
 /// <summary>
-/// The one place every failure of a command ends: one line naming the file or key and the fix, and an exit code
-/// (2: the recipe is wrong; 130: cancelled; 1: anything else — a Ctrl+C or SIGTERM stop exits 130 or 143 from the command).
-/// Set PVP_DEBUG=1 to also print the stack trace.
+/// The one place every failure of a command ends: one line naming the file or key and the fix, and an exit code (2: the
+/// recipe is wrong; 130: cancelled; 1: anything else — a Ctrl+C or SIGTERM stop exits 130 or 143 from the command). Set
+/// PVP_DEBUG=1 to also print the stack trace.
 /// </summary>
 internal static class Failure
 {
-    /// <summary>The command line, to name the option of a value Spectre could not convert and to suggest close names.</summary>
+    /// <summary>
+    /// The command line, to name the option of a value Spectre could not convert and to suggest close names.
+    /// </summary>
     public static IReadOnlyList<string> Arguments { get; set; } = Array.Empty<string>();
 
     /// <summary>Prints <paramref name="e"/> and returns the exit code.</summary>
@@ -37,20 +39,24 @@ internal static class Failure
                 code = 130;
                 break;
             case UnauthorizedAccessException:
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] permission denied: {e.Message} Choose a folder you may write to (--output).");
+                AnsiConsole.MarkupLineInterpolated(
+                    $"[red]error:[/] permission denied: {e.Message} Choose a folder you may write to (--output).");
                 code = 1;
                 break;
             case IOException when e.Message.Contains("Read-only file system", StringComparison.Ordinal):
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message} (a read-only file system: choose another output folder with --output)");
+                AnsiConsole.MarkupLineInterpolated(
+                    $"[red]error:[/] {e.Message} (a read-only file system: choose another output folder with --output)");
                 code = 1;
                 break;
             case System.Runtime.InteropServices.ExternalException:
                 // libtorch's message: its first line says what went wrong; the C++ frames after it help nobody here.
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message.Split('\n', 2)[0].Trim()} (libtorch; PVP_DEBUG=1 shows its frames)");
+                AnsiConsole.MarkupLineInterpolated(
+                    $"[red]error:[/] {e.Message.Split('\n', 2)[0].Trim()} (libtorch; PVP_DEBUG=1 shows its frames)");
                 code = 1;
                 break;
             case ArgumentException argument:
-                // .NET appends " (Parameter 'x')" and "Actual value was …" for its readers, not ours: the message says both.
+                // .NET appends " (Parameter 'x')" and "Actual value was …" for its readers,
+                // not ours: the message says both.
                 string said = argument.Message.Split(" (Parameter '", 2)[0].Split("\nActual value was", 2)[0].TrimEnd();
                 AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {said}");
                 code = 1;
@@ -85,7 +91,8 @@ internal static class Failure
         string name = unknown.Groups["name"].Value.TrimStart('-');
         var candidates = isCommand ? CommandNames : OptionNames();
         string? close = candidates.Select(c => (Name: c, Distance: Pvp.Text.EditDistance.Between(name, c)))
-            .Where(c => c.Distance <= Math.Max(1, c.Name.Length / 3)).OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
+            .Where(c => c.Distance <= Math.Max(1, c.Name.Length / 3))
+            .OrderBy(c => c.Distance).Select(c => c.Name).FirstOrDefault();
         string shown = isCommand ? $"'{name}'" : $"'--{name}'";
         return close is null
             ? $"{e.Message} ('pvp --help' lists the {(isCommand ? "commands" : "options of each command")}.)"
@@ -93,7 +100,8 @@ internal static class Failure
     }
 
     private static readonly string[] CommandNames =
-        { "run", "pretrain", "tune", "submit", "slurm", "kubernetes", "status", "report", "eval", "export", "variants", "inspect" };
+        { "run", "pretrain", "tune", "submit", "slurm", "kubernetes", "status", "report", "eval", "export", "variants",
+            "inspect" };
 
     /// <summary>Every long option any command takes, read from the settings' attributes.</summary>
     private static IEnumerable<string> OptionNames() =>

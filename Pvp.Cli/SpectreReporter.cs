@@ -12,12 +12,15 @@ internal sealed class SpectreReporter(ProgressContext context) : IRunReporter
     public void Info(string line) => Log(line);
 
     /// <summary>
-    /// A line written above the live bars. It lands where the bars were drawn, and a shorter line would leave the rest of
-    /// the bar's characters behind it (a setting then reads as another value); padded to the width, it leaves none.
+    /// A line written above the live bars. It lands where the bars were drawn, and a shorter line would leave the rest
+    /// of the bar's characters behind it (a setting then reads as another value); padded to the width, it leaves none.
     /// </summary>
     internal static void Log(string line) => AnsiConsole.WriteLine(Pad(line, 0));
 
-    /// <summary>On a live terminal, <paramref name="line"/> padded to the width less <paramref name="prefix"/>; elsewhere (a log file) as it is.</summary>
+    /// <summary>
+    /// On a live terminal, <paramref name="line"/> padded to the width
+    /// less <paramref name="prefix"/>; elsewhere (a log file) as it is.
+    /// </summary>
     private static string Pad(string line, int prefix) =>
         AnsiConsole.Profile.Capabilities.Interactive && AnsiConsole.Profile.Capabilities.Ansi
             ? line.PadRight(Math.Max(0, AnsiConsole.Profile.Width - 1 - prefix))

@@ -10,14 +10,17 @@ using Pvp.Generators.Validate;
 namespace Pvp.Generators;
 
 /// <summary>
-/// Turns classes annotated with <c>[VisionTransformer]</c> into TorchSharp modules.
-/// Pipeline: parse (syntax → value model) → <see cref="SpecBuilder"/> (validate, name, lay out, card: → spec + diagnostics) → emit (→ source).
+/// Turns classes annotated with <c>[VisionTransformer]</c> into TorchSharp modules. Pipeline: parse (syntax → value
+/// model) → <see cref="SpecBuilder"/> (validate, name, lay out, card: → spec + diagnostics) → emit (→ source).
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class PvpGenerator : IIncrementalGenerator
 {
     /// <inheritdoc />
-    /// <summary>The PETuning attributes, each of which needs a <c>[VisionTransformer]</c> beside it: the self-describing site methods' too.</summary>
+    /// <summary>
+    /// The PETuning attributes, each of which needs a <c>[VisionTransformer]</c>
+    /// beside it: the self-describing site methods' too.
+    /// </summary>
     private static readonly string[] PetuningAttributes = new[]
     {
         KnownNames.PromptsAttribute, KnownNames.LoraAttribute, KnownNames.AttachAttribute, KnownNames.TrainBiasAttribute,
@@ -54,17 +57,21 @@ public sealed class PvpGenerator : IIncrementalGenerator
         foreach (string attribute in PetuningAttributes)
         {
             var orphans = context.SyntaxProvider
-                .ForAttributeWithMetadataName(attribute, static (node, _) => node is TypeDeclarationSyntax, OrphanCheck.Find)
+                .ForAttributeWithMetadataName(attribute, static (node, _) => node is TypeDeclarationSyntax,
+                    OrphanCheck.Find)
                 .Where(static diagnostic => diagnostic is not null)
                 .WithTrackingName(TrackingNames.Orphans);
-            context.RegisterSourceOutput(orphans, static (output, diagnostic) => output.ReportDiagnostic(diagnostic!.ToDiagnostic()));
+            context.RegisterSourceOutput(orphans,
+                static (output, diagnostic) => output.ReportDiagnostic(diagnostic!.ToDiagnostic()));
         }
 
         // The same for a site method from another assembly or this one: an attribute whose class carries [SiteMethod].
         var describedOrphans = context.SyntaxProvider
-            .CreateSyntaxProvider(static (node, _) => node is TypeDeclarationSyntax { AttributeLists.Count: > 0 }, OrphanCheck.FindDescribed)
+            .CreateSyntaxProvider(static (node, _) => node is TypeDeclarationSyntax { AttributeLists.Count: > 0 },
+                OrphanCheck.FindDescribed)
             .SelectMany(static (diagnostics, _) => diagnostics)
             .WithTrackingName(TrackingNames.Orphans);
-        context.RegisterSourceOutput(describedOrphans, static (output, diagnostic) => output.ReportDiagnostic(diagnostic.ToDiagnostic()));
+        context.RegisterSourceOutput(describedOrphans,
+            static (output, diagnostic) => output.ReportDiagnostic(diagnostic.ToDiagnostic()));
     }
 }

@@ -25,7 +25,8 @@ internal static class SpecBuilder
         var petuning = new PetuningValidator(declaration, backbone, diagnostics).Validate();
         backbone = DeclarationValidator.ValidatePrecision(declaration, backbone, petuning.TrainableKinds, diagnostics);
         var siteMethods = AttachmentNames.Assign(petuning.SiteMethods.ToList()).ToList();
-        var blocks = new BlockLayoutBuilder(backbone.Depth, diagnostics, declaration.Location).Build(petuning.Loras, siteMethods);
+        var blocks = new BlockLayoutBuilder(backbone.Depth, diagnostics, declaration.Location)
+            .Build(petuning.Loras, siteMethods);
         var card = ModelCardLines.Write(petuning, siteMethods, backbone);
 
         var spec = diagnostics.Count == 0

@@ -1,9 +1,13 @@
 namespace Pvp.Training;
 
-/// <summary>Linear warm-up from 0 to the peak, then cosine decay to 0 at the last step (per step, as timm's cosine scheduler).</summary>
+/// <summary>
+/// Linear warm-up from 0 to the peak, then cosine decay to 0 at the last step (per step, as timm's cosine scheduler).
+/// </summary>
 public static class LearningRateSchedule
 {
-    /// <summary>The multiplier of the peak learning rate at <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>.</summary>
+    /// <summary>
+    /// The multiplier of the peak learning rate at <paramref name="step"/> (0-based) of <paramref name="totalSteps"/>.
+    /// </summary>
     public static double Factor(long step, long totalSteps, long warmupSteps)
     {
         if (totalSteps <= 0) return 1;
@@ -14,8 +18,8 @@ public static class LearningRateSchedule
     }
 
     /// <summary>
-    /// VPT's <c>WarmupCosineSchedule</c>, stepped once per epoch (its trainer calls <c>scheduler.step()</c> after each epoch):
-    /// e / w during the w warm-up epochs (so 0 in the first), then 0.5·(1 + cos(π·(e − w) / (E − w))).
+    /// VPT's <c>WarmupCosineSchedule</c>, stepped once per epoch (its trainer calls <c>scheduler.step()</c> after
+    /// each epoch): e / w during the w warm-up epochs (so 0 in the first), then 0.5·(1 + cos(π·(e − w) / (E − w))).
     /// </summary>
     public static double EpochFactor(int epoch, int epochs, double warmupEpochs)
     {

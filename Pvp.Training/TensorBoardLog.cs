@@ -64,5 +64,6 @@ public sealed class TensorBoardLog : ITrainingObserver
     // TorchSharp's writer takes an int step; a run of more than 2^31 steps is not one to draw.
     private static int Steps(long step) => (int)Math.Min(step, int.MaxValue);
 
-    private static string Cell(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
+    private static string Cell(string text)
+        => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal);
 }

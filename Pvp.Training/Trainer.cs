@@ -7,15 +7,18 @@ using Pvp.MixedPrecision;
 namespace Pvp.Training;
 
 /// <summary>
-/// Trains a generated model's trainable parameters with AdamW or SGD over its parameter groups: linear warm-up then cosine
-/// decay, gradient clipping, optional label smoothing; checkpoints atomically (every N steps and at each epoch end)
-/// and resumes to the same weights an uninterrupted run reaches; stops cleanly on cancellation (Ctrl+C) after saving;
-/// stops with the step and learning rate named when the loss stops being finite. Every step runs in a dispose scope,
-/// so memory stays flat.
+/// Trains a generated model's trainable parameters with AdamW or SGD over its parameter groups: linear warm-up then
+/// cosine decay, gradient clipping, optional label smoothing; checkpoints atomically (every N steps and at each epoch
+/// end) and resumes to the same weights an uninterrupted run reaches; stops cleanly on cancellation (Ctrl+C) after
+/// saving; stops with the step and learning rate named when the loss stops being finite. Every step runs in a dispose
+/// scope, so memory stays flat.
 /// </summary>
 public static class Trainer
 {
-    /// <summary>Trains <paramref name="model"/> on <paramref name="train"/>; evaluates on <paramref name="evaluation"/> when given.</summary>
+    /// <summary>
+    /// Trains <paramref name="model"/> on <paramref name="train"/>;
+    /// evaluates on <paramref name="evaluation"/> when given.
+    /// </summary>
     /// <param name="model">The model; it is moved to the options' device.</param>
     /// <param name="train">Training images.</param>
     /// <param name="evaluation">Held-out images, or null.</param>
@@ -24,12 +27,14 @@ public static class Trainer
     /// <param name="observer">Progress receiver.</param>
     /// <param name="cancellationToken">Cancel to stop after the current step, with a checkpoint.</param>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
-    public static TrainingResult Fit(PetModel model, IImageDataset train, IImageDataset? evaluation, TrainerOptions options,
+    public static TrainingResult Fit(
+        PetModel model, IImageDataset train, IImageDataset? evaluation, TrainerOptions options,
         string? runDirectory = null, ITrainingObserver? observer = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
         if (train.Classes.Count > model.NumClasses)
-            throw new ArgumentException($"The training set has {train.Classes.Count} classes but {model.VariantName} was built with a head for {model.NumClasses}.");
+            throw new ArgumentException($"The training set has {train.Classes.Count} classes " +
+                                        $"but {model.VariantName} was built with a head for {model.NumClasses}.");
         using var run = new Run(model, train, options, runDirectory, observer ?? SilentObserver.Instance);
         run.RestoreOrStart();
         for (int epoch = run.Position.Epoch; epoch < options.Epochs; epoch++)
@@ -58,8 +63,11 @@ public static class Trainer
         private readonly Stopwatch clock = Stopwatch.StartNew();
         private readonly double modelDropPath; // the model's own rate, given back when the run ends
 
-        /// <summary>Device, loader, optimizer, checkpoint store and log: everything a run needs before its first step.</summary>
-        public Run(PetModel model, IImageDataset train, TrainerOptions options, string? runDirectory, ITrainingObserver observer)
+        /// <summary>
+        /// Device, loader, optimizer, checkpoint store and log: everything a run needs before its first step.
+        /// </summary>
+        public Run(PetModel model, IImageDataset train, TrainerOptions options, string? runDirectory,
+            ITrainingObserver observer)
         {
             this.model = model;
             this.options = options;
@@ -75,7 +83,9 @@ public static class Trainer
             model.to(device); // before the optimizer: moving replaces parameter objects
 
             int size = model.Backbone.ImageSize;
-            var transform = options.Augment ? options.Preprocessing.TrainTransform(size) : options.Preprocessing.EvalTransform(size);
+            var transform = options.Augment
+                ? options.Preprocessing.TrainTransform(size)
+                : options.Preprocessing.EvalTransform(size);
             loader = new BatchLoader(train, transform, options.BatchSize, shuffle: true, seed: options.Seed,
                 workers: options.LoaderWorkers, dropLast: train.Count > options.BatchSize);
             totalSteps = loader.BatchesPerEpoch * options.Epochs;
@@ -101,7 +111,9 @@ public static class Trainer
         /// <summary>The step a resumed run continued from, or null.</summary>
         public long? ResumedFrom { get; private set; }
 
-        /// <summary>Seeds, resumes from the run folder's checkpoint when asked, says where the run starts and with what.</summary>
+        /// <summary>
+        /// Seeds, resumes from the run folder's checkpoint when asked, says where the run starts and with what.
+        /// </summary>
         public void RestoreOrStart()
         {
             manual_seed(options.Seed);
@@ -109,15 +121,20 @@ public static class Trainer
             {
                 Position = store.Restore(model, optimizer, observer.Message);
                 ResumedFrom = Position.Step;
-                observer.Message($"resumed from the checkpoint at step {Position.Step} (epoch {Position.Epoch + 1}, batch {Position.Batch})");
+                observer.Message($"resumed from the checkpoint at step {Position.Step} " +
+                                 $"(epoch {Position.Epoch + 1}, batch {Position.Batch})");
                 metrics.Write("resume", new Dictionary<string, object?> { ["step"] = Position.Step });
             }
             Step = Position.Step;
-            if (model.Precision is { AllowsBf16: true, Requested: BackbonePrecision.Auto } choice && choice.DecidedFor != device.type)
+            if (model.Precision is { AllowsBf16: true, Requested: BackbonePrecision.Auto } choice
+                && choice.DecidedFor != device.type)
             {
-                // Auto decided for the device the model was built on; it trains elsewhere. Say so rather than run a choice made for other hardware.
-                string note = $"the backbone precision ({choice.Name}) was chosen for {choice.DecidedFor}, but training runs on {device.type}; " +
-                              $"build the model with device: {device.type.ToString().ToLowerInvariant()} to let that device decide";
+                // Auto decided for the device the model was built on; it trains
+                // elsewhere. Say so rather than run a choice made for other hardware.
+                string note = $"the backbone precision ({choice.Name}) was chosen for {choice.DecidedFor}, " +
+                              $"but training runs on {device.type}; " +
+                              $"build the model with device: {device.type.ToString().ToLowerInvariant()} " +
+                              "to let that device decide";
                 observer.Message(note);
                 metrics.Write("precision_device_mismatch", new Dictionary<string, object?> { ["note"] = note });
             }
@@ -143,21 +160,24 @@ public static class Trainer
             int batchIndex = epoch == Position.Epoch ? Position.Batch : 0;
             double lossSum = 0;
             int lossCount = 0;
-            foreach (var batch in loader.Epoch(epoch, skipBatches: batchIndex, cancellationToken: CancellationToken.None))
+            foreach (var batch in loader.Epoch(epoch, skipBatches: batchIndex,
+                cancellationToken: CancellationToken.None))
             {
                 using (batch) lossSum += TrainStep(batch, epoch);
                 lossCount++;
                 batchIndex++;
 
                 bool stopping = cancellationToken.IsCancellationRequested;
-                if (store is not null && (stopping || (options.CheckpointEverySteps > 0 && Step % options.CheckpointEverySteps == 0)))
+                if (store is not null
+                    && (stopping || (options.CheckpointEverySteps > 0 && Step % options.CheckpointEverySteps == 0)))
                 {
                     store.Save(model, optimizer, new TrainingPosition(epoch, batchIndex, Step));
                     observer.Message($"checkpoint at step {Step}");
                 }
                 if (stopping)
                 {
-                    observer.Message($"interrupted at step {Step}; run the same command again to continue from its checkpoint");
+                    observer.Message($"interrupted at step {Step}; " +
+                                     "run the same command again to continue from its checkpoint");
                     metrics.Write("interrupted", new Dictionary<string, object?> { ["step"] = Step });
                     return false;
                 }
@@ -168,7 +188,10 @@ public static class Trainer
 
         private double epochMeanLoss = double.NaN;
 
-        /// <summary>One optimizer step on one batch, in a dispose scope: schedule, forward, loss (stopping when it is not finite), backward, clip, update.</summary>
+        /// <summary>
+        /// One optimizer step on one batch, in a dispose scope: schedule, forward,
+        /// loss (stopping when it is not finite), backward, clip, update.
+        /// </summary>
         private double TrainStep(Batch batch, int epoch)
         {
             using var scope = NewDisposeScope();
@@ -177,11 +200,13 @@ public static class Trainer
                 : LearningRateSchedule.Factor(Step, totalSteps, warmupSteps);
             foreach (var group in optimizer.Groups) group.LearningRate = group.PeakLearningRate * factor;
             var logits = model.call(batch.Images.to(device));
-            var loss = nn.functional.cross_entropy(logits, batch.Labels.to(device), label_smoothing: options.LabelSmoothing);
+            var loss = nn.functional.cross_entropy(logits, batch.Labels.to(device),
+                label_smoothing: options.LabelSmoothing);
             double value = loss.item<float>();
             if (!double.IsFinite(value))
             {
-                metrics.Write("diverged", new Dictionary<string, object?> { ["step"] = Step, ["loss"] = value, ["lr"] = options.LearningRate * factor });
+                metrics.Write("diverged",
+                    new Dictionary<string, object?> { ["step"] = Step, ["loss"] = value, ["lr"] = options.LearningRate * factor });
                 throw new TrainingDivergedException(Step, options.LearningRate * factor, value);
             }
             optimizer.ZeroGrad();
@@ -191,7 +216,10 @@ public static class Trainer
             Step++;
             LastLoss = value;
             observer.Step(Step, value, options.LearningRate * factor);
-            metrics.Write("step", new Dictionary<string, object?> { ["step"] = Step, ["epoch"] = epoch, ["loss"] = value, ["lr"] = options.LearningRate * factor });
+            metrics.Write("step", new Dictionary<string, object?>
+            {
+                ["step"] = Step, ["epoch"] = epoch, ["loss"] = value, ["lr"] = options.LearningRate * factor
+            });
             return value;
         }
 
@@ -202,7 +230,8 @@ public static class Trainer
             EvaluationResult? result = null;
             if (evaluation is not null && options.EvaluateEachEpoch && epoch < options.Epochs - 1)
             {
-                result = Trainer.Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers, options.Preprocessing);
+                result = Trainer.Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers,
+                    options.Preprocessing);
                 model.train();
             }
             observer.Epoch(epoch, epochMeanLoss, result);
@@ -216,8 +245,12 @@ public static class Trainer
         /// <summary>The final evaluation, logged.</summary>
         public EvaluationResult Evaluate(IImageDataset evaluation)
         {
-            var result = Trainer.Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers, options.Preprocessing);
-            metrics.Write("evaluation", new Dictionary<string, object?> { ["top1"] = result.Top1, ["top5"] = result.Top5, ["loss"] = result.Loss, ["count"] = result.Count });
+            var result = Trainer.Evaluate(model, evaluation, options.BatchSize, options.LoaderWorkers,
+                options.Preprocessing);
+            metrics.Write("evaluation", new Dictionary<string, object?>
+            {
+                ["top1"] = result.Top1, ["top5"] = result.Top5, ["loss"] = result.Loss, ["count"] = result.Count
+            });
             return result;
         }
 
@@ -229,16 +262,23 @@ public static class Trainer
         }
     }
 
-    /// <summary>Top-1, top-5 and loss of <paramref name="model"/> on <paramref name="dataset"/>, under inference mode, in eval mode.</summary>
+    /// <summary>
+    /// Top-1, top-5 and loss of <paramref name="model"/> on
+    /// <paramref name="dataset"/>, under inference mode, in eval mode.
+    /// </summary>
     /// <param name="model">The model (evaluated in eval mode; its mode is restored after).</param>
     /// <param name="dataset">Labelled images.</param>
     /// <param name="batchSize">Images per forward pass.</param>
     /// <param name="workers">Decoding threads (default: all cores).</param>
-    /// <param name="preprocessing">Statistics, resize and crop (default <see cref="Preprocessing.Pvp"/>); use what training used.</param>
-    public static EvaluationResult Evaluate(PetModel model, IImageDataset dataset, int batchSize = 64, int? workers = null, Preprocessing? preprocessing = null)
+    /// <param name="preprocessing">
+    /// Statistics, resize and crop (default <see cref="Preprocessing.Pvp"/>); use what training used.
+    /// </param>
+    public static EvaluationResult Evaluate(PetModel model, IImageDataset dataset, int batchSize = 64,
+        int? workers = null, Preprocessing? preprocessing = null)
     {
         var device = model.parameters().First().device;
-        var loader = new BatchLoader(dataset, (preprocessing ?? Preprocessing.Pvp).EvalTransform(model.Backbone.ImageSize), batchSize, shuffle: false, workers: workers);
+        var loader = new BatchLoader(dataset, (preprocessing ?? Preprocessing.Pvp).EvalTransform(model.Backbone.ImageSize),
+            batchSize, shuffle: false, workers: workers);
         bool wasTraining = model.training;
         model.eval();
         long correct1 = 0, correct5 = 0;

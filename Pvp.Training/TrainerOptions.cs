@@ -44,22 +44,32 @@ public sealed record TrainerOptions
     /// <summary>Seed of data order, augmentation and dropout. Default 0.</summary>
     public int Seed { get; init; }
 
-    /// <summary>Augment training images as <see cref="Preprocessing"/> says (false: training images get the evaluation transform). Default true.</summary>
+    /// <summary>
+    /// Augment training images as <see cref="Preprocessing"/> says (false:
+    /// training images get the evaluation transform). Default true.
+    /// </summary>
     public bool Augment { get; init; } = true;
 
     /// <summary>
-    /// Normalisation, resize, crop and augmentation of training and evaluation images. Default <see cref="Data.Preprocessing.Pvp"/>
-    /// (ImageNet statistics, the whole image, random-resized crop); a checkpoint's family has its own (<see cref="Data.Preprocessing.ForFamily"/>).
+    /// Normalisation, resize, crop and augmentation of training and evaluation images. Default
+    /// <see cref="Data.Preprocessing.Pvp"/> (ImageNet statistics, the whole image, random-resized crop); a checkpoint's
+    /// family has its own (<see cref="Data.Preprocessing.ForFamily"/>).
     /// </summary>
     public Data.Preprocessing Preprocessing { get; init; } = Data.Preprocessing.Pvp;
 
     /// <summary>The optimizer and how it treats the parameter groups. Default AdamW.</summary>
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.AdamW;
 
-    /// <summary>Which parameters take weight decay. Default <see cref="DecayRule.Pvp"/> (weights only); VPT's SGD decays all (<see cref="DecayRule.All"/>).</summary>
+    /// <summary>
+    /// Which parameters take weight decay. Default <see cref="DecayRule.Pvp"/>
+    /// (weights only); VPT's SGD decays all (<see cref="DecayRule.All"/>).
+    /// </summary>
     public DecayRule Decay { get; init; } = DecayRule.Pvp;
 
-    /// <summary>Change the learning rate once per epoch, as VPT's scheduler (see <see cref="LearningRateSchedule.EpochFactor"/>), instead of every step. Default false.</summary>
+    /// <summary>
+    /// Change the learning rate once per epoch, as VPT's scheduler (see
+    /// <see cref="LearningRateSchedule.EpochFactor"/>), instead of every step. Default false.
+    /// </summary>
     public bool ScheduleByEpoch { get; init; }
 
     /// <summary>SGD's momentum (with <see cref="OptimizerKind.Sgd"/>). Default 0.9, VPT's.</summary>

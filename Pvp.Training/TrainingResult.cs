@@ -13,6 +13,9 @@ public enum TrainingOutcome
 /// <param name="Outcome">Completed or interrupted.</param>
 /// <param name="Steps">Optimizer steps taken in total (including before a resume).</param>
 /// <param name="FinalLoss">The last step's training loss.</param>
-/// <param name="Evaluation">Accuracy on the evaluation set at the end, when one was given and the run completed.</param>
+/// <param name="Evaluation">
+/// Accuracy on the evaluation set at the end, when one was given and the run completed.
+/// </param>
 /// <param name="ResumedFromStep">The step a resume started at, or null.</param>
-public sealed record TrainingResult(TrainingOutcome Outcome, long Steps, double FinalLoss, EvaluationResult? Evaluation, long? ResumedFromStep);
+public sealed record TrainingResult(
+    TrainingOutcome Outcome, long Steps, double FinalLoss, EvaluationResult? Evaluation, long? ResumedFromStep);

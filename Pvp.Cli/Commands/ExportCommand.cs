@@ -15,12 +15,14 @@ internal sealed class ExportCommand : RecipeCommand<ExportCommand.Settings>
     {
         /// <summary>The ONNX file to write.</summary>
         [CommandOption("--onnx <FILE>")]
-        [Description("The .onnx file to write (opset 17, dynamic batch, float32; class names and preprocessing in its metadata).")]
+        [Description("The .onnx file to write " +
+                     "(opset 17, dynamic batch, float32; class names and preprocessing in its metadata).")]
         public string Onnx { get; init; } = "";
 
         /// <summary>LoRA merged (default) or separate.</summary>
         [CommandOption("--lora <MODE>")]
-        [Description("merged (default: folded into the weights) or separate (low-rank branches kept as their own nodes).")]
+        [Description("merged (default: folded into the weights) or separate " +
+                     "(low-rank branches kept as their own nodes).")]
         public string Lora { get; init; } = "merged";
 
         /// <summary>A folder for the task's test images.</summary>
@@ -30,12 +32,14 @@ internal sealed class ExportCommand : RecipeCommand<ExportCommand.Settings>
         public string? TestImages { get; init; }
 
         /// <summary>The LoRA mode, parsed.</summary>
-        public OnnxLoraMode LoraMode => Lora.ToLowerInvariant() == "separate" ? OnnxLoraMode.Separate : OnnxLoraMode.Merged;
+        public OnnxLoraMode LoraMode
+            => Lora.ToLowerInvariant() == "separate" ? OnnxLoraMode.Separate : OnnxLoraMode.Merged;
 
         /// <inheritdoc />
         public override ValidationResult Validate()
         {
-            if (Onnx.Length == 0) return ValidationResult.Error("Give the file to write with --onnx, e.g. --onnx model.onnx.");
+            if (Onnx.Length == 0)
+                return ValidationResult.Error("Give the file to write with --onnx, e.g. --onnx model.onnx.");
             if (Lora.ToLowerInvariant() is not ("merged" or "separate"))
                 return ValidationResult.Error($"--lora: expected merged or separate, got '{Lora}'.");
             return base.Validate();
@@ -45,11 +49,13 @@ internal sealed class ExportCommand : RecipeCommand<ExportCommand.Settings>
     /// <inheritdoc />
     protected override int Run(PvpRecipe recipe, Settings settings, CancellationToken cancellationToken)
     {
-        var metadata = new PvpRunner(recipe).ExportOnnx(settings.ParsedCell, settings.Onnx, settings.LoraMode, settings.TestImages);
+        var metadata = new PvpRunner(recipe).ExportOnnx(settings.ParsedCell, settings.Onnx, settings.LoraMode,
+            settings.TestImages);
         double kib = new FileInfo(settings.Onnx).Length / 1024.0;
         AnsiConsole.MarkupLineInterpolated(
             $"{settings.Cell}: wrote [bold]{settings.Onnx}[/] ({kib:F0} KiB; {metadata["pvp.variant"]}, {metadata["pvp.num_classes"]} classes, LoRA {metadata["pvp.lora"]})");
-        if (settings.TestImages is not null) AnsiConsole.MarkupLineInterpolated($"test images in [bold]{settings.TestImages}[/]");
+        if (settings.TestImages is not null)
+            AnsiConsole.MarkupLineInterpolated($"test images in [bold]{settings.TestImages}[/]");
         return 0;
     }
 }

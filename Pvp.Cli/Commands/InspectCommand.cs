@@ -8,7 +8,9 @@ namespace Pvp.Cli.Commands;
 /// <summary><c>pvp inspect</c>: a variant's model card and optimizer groups.</summary>
 internal sealed class InspectCommand : Command<InspectCommand.Settings>
 {
-    /// <summary>The most head classes inspect builds (ImageNet-21k has 21,843; a head of more would not fit in memory at ViT-L).</summary>
+    /// <summary>
+    /// The most head classes inspect builds (ImageNet-21k has 21,843; a head of more would not fit in memory at ViT-L).
+    /// </summary>
     private const int MaxClasses = 1_000_000;
 
     /// <summary>The variant and class count.</summary>
@@ -47,7 +49,8 @@ internal sealed class InspectCommand : Command<InspectCommand.Settings>
         if (settings.Weights is { } weights) AnsiConsole.WriteLine(model.LoadBackbone(weights).ToString());
         var table = new Table().AddColumns("optimizer group", "parameters", "elements", "lr scale", "decay");
         foreach (var g in model.ParameterGroups(1.0, 1.0))
-            table.AddRow(Markup.Escape(g.Name), g.Parameters.Count.ToString(), g.ElementCount.ToString("N0"), g.LearningRate.ToString("G3"),
+            table.AddRow(Markup.Escape(g.Name), g.Parameters.Count.ToString(), g.ElementCount.ToString("N0"),
+                g.LearningRate.ToString("G3"),
                 g.WeightDecay > 0 ? "yes" : "no");
         AnsiConsole.Write(table);
         return 0;

@@ -15,7 +15,8 @@ internal abstract class RecipeCommand<TSettings> : Command<TSettings> where TSet
     /// <inheritdoc />
     public sealed override int Execute(CommandContext context, TSettings settings, CancellationToken cancellationToken)
     {
-        using var signals = new StopSignals(line => AnsiConsole.MarkupLineInterpolated($"[yellow]{line}[/]"), cancellationToken)
+        using var signals = new StopSignals(line => AnsiConsole.MarkupLineInterpolated($"[yellow]{line}[/]"),
+            cancellationToken)
         {
             ExitAtOnce = true, // while the recipe loads and the user's project builds: nothing to checkpoint
         };
@@ -39,7 +40,8 @@ internal abstract class RecipeCommand<TSettings> : Command<TSettings> where TSet
     protected static T WithProgress<T>(Func<IRunReporter, T> work) =>
         AnsiConsole.Progress()
             .AutoClear(false)
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(),
+                new RemainingTimeColumn(), new SpinnerColumn())
             .Start(context => work(new SpectreReporter(context)));
 
     /// <summary>Prints the markdown results table.</summary>
@@ -47,6 +49,7 @@ internal abstract class RecipeCommand<TSettings> : Command<TSettings> where TSet
     {
         AnsiConsole.WriteLine();
         AnsiConsole.WriteLine(report.Markdown($"{recipe.Variant}: PVP vs random init"));
-        AnsiConsole.MarkupLineInterpolated($"results in [bold]{recipe.Output}[/]: results.csv, results.md, accuracy_vs_shots.png");
+        AnsiConsole.MarkupLineInterpolated(
+            $"results in [bold]{recipe.Output}[/]: results.csv, results.md, accuracy_vs_shots.png");
     }
 }

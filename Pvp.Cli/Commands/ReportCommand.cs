@@ -26,7 +26,8 @@ internal sealed class ReportCommand : RecipeCommand<ReportCommand.Settings>
         {
             var (differences, count) = new PvpRunner(recipe, new ConsoleReporter()).Verify(cancellationToken);
             foreach (string line in differences) AnsiConsole.MarkupLineInterpolated($"[red]differs:[/] {line}");
-            AnsiConsole.WriteLine($"verified {count} cell(s): {(differences.Count == 0 ? "every result matches its model" : $"{differences.Count} differ")}");
+            AnsiConsole.WriteLine($"verified {count} cell(s): " +
+                $"{(differences.Count == 0 ? "every result matches its model" : $"{differences.Count} differ")}");
             if (differences.Count > 0) return 1;
         }
         var report = new PvpRunner(recipe).Report();

@@ -9,7 +9,8 @@ internal sealed class RunCommand : RecipeCommand<TrainingSettings>
     /// <inheritdoc />
     protected override int Run(PvpRecipe recipe, TrainingSettings settings, CancellationToken cancellationToken)
     {
-        var report = WithProgress(reporter => new PvpRunner(recipe, reporter) { Force = settings.Force }.Run(cancellationToken));
+        var report = WithProgress(reporter =>
+            new PvpRunner(recipe, reporter) { Force = settings.Force }.Run(cancellationToken));
         PrintReport(report, recipe);
         return 0;
     }

@@ -13,7 +13,8 @@ internal sealed class StatusCommand : RecipeCommand<RecipeSettings>
         var runner = new PvpRunner(recipe);
         var cells = RunStatus.Cells(runner);
         AnsiConsole.WriteLine($"{recipe.Output}: stage 1 {(runner.StageOneDone ? "done" : "not done")}; {cells.Count} cells: " +
-                              string.Join(", ", Enum.GetValues<CellState>().Select(state => $"{cells.Count(c => c.State == state)} {state.ToString().ToLowerInvariant()}")));
+                              string.Join(", ", Enum.GetValues<CellState>().Select(state =>
+                                  $"{cells.Count(c => c.State == state)} {state.ToString().ToLowerInvariant()}")));
         foreach (var cell in cells.Where(c => c.State != CellState.Done)) AnsiConsole.WriteLine($"  {cell}");
         return 0;
     }

@@ -52,10 +52,13 @@ internal sealed class TuneCommand : RecipeCommand<TuneCommand.Settings>
         /// <inheritdoc />
         public override ValidationResult Validate()
         {
-            if (Init is not (null or "pvp" or "random")) return ValidationResult.Error($"--init: expected pvp or random, got '{Init}'.");
+            if (Init is not (null or "pvp" or "random"))
+                return ValidationResult.Error($"--init: expected pvp or random, got '{Init}'.");
             if (Index is < 0) return ValidationResult.Error($"--index {Index}: expected a cell index of at least 0.");
-            if (Index is not null && (Cell ?? Task ?? Init) is not null || Index is not null && (Shots ?? Seed) is not null)
-                return ValidationResult.Error("--index names one cell: give it alone, without --cell, --task, --shots, --seed or --init.");
+            if (Index is not null && (Cell ?? Task ?? Init) is not null
+                || Index is not null && (Shots ?? Seed) is not null)
+                return ValidationResult.Error("--index names one cell: give it alone, without --cell, --task, " +
+                                              "--shots, --seed or --init.");
             if (Cell is not null)
             {
                 try
@@ -77,18 +80,22 @@ internal sealed class TuneCommand : RecipeCommand<TuneCommand.Settings>
         if (s.Index is { } index)
         {
             // A cell another process holds is left to it (the runner says so): not a failure.
-            WithProgress(reporter => new PvpRunner(recipe, reporter) { Force = s.Force }.RunCell(index, cancellationToken));
+            WithProgress(reporter =>
+                new PvpRunner(recipe, reporter) { Force = s.Force }.RunCell(index, cancellationToken));
             return 0;
         }
         var only = s.Cell is null ? null : GridCell.Parse(s.Cell);
-        bool Keep(GridCell c) => (only is null || c == only) && (s.Task is null || c.Task == s.Task) && (s.Shots is null || c.Shots == s.Shots)
+        bool Keep(GridCell c) => (only is null || c == only) && (s.Task is null || c.Task == s.Task)
+                                 && (s.Shots is null || c.Shots == s.Shots)
                                  && (s.Seed is null || c.Seed == s.Seed) && (s.Init is null || c.Init == s.Init);
         if (s.List)
         {
             var runner = new PvpRunner(recipe) { Force = s.Force };
             var all = runner.Cells();
             var listed = all.Where(Keep).ToList();
-            if (listed.Count == 0) throw new ArgumentException("No cell of the recipe matches the filter; 'pvp tune RECIPE --list' shows them.");
+            if (listed.Count == 0)
+                throw new ArgumentException("No cell of the recipe matches the filter; " +
+                                            "'pvp tune RECIPE --list' shows them.");
             foreach (var cell in listed)
             {
                 // What status says of it: done only when the result is this recipe's (its fingerprint and seal match).
@@ -102,7 +109,9 @@ internal sealed class TuneCommand : RecipeCommand<TuneCommand.Settings>
         WithProgress(reporter =>
         {
             var runner = new PvpRunner(recipe, reporter) { Force = s.Force };
-            if (!runner.Cells().Any(Keep)) throw new ArgumentException("No cell of the recipe matches the filter; 'pvp tune RECIPE --list' shows them.");
+            if (!runner.Cells().Any(Keep))
+                throw new ArgumentException("No cell of the recipe matches the filter; " +
+                                            "'pvp tune RECIPE --list' shows them.");
             return runner.Tune(Keep, cancellationToken);
         });
         return 0;

@@ -19,7 +19,8 @@ internal class CellSettings : DeviceSettings
     /// <inheritdoc />
     public override ValidationResult Validate()
     {
-        if (Cell.Length == 0) return ValidationResult.Error("Give the cell with --cell, e.g. --cell shapes/4shot-seed1-pvp.");
+        if (Cell.Length == 0)
+            return ValidationResult.Error("Give the cell with --cell, e.g. --cell shapes/4shot-seed1-pvp.");
         try
         {
             GridCell.Parse(Cell);

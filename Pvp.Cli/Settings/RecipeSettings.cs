@@ -22,11 +22,14 @@ internal class RecipeSettings : VariantSettings
     {
         LoadAssemblies();
         var recipe = RecipeParser.Load(Recipe);
-        VariantSources.Load(recipe, line => Spectre.Console.AnsiConsole.WriteLine(line)); // "building …": the user's project may take seconds
+        VariantSources.Load(recipe,
+            line => Spectre.Console.AnsiConsole.WriteLine(line)); // "building …": the user's project may take seconds
         if (Output is null) return recipe;
         string output = Path.GetFullPath(Output);
         // tensorboard: true writes under the run folder, wherever --output puts it.
-        string? tensorBoard = recipe.TensorBoard == Path.Combine(recipe.Output, "tensorboard") ? Path.Combine(output, "tensorboard") : recipe.TensorBoard;
+        string? tensorBoard = recipe.TensorBoard == Path.Combine(recipe.Output, "tensorboard")
+            ? Path.Combine(output, "tensorboard")
+            : recipe.TensorBoard;
         return recipe with { Output = output, TensorBoard = tensorBoard };
     }
 }

@@ -5,7 +5,9 @@ using Spectre.Console.Cli;
 
 namespace Pvp.Cli.Settings;
 
-/// <summary>Settings of the commands that train: the backbone's precision and whether to redo another recipe's work.</summary>
+/// <summary>
+/// Settings of the commands that train: the backbone's precision and whether to redo another recipe's work.
+/// </summary>
 internal class TrainingSettings : DeviceSettings
 {
     /// <summary>Redo stages and cells that another recipe made.</summary>
@@ -31,7 +33,8 @@ internal class TrainingSettings : DeviceSettings
     /// <inheritdoc />
     public override Spectre.Console.ValidationResult Validate() =>
         Precision is not null && BackbonePrecisionNames.Parse(Precision) is null
-            ? Spectre.Console.ValidationResult.Error($"--precision: expected {BackbonePrecisionNames.Expected}, got '{Precision}'.")
+            ? Spectre.Console.ValidationResult.Error($"--precision: expected {BackbonePrecisionNames.Expected}, " +
+                                                     $"got '{Precision}'.")
             : base.Validate();
 
     /// <inheritdoc />

@@ -5,7 +5,9 @@ using Spectre.Console.Cli;
 
 namespace Pvp.Cli.Settings;
 
-/// <summary>Settings of every command that looks variants up: the user's assemblies or projects that declare more.</summary>
+/// <summary>
+/// Settings of every command that looks variants up: the user's assemblies or projects that declare more.
+/// </summary>
 internal class VariantSettings : CommandSettings
 {
     /// <summary>Assemblies or projects whose variants are loaded besides the catalog's.</summary>

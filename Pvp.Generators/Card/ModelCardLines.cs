@@ -6,10 +6,13 @@ using Pvp.Generators.Validate;
 
 namespace Pvp.Generators.Card;
 
-/// <summary>The card step: one line of prose per declared attachment, for the model card and the generated comments.</summary>
+/// <summary>
+/// The card step: one line of prose per declared attachment, for the model card and the generated comments.
+/// </summary>
 internal static class ModelCardLines
 {
-    public static EquatableArray<string> Write(ResolvedPetuning petuning, IEnumerable<ResolvedSiteMethod> siteMethods, BackboneSpec backbone)
+    public static EquatableArray<string> Write(
+        ResolvedPetuning petuning, IEnumerable<ResolvedSiteMethod> siteMethods, BackboneSpec backbone)
     {
         var lines = new List<string>();
         if (petuning.Prompts is { } prompts) lines.Add(Prompts(prompts, backbone.EmbedDim));

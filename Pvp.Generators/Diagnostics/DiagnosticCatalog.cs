@@ -15,10 +15,13 @@ public static class DiagnosticCatalog
         "'{0}' must be declared 'partial' so that Pvp can generate its model code; add the 'partial' modifier",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
-    /// <summary>PVP002: the class has a shape the generator does not support (nested, generic, record, static, abstract).</summary>
+    /// <summary>
+    /// PVP002: the class has a shape the generator does not support (nested, generic, record, static, abstract).
+    /// </summary>
     public static readonly DiagnosticDescriptor UnsupportedShape = new(
         "PVP002", "Unsupported model class shape",
-        "Pvp cannot generate '{0}' because {1}; declare it as a non-generic, non-static partial class directly in a namespace",
+        "Pvp cannot generate '{0}' because {1}; declare it as a non-generic, " +
+        "non-static partial class directly in a namespace",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     /// <summary>PVP003: the head count does not divide the embedding width.</summary>
@@ -48,7 +51,8 @@ public static class DiagnosticCatalog
     /// <summary>PVP007: without a preset a required size is missing.</summary>
     public static readonly DiagnosticDescriptor MissingSize = new(
         "PVP007", "Backbone size missing",
-        "Without a preset, {0} must be given (for example [VisionTransformer(EmbedDim = 192, Depth = 12, Heads = 3)] or [VisionTransformer(VitPreset.Tiny16)])",
+        "Without a preset, {0} must be given (for example [VisionTransformer(EmbedDim = 192, Depth = 12, " +
+        "Heads = 3)] or [VisionTransformer(VitPreset.Tiny16)])",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     /// <summary>PVP008: the preset value is not one the generator knows.</summary>
@@ -66,7 +70,8 @@ public static class DiagnosticCatalog
     /// <summary>PVP010: a block range does not parse.</summary>
     public static readonly DiagnosticDescriptor InvalidBlockRange = new(
         "PVP010", "Invalid block range",
-        "Blocks = \"{0}\" is not a block range; use C# range syntax such as \"0..12\", \"6..\", \"..^2\", or one index such as \"3\"",
+        "Blocks = \"{0}\" is not a block range; use C# range syntax such as \"0..12\", \"6..\", \"..^2\", " +
+        "or one index such as \"3\"",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     /// <summary>PVP011: the LoRA rank is not in 1..width.</summary>
@@ -84,7 +89,8 @@ public static class DiagnosticCatalog
     /// <summary>PVP013: an attached type is not an attachment module.</summary>
     public static readonly DiagnosticDescriptor NotAnAttachment = new(
         "PVP013", "Attached type is not an attachment",
-        "'{0}' cannot be attached: it must derive from TorchSharp's nn.Module<Tensor, Tensor> and implement Pvp.IPetAttachment",
+        "'{0}' cannot be attached: " +
+        "it must derive from TorchSharp's nn.Module<Tensor, Tensor> and implement Pvp.IPetAttachment",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     /// <summary>PVP014: attributes whose training scopes contradict each other.</summary>
@@ -96,7 +102,8 @@ public static class DiagnosticCatalog
     /// <summary>PVP015: an attached type cannot be constructed by generated code.</summary>
     public static readonly DiagnosticDescriptor AttachmentNotConstructible = new(
         "PVP015", "Attached type cannot be constructed",
-        "'{0}' cannot be constructed by the generated model: give it a public constructor taking Pvp.AttachContext, and make it a non-abstract, non-generic class",
+        "'{0}' cannot be constructed by the generated model: give it a public constructor taking Pvp.AttachContext, " +
+        "and make it a non-abstract, non-generic class",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     /// <summary>PVP016: two attributes claim one layer or site of one block.</summary>
@@ -120,7 +127,8 @@ public static class DiagnosticCatalog
     /// <summary>PVP020: a bf16 backbone plan on a declaration that trains part of the backbone.</summary>
     public static readonly DiagnosticDescriptor PrecisionNeedsFrozenBackbone = new(
         "PVP020", "Precision plan needs a frozen backbone",
-        "Precision = BackboneBf16 keeps the backbone frozen in bfloat16, but {0} trains backbone parameters; drop one of them or declare PETuning modules",
+        "Precision = BackboneBf16 keeps the backbone frozen in bfloat16, but {0} trains backbone parameters; " +
+        "drop one of them or declare PETuning modules",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
     /// <summary>PVP019: a value outside its allowed range.</summary>
@@ -135,7 +143,9 @@ public static class DiagnosticCatalog
         "[{0}] cannot be placed: its [SiteMethod] {1}; {2}",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
-    /// <summary>PVP022: a method names a site it cannot act at, or joins a site in a way the site does not take.</summary>
+    /// <summary>
+    /// PVP022: a method names a site it cannot act at, or joins a site in a way the site does not take.
+    /// </summary>
     public static readonly DiagnosticDescriptor SiteNotActable = new(
         "PVP022", "Method cannot act at that site",
         "[{0}] cannot act at {1}: {2}",
@@ -144,6 +154,7 @@ public static class DiagnosticCatalog
     /// <summary>PVP023: a method's kind name is owned by another method or by the backbone.</summary>
     public static readonly DiagnosticDescriptor KindNameTaken = new(
         "PVP023", "Kind name owned by another method",
-        "[{0}] declares kind '{1}', which {2} owns; give the method a kind name of its own (its parameter group and freezing class)",
+        "[{0}] declares kind '{1}', which {2} owns; give the method a kind name of its own " +
+        "(its parameter group and freezing class)",
         Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 }

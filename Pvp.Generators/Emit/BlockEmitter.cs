@@ -51,26 +51,34 @@ internal static class BlockEmitter
             w.Line($"private readonly {LayerNorm} norm2;");
             w.Line($"private readonly {Blocks}.Mlp mlp;");
             w.Line($"private readonly {Blocks}.DropPath drop_path; // on both residual branches, training only (PetModel.DropPathRate)");
-            foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site))) w.Line($"private readonly {module.Type} {module.Field};");
+            foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site)))
+                w.Line($"private readonly {module.Type} {module.Field};");
             bool castAttachments = b.BackboneBf16 && shape.Modules.Any(m => m.CastsUnderBf16);
-            if (castAttachments) w.Line($"private readonly {Torch}.ScalarType trainableDtype; // attached modules compute in it");
+            if (castAttachments)
+                w.Line($"private readonly {Torch}.ScalarType trainableDtype; // attached modules compute in it");
             string frozen = ModelEmitter.FrozenDtype(b);
             w.Line();
-            string signature = $"int index, {Torch}.Device? device, {Torch}.ScalarType dtype" + (b.BackboneBf16 ? $", {Torch}.ScalarType frozen" : "");
+            string signature = $"int index, {Torch}.Device? device, {Torch}.ScalarType dtype" +
+                               (b.BackboneBf16 ? $", {Torch}.ScalarType frozen" : "");
             using (w.Block($"public {blockClass.Name}({signature}) : base(\"Block\")"))
             {
                 if (castAttachments) w.Line("trainableDtype = dtype;");
-                w.Line($"norm1 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, dtype: {frozen});");
+                w.Line($"norm1 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, " +
+                       $"dtype: {frozen});");
                 w.Line($"attn = new {Blocks}.Attention({d}, {b.Heads},");
                 w.Line($"    qkv: {Qkv(shape.Qkv, b)},");
                 w.Line($"    proj: {Linear(shape.Proj, d, d, "true", frozen)});");
-                foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterQkv)) w.Line($"attn.{InnerHook(module, castAttachments)};");
-                w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, dtype: {frozen});");
+                foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterQkv))
+                    w.Line($"attn.{InnerHook(module, castAttachments)};");
+                w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, " +
+                       $"dtype: {frozen});");
                 w.Line($"mlp = new {Blocks}.Mlp(");
                 w.Line($"    fc1: {Linear(shape.Fc1, d, b.MlpHidden, "true", frozen)},");
                 w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true", frozen)});");
-                foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterFc1)) w.Line($"mlp.{InnerHook(module, castAttachments)};");
-                foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site))) w.Line($"{module.Field} = new {module.Type}({module.Arguments});");
+                foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterFc1))
+                    w.Line($"mlp.{InnerHook(module, castAttachments)};");
+                foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site)))
+                    w.Line($"{module.Field} = new {module.Type}({module.Arguments});");
                 w.Line($"drop_path = new {Blocks}.DropPath();");
                 w.Line("RegisterComponents();");
             }
@@ -82,9 +90,10 @@ internal static class BlockEmitter
     }
 
     /// <summary>
-    /// The block's forward pass, or (<paramref name="onnx"/>) its ONNX graph written from the same statements, so the two
-    /// cannot drift apart: <c>x.call(y)</c> becomes <c>g.Call(x, y)</c> and <c>Scalars.Add</c> becomes <c>g.Add</c>. timm's
-    /// Block is the skeleton; each site's modules join it as their <see cref="SiteCombine"/> says, in the methods' order.
+    /// The block's forward pass, or (<paramref name="onnx"/>) its ONNX graph written from the same statements, so the
+    /// two cannot drift apart: <c>x.call(y)</c> becomes <c>g.Call(x, y)</c> and <c>Scalars.Add</c> becomes
+    /// <c>g.Add</c>. timm's Block is the skeleton; each site's modules join it as their <see cref="SiteCombine"/> says,
+    /// in the methods' order.
     /// </summary>
     private static void EmitForward(IndentedWriter w, BlockShape shape, bool castAttachments, bool onnx)
     {
@@ -93,8 +102,8 @@ internal static class BlockEmitter
         string Sum(string x, string y) => onnx ? $"g.Add({x}, {y})" : $"{Add}({x}, {y})";
         // A residual branch joins the stream through drop-path, which is the identity at inference: ONNX adds it directly.
         string Residual(string branch) => onnx ? Sum("h", branch) : Sum("h", $"drop_path.call({branch})");
-        // Under a bf16 backbone plan a module that asks for it computes in the trainable dtype; its output returns to the
-        // stream's. The ONNX graph computes in float32 throughout: no casts.
+        // Under a bf16 backbone plan a module that asks for it computes in the trainable dtype; its
+        // output returns to the stream's. The ONNX graph computes in float32 throughout: no casts.
         string Call(SiteModule m, string input) => m.CastsUnderBf16 && castAttachments && !onnx
             ? $"{m.Field}.call({input}.to(trainableDtype)).to({input}.dtype)"
             : Module(m.Field, input);
@@ -113,7 +122,8 @@ internal static class BlockEmitter
                 w.Line($"{v} = {value}; // {m.Comment}");
             }
         }
-        // A norm's output: replacing modules nest in the expression (one statement); any other combine needs a variable.
+        // A norm's output: replacing modules nest in the expression
+        // (one statement); any other combine needs a variable.
         void Normed(string norm, AttachSite site, string variable, System.Func<string, string> use)
         {
             var here = modules.Where(m => m.Site == site).ToList();
@@ -158,18 +168,23 @@ internal static class BlockEmitter
         }
     }
 
-    /// <summary>A module inside attention or the MLP: handed to them under its field's name (its state-dict segment).</summary>
+    /// <summary>
+    /// A module inside attention or the MLP: handed to them under its field's name (its state-dict segment).
+    /// </summary>
     private static string InnerHook(SiteModule m, bool cast)
     {
         string hook = m.Site == AttachSite.AfterQkv ? "AddAfterQkv" : "AddAfterFc1";
-        return $"{hook}(\"{m.Field}\", new {m.Type}({m.Arguments}){(m.CastsUnderBf16 && cast ? ", computeIn: dtype" : "")})";
+        return $"{hook}(\"{m.Field}\", " +
+               $"new {m.Type}({m.Arguments}){(m.CastsUnderBf16 && cast ? ", computeIn: dtype" : "")})";
     }
 
     private static string Qkv(LoraLayerSpec? lora, BackboneSpec b)
     {
         int d = b.EmbedDim;
         string frozen = ModelEmitter.FrozenDtype(b);
-        if (lora is null) return $"{Torch}.nn.Linear({d}, {3 * d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, device: device, dtype: {frozen})";
+        if (lora is null)
+            return $"{Torch}.nn.Linear({d}, {3 * d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, device: device, " +
+                   $"dtype: {frozen})";
         var targets = new List<string>();
         if ((lora.Targets & LoraTargets.Query) != 0) targets.Add($"{LoraTargetsEnum}.Query");
         if ((lora.Targets & LoraTargets.Key) != 0) targets.Add($"{LoraTargetsEnum}.Key");

@@ -16,7 +16,9 @@ internal sealed class IndentedWriter
         return this;
     }
 
-    /// <summary>Writes <paramref name="header"/>, an opening brace, and indents until the returned scope is disposed.</summary>
+    /// <summary>
+    /// Writes <paramref name="header"/>, an opening brace, and indents until the returned scope is disposed.
+    /// </summary>
     public IDisposable Block(string header, string closing = "}")
     {
         Line(header);

@@ -19,7 +19,9 @@ internal static class ModelEmitter
     public static readonly string GeneratedCode =
         $"[{TypeNames.GeneratedCode}(\"Pvp.Generators\", \"{typeof(ModelEmitter).Assembly.GetName().Version}\")]";
 
-    /// <summary>The generated file of <paramref name="spec"/>: the module class in its namespace, its block classes inside.</summary>
+    /// <summary>
+    /// The generated file of <paramref name="spec"/>: the module class in its namespace, its block classes inside.
+    /// </summary>
     public static GeneratedFile Emit(VariantSpec spec)
     {
         var w = new IndentedWriter();
@@ -42,13 +44,15 @@ internal static class ModelEmitter
 
     private static string Describe(BackboneSpec b) =>
         (b.PresetName is { } preset ? $"ViT {preset}: " : "ViT: ") +
-        $"{b.ImageSize}x{b.ImageSize} images, patch {b.PatchSize}, width {b.EmbedDim}, {b.Depth} blocks, {b.Heads} heads, MLP {b.MlpHidden}";
+        $"{b.ImageSize}x{b.ImageSize} images, patch {b.PatchSize}, width {b.EmbedDim}, " +
+        $"{b.Depth} blocks, {b.Heads} heads, MLP {b.MlpHidden}";
 
     private static void EmitClass(IndentedWriter w, VariantSpec spec)
     {
         var b = spec.Backbone;
         var blockClasses = BlockClasses(spec);
-        w.Line($"/// <summary>{Describe(b)}{(spec.CardLines.Count > 0 ? "; " + Xml(string.Join("; ", spec.CardLines)) : "")}.</summary>");
+        w.Line($"/// <summary>{Describe(b)}" +
+               $"{(spec.CardLines.Count > 0 ? "; " + Xml(string.Join("; ", spec.CardLines)) : "")}.</summary>");
         w.Line(GeneratedCode);
         using (w.Block($"partial class {spec.Identifier} : {TypeNames.PetModel}"))
         {
@@ -76,7 +80,8 @@ internal static class ModelEmitter
         var b = spec.Backbone;
         w.Line("/// <summary>The backbone this class declares.</summary>");
         w.Line($"public static {TypeNames.VitConfig} Config {{ get; }} = new(");
-        w.Line($"    ImageSize: {b.ImageSize}, PatchSize: {b.PatchSize}, InChannels: {b.InChannels}, EmbedDim: {b.EmbedDim},");
+        w.Line($"    ImageSize: {b.ImageSize}, PatchSize: {b.PatchSize}, InChannels: {b.InChannels}, " +
+               $"EmbedDim: {b.EmbedDim},");
         w.Line($"    Depth: {b.Depth}, Heads: {b.Heads}, MlpHidden: {b.MlpHidden}, QkvBias: {Bool(b.QkvBias)});");
         w.Line();
         if (spec.CardLines.Count == 0)
@@ -89,13 +94,15 @@ internal static class ModelEmitter
             using (w.Open("};"))
                 foreach (string line in spec.CardLines) w.Line($"{Literal(line)},");
         }
-        w.Line($"private static readonly string[] s_trainableKinds = {{ {string.Join(", ", spec.TrainableKinds.Select(Literal))} }};");
+        w.Line($"private static readonly string[] s_trainableKinds = {{ " +
+               $"{string.Join(", ", spec.TrainableKinds.Select(Literal))} }};");
         var kindMap = KindMap(spec).ToList();
         if (kindMap.Count > 0)
         {
             w.Line($"private static readonly {KindMapType} s_kindMap = new(");
             for (int i = 0; i < kindMap.Count; i++)
-                w.Line($"    ({Literal(kindMap[i].Pattern)}, {Literal(kindMap[i].Kind)}){(i == kindMap.Count - 1 ? ");" : ",")}");
+                w.Line($"    ({Literal(kindMap[i].Pattern)}, " +
+                       $"{Literal(kindMap[i].Kind)}){(i == kindMap.Count - 1 ? ");" : ",")}");
         }
         bool undecayedPrompts = spec.Prompts is not null && !spec.DecayPrompts;
         bool groupSettings = spec.LearningRateScales.Count > 0 || undecayedPrompts;
@@ -114,7 +121,8 @@ internal static class ModelEmitter
                     w.Line($"        [{Literal(entry.Kind)}] = {Format.Num(entry.Scale)},");
                 w.Line("    },");
             }
-            // VPT's prompts take no decay by default (their shape would say otherwise); [Prompts(WeightDecay = true)] decays them.
+            // VPT's prompts take no decay by default (their shape would
+            // say otherwise); [Prompts(WeightDecay = true)] decays them.
             w.Line(undecayedPrompts
                 ? $"    UndecayedKinds: new[] {{ {Literal(PromptsAttribute.KindName)} }});"
                 : $"    UndecayedKinds: {TypeNames.Array}.Empty<string>());");
@@ -144,23 +152,30 @@ internal static class ModelEmitter
     {
         var b = spec.Backbone;
         int d = b.EmbedDim;
-        w.Line($"private readonly {Blocks}.PatchEmbed patch_embed; // proj: Conv2d({b.InChannels} → {d}, {b.PatchSize}x{b.PatchSize}, stride {b.PatchSize})");
+        w.Line($"private readonly {Blocks}.PatchEmbed patch_embed; // proj: " +
+               $"Conv2d({b.InChannels} → {d}, {b.PatchSize}x{b.PatchSize}, stride {b.PatchSize})");
         w.Line($"private readonly {Parameter} cls_token; // [1, 1, {d}]");
         w.Line($"private readonly {Parameter} pos_embed; // [1, 1 + {b.PatchCount}, {d}]");
         if (spec.Prompts is { } p)
         {
             w.Line($"private readonly {Parameter} prompt_embeddings; // [1, {p.Length}, {d}]  VPT");
-            if (p.DeepCount > 0) w.Line($"private readonly {Parameter} deep_prompt_embeddings; // [{p.DeepCount}, {p.Length}, {d}]  VPT-deep");
-            if (p.Dropout > 0) w.Line($"private readonly {TypeNames.Dropout} prompt_dropout; // p = {Format.Num(p.Dropout)}");
+            if (p.DeepCount > 0)
+                w.Line($"private readonly {Parameter} deep_prompt_embeddings; " +
+                       $"// [{p.DeepCount}, {p.Length}, {d}]  VPT-deep");
+            if (p.Dropout > 0)
+                w.Line($"private readonly {TypeNames.Dropout} prompt_dropout; // p = {Format.Num(p.Dropout)}");
         }
-        string layout = string.Join(", ", blockClasses.GroupBy(p => p.Value.Name).Select(g => $"{Format.Ranges(g.Select(p => p.Key))}: {g.Key}"));
+        string layout = string.Join(", ",
+            blockClasses.GroupBy(p => p.Value.Name).Select(g => $"{Format.Ranges(g.Select(p => p.Key))}: {g.Key}"));
         w.Line($"private readonly {TypeNames.ModuleList}<{Module}> blocks; // {layout}");
         w.Line($"private readonly {TypeNames.LayerNorm} norm; // [{d}], eps 1e-6");
         w.Line($"private readonly {Module} head; // Linear({d} → numClasses), Identity when numClasses is 0");
         if (b.BackboneBf16)
         {
-            w.Line($"private readonly {Torch}.ScalarType trainableDtype; // prompts, head, and what the blocks attach: the constructor's dtype");
-            w.Line($"private readonly {Torch}.ScalarType frozenDtype; // the frozen backbone's: bf16 where chosen, else the constructor's dtype");
+            w.Line($"private readonly {Torch}.ScalarType trainableDtype; // prompts, head, " +
+                   "and what the blocks attach: the constructor's dtype");
+            w.Line($"private readonly {Torch}.ScalarType frozenDtype; // the frozen backbone's: bf16 where chosen, " +
+                   "else the constructor's dtype");
         }
     }
 
@@ -169,25 +184,31 @@ internal static class ModelEmitter
         var b = spec.Backbone;
         int d = b.EmbedDim;
         string frozen = FrozenDtype(b);
-        w.Line("/// <summary>Creates the model: timm's initialisation for the backbone, each PETuning module's own for it, the backbone frozen as declared.</summary>");
-        w.Line("/// <param name=\"numClasses\">Classes of the head; 0 for no head (the forward then returns the pooled features).</param>");
+        w.Line("/// <summary>Creates the model: timm's initialisation for the backbone, " +
+               "each PETuning module's own for it, the backbone frozen as declared.</summary>");
+        w.Line("/// <param name=\"numClasses\">Classes of the head; " +
+               "0 for no head (the forward then returns the pooled features).</param>");
         w.Line("/// <param name=\"device\">Where to allocate the weights (the CPU when null).</param>");
         w.Line("/// <param name=\"dtype\">The weights' element type.</param>");
         if (b.BackboneBf16)
         {
-            w.Line("/// <param name=\"precision\">The frozen backbone's precision: auto (bf16 where this device computes it natively, else <paramref name=\"dtype\"/>), float32 or bf16.</param>");
-            w.Line($"public {spec.Identifier}(int numClasses, {Torch}.Device? device = null, {Torch}.ScalarType dtype = {Torch}.ScalarType.Float32, {PrecisionEnum} precision = {PrecisionEnum}.Auto)");
+            w.Line("/// <param name=\"precision\">The frozen backbone's precision: auto (bf16 where this device " +
+                   "computes it natively, else <paramref name=\"dtype\"/>), float32 or bf16.</param>");
+            w.Line($"public {spec.Identifier}(int numClasses, {Torch}.Device? device = null, " +
+                   $"{Torch}.ScalarType dtype = {Torch}.ScalarType.Float32, {PrecisionEnum} precision = {PrecisionEnum}.Auto)");
         }
         else
         {
-            w.Line($"public {spec.Identifier}(int numClasses, {Torch}.Device? device = null, {Torch}.ScalarType dtype = {Torch}.ScalarType.Float32)");
+            w.Line($"public {spec.Identifier}(int numClasses, {Torch}.Device? device = null, " +
+                   $"{Torch}.ScalarType dtype = {Torch}.ScalarType.Float32)");
         }
         w.Line($"    : base(nameof({spec.Identifier}), numClasses)");
         using (w.Open())
         {
             if (b.BackboneBf16)
             {
-                w.Line("var frozen = ChooseBackbonePrecision(precision, device, dtype); // Precision = BackboneBf16: bf16 allowed, the hardware decides");
+                w.Line("var frozen = ChooseBackbonePrecision(precision, device, dtype); // Precision = BackboneBf16: " +
+                       "bf16 allowed, the hardware decides");
                 w.Line("trainableDtype = dtype;");
                 w.Line("frozenDtype = frozen;");
             }
@@ -197,7 +218,8 @@ internal static class ModelEmitter
             if (spec.Prompts is { } p)
             {
                 w.Line($"prompt_embeddings = new {Parameter}({Zeros($"1, {p.Length}, {d}")});");
-                if (p.DeepCount > 0) w.Line($"deep_prompt_embeddings = new {Parameter}({Zeros($"{p.DeepCount}, {p.Length}, {d}")});");
+                if (p.DeepCount > 0)
+                    w.Line($"deep_prompt_embeddings = new {Parameter}({Zeros($"{p.DeepCount}, {p.Length}, {d}")});");
                 if (p.Dropout > 0) w.Line($"prompt_dropout = {Torch}.nn.Dropout({Format.Num(p.Dropout)});");
             }
             w.Line($"blocks = new {TypeNames.ModuleList}<{Module}>(");
@@ -224,9 +246,9 @@ internal static class ModelEmitter
     }
 
     /// <summary>
-    /// The forward pass, or (<paramref name="onnx"/>) its ONNX graph from the same statements: each line below writes both,
-    /// so the exported graph follows the forward whenever the forward changes. The ONNX form is the inference forward:
-    /// dropout is off and everything computes in float32 (no dtype casts).
+    /// The forward pass, or (<paramref name="onnx"/>) its ONNX graph from the same statements: each line below writes
+    /// both, so the exported graph follows the forward whenever the forward changes. The ONNX form is the inference
+    /// forward: dropout is off and everything computes in float32 (no dtype casts).
     /// </summary>
     private static void EmitForward(IndentedWriter w, VariantSpec spec, bool onnx)
     {
@@ -235,7 +257,8 @@ internal static class ModelEmitter
         var p = spec.Prompts;
         string Call(string module, string input) => onnx ? $"g.Call({module}, {input})" : $"{module}.call({input})";
         string Param(string tensor) => onnx ? $"g.Parameter({tensor})" : tensor;
-        string Vit(string op, string args, string sizes = "") => onnx ? $"{TypeNames.VitOps}.{op}(g, {args}{sizes})" : $"{TypeNames.VitOps}.{op}({args})";
+        string Vit(string op, string args, string sizes = "") =>
+            onnx ? $"{TypeNames.VitOps}.{op}(g, {args}{sizes})" : $"{TypeNames.VitOps}.{op}({args})";
         string Sum(string x, string y) => onnx ? $"g.Add({x}, {y})" : $"{Add}({x}, {y})";
         string Prompt(string tensor)
         {
@@ -246,26 +269,34 @@ internal static class ModelEmitter
         string input = b.BackboneBf16 && !onnx ? "x.to(frozenDtype)" : "x";
         if (onnx)
         {
-            w.Line($"/// <summary>The ONNX graph of <see cref=\"forward\"/>, statement for statement (inference: dropout off, float32).</summary>");
-            w.Line($"protected override {TypeNames.OnnxValue} EmitOnnx({TypeNames.OnnxGraph} g, {TypeNames.OnnxValue} x)");
+            w.Line("/// <summary>The ONNX graph of <see cref=\"forward\"/>, statement for statement " +
+                   "(inference: dropout off, float32).</summary>");
+            w.Line($"protected override {TypeNames.OnnxValue} " +
+                   $"EmitOnnx({TypeNames.OnnxGraph} g, {TypeNames.OnnxValue} x)");
         }
         else
         {
-            w.Line($"/// <summary>Images [B, {b.InChannels}, {b.ImageSize}, {b.ImageSize}] → logits [B, numClasses] (pooled features [B, {d}] without a head).</summary>");
+            w.Line($"/// <summary>Images [B, {b.InChannels}, {b.ImageSize}, {b.ImageSize}] → logits [B, numClasses] " +
+                   $"(pooled features [B, {d}] without a head).</summary>");
             w.Line($"public override {Tensor} forward({Tensor} x)");
         }
         using (w.Open())
         {
             if (!onnx) w.Line($"using var scope = {Torch}.NewDisposeScope();");
-            w.Line($"var h = {Sum(Vit("PrependClassToken", $"{Call("patch_embed", input)}, {Param("cls_token")}", onnx ? $", {d}" : ""), Param("pos_embed"))}; // [B, {b.TokenCount}, {d}]");
+            w.Line("var h = " +
+                   $"{Sum(Vit("PrependClassToken", $"{Call("patch_embed", input)}, {Param("cls_token")}", onnx ? $", {d}" : ""), Param("pos_embed"))}" +
+                   $"; // [B, {b.TokenCount}, {d}]");
             for (int i = 0; i < b.Depth; i++)
             {
                 if (p is not null && i == p.FirstBlock)
-                    w.Line($"h = {Vit("InsertPrompts", $"h, {Prompt(Param("prompt_embeddings"))}", onnx ? $", {p.Length}, {d}" : "")}; // [B, 1 + {p.Length} + {b.PatchCount}, {d}]");
+                    w.Line($"h = {Vit("InsertPrompts", $"h, {Prompt(Param("prompt_embeddings"))}", onnx ? $", {p.Length}, {d}" : "")}; " +
+                           $"// [B, 1 + {p.Length} + {b.PatchCount}, {d}]");
                 else if (p is not null && p.DeepCount > 0 && i > p.FirstBlock && i <= p.LastBlock)
                 {
                     int k = i - p.FirstBlock - 1;
-                    string deep = onnx ? $"g.Slice(g.Parameter(deep_prompt_embeddings), 0, {k}, {k + 1})" : $"deep_prompt_embeddings.narrow(0, {k}, 1)";
+                    string deep = onnx
+                        ? $"g.Slice(g.Parameter(deep_prompt_embeddings), 0, {k}, {k + 1})"
+                        : $"deep_prompt_embeddings.narrow(0, {k}, 1)";
                     w.Line($"h = {Vit("ReplacePrompts", $"h, {Prompt(deep)}", onnx ? $", {p.Length}, {d}" : "")};");
                 }
                 w.Line($"h = {Call($"blocks[{i}]", "h")};");
@@ -275,26 +306,35 @@ internal static class ModelEmitter
                 w.Line($"return {Call("head", Vit("ClassToken", "h"))};");
             else
                 w.Line(b.BackboneBf16
-                    ? $"return head.call({TypeNames.VitOps}.ClassToken(h).to(trainableDtype)).MoveToOuterDisposeScope(); // the head and the loss in the trainable dtype"
+                    ? $"return head.call({TypeNames.VitOps}.ClassToken(h).to(trainableDtype)).MoveToOuterDisposeScope(); " +
+                      "// the head and the loss in the trainable dtype"
                     : $"return head.call({TypeNames.VitOps}.ClassToken(h)).MoveToOuterDisposeScope();");
         }
     }
 
     private static void EmitRegistration(IndentedWriter w, VariantSpec spec)
     {
-        w.Line($"/// <summary>Registers this variant by name in <see cref=\"{TypeNames.VariantRegistry}\"/> when the assembly loads.</summary>");
-        w.Line("#pragma warning disable CA2255 // a module initializer is the point: recipes find variants by name without reflection");
+        w.Line($"/// <summary>Registers this variant by name in <see cref=\"{TypeNames.VariantRegistry}\"/> when the " +
+               "assembly loads.</summary>");
+        w.Line("#pragma warning disable CA2255 // a module initializer is the point: " +
+               "recipes find variants by name without reflection");
         w.Line($"[{TypeNames.ModuleInitializer}]");
         w.Line("#pragma warning restore CA2255");
         w.Line($"internal static void RegisterVariant() =>");
-        bool plain = spec.Prompts is null && spec.Blocks.All(b => b.IsPlain) && spec.TrainableKinds.Contains(KindNames.Backbone);
-        w.Line($"    {TypeNames.VariantRegistry}.Register(\"{spec.ClassName}\", typeof({spec.Identifier}), Config, s_attachments, isPlainBackbone: {Bool(plain)},");
+        bool plain = spec.Prompts is null && spec.Blocks.All(b => b.IsPlain)
+                     && spec.TrainableKinds.Contains(KindNames.Backbone);
+        w.Line($"    {TypeNames.VariantRegistry}.Register(\"{spec.ClassName}\", typeof({spec.Identifier}), Config, " +
+               $"s_attachments, isPlainBackbone: {Bool(plain)},");
         w.Line(spec.Backbone.BackboneBf16
-            ? $"        static (numClasses, device, dtype, precision) => new {spec.Identifier}(numClasses, device, dtype, precision));"
+            ? "        static (numClasses, device, dtype, precision) => new " +
+              $"{spec.Identifier}(numClasses, device, dtype, precision));"
             : $"        static (numClasses, device, dtype) => new {spec.Identifier}(numClasses, device, dtype));");
     }
 
-    /// <summary>Block index → its generated class, one per distinct shape (timm's plain Block included), so every block's forward comes from one writer.</summary>
+    /// <summary>
+    /// Block index → its generated class, one per distinct shape (timm's
+    /// plain Block included), so every block's forward comes from one writer.
+    /// </summary>
     private static Dictionary<int, BlockClass> BlockClasses(VariantSpec spec)
     {
         var byShape = new Dictionary<BlockShape, BlockClass>();
@@ -323,8 +363,9 @@ internal static class ModelEmitter
     internal static string FrozenDtype(BackboneSpec b) => b.BackboneBf16 ? "frozen" : "dtype";
 
     /// <summary>
-    /// The model's parameter-name → kind map: each method's parameters as patterns over state-dict keys (<c>*</c> for the
-    /// block index), first use first: VPT's tokens, LoRA's A and B under each layer it replaces, each site module's subtree.
+    /// The model's parameter-name → kind map: each method's parameters as patterns over state-dict keys (<c>*</c> for
+    /// the block index), first use first: VPT's tokens, LoRA's A and B under each layer it replaces, each site module's
+    /// subtree.
     /// </summary>
     private static IEnumerable<(string Pattern, string Kind)> KindMap(VariantSpec spec)
     {
@@ -337,9 +378,11 @@ internal static class ModelEmitter
         foreach (var shape in spec.Blocks)
         {
             if (shape.Qkv is { } qkv)
-                foreach (var (slice, name) in new[] { (LoraTargets.Query, "q"), (LoraTargets.Key, "k"), (LoraTargets.Value, "v") })
+                foreach (var (slice, name) in new[] { (LoraTargets.Query, "q"), (LoraTargets.Key, "k"),
+                    (LoraTargets.Value, "v") })
                     if ((qkv.Targets & slice) != 0) entries.Add(($"blocks.*.attn.qkv.{name}.", LoraAttribute.KindName));
-            foreach (var (layer, path) in new[] { (shape.Proj, "attn.proj"), (shape.Fc1, "mlp.fc1"), (shape.Fc2, "mlp.fc2") })
+            foreach (var (layer, path) in new[] { (shape.Proj, "attn.proj"), (shape.Fc1, "mlp.fc1"),
+                (shape.Fc2, "mlp.fc2") })
                 if (layer is not null)
                 {
                     entries.Add(($"blocks.*.{path}.lora_A", LoraAttribute.KindName));
@@ -348,7 +391,9 @@ internal static class ModelEmitter
             foreach (var method in shape.Methods)
                 foreach (var module in method.Modules)
                 {
-                    string inside = module.Site == AttachSite.AfterQkv ? "attn." : module.Site == AttachSite.AfterFc1 ? "mlp." : "";
+                    string inside = module.Site == AttachSite.AfterQkv ? "attn."
+                        : module.Site == AttachSite.AfterFc1 ? "mlp."
+                        : "";
                     entries.Add(($"blocks.*.{inside}{module.Field}.", method.KindName));
                 }
         }
@@ -362,5 +407,7 @@ internal static class ModelEmitter
     private static string Xml(string text) => text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 }
 
-/// <summary>A block class of the generated model: one per distinct block shape, with the block indices that use it.</summary>
+/// <summary>
+/// A block class of the generated model: one per distinct block shape, with the block indices that use it.
+/// </summary>
 internal sealed record BlockClass(string Name, BlockShape Shape, List<int> Indices);

@@ -25,7 +25,8 @@ internal sealed class BlockLayoutBuilder
     }
 
     /// <summary>Lays out every attribute; returns each block's shape.</summary>
-    public EquatableArray<BlockShape> Build(IEnumerable<ResolvedLora> loras, IEnumerable<ResolvedSiteMethod> siteMethods)
+    public EquatableArray<BlockShape> Build(
+        IEnumerable<ResolvedLora> loras, IEnumerable<ResolvedSiteMethod> siteMethods)
     {
         foreach (var lora in loras) Claim(lora);
         foreach (var method in siteMethods) Claim(method);
@@ -59,7 +60,8 @@ internal sealed class BlockLayoutBuilder
         ReportConflicts(lora.Location);
     }
 
-    private LoraLayerSpec? ClaimLinear(LoraLayerSpec? current, int block, LoraTargets layer, string name, ResolvedLora lora)
+    private LoraLayerSpec? ClaimLinear(
+        LoraLayerSpec? current, int block, LoraTargets layer, string name, ResolvedLora lora)
     {
         if ((lora.Targets & layer) == 0) return current;
         if (current is null) return new LoraLayerSpec(layer, lora.Rank, lora.Alpha, lora.Dropout);
@@ -67,12 +69,15 @@ internal sealed class BlockLayoutBuilder
         return current;
     }
 
-    /// <summary>A site method's modules in each of its blocks: each site and field of a block goes to one module.</summary>
+    /// <summary>
+    /// A site method's modules in each of its blocks: each site and field of a block goes to one module.
+    /// </summary>
     private void Claim(ResolvedSiteMethod resolved)
     {
         var method = resolved.Method;
         var modules = method.Modules(resolved.Context);
-        var part = new BlockMethod(method.KindName, method.ClassNamePart, method.Summary(resolved.Context), modules.ToEquatableArray());
+        var part = new BlockMethod(method.KindName, method.ClassNamePart, method.Summary(resolved.Context),
+            modules.ToEquatableArray());
         for (int b = resolved.Range.Start; b < resolved.Range.End; b++)
         {
             var block = blocks[b];
@@ -110,10 +115,12 @@ internal sealed class BlockLayoutBuilder
         foreach (var pair in conflicts)
         {
             string where = pair.Value.Count == 1 ? $"block {pair.Value[0]}" : $"blocks {Format.Ranges(pair.Value)}";
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.ConflictingClaims, location ?? fallback, pair.Key, where));
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticCatalog.ConflictingClaims, location ?? fallback, pair.Key,
+                where));
         }
         conflicts.Clear();
     }
 
-    private static bool SameSettings(LoraLayerSpec a, LoraLayerSpec b) => a.Rank == b.Rank && a.Alpha == b.Alpha && a.Dropout == b.Dropout;
+    private static bool SameSettings(LoraLayerSpec a, LoraLayerSpec b)
+        => a.Rank == b.Rank && a.Alpha == b.Alpha && a.Dropout == b.Dropout;
 }

@@ -6,13 +6,17 @@ internal static class BlockSites
     /// <summary>Whether <paramref name="site"/> is one the generator knows.</summary>
     public static bool IsKnown(AttachSite site) => site is >= AttachSite.BlockInput and <= AttachSite.AfterFc2;
 
-    /// <summary>Whether a module may join at <paramref name="site"/> as <paramref name="combine"/> says: beside the MLP a module adds to the MLP's output; elsewhere it replaces or adds to the value.</summary>
+    /// <summary>
+    /// Whether a module may join at <paramref name="site"/> as <paramref name="combine"/> says:
+    /// beside the MLP a module adds to the MLP's output; elsewhere it replaces or adds to the value.
+    /// </summary>
     public static bool Accepts(AttachSite site, SiteCombine combine) => site == AttachSite.BesideMlp
         ? combine is SiteCombine.Beside or SiteCombine.BesideStream
         : combine is SiteCombine.Replace or SiteCombine.Residual;
 
     /// <summary>The combine modes <paramref name="site"/> accepts, for messages.</summary>
-    public static string AcceptedCombines(AttachSite site) => site == AttachSite.BesideMlp ? "Beside or BesideStream" : "Replace or Residual";
+    public static string AcceptedCombines(AttachSite site)
+        => site == AttachSite.BesideMlp ? "Beside or BesideStream" : "Replace or Residual";
 
     /// <summary>Whether the module sits inside attention or the MLP (the block hands it to them).</summary>
     public static bool IsInner(AttachSite site) => site is AttachSite.AfterQkv or AttachSite.AfterFc1;

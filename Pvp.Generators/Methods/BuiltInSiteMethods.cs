@@ -7,7 +7,8 @@ namespace Pvp.Generators.Methods;
 
 /// <summary>
 /// The site methods whose attributes describe themselves (compiled in from the runtime, each implementing
-/// <see cref="ISiteMethod"/>): found by reflection over the generator's own types, so adding one registers nothing here.
+/// <see cref="ISiteMethod"/>): found by reflection over the generator's own types, so adding one registers nothing
+/// here.
 /// </summary>
 internal static class BuiltInSiteMethods
 {
@@ -16,7 +17,9 @@ internal static class BuiltInSiteMethods
         .Where(t => typeof(ISiteMethod).IsAssignableFrom(t) && typeof(Attribute).IsAssignableFrom(t) && !t.IsAbstract)
         .ToDictionary(t => t.FullName!, t => t);
 
-    /// <summary>Every built-in method's kind name → its attribute's full name: the kinds no other method may take.</summary>
+    /// <summary>
+    /// Every built-in method's kind name → its attribute's full name: the kinds no other method may take.
+    /// </summary>
     public static readonly IReadOnlyDictionary<string, string> KindOwners = ByName.Values
         .Select(t => (Kind: ((ISiteMethod)Activator.CreateInstance(t)).KindName, t.FullName))
         .Concat(new[]
@@ -28,8 +31,8 @@ internal static class BuiltInSiteMethods
         .ToDictionary(p => p.Kind, p => p.FullName!, StringComparer.Ordinal);
 
     /// <summary>
-    /// The attribute as declared: an instance of the compiled-in attribute with each named argument set, or null when the
-    /// attribute cannot be made. Arguments of the wrong type are left to the compiler's errors.
+    /// The attribute as declared: an instance of the compiled-in attribute with each named argument set, or
+    /// null when the attribute cannot be made. Arguments of the wrong type are left to the compiler's errors.
     /// </summary>
     public static ISiteMethod? Create(SiteMethodDeclaration declaration)
     {

@@ -7,16 +7,17 @@ using static Pvp.Generators.Emit.TypeNames;
 namespace Pvp.Generators.Methods;
 
 /// <summary>
-/// A site method described by data rather than code: <c>[Attach(typeof(T), Site = ...)]</c>, or an attribute whose class
-/// carries <c>[SiteMethod(kind, typeof(T), sites...)]</c> (in this compilation or another package). Its module is built
-/// from an <c>AttachContext</c> and computes in the trainable type; its fields are named by the naming step.
+/// A site method described by data rather than code: <c>[Attach(typeof(T), Site = ...)]</c>, or an attribute whose
+/// class carries <c>[SiteMethod(kind, typeof(T), sites...)]</c> (in this compilation or another package). Its module is
+/// built from an <c>AttachContext</c> and computes in the trainable type; its fields are named by the naming step.
 /// </summary>
 internal sealed class DeclaredSiteMethod : ISiteMethod
 {
     private readonly IReadOnlyList<(AttachSite Site, SiteCombine Combine)> placements;
     private readonly IReadOnlyDictionary<AttachSite, string> fields;
 
-    public DeclaredSiteMethod(string kindName, string typeFullName, string typeName, IReadOnlyList<(AttachSite Site, SiteCombine Combine)> placements,
+    public DeclaredSiteMethod(string kindName, string typeFullName, string typeName,
+        IReadOnlyList<(AttachSite Site, SiteCombine Combine)> placements,
         string? blocks, double learningRateScale, IReadOnlyDictionary<AttachSite, string>? fields = null)
     {
         KindName = kindName;
@@ -56,11 +57,13 @@ internal sealed class DeclaredSiteMethod : ISiteMethod
         int width = context.WidthAt(p.Site);
         string arguments = $"new {AttachContext}({context.EmbedDim}, index, {AttachSiteEnum}.{p.Site}, device, dtype)" +
                            (width != context.EmbedDim ? $" {{ Width = {width} }}" : "");
-        return new SiteModule(p.Site, p.Combine, fields[p.Site], TypeFullName, arguments, $"{TypeName} {Layout.BlockSites.Phrase(p.Site)}", CastsUnderBf16: true);
+        return new SiteModule(p.Site, p.Combine, fields[p.Site], TypeFullName, arguments,
+            $"{TypeName} {Layout.BlockSites.Phrase(p.Site)}", CastsUnderBf16: true);
     }).ToList();
 
     public string Summary(MethodContext context) => $"{TypeName} ({string.Join(", ", Sites)})";
 
     public string CardLine(MethodContext context, string blocks) =>
-        $"{TypeName} {string.Join(" and ", Sites.Select(Layout.BlockSites.CardPhrase))} of {blocks} ({string.Join(", ", Sites.Select(s => fields[s]))})";
+        $"{TypeName} {string.Join(" and ", Sites.Select(Layout.BlockSites.CardPhrase))} of {blocks} " +
+        $"({string.Join(", ", Sites.Select(s => fields[s]))})";
 }

@@ -7,7 +7,8 @@ namespace Pvp.Generators.Methods;
 /// A PETuning method that places modules at sites of the blocks it names, as every generator step reads it: its kind,
 /// its values' checks, its modules, its name in block classes and its card line. Built-in site methods implement it on
 /// their own attribute (compiled in under <c>PVP_GENERATOR</c>, beside the defaults); <c>[Attach]</c> and a
-/// <c>[SiteMethod]</c> attribute from any assembly come through <see cref="DeclaredSiteMethod"/>. No step names a method.
+/// <c>[SiteMethod]</c> attribute from any assembly come through <see cref="DeclaredSiteMethod"/>. No step names a
+/// method.
 /// </summary>
 internal interface ISiteMethod
 {

@@ -2,10 +2,14 @@ using System.Collections.Generic;
 
 namespace Pvp.Generators.Methods;
 
-/// <summary>What a site method is told when the generator reads it: the backbone's widths and which properties were written.</summary>
+/// <summary>
+/// What a site method is told when the generator reads it: the backbone's widths and which properties were written.
+/// </summary>
 /// <param name="EmbedDim">Token width D.</param>
 /// <param name="MlpHidden">The MLP's hidden width.</param>
-/// <param name="Declared">The attribute's properties written in the declaration (an unset one takes the method's default).</param>
+/// <param name="Declared">
+/// The attribute's properties written in the declaration (an unset one takes the method's default).
+/// </param>
 internal sealed record MethodContext(int EmbedDim, int MlpHidden, IReadOnlyCollection<string> Declared)
 {
     /// <summary>The width of the values at <paramref name="site"/>.</summary>

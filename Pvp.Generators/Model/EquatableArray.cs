@@ -29,7 +29,8 @@ internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IEnu
     public override int GetHashCode()
     {
         int hash = 17;
-        foreach (T item in items ?? Array.Empty<T>()) hash = unchecked(hash * 31 + (item is null ? 0 : EqualityComparer<T>.Default.GetHashCode(item)));
+        foreach (T item in items ?? Array.Empty<T>())
+            hash = unchecked(hash * 31 + (item is null ? 0 : EqualityComparer<T>.Default.GetHashCode(item)));
         return hash;
     }
 

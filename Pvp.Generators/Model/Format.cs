@@ -10,10 +10,13 @@ internal static class Format
     /// <summary>A double as C# and people read it back exactly ("0.1", "1E-05").</summary>
     public static string Num(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    /// <summary>The layers a <c>LoraTargets</c> value names, as messages and the card write them: "q, v, attn.proj".</summary>
+    /// <summary>
+    /// The layers a <c>LoraTargets</c> value names, as messages and the card write them: "q, v, attn.proj".
+    /// </summary>
     public static string LoraTargets(Pvp.LoraTargets targets) => string.Join(", ", new[]
     {
-        (Pvp.LoraTargets.Query, "q"), (Pvp.LoraTargets.Key, "k"), (Pvp.LoraTargets.Value, "v"), (Pvp.LoraTargets.Output, "attn.proj"),
+        (Pvp.LoraTargets.Query, "q"), (Pvp.LoraTargets.Key, "k"), (Pvp.LoraTargets.Value, "v"),
+        (Pvp.LoraTargets.Output, "attn.proj"),
         (Pvp.LoraTargets.MlpFc1, "mlp.fc1"), (Pvp.LoraTargets.MlpFc2, "mlp.fc2"),
     }.Where(p => (targets & p.Item1) != 0).Select(p => p.Item2));
 

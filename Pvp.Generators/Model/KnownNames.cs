@@ -5,7 +5,8 @@ namespace Pvp.Generators.Model;
 /// </summary>
 internal static class KnownNames
 {
-    // The runtime's attribute types are compiled into the generator (Shared/): their names come from the types themselves.
+    // The runtime's attribute types are compiled into the generator
+    // (Shared/): their names come from the types themselves.
     public const string VisionTransformerAttribute = "Pvp." + nameof(Pvp.VisionTransformerAttribute);
     public const string PromptsAttribute = "Pvp." + nameof(Pvp.PromptsAttribute);
     public const string LoraAttribute = "Pvp." + nameof(Pvp.LoraAttribute);

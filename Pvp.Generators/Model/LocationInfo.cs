@@ -16,5 +16,6 @@ internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePosition
     public static LocationInfo? From(SyntaxToken token) => From(token.GetLocation());
 
     public static LocationInfo? From(Location location) =>
-        location.SourceTree is null ? null : new LocationInfo(location.SourceTree.FilePath, location.SourceSpan, location.GetLineSpan().Span);
+        location.SourceTree is null ? null : new LocationInfo(location.SourceTree.FilePath, location.SourceSpan,
+            location.GetLineSpan().Span);
 }

@@ -10,7 +10,9 @@ internal sealed record PromptsDeclaration(
     Declared<double>? LearningRateScale,
     Declared<bool>? WeightDecay);
 
-/// <summary><c>[Lora]</c> as written (Targets may hold bits no <see cref="LoraTargets"/> names: validation checks).</summary>
+/// <summary>
+/// <c>[Lora]</c> as written (Targets may hold bits no <see cref="LoraTargets"/> names: validation checks).
+/// </summary>
 internal sealed record LoraDeclaration(
     LocationInfo? Location,
     Declared<int>? Rank,
@@ -25,8 +27,12 @@ internal sealed record LoraDeclaration(
 /// </summary>
 /// <param name="FullName">Fully qualified with <c>global::</c>, for emitted code.</param>
 /// <param name="Name">The simple name, for field names and messages.</param>
-/// <param name="IsAttachment">Implements <c>Pvp.IPetAttachment</c> and derives from <c>nn.Module&lt;Tensor, Tensor&gt;</c>.</param>
-/// <param name="IsConstructible">Non-abstract, non-generic class with a public constructor taking <c>Pvp.AttachContext</c>.</param>
+/// <param name="IsAttachment">
+/// Implements <c>Pvp.IPetAttachment</c> and derives from <c>nn.Module&lt;Tensor, Tensor&gt;</c>.
+/// </param>
+/// <param name="IsConstructible">
+/// Non-abstract, non-generic class with a public constructor taking <c>Pvp.AttachContext</c>.
+/// </param>
 internal sealed record AttachedType(string FullName, string Name, bool IsAttachment, bool IsConstructible);
 
 /// <summary>A named attribute argument as written: its constant (an enum as its number), and where.</summary>
@@ -39,7 +45,8 @@ internal sealed record NamedArgument(string Name, object Value, LocationInfo? Lo
 /// <param name="Module">Its module type's facts, or null when the type is missing or unknown.</param>
 /// <param name="Sites">Its sites as written (validation checks that each is one the generator knows).</param>
 /// <param name="Combine">Its combine mode, null when not written.</param>
-internal sealed record SiteMethodDescriptor(string? Kind, AttachedType? Module, EquatableArray<AttachSite> Sites, SiteCombine? Combine);
+internal sealed record SiteMethodDescriptor(
+    string? Kind, AttachedType? Module, EquatableArray<AttachSite> Sites, SiteCombine? Combine);
 
 /// <summary>
 /// A site method's attribute as written: a built-in whose attribute describes itself, <c>[Attach]</c>, or an attribute
@@ -75,5 +82,7 @@ internal sealed record SiteMethodDeclaration(
     }
 }
 
-/// <summary>The argument-less attributes (<c>[TrainBias]</c>, <c>[TrainNorms]</c>, <c>[LinearProbe]</c>, <c>[FullFineTune]</c>).</summary>
+/// <summary>
+/// The argument-less attributes (<c>[TrainBias]</c>, <c>[TrainNorms]</c>, <c>[LinearProbe]</c>, <c>[FullFineTune]</c>).
+/// </summary>
 internal sealed record MarkerDeclaration(string Name, LocationInfo? Location); // Name: the attribute's metadata name (KnownNames)

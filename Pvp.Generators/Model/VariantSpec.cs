@@ -18,7 +18,10 @@ internal sealed record BackboneSpec(
     public int TokenCount => 1 + PatchCount;
 }
 
-/// <summary>VPT prompts: inserted before <see cref="FirstBlock"/>, replaced before each later block up to <see cref="LastBlock"/> when deep.</summary>
+/// <summary>
+/// VPT prompts: inserted before <see cref="FirstBlock"/>, replaced
+/// before each later block up to <see cref="LastBlock"/> when deep.
+/// </summary>
 internal sealed record PromptSpec(int Length, bool Deep, double Dropout, int FirstBlock, int LastBlock)
 {
     /// <summary>Rows of <c>deep_prompt_embeddings</c> (0 when shallow).</summary>
@@ -33,13 +36,21 @@ internal sealed record LoraLayerSpec(LoraTargets Targets, int Rank, double Alpha
 /// <param name="Combine">How its output joins the block's computation.</param>
 /// <param name="Field">Its field in the block (and state-dict segment).</param>
 /// <param name="Type">Its type, fully qualified with <c>global::</c>.</param>
-/// <param name="Arguments">Its constructor's arguments as C#; <c>index</c>, <c>device</c> and <c>dtype</c> are in scope.</param>
+/// <param name="Arguments">
+/// Its constructor's arguments as C#; <c>index</c>, <c>device</c> and <c>dtype</c> are in scope.
+/// </param>
 /// <param name="Comment">What the forward's statement says about it.</param>
-/// <param name="CastsUnderBf16">Under a bf16 backbone plan it computes in the trainable type (the block casts for it).</param>
-internal sealed record SiteModule(AttachSite Site, SiteCombine Combine, string Field, string Type, string Arguments, string Comment, bool CastsUnderBf16 = false);
+/// <param name="CastsUnderBf16">
+/// Under a bf16 backbone plan it computes in the trainable type (the block casts for it).
+/// </param>
+internal sealed record SiteModule(AttachSite Site, SiteCombine Combine, string Field, string Type, string Arguments,
+    string Comment, bool CastsUnderBf16 = false);
 
-/// <summary>One site method's part of a block: its kind, its name and summary in the block class, its modules.</summary>
-internal sealed record BlockMethod(string KindName, string ClassNamePart, string Summary, EquatableArray<SiteModule> Modules);
+/// <summary>
+/// One site method's part of a block: its kind, its name and summary in the block class, its modules.
+/// </summary>
+internal sealed record BlockMethod(
+    string KindName, string ClassNamePart, string Summary, EquatableArray<SiteModule> Modules);
 
 /// <summary>What one block holds beyond timm's Block; blocks with equal shapes share one generated class.</summary>
 internal sealed record BlockShape(
@@ -52,7 +63,8 @@ internal sealed record BlockShape(
     public bool IsPlain => Qkv is null && Proj is null && Fc1 is null && Fc2 is null && Methods.Count == 0;
 
     /// <summary>Every site module of the block, in its methods' order.</summary>
-    public System.Collections.Generic.IEnumerable<SiteModule> Modules => System.Linq.Enumerable.SelectMany(Methods, m => m.Modules);
+    public System.Collections.Generic.IEnumerable<SiteModule> Modules
+        => System.Linq.Enumerable.SelectMany(Methods, m => m.Modules);
 }
 
 /// <summary>A declaration the emitter can turn into code: valid by construction.</summary>
@@ -81,7 +93,9 @@ internal sealed record VariantSpec(
 
     /// <summary>The class name as code writes it: <c>@event</c> for a class named after a keyword.</summary>
     public string Identifier =>
-        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(ClassName) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + ClassName : ClassName;
+        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(ClassName) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None
+            ? "@" + ClassName
+            : ClassName;
 }
 
 /// <summary>A learning-rate scale for one parameter kind.</summary>

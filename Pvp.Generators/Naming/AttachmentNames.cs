@@ -34,13 +34,15 @@ internal static class AttachmentNames
             {
                 string name = SnakeCase(group.First().TypeName);
                 if (sitesOfType.Count > 1) name += "_" + SnakeCase(site.ToString());
-                if (reserved.Contains(name) || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None)
+                if (reserved.Contains(name)
+                    || Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None)
                     name += "_module";
                 names[(group.Key, site)] = name;
             }
         }
         return methods.Select(m => m.Method is DeclaredSiteMethod d
-            ? m with { Method = d.WithFields(d.Sites.ToDictionary(site => site, site => names[(d.TypeFullName, site)])) }
+            ? m with { Method = d.WithFields(d.Sites.ToDictionary(site => site,
+                site => names[(d.TypeFullName, site)])) }
             : m);
     }
 
@@ -51,7 +53,9 @@ internal static class AttachmentNames
         for (int i = 0; i < name.Length; i++)
         {
             char c = name[i];
-            if (char.IsUpper(c) && i > 0 && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1])))) text.Append('_');
+            if (char.IsUpper(c) && i > 0
+                && (char.IsLower(name[i - 1]) || (i + 1 < name.Length && char.IsLower(name[i + 1]))))
+                text.Append('_');
             text.Append(char.ToLowerInvariant(c));
         }
         return text.ToString();

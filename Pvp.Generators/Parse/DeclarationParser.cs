@@ -19,7 +19,9 @@ internal static class DeclarationParser
         var symbol = (INamedTypeSymbol)context.TargetSymbol;
         var node = (TypeDeclarationSyntax)context.TargetNode;
 
-        string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } containing ? containing.ToDisplayString() : null;
+        string? ns = symbol.ContainingNamespace is { IsGlobalNamespace: false } containing
+            ? containing.ToDisplayString()
+            : null;
         bool isPartial = node.Modifiers.Any(SyntaxKind.PartialKeyword);
 
         var prompts = new List<PromptsDeclaration>();
@@ -36,16 +38,21 @@ internal static class DeclarationParser
             switch (name)
             {
                 case KnownNames.PromptsAttribute:
-                    prompts.Add(new PromptsDeclaration(location, args.Named<int>(nameof(PromptsAttribute.Length)), args.Named<bool>(nameof(PromptsAttribute.Deep)),
-                        args.Named<double>(nameof(PromptsAttribute.Dropout)), args.Named<string>(nameof(PromptsAttribute.Blocks)), args.Named<double>(nameof(PromptsAttribute.LearningRateScale)),
+                    prompts.Add(new PromptsDeclaration(location, args.Named<int>(nameof(PromptsAttribute.Length)),
+                        args.Named<bool>(nameof(PromptsAttribute.Deep)),
+                        args.Named<double>(nameof(PromptsAttribute.Dropout)), args.Named<string>(nameof(PromptsAttribute.Blocks)),
+                        args.Named<double>(nameof(PromptsAttribute.LearningRateScale)),
                         args.Named<bool>(nameof(PromptsAttribute.WeightDecay))));
                     break;
                 case KnownNames.LoraAttribute:
-                    loras.Add(new LoraDeclaration(location, args.Named<int>(nameof(LoraAttribute.Rank)), args.Named<double>(nameof(LoraAttribute.Alpha)), args.Named<LoraTargets>(nameof(LoraAttribute.Targets)),
-                        args.Named<string>(nameof(LoraAttribute.Blocks)), args.Named<double>(nameof(LoraAttribute.Dropout)), args.Named<double>(nameof(LoraAttribute.LearningRateScale))));
+                    loras.Add(new LoraDeclaration(location, args.Named<int>(nameof(LoraAttribute.Rank)),
+                        args.Named<double>(nameof(LoraAttribute.Alpha)), args.Named<LoraTargets>(nameof(LoraAttribute.Targets)),
+                        args.Named<string>(nameof(LoraAttribute.Blocks)), args.Named<double>(nameof(LoraAttribute.Dropout)),
+                        args.Named<double>(nameof(LoraAttribute.LearningRateScale))));
                     break;
                 case KnownNames.AttachAttribute:
-                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location, args.AllNamed(),
+                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location,
+                        args.AllNamed(),
                         args.PositionalType(0, DescribeAttachedType), args.IsNullPositional(0)));
                     break;
                 case KnownNames.TrainBiasAttribute:
@@ -55,10 +62,12 @@ internal static class DeclarationParser
                     markers.Add(new MarkerDeclaration(name, location));
                     break;
                 case not null when Methods.BuiltInSiteMethods.ByName.ContainsKey(name):
-                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location, args.AllNamed()));
+                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location,
+                        args.AllNamed()));
                     break;
                 case not null when ReadDescriptor(attribute.AttributeClass!) is { } descriptor:
-                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location, args.AllNamed(), Descriptor: descriptor));
+                    siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location,
+                        args.AllNamed(), Descriptor: descriptor));
                     break;
             }
         }
@@ -112,14 +121,19 @@ internal static class DeclarationParser
         {
             if (meta.AttributeClass?.ToDisplayString() != KnownNames.SiteMethodAttribute) continue;
             var arguments = meta.ConstructorArguments;
-            string? kind = arguments.Length > 0 && arguments[0] is { Kind: TypedConstantKind.Primitive, Value: string k } ? k : null;
-            AttachedType? module = arguments.Length > 1 && arguments[1] is { Kind: TypedConstantKind.Type, Value: ITypeSymbol type } && type.TypeKind != TypeKind.Error
+            string? kind = arguments.Length > 0 && arguments[0] is { Kind: TypedConstantKind.Primitive, Value: string k }
+                ? k
+                : null;
+            AttachedType? module = arguments.Length > 1
+                                   && arguments[1] is { Kind: TypedConstantKind.Type, Value: ITypeSymbol type }
+                                   && type.TypeKind != TypeKind.Error
                 ? DescribeAttachedType(type)
                 : null;
             var sites = arguments.Length > 2 && arguments[2].Kind == TypedConstantKind.Array && !arguments[2].IsNull
                 ? arguments[2].Values.Where(v => v.Value is int).Select(v => (AttachSite)(int)v.Value!)
                 : Enumerable.Empty<AttachSite>();
-            SiteCombine? combine = meta.NamedArguments.FirstOrDefault(p => p.Key == nameof(SiteMethodAttribute.Combine)).Value.Value is int c ? (SiteCombine)c : null;
+            SiteCombine? combine = meta.NamedArguments.FirstOrDefault(p => p.Key == nameof(SiteMethodAttribute.Combine)).Value.Value
+                is int c ? (SiteCombine)c : null;
             return new SiteMethodDescriptor(kind, module, sites.ToEquatableArray(), combine);
         }
         return null;
@@ -132,13 +146,15 @@ internal static class DeclarationParser
         bool isModule = false;
         for (var t = type.BaseType; t is not null; t = t.BaseType)
         {
-            if (t.MetadataName == "Module`2" && t.ContainingType?.Name == "nn" && t.ContainingType.ContainingType?.Name == "torch")
+            if (t.MetadataName == "Module`2" && t.ContainingType?.Name == "nn"
+                && t.ContainingType.ContainingType?.Name == "torch")
             {
                 isModule = true;
                 break;
             }
         }
-        bool constructible = type is INamedTypeSymbol { TypeKind: TypeKind.Class, IsAbstract: false, IsUnboundGenericType: false } named
+        bool constructible =
+            type is INamedTypeSymbol { TypeKind: TypeKind.Class, IsAbstract: false, IsUnboundGenericType: false } named
             && !named.IsGenericType
             && named.InstanceConstructors.Any(c => c.DeclaredAccessibility == Accessibility.Public
                 && c.Parameters.Length == 1

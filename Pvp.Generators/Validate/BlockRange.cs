@@ -19,7 +19,9 @@ internal readonly record struct BlockRange
 
     public static BlockRange All(int depth) => new(0, depth);
 
-    /// <summary>Parses and resolves; false when the text is not a range (not when it falls outside the depth).</summary>
+    /// <summary>
+    /// Parses and resolves; false when the text is not a range (not when it falls outside the depth).
+    /// </summary>
     public static bool TryParse(string text, int depth, out BlockRange range)
     {
         range = default;
@@ -44,11 +46,13 @@ internal readonly record struct BlockRange
         bool fromEnd = s.StartsWith("^", System.StringComparison.Ordinal);
         string digits = fromEnd ? s.Substring(1) : s;
         index = 0;
-        if (digits.Length == 0 || !int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out int value)) return false;
+        if (digits.Length == 0 || !int.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out int value))
+            return false;
         index = fromEnd ? depth - value : value;
         return true;
     }
 
     /// <summary>"blocks 2 to 4", "block 3" or "no block" for messages.</summary>
-    public string Describe() => End <= Start ? "no block" : End - Start == 1 ? $"block {Start}" : $"blocks {Start} to {End - 1}";
+    public string Describe()
+        => End <= Start ? "no block" : End - Start == 1 ? $"block {Start}" : $"blocks {Start} to {End - 1}";
 }

@@ -23,7 +23,8 @@ internal sealed class PetuningValidator
     private readonly BackboneSpec backbone;
     private readonly List<DiagnosticInfo> diagnostics;
     private readonly Dictionary<string, double> scales = new(System.StringComparer.Ordinal);
-    private readonly Dictionary<string, string> kindOwners = new(System.StringComparer.Ordinal); // kind name → the attribute that owns it
+    private readonly Dictionary<string, string> kindOwners =
+        new(System.StringComparer.Ordinal); // kind name → the attribute that owns it
 
     public PetuningValidator(VariantDeclaration declaration, BackboneSpec backbone, List<DiagnosticInfo> diagnostics)
     {
@@ -36,22 +37,29 @@ internal sealed class PetuningValidator
     {
         CheckMarkers();
         var prompts = ValidatePrompts();
-        var loras = declaration.Loras.Select((l, i) => ValidateLora(l, i)).Where(l => l is not null).Select(l => l!).ToEquatableArray();
-        var siteMethods = declaration.SiteMethods.Select(ValidateSiteMethod).Where(m => m is not null).Select(m => m!).ToEquatableArray();
+        var loras = declaration.Loras.Select((l, i) => ValidateLora(l, i)).Where(l => l is not null).Select(l => l!)
+            .ToEquatableArray();
+        var siteMethods = declaration.SiteMethods.Select(ValidateSiteMethod).Where(m => m is not null).Select(m => m!)
+            .ToEquatableArray();
         bool decayPrompts = declaration.Prompts.Count > 0 && declaration.Prompts[0].WeightDecay?.Value == true;
         return new ResolvedPetuning(prompts, loras, siteMethods,
             declaration.Markers.Select(m => m.Name).ToEquatableArray(), TrainableKinds(siteMethods),
-            scales.OrderBy(p => GroupRank(p.Key, siteMethods)).Select(p => new ScaleEntry(p.Key, p.Value)).ToEquatableArray(), decayPrompts);
+            scales.OrderBy(p => GroupRank(p.Key, siteMethods)).Select(p => new ScaleEntry(p.Key, p.Value)).ToEquatableArray(),
+            decayPrompts);
     }
 
-    /// <summary>The kinds that train, in group order: the methods' (prompts, LoRA, then site methods as declared), then the head and the backbone's classes.</summary>
+    /// <summary>
+    /// The kinds that train, in group order: the methods' (prompts, LoRA, then
+    /// site methods as declared), then the head and the backbone's classes.
+    /// </summary>
     private EquatableArray<string> TrainableKinds(EquatableArray<ResolvedSiteMethod> siteMethods)
     {
         bool Has(string marker) => declaration.Markers.Any(m => m.Name == marker);
         string[] backbone = { KindNames.Head, KindNames.Norms, KindNames.Biases, KindNames.Backbone };
         if (Has(KnownNames.FullFineTuneAttribute)) return backbone.ToEquatableArray();
         if (Has(KnownNames.LinearProbeAttribute)) return new[] { KindNames.Head }.ToEquatableArray();
-        bool anyPetuning = declaration.Prompts.Count + declaration.Loras.Count + declaration.SiteMethods.Count + declaration.Markers.Count > 0;
+        bool anyPetuning =
+            declaration.Prompts.Count + declaration.Loras.Count + declaration.SiteMethods.Count + declaration.Markers.Count > 0;
         if (!anyPetuning) return backbone.ToEquatableArray(); // a plain backbone trains like any module
         var kinds = new List<string>();
         if (declaration.Prompts.Count > 0) kinds.Add(PromptsAttribute.KindName);
@@ -63,8 +71,12 @@ internal sealed class PetuningValidator
         return kinds.Distinct().ToEquatableArray();
     }
 
-    /// <summary>The site methods' kinds: the declared ones' (invalid ones too, so their siblings' groups do not shift), first use first.</summary>
-    private IEnumerable<string> MethodKinds(EquatableArray<ResolvedSiteMethod> siteMethods) => siteMethods.Select(m => m.Method.KindName).Distinct();
+    /// <summary>
+    /// The site methods' kinds: the declared ones' (invalid ones too,
+    /// so their siblings' groups do not shift), first use first.
+    /// </summary>
+    private IEnumerable<string> MethodKinds(EquatableArray<ResolvedSiteMethod> siteMethods)
+        => siteMethods.Select(m => m.Method.KindName).Distinct();
 
     private int GroupRank(string kind, EquatableArray<ResolvedSiteMethod> siteMethods)
     {
@@ -79,9 +91,12 @@ internal sealed class PetuningValidator
         var seen = new HashSet<string>();
         foreach (var marker in declaration.Markers)
             if (!seen.Add(marker.Name))
-                Report(DiagnosticCatalog.DuplicateAttribute, marker.Location, KnownNames.ShortName(marker.Name), declaration.ClassName);
+                Report(DiagnosticCatalog.DuplicateAttribute, marker.Location, KnownNames.ShortName(marker.Name),
+                    declaration.ClassName);
 
-        foreach (var scope in declaration.Markers.Where(m => m.Name is KnownNames.LinearProbeAttribute or KnownNames.FullFineTuneAttribute).GroupBy(m => m.Name).Select(g => g.First()))
+        foreach (var scope in declaration.Markers
+                     .Where(m => m.Name is KnownNames.LinearProbeAttribute or KnownNames.FullFineTuneAttribute)
+                     .GroupBy(m => m.Name).Select(g => g.First()))
         {
             string why = scope.Name == KnownNames.LinearProbeAttribute
                 ? "a linear probe trains only the head"
@@ -90,8 +105,12 @@ internal sealed class PetuningValidator
             if (declaration.Prompts.Count > 0) others.Add("Prompts");
             if (declaration.Loras.Count > 0) others.Add("Lora");
             others.AddRange(declaration.SiteMethods.Select(m => m.ShortName).Distinct());
-            others.AddRange(declaration.Markers.Where(m => m.Name is KnownNames.TrainBiasAttribute or KnownNames.TrainNormsAttribute).Select(m => KnownNames.ShortName(m.Name)).Distinct());
-            if (scope.Name == KnownNames.FullFineTuneAttribute && declaration.Markers.Any(m => m.Name == KnownNames.LinearProbeAttribute)) others.Add(KnownNames.ShortName(KnownNames.LinearProbeAttribute));
+            others.AddRange(declaration.Markers
+                .Where(m => m.Name is KnownNames.TrainBiasAttribute or KnownNames.TrainNormsAttribute)
+                .Select(m => KnownNames.ShortName(m.Name)).Distinct());
+            if (scope.Name == KnownNames.FullFineTuneAttribute
+                && declaration.Markers.Any(m => m.Name == KnownNames.LinearProbeAttribute))
+                others.Add(KnownNames.ShortName(KnownNames.LinearProbeAttribute));
             foreach (string other in others)
                 Report(DiagnosticCatalog.ScopeConflict, scope.Location, KnownNames.ShortName(scope.Name), other, why);
         }
@@ -111,7 +130,8 @@ internal sealed class PetuningValidator
         ok &= CheckScale(PromptsAttribute.KindName, "Prompts", p.LearningRateScale);
         var range = ResolveRange(p.Blocks, p.Location);
         if (!ok || range is null) return null;
-        return new PromptSpec(length, p.Deep?.Value ?? PromptDefaults.Deep, dropout, range.Value.Start, range.Value.End - 1);
+        return new PromptSpec(length, p.Deep?.Value ?? PromptDefaults.Deep, dropout, range.Value.Start,
+            range.Value.End - 1);
     }
 
     private ResolvedLora? ValidateLora(LoraDeclaration l, int order)
@@ -120,22 +140,29 @@ internal sealed class PetuningValidator
         double alpha = l.Alpha?.Value ?? LoraDefaults.Alpha;
         var targets = l.Targets?.Value ?? LoraDefaults.Targets;
         double dropout = l.Dropout?.Value ?? LoraDefaults.Dropout;
-        const LoraTargets allTargets = LoraTargets.Query | LoraTargets.Key | LoraTargets.Value | LoraTargets.Output | LoraTargets.MlpFc1 | LoraTargets.MlpFc2;
+        const LoraTargets allTargets = LoraTargets.Query | LoraTargets.Key | LoraTargets.Value | LoraTargets.Output
+                                       | LoraTargets.MlpFc1 | LoraTargets.MlpFc2;
         bool ok = true;
-        if (rank < 1 || rank > backbone.EmbedDim) ok = Report(DiagnosticCatalog.InvalidLoraRank, l.Rank?.Location ?? l.Location, rank, backbone.EmbedDim);
-        if (!(alpha > 0)) ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Alpha?.Location ?? l.Location, "Alpha", Format.Num(alpha), "positive");
+        if (rank < 1 || rank > backbone.EmbedDim)
+            ok = Report(DiagnosticCatalog.InvalidLoraRank, l.Rank?.Location ?? l.Location, rank, backbone.EmbedDim);
+        if (!(alpha > 0))
+            ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Alpha?.Location ?? l.Location, "Alpha", Format.Num(alpha),
+                "positive");
         if (targets == 0 || (targets & ~allTargets) != 0)
             ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Targets?.Location ?? l.Location, "Targets", (int)targets,
                 "a combination of Query, Key, Value, Output, MlpFc1 and MlpFc2");
         ok &= CheckProbability("Dropout", l.Dropout);
         ok &= CheckScale(LoraAttribute.KindName, "Lora", l.LearningRateScale);
         var range = ResolveRange(l.Blocks, l.Location);
-        return ok && range is not null ? new ResolvedLora(order, rank, alpha, targets, dropout, range.Value, l.Location) : null;
+        return ok && range is not null
+            ? new ResolvedLora(order, rank, alpha, targets, dropout, range.Value, l.Location)
+            : null;
     }
 
     private ResolvedSiteMethod? ValidateSiteMethod(SiteMethodDeclaration declared)
     {
-        var context = new MethodContext(backbone.EmbedDim, backbone.MlpHidden, declared.Arguments.Select(a => a.Name).ToList());
+        var context = new MethodContext(backbone.EmbedDim, backbone.MlpHidden,
+            declared.Arguments.Select(a => a.Name).ToList());
         var method = declared.AttributeName == KnownNames.AttachAttribute ? ReadAttach(declared)
             : declared.Descriptor is { } descriptor ? ReadDescriptor(declared, descriptor)
             : BuiltInSiteMethods.Create(declared);
@@ -148,9 +175,12 @@ internal sealed class PetuningValidator
                 ? Report(DiagnosticCatalog.NonPositiveSize, at, problem.Property, problem.Value)
                 : Report(DiagnosticCatalog.ValueOutOfRange, at, problem.Property, problem.Value, problem.Expected);
         }
-        ok &= CheckScale(method.KindName, declared.ShortName, declared.Named<double>(nameof(AttachAttribute.LearningRateScale)));
+        ok &= CheckScale(method.KindName, declared.ShortName,
+            declared.Named<double>(nameof(AttachAttribute.LearningRateScale)));
         var range = ResolveRange(declared.Named<string>(nameof(AttachAttribute.Blocks)), declared.Location);
-        return ok && range is not null ? new ResolvedSiteMethod(declared.ShortName, method, context, range.Value, declared.Location) : null;
+        return ok && range is not null
+            ? new ResolvedSiteMethod(declared.ShortName, method, context, range.Value, declared.Location)
+            : null;
     }
 
     /// <summary><c>[Attach(typeof(T), Site = ...)]</c>: the data-described site method with one site.</summary>
@@ -167,19 +197,25 @@ internal sealed class PetuningValidator
         var where = site?.Value ?? AttachDefaults.Site;
         bool ok = CheckModule(type, a.Module.Location ?? a.Location);
         if (!BlockSites.IsKnown(where))
-            ok = Report(DiagnosticCatalog.ValueOutOfRange, site?.Location ?? a.Location, "Site", (int)where, "an AttachSite");
+            ok = Report(DiagnosticCatalog.ValueOutOfRange, site?.Location ?? a.Location, "Site", (int)where,
+                "an AttachSite");
         if (!ok) return null;
         var combine = where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace;
         return new DeclaredSiteMethod(AttachAttribute.KindName, type.FullName, type.Name, new[] { (where, combine) },
-            a.Named<string>(nameof(AttachAttribute.Blocks))?.Value, a.Named<double>(nameof(AttachAttribute.LearningRateScale))?.Value ?? 1.0);
+            a.Named<string>(nameof(AttachAttribute.Blocks))?.Value,
+            a.Named<double>(nameof(AttachAttribute.LearningRateScale))?.Value ?? 1.0);
     }
 
-    /// <summary>An attribute whose class carries <c>[SiteMethod]</c>: its descriptor checked, as the user's declaration meets it.</summary>
+    /// <summary>
+    /// An attribute whose class carries <c>[SiteMethod]</c>: its
+    /// descriptor checked, as the user's declaration meets it.
+    /// </summary>
     private DeclaredSiteMethod? ReadDescriptor(SiteMethodDeclaration d, SiteMethodDescriptor descriptor)
     {
         string name = d.ShortName;
         if (string.IsNullOrWhiteSpace(descriptor.Kind))
-            return Incomplete(d, "has no kind name", "give it one, e.g. [SiteMethod(\"my_method\", typeof(MyModule), AttachSite.AfterMlp)]");
+            return Incomplete(d, "has no kind name",
+                "give it one, e.g. [SiteMethod(\"my_method\", typeof(MyModule), AttachSite.AfterMlp)]");
         if (descriptor.Module is not { } module)
             return Incomplete(d, "names no module type", "give it the module's typeof");
         if (descriptor.Sites.Count == 0)
@@ -190,20 +226,26 @@ internal sealed class PetuningValidator
         {
             if (!BlockSites.IsKnown(where))
             {
-                ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, $"site {(int)where}", "it is not an AttachSite; use one of BlockInput, AfterNorm1, AfterQkv, AfterProj, AfterAttention, AfterNorm2, AfterFc1, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
+                ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, $"site {(int)where}",
+                    "it is not an AttachSite; use one of BlockInput, AfterNorm1, AfterQkv, AfterProj, AfterAttention, " +
+                    "AfterNorm2, AfterFc1, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
                 continue;
             }
-            var combine = descriptor.Combine ?? (where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace);
+            var combine = descriptor.Combine
+                          ?? (where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace);
             if (!System.Enum.IsDefined(typeof(SiteCombine), combine) || !BlockSites.Accepts(where, combine))
                 ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, where,
-                    $"Combine = {combine} does not join there; use {BlockSites.AcceptedCombines(where)}, or another site");
+                    $"Combine = {combine} does not join there; use {BlockSites.AcceptedCombines(where)}, " +
+                    "or another site");
             else if (placements.Any(p => p.Item1 == where))
-                ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, where, "its descriptor lists the site twice; list each site once");
+                ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, where,
+                    "its descriptor lists the site twice; list each site once");
             else placements.Add((where, combine));
         }
         if (!ok) return null;
         return new DeclaredSiteMethod(descriptor.Kind!, module.FullName, module.Name, placements,
-            d.Named<string>(nameof(AttachAttribute.Blocks))?.Value, d.Named<double>(nameof(AttachAttribute.LearningRateScale))?.Value ?? 1.0);
+            d.Named<string>(nameof(AttachAttribute.Blocks))?.Value,
+            d.Named<double>(nameof(AttachAttribute.LearningRateScale))?.Value ?? 1.0);
     }
 
     private DeclaredSiteMethod? Incomplete(SiteMethodDeclaration d, string what, string fix)
@@ -220,14 +262,19 @@ internal sealed class PetuningValidator
         return true;
     }
 
-    /// <summary>A kind name belongs to one attribute type, and never to the backbone or the other built-ins (PVP023).</summary>
+    /// <summary>
+    /// A kind name belongs to one attribute type, and never to the backbone or the other built-ins (PVP023).
+    /// </summary>
     private bool OwnKind(SiteMethodDeclaration declared, string kind)
     {
         string? owner = KindNames.IsBackbone(kind) ? "the backbone"
-            : BuiltInSiteMethods.KindOwners.TryGetValue(kind, out string? builtIn) && builtIn != declared.AttributeName ? $"[{KnownNames.ShortName(builtIn)}]"
-            : kindOwners.TryGetValue(kind, out string? earlier) && earlier != declared.AttributeName ? $"[{KnownNames.ShortName(earlier)}]"
+            : BuiltInSiteMethods.KindOwners.TryGetValue(kind, out string? builtIn) && builtIn != declared.AttributeName
+                ? $"[{KnownNames.ShortName(builtIn)}]"
+            : kindOwners.TryGetValue(kind, out string? earlier) && earlier != declared.AttributeName
+                ? $"[{KnownNames.ShortName(earlier)}]"
             : null;
-        if (owner is not null) return Report(DiagnosticCatalog.KindNameTaken, declared.Location, declared.ShortName, kind, owner);
+        if (owner is not null)
+            return Report(DiagnosticCatalog.KindNameTaken, declared.Location, declared.ShortName, kind, owner);
         kindOwners[kind] = declared.AttributeName;
         return true;
     }
@@ -243,7 +290,8 @@ internal sealed class PetuningValidator
         if (range.Start < 0 || range.End > backbone.Depth || range.End <= range.Start)
         {
             string selects = range.End <= range.Start ? "no block" : $"blocks {range.Start} to {range.End - 1}";
-            Report(DiagnosticCatalog.BlockRangeOutsideDepth, blocks.Location ?? attributeLocation, blocks.Value, selects, backbone.Depth - 1);
+            Report(DiagnosticCatalog.BlockRangeOutsideDepth, blocks.Location ?? attributeLocation, blocks.Value,
+                selects, backbone.Depth - 1);
             return null;
         }
         return range;
@@ -252,22 +300,26 @@ internal sealed class PetuningValidator
     private bool CheckProbability(string name, Declared<double>? value)
     {
         if (value is null || (value.Value >= 0 && value.Value < 1)) return true;
-        return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, name, Format.Num(value.Value), "at least 0 and below 1");
+        return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, name, Format.Num(value.Value),
+            "at least 0 and below 1");
     }
 
     private bool CheckScale(string kind, string attribute, Declared<double>? value)
     {
         if (value is null) return true;
         if (!(value.Value > 0) || double.IsInfinity(value.Value))
-            return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, "LearningRateScale", Format.Num(value.Value), "positive and finite");
+            return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, "LearningRateScale",
+                Format.Num(value.Value), "positive and finite");
         if (scales.TryGetValue(kind, out double earlier) && earlier != value.Value)
-            return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, "LearningRateScale", Format.Num(value.Value),
+            return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, "LearningRateScale",
+                Format.Num(value.Value),
                 $"{Format.Num(earlier)}, the scale an earlier [{attribute}] set for the same parameter group");
         scales[kind] = value.Value;
         return true;
     }
 
-    private bool Report(Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo? location, params object[] args)
+    private bool Report(
+        Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo? location, params object[] args)
     {
         diagnostics.Add(DiagnosticInfo.Create(descriptor, location ?? declaration.Location, args));
         return false;

@@ -4,7 +4,8 @@ namespace Pvp.Generators.Validate;
 
 /// <summary>A valid <c>[Lora]</c> with every default applied.</summary>
 /// <param name="Order">Its position among the declaration's <c>[Lora]</c> attributes (which claim came first).</param>
-internal sealed record ResolvedLora(int Order, int Rank, double Alpha, LoraTargets Targets, double Dropout, BlockRange Range, LocationInfo? Location);
+internal sealed record ResolvedLora(int Order, int Rank, double Alpha, LoraTargets Targets, double Dropout,
+    BlockRange Range, LocationInfo? Location);
 
 /// <summary>A valid site method: what it is, read with the backbone's widths, over which blocks.</summary>
 /// <param name="ShortName">Its attribute's name, as messages write it.</param>
@@ -12,7 +13,8 @@ internal sealed record ResolvedLora(int Order, int Rank, double Alpha, LoraTarge
 /// <param name="Context">What it is read with.</param>
 /// <param name="Range">Its blocks.</param>
 /// <param name="Location">Its attribute.</param>
-internal sealed record ResolvedSiteMethod(string ShortName, Methods.ISiteMethod Method, Methods.MethodContext Context, BlockRange Range, LocationInfo? Location);
+internal sealed record ResolvedSiteMethod(string ShortName, Methods.ISiteMethod Method, Methods.MethodContext Context,
+    BlockRange Range, LocationInfo? Location);
 
 /// <summary>
 /// The validate step's reading of the PETuning attributes: each valid attribute with its defaults applied, what trains,

@@ -6,7 +6,9 @@ namespace Pvp.Weights;
 [Flags]
 public enum WeightRoles
 {
-    /// <summary>Neither: a PETuning module's tensor, which no backbone checkpoint holds (left at its initialisation).</summary>
+    /// <summary>
+    /// Neither: a PETuning module's tensor, which no backbone checkpoint holds (left at its initialisation).
+    /// </summary>
     None = 0,
 
     /// <summary>A backbone tensor: a checkpoint without it does not fit.</summary>

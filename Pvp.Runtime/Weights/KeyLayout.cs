@@ -8,11 +8,20 @@ public enum KeyLayout
 {
     /// <summary>timm's <c>VisionTransformer</c> (Pvp's own layout).</summary>
     Timm,
-    /// <summary>torchvision's <c>VisionTransformer</c> (<c>class_token</c>, <c>conv_proj</c>, <c>encoder.layers.encoder_layer_{i}</c>, …).</summary>
+    /// <summary>
+    /// torchvision's <c>VisionTransformer</c> (<c>class_token</c>,
+    /// <c>conv_proj</c>, <c>encoder.layers.encoder_layer_{i}</c>, …).
+    /// </summary>
     Torchvision,
-    /// <summary>Google's original JAX/Flax checkpoints (<c>ViT-B_16.npz</c>: <c>embedding/kernel</c>, <c>Transformer/encoderblock_{i}/…</c>).</summary>
+    /// <summary>
+    /// Google's original JAX/Flax checkpoints (<c>ViT-B_16.npz</c>:
+    /// <c>embedding/kernel</c>, <c>Transformer/encoderblock_{i}/…</c>).
+    /// </summary>
     Jax,
-    /// <summary>Hugging Face <c>ViTModel</c>/<c>ViTForImageClassification</c> (<c>[vit.]embeddings.*</c>, <c>[vit.]encoder.layer.{i}.*</c>).</summary>
+    /// <summary>
+    /// Hugging Face <c>ViTModel</c>/<c>ViTForImageClassification</c>
+    /// (<c>[vit.]embeddings.*</c>, <c>[vit.]encoder.layer.{i}.*</c>).
+    /// </summary>
     HuggingFace,
 }
 
@@ -22,13 +31,21 @@ public static partial class KeyLayouts
     /// <summary>The layout whose marker keys are present (torchvision, JAX, Hugging Face), timm otherwise.</summary>
     public static KeyLayout Detect(IReadOnlyDictionary<string, Tensor> weights)
     {
-        if (weights.Keys.Any(k => k is "class_token" or "conv_proj.weight" || k.StartsWith("encoder.layers.", StringComparison.Ordinal))) return KeyLayout.Torchvision;
-        if (weights.Keys.Any(k => k is "embedding/kernel" or "cls" || k.StartsWith("Transformer/", StringComparison.Ordinal))) return KeyLayout.Jax;
-        if (weights.Keys.Any(k => k.Contains("embeddings.patch_embeddings.", StringComparison.Ordinal) || HfLayerKey().IsMatch(k))) return KeyLayout.HuggingFace;
+        if (weights.Keys.Any(k => k is "class_token" or "conv_proj.weight"
+                                  || k.StartsWith("encoder.layers.", StringComparison.Ordinal)))
+            return KeyLayout.Torchvision;
+        if (weights.Keys.Any(k => k is "embedding/kernel" or "cls"
+                                  || k.StartsWith("Transformer/", StringComparison.Ordinal)))
+            return KeyLayout.Jax;
+        if (weights.Keys.Any(k => k.Contains("embeddings.patch_embeddings.", StringComparison.Ordinal)
+                                  || HfLayerKey().IsMatch(k)))
+            return KeyLayout.HuggingFace;
         return KeyLayout.Timm;
     }
 
-    /// <summary>The layout of the checkpoint at <paramref name="path"/> (read once; its tensors are freed at once).</summary>
+    /// <summary>
+    /// The layout of the checkpoint at <paramref name="path"/> (read once; its tensors are freed at once).
+    /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">The file is not a readable state dict.</exception>
     public static KeyLayout DetectFile(string path)
@@ -36,7 +53,8 @@ public static partial class KeyLayouts
         var weights = StateDictFile.Load(path);
         try
         {
-            return Detect(weights.ToDictionary(p => p.Key.StartsWith("module.", StringComparison.Ordinal) ? p.Key["module.".Length..] : p.Key, p => p.Value));
+            return Detect(weights.ToDictionary(
+                p => p.Key.StartsWith("module.", StringComparison.Ordinal) ? p.Key["module.".Length..] : p.Key, p => p.Value));
         }
         finally
         {
@@ -48,18 +66,21 @@ public static partial class KeyLayouts
     /// The same tensors under timm's keys. Also drops a <c>module.</c> prefix (DataParallel checkpoints). torchvision's
     /// fused <c>in_proj_weight</c> has timm's row order [q; k; v], so tensors are renamed, never reshaped.
     /// </summary>
-    public static Dictionary<string, Tensor> ToTimm(IReadOnlyDictionary<string, Tensor> weights, out KeyLayout detected) =>
+    public static Dictionary<string, Tensor> ToTimm(
+        IReadOnlyDictionary<string, Tensor> weights, out KeyLayout detected) =>
         ToTimm(weights, out detected, out _);
 
     /// <summary>
     /// The same weights under timm's keys, and the keys left out on purpose: a JAX checkpoint's <c>pre_logits</c> layer
     /// (ImageNet-21k files) and a Hugging Face <c>pooler</c>, which no timm ViT has. JAX kernels are transposed and
-    /// reshaped to PyTorch's layout (conv HWIO → OIHW; [in, out] → [out, in]; attention [D, heads, hd] → [heads·hd, D]);
-    /// Hugging Face's separate query, key and value are stacked into timm's fused qkv in that order.
+    /// reshaped to PyTorch's layout (conv HWIO → OIHW; [in, out] → [out, in]; attention [D, heads, hd] → [heads·hd,
+    /// D]); Hugging Face's separate query, key and value are stacked into timm's fused qkv in that order.
     /// </summary>
-    public static Dictionary<string, Tensor> ToTimm(IReadOnlyDictionary<string, Tensor> weights, out KeyLayout detected, out IReadOnlyList<string> skipped)
+    public static Dictionary<string, Tensor> ToTimm(
+        IReadOnlyDictionary<string, Tensor> weights, out KeyLayout detected, out IReadOnlyList<string> skipped)
     {
-        var stripped = weights.ToDictionary(p => p.Key.StartsWith("module.", StringComparison.Ordinal) ? p.Key["module.".Length..] : p.Key, p => p.Value);
+        var stripped = weights.ToDictionary(
+            p => p.Key.StartsWith("module.", StringComparison.Ordinal) ? p.Key["module.".Length..] : p.Key, p => p.Value);
         detected = Detect(stripped);
         skipped = Array.Empty<string>();
         return detected switch
@@ -71,7 +92,8 @@ public static partial class KeyLayouts
         };
     }
 
-    private static Dictionary<string, Tensor> JaxToTimm(Dictionary<string, Tensor> jax, out IReadOnlyList<string> skipped)
+    private static Dictionary<string, Tensor> JaxToTimm(
+        Dictionary<string, Tensor> jax, out IReadOnlyList<string> skipped)
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var dropped = new List<string>();
@@ -113,27 +135,33 @@ public static partial class KeyLayouts
                 case "MultiHeadDotProductAttention_1/out/kernel": // [heads, hd, D] → [D, heads·hd]
                     result[block + "attn.proj.weight"] = value.reshape(-1, value.shape[^1]).t().contiguous(); break;
                 case "MultiHeadDotProductAttention_1/out/bias": result[block + "attn.proj.bias"] = value; break;
-                case "MultiHeadDotProductAttention_1/query/kernel" or "MultiHeadDotProductAttention_1/key/kernel" or "MultiHeadDotProductAttention_1/value/kernel":
-                case "MultiHeadDotProductAttention_1/query/bias" or "MultiHeadDotProductAttention_1/key/bias" or "MultiHeadDotProductAttention_1/value/bias":
+                case "MultiHeadDotProductAttention_1/query/kernel" or "MultiHeadDotProductAttention_1/key/kernel"
+                    or "MultiHeadDotProductAttention_1/value/kernel":
+                case "MultiHeadDotProductAttention_1/query/bias" or "MultiHeadDotProductAttention_1/key/bias"
+                    or "MultiHeadDotProductAttention_1/value/bias":
                     break; // stacked into qkv below
                 default: result[key] = value; break;
             }
         }
-        foreach (var prefix in jax.Keys.Select(k => JaxBlockKey().Match(k)).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct())
+        foreach (var prefix in jax.Keys.Select(k => JaxBlockKey().Match(k)).Where(m => m.Success)
+                     .Select(m => m.Groups[1].Value).Distinct())
         {
             string attention = $"Transformer/encoderblock_{prefix}/MultiHeadDotProductAttention_1/";
             var names = new[] { "query", "key", "value" };
             if (names.All(n => jax.ContainsKey(attention + n + "/kernel")))
                 result[$"blocks.{prefix}.attn.qkv.weight"] = cat(names.Select(n => // [D, heads, hd] → [heads·hd, D]
-                    jax[attention + n + "/kernel"].reshape(jax[attention + n + "/kernel"].shape[0], -1).t()).ToArray(), 0).contiguous();
+                    jax[attention + n + "/kernel"].reshape(jax[attention + n + "/kernel"].shape[0], -1).t()).ToArray(), 0)
+                        .contiguous();
             if (names.All(n => jax.ContainsKey(attention + n + "/bias")))
-                result[$"blocks.{prefix}.attn.qkv.bias"] = cat(names.Select(n => jax[attention + n + "/bias"].reshape(-1)).ToArray(), 0).contiguous();
+                result[$"blocks.{prefix}.attn.qkv.bias"] =
+                    cat(names.Select(n => jax[attention + n + "/bias"].reshape(-1)).ToArray(), 0).contiguous();
         }
         skipped = dropped;
         return result;
     }
 
-    private static Dictionary<string, Tensor> HuggingFaceToTimm(Dictionary<string, Tensor> hf, out IReadOnlyList<string> skipped)
+    private static Dictionary<string, Tensor> HuggingFaceToTimm(
+        Dictionary<string, Tensor> hf, out IReadOnlyList<string> skipped)
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var dropped = new List<string>();
@@ -185,16 +213,19 @@ public static partial class KeyLayouts
                 _ => null,
             };
             if (rest is not null) result[block + rest] = value;
-            else if (!match.Groups[2].Value.StartsWith("attention.attention.", StringComparison.Ordinal)) result[original] = value;
+            else if (!match.Groups[2].Value.StartsWith("attention.attention.", StringComparison.Ordinal))
+                result[original] = value;
         }
-        foreach (string layer in hf.Keys.Select(k => HfLayerKey().Match(Strip(k))).Where(m => m.Success).Select(m => m.Groups[1].Value).Distinct())
+        foreach (string layer in hf.Keys.Select(k => HfLayerKey().Match(Strip(k))).Where(m => m.Success)
+                     .Select(m => m.Groups[1].Value).Distinct())
         {
             string prefix = hf.Keys.Any(k => k.StartsWith("vit.", StringComparison.Ordinal)) ? "vit." : "";
             string attention = $"{prefix}encoder.layer.{layer}.attention.attention.";
             foreach (string part in new[] { "weight", "bias" })
             {
                 var names = new[] { "query", "key", "value" }.Select(n => $"{attention}{n}.{part}").ToList();
-                if (names.All(hf.ContainsKey)) result[$"blocks.{layer}.attn.qkv.{part}"] = cat(names.Select(n => hf[n]).ToArray(), 0).contiguous();
+                if (names.All(hf.ContainsKey))
+                    result[$"blocks.{layer}.attn.qkv.{part}"] = cat(names.Select(n => hf[n]).ToArray(), 0).contiguous();
             }
         }
         skipped = dropped;
@@ -208,7 +239,8 @@ public static partial class KeyLayouts
             case "class_token": return "cls_token";
             case "encoder.pos_embedding": return "pos_embed";
         }
-        if (key.StartsWith("conv_proj.", StringComparison.Ordinal)) return "patch_embed.proj." + key["conv_proj.".Length..];
+        if (key.StartsWith("conv_proj.", StringComparison.Ordinal))
+            return "patch_embed.proj." + key["conv_proj.".Length..];
         if (key.StartsWith("encoder.ln.", StringComparison.Ordinal)) return "norm." + key["encoder.ln.".Length..];
         if (key.StartsWith("heads.head.", StringComparison.Ordinal)) return "head." + key["heads.head.".Length..];
         var match = LayerKey().Match(key);

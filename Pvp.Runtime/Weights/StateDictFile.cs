@@ -13,15 +13,20 @@ public static class StateDictFile
 {
     /// <summary>Loads every tensor of the file onto the CPU, keyed by name.</summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file cannot be read as a state dict; the message names file and problem.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file cannot be read as a state dict; the message names file and problem.
+    /// </exception>
     public static Dictionary<string, Tensor> Load(string path)
     {
         if (Directory.Exists(path))
         {
-            var inside = Directory.EnumerateFiles(path).Where(f => Path.GetExtension(f).ToLowerInvariant() is ".safetensors" or ".npz" or ".pt" or ".pth" or ".bin")
+            var inside = Directory.EnumerateFiles(path)
+                .Where(f => Path.GetExtension(f).ToLowerInvariant() is ".safetensors" or ".npz" or ".pt" or ".pth" or ".bin")
                 .Select(Path.GetFileName).Take(5).ToList();
             throw new InvalidDataException($"'{path}' is a folder; give the weights file inside it" +
-                                           (inside.Count > 0 ? $" (it holds {string.Join(", ", inside)})." : " (it holds no .safetensors, .pt, .pth or .bin file)."));
+                                           (inside.Count > 0
+                                               ? $" (it holds {string.Join(", ", inside)})."
+                                               : " (it holds no .safetensors, .pt, .pth or .bin file)."));
         }
         if (!File.Exists(path)) throw new FileNotFoundException($"No weights file at '{path}'.", path);
         string extension = Path.GetExtension(path).ToLowerInvariant();
@@ -31,7 +36,8 @@ public static class StateDictFile
             ".npz" => NpzFile.Load(path),
             ".pt" or ".pth" or ".bin" or ".ckpt" => LoadPickle(path),
             _ => throw new InvalidDataException(
-                $"'{path}': unknown weights format '{extension}'. Use .safetensors, Google's original .npz, or a PyTorch state dict saved as .pt, .pth or .bin."),
+                $"'{path}': unknown weights format '{extension}'. Use .safetensors, Google's original .npz, " +
+                "or a PyTorch state dict saved as .pt, .pth or .bin."),
         };
     }
 
@@ -61,7 +67,9 @@ public static class StateDictFile
         }
     }
 
-    /// <summary>libtorch's messages carry its C++ frames after the first line: the first says what went wrong.</summary>
+    /// <summary>
+    /// libtorch's messages carry its C++ frames after the first line: the first says what went wrong.
+    /// </summary>
     internal static string FirstLine(string message) =>
         message.Split('\n', 2)[0].Trim() is { Length: > 0 } first ? first : message.Trim();
 
@@ -91,8 +99,10 @@ public static class StateDictFile
             else notTensors.Add($"{key} ({entry.Value?.GetType().Name ?? "null"})");
         }
         if (notTensors.Count > 0)
-            throw new InvalidDataException($"'{path}' holds values that are not tensors: {string.Join(", ", notTensors.Take(10))}" +
-                                           (notTensors.Count > 10 ? $" and {notTensors.Count - 10} more" : "") + ". Only plain state dicts are loaded.");
+            throw new InvalidDataException($"'{path}' holds values that are not tensors: " +
+                                           $"{string.Join(", ", notTensors.Take(10))}" +
+                                           (notTensors.Count > 10 ? $" and {notTensors.Count - 10} more" : "") +
+                                           ". Only plain state dicts are loaded.");
         return result;
     }
 }

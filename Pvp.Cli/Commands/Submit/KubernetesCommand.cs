@@ -28,13 +28,15 @@ internal sealed class KubernetesCommand : SubmitCommand<KubernetesCommand.Settin
 
         /// <summary>Where the claim is mounted in the pods.</summary>
         [CommandOption("--mount-path <PATH>")]
-        [Description("Where the claim is mounted in the pods (the recipe and run folder must lie under it); default /runs.")]
+        [Description("Where the claim is mounted in the pods (the recipe and run folder must lie under it); " +
+                     "default /runs.")]
         public string? MountPath { get; init; }
 
         /// <summary>The options as <see cref="KubernetesOptions"/>.</summary>
         public KubernetesOptions Options => new()
         {
-            Image = Image ?? "pvp:latest", Namespace = Namespace, VolumeClaim = VolumeClaim ?? "pvp-runs", MountPath = MountPath ?? "/runs",
+            Image = Image ?? "pvp:latest", Namespace = Namespace,
+            VolumeClaim = VolumeClaim ?? "pvp-runs", MountPath = MountPath ?? "/runs",
             GpusPerPod = GpusPerTask ?? 1, CpusPerPod = CpusPerTask, Parallelism = MaxConcurrent,
         };
 
@@ -56,13 +58,17 @@ internal sealed class KubernetesCommand : SubmitCommand<KubernetesCommand.Settin
         }
         string folder = Path.Combine(run.Output, "kubernetes");
         Directory.CreateDirectory(folder);
-        foreach (var (file, text) in new[] { ("1-pretrain.yaml", pretrain), ("2-tune.yaml", tune), ("3-report.yaml", report) })
+        foreach (var (file, text) in new[] { ("1-pretrain.yaml", pretrain), ("2-tune.yaml", tune),
+            ("3-report.yaml", report) })
             Checkpoints.AtomicFile.Write(Path.Combine(folder, file), temp => File.WriteAllText(temp, text));
         string ns = s.Namespace is null ? "" : $" -n {s.Namespace}";
         string name = KubernetesJobs.JobPrefix(run);
-        AnsiConsole.WriteLine($"wrote the Jobs to {folder}; Kubernetes has no dependencies between Jobs, so apply them in order:");
-        AnsiConsole.WriteLine($"  kubectl apply{ns} -f {ClusterRun.Quote(folder + "/1-pretrain.yaml")} && kubectl wait{ns} --for=condition=complete --timeout=-1s job/{name}-pretrain");
-        AnsiConsole.WriteLine($"  kubectl apply{ns} -f {ClusterRun.Quote(folder + "/2-tune.yaml")} && kubectl wait{ns} --for=condition=complete --timeout=-1s job/{name}-tune");
+        AnsiConsole.WriteLine(
+            $"wrote the Jobs to {folder}; Kubernetes has no dependencies between Jobs, so apply them in order:");
+        AnsiConsole.WriteLine($"  kubectl apply{ns} -f {ClusterRun.Quote(folder + "/1-pretrain.yaml")} && " +
+                              $"kubectl wait{ns} --for=condition=complete --timeout=-1s job/{name}-pretrain");
+        AnsiConsole.WriteLine($"  kubectl apply{ns} -f {ClusterRun.Quote(folder + "/2-tune.yaml")} && " +
+                              $"kubectl wait{ns} --for=condition=complete --timeout=-1s job/{name}-tune");
         AnsiConsole.WriteLine($"  kubectl apply{ns} -f {ClusterRun.Quote(folder + "/3-report.yaml")}");
         return 0;
     }

@@ -23,7 +23,8 @@ internal sealed class SlurmCommand : SubmitCommand<SlurmCommand.Settings>
 
         /// <summary><c>--time</c>.</summary>
         [CommandOption("--time <LIMIT>")]
-        [Description("Each job's time limit, e.g. 04:00:00 or 2-00:00:00; pvp gets SIGTERM two minutes before it and checkpoints.")]
+        [Description("Each job's time limit, e.g. 04:00:00 or 2-00:00:00; " +
+                     "pvp gets SIGTERM two minutes before it and checkpoints.")]
         public string? Time { get; init; }
 
         /// <summary><c>--mem</c>.</summary>
@@ -58,14 +59,17 @@ internal sealed class SlurmCommand : SubmitCommand<SlurmCommand.Settings>
         {
             var scripts = SlurmJobs.Scripts(run, options);
             Output.Raw($"# pretrain.sbatch: sbatch --parsable pretrain.sbatch\n{scripts.Pretrain}\n");
-            Output.Raw($"# tune.sbatch: sbatch --parsable --dependency=afterok:<pretrain> --array={SlurmJobs.ArraySpec(run, options)} tune.sbatch\n{scripts.Tune}\n");
-            Output.Raw($"# report.sbatch: sbatch --parsable --dependency=afterany:<tune> report.sbatch\n{scripts.Report}\n");
+            Output.Raw("# tune.sbatch: sbatch --parsable --dependency=afterok:<pretrain> " +
+                       $"--array={SlurmJobs.ArraySpec(run, options)} tune.sbatch\n{scripts.Tune}\n");
+            Output.Raw(
+                $"# report.sbatch: sbatch --parsable --dependency=afterany:<tune> report.sbatch\n{scripts.Report}\n");
             return 0;
         }
         var jobs = SlurmJobs.Submit(run, options);
         AnsiConsole.WriteLine($"submitted {run.CellCount} cells of {run.RecipePath}:");
         AnsiConsole.WriteLine($"  stage 1: job {jobs.PretrainJob}");
-        AnsiConsole.WriteLine($"  stage 2: array {jobs.TuneArray} (tasks 0-{run.CellCount - 1}, after {jobs.PretrainJob} succeeds)");
+        AnsiConsole.WriteLine($"  stage 2: array {jobs.TuneArray} " +
+                              $"(tasks 0-{run.CellCount - 1}, after {jobs.PretrainJob} succeeds)");
         AnsiConsole.WriteLine($"  report:  job {jobs.ReportJob} (after the array, whatever its outcome)");
         AnsiConsole.WriteLine($"watch:   squeue -j {jobs.PretrainJob},{jobs.TuneArray},{jobs.ReportJob}   or   " +
                               $"pvp status {ClusterRun.Quote(run.RecipePath)} --output {ClusterRun.Quote(run.Output)}");

@@ -3,7 +3,9 @@ using Pvp.Recipes;
 
 namespace Pvp.Cli.Commands.Submit;
 
-/// <summary>What both submit commands do first: check everything the recipe names, then describe the run for the nodes.</summary>
+/// <summary>
+/// What both submit commands do first: check everything the recipe names, then describe the run for the nodes.
+/// </summary>
 internal abstract class SubmitCommand<TSettings> : RecipeCommand<TSettings> where TSettings : SubmitSettings
 {
     /// <summary>The command a node starts pvp with when <c>--pvp-command</c> is not given.</summary>
@@ -15,8 +17,10 @@ internal abstract class SubmitCommand<TSettings> : RecipeCommand<TSettings> wher
     /// <inheritdoc />
     protected sealed override int Run(PvpRecipe recipe, TSettings settings, CancellationToken cancellationToken)
     {
-        // Everything the recipe names is checked here, before anything waits in a queue (not the device: nodes have theirs).
+        // Everything the recipe names is checked here, before anything
+        // waits in a queue (not the device: nodes have theirs).
         new PvpRunner(recipe, new ConsoleReporter()).Validate(forThisMachine: false);
-        return Submit(ClusterRun.Of(recipe, settings.PvpCommand ?? DefaultPvpCommand, settings.NodeArguments()), settings);
+        return Submit(ClusterRun.Of(recipe, settings.PvpCommand ?? DefaultPvpCommand, settings.NodeArguments()),
+            settings);
     }
 }

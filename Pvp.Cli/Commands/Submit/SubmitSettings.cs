@@ -35,7 +35,10 @@ internal abstract class SubmitSettings : TrainingSettings
     [Description("At most N cells at once (Slurm --array=…%N; Kubernetes parallelism).")]
     public int? MaxConcurrent { get; init; }
 
-    /// <summary>Checks the scheduler's own options (<see cref="SlurmOptions.Validate"/>, <see cref="KubernetesOptions.Validate"/>).</summary>
+    /// <summary>
+    /// Checks the scheduler's own options (<see cref="SlurmOptions.Validate"/>,
+    /// <see cref="KubernetesOptions.Validate"/>).
+    /// </summary>
     /// <exception cref="ArgumentException">A value that is not what its option takes.</exception>
     protected abstract void ValidateOptions();
 
@@ -53,7 +56,9 @@ internal abstract class SubmitSettings : TrainingSettings
         return base.Validate();
     }
 
-    /// <summary>Every argument the nodes' commands get: the same assemblies, device, precision and force as this command.</summary>
+    /// <summary>
+    /// Every argument the nodes' commands get: the same assemblies, device, precision and force as this command.
+    /// </summary>
     public IReadOnlyList<string> NodeArguments()
     {
         var arguments = new List<string>();

@@ -1,11 +1,11 @@
 namespace Pvp.Weights.Hub;
 
 /// <summary>
-/// The Hugging Face cache as huggingface_hub lays it out (<c>file_download.py</c>, <c>_hf_hub_download_to_cache_dir</c>):
-/// <c>{root}/models--org--name/blobs/{etag}</c> holds each file once, <c>refs/{revision}</c> the commit hash a branch or
-/// tag last resolved to, <c>snapshots/{commit}/{file}</c> a relative symlink <c>../../blobs/{etag}</c>, and
-/// <c>.no_exist/{commit}/{file}</c> marks a file the server said is absent; locks are
-/// <c>{root}/.locks/models--org--name/{etag}.lock</c>. Paths only, plus the two atomic writes (ref, pointer).
+/// The Hugging Face cache as huggingface_hub lays it out (<c>file_download.py</c>,
+/// <c>_hf_hub_download_to_cache_dir</c>): <c>{root}/models--org--name/blobs/{etag}</c> holds each file once,
+/// <c>refs/{revision}</c> the commit hash a branch or tag last resolved to, <c>snapshots/{commit}/{file}</c> a relative
+/// symlink <c>../../blobs/{etag}</c>, and <c>.no_exist/{commit}/{file}</c> marks a file the server said is absent;
+/// locks are <c>{root}/.locks/models--org--name/{etag}.lock</c>. Paths only, plus the two atomic writes (ref, pointer).
 /// </summary>
 /// <param name="Root">The cache root (<see cref="HubOptions.CacheFolder"/>).</param>
 /// <param name="Id">The model.</param>
@@ -32,24 +32,34 @@ public sealed record HubCache(string Root, HubModelId Id)
     /// <summary>The file holding the commit a branch or tag resolved to.</summary>
     public string Ref(string revision) => Path.Combine(Storage, "refs", Local(revision));
 
-    /// <summary>The commit <paramref name="revision"/> stands for in the cache: itself when a hash, else its ref's content.</summary>
+    /// <summary>
+    /// The commit <paramref name="revision"/> stands for in the cache: itself when a hash, else its ref's content.
+    /// </summary>
     public string? CommitOf(string revision)
     {
         if (HubModelId.IsCommitHash(revision)) return revision;
         string refFile = Ref(revision);
-        return File.Exists(refFile) && File.ReadAllText(refFile).Trim() is { } commit && HubModelId.IsCommitHash(commit) ? commit : null;
+        return File.Exists(refFile) && File.ReadAllText(refFile).Trim() is { } commit && HubModelId.IsCommitHash(commit)
+            ? commit
+            : null;
     }
 
-    /// <summary>What the cache knows of <paramref name="file"/> at <paramref name="revision"/>: its path, or that it is absent, or nothing.</summary>
+    /// <summary>
+    /// What the cache knows of <paramref name="file"/> at
+    /// <paramref name="revision"/>: its path, or that it is absent, or nothing.
+    /// </summary>
     public CachedFile Find(string revision, string file)
     {
         if (CommitOf(revision) is not { } commit) return new CachedFile(null, false, null);
         string pointer = Pointer(commit, file);
-        if (File.Exists(pointer)) return new CachedFile(pointer, false, commit); // File.Exists follows the symlink: a dangling one is no file
+        if (File.Exists(pointer))
+            return new CachedFile(pointer, false, commit); // File.Exists follows the symlink: a dangling one is no file
         return new CachedFile(null, File.Exists(NoExist(commit, file)), commit);
     }
 
-    /// <summary>Records that <paramref name="revision"/> resolved to <paramref name="commit"/> (nothing to do for a hash).</summary>
+    /// <summary>
+    /// Records that <paramref name="revision"/> resolved to <paramref name="commit"/> (nothing to do for a hash).
+    /// </summary>
     public void WriteRef(string revision, string commit)
     {
         if (revision == commit) return;
@@ -78,7 +88,8 @@ public sealed record HubCache(string Root, HubModelId Id)
         string pointer = Pointer(commit, file), blob = Blob(etag);
         string folder = Path.GetDirectoryName(pointer)!;
         Directory.CreateDirectory(folder);
-        string temp = Path.Combine(folder, $".{Path.GetFileName(pointer)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        string temp = Path.Combine(folder,
+            $".{Path.GetFileName(pointer)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
             File.CreateSymbolicLink(temp, Path.GetRelativePath(folder, blob));

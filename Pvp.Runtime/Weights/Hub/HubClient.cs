@@ -12,7 +12,8 @@ namespace Pvp.Weights.Hub;
 /// <c>X-Linked-Etag</c> (an LFS file's sha-256) or <c>ETag</c>, the size from <c>X-Linked-Size</c> or
 /// <c>Content-Length</c>, the download from the redirect's <c>Location</c> (the CDN, without the token) into
 /// <c>blobs/{etag}.incomplete</c> under the lock, resumed with <c>Range</c>; then, unlike huggingface_hub, the bytes
-/// are checked against the etag (sha-256 for LFS files, git's blob sha-1 otherwise) before the blob is renamed into place.
+/// are checked against the etag (sha-256 for LFS files, git's blob sha-1 otherwise) before the blob is renamed into
+/// place.
 /// </summary>
 internal sealed class HubClient
 {
@@ -37,25 +38,31 @@ internal sealed class HubClient
 
     public HubCache Cache => cache;
 
-    /// <summary>The URL of <paramref name="file"/> at <paramref name="revision"/> (huggingface_hub's hf_hub_url).</summary>
+    /// <summary>
+    /// The URL of <paramref name="file"/> at <paramref name="revision"/> (huggingface_hub's hf_hub_url).
+    /// </summary>
     public string Url(string revision, string file) =>
-        $"{options.Endpoint.TrimEnd('/')}/{id.Repo}/resolve/{Uri.EscapeDataString(revision)}/{string.Join('/', file.Split('/').Select(Uri.EscapeDataString))}";
+        $"{options.Endpoint.TrimEnd('/')}/{id.Repo}/resolve/{Uri.EscapeDataString(revision)}/" +
+        $"{string.Join('/', file.Split('/').Select(Uri.EscapeDataString))}";
 
     /// <summary>What the server says of a file: where to get it, its commit, etag and size.</summary>
     private sealed record Metadata(string Commit, string Etag, long? Size, string Location, bool Redirected, bool Lfs);
 
     /// <summary>
-    /// The cached path of <paramref name="file"/>, downloading it when needed; null when the repository does not have it
-    /// at that revision (the server's 404 EntryNotFound, or the cache's <c>.no_exist</c> marker offline).
+    /// The cached path of <paramref name="file"/>, downloading it when needed; null when the repository does not
+    /// have it at that revision (the server's 404 EntryNotFound, or the cache's <c>.no_exist</c> marker offline).
     /// </summary>
     /// <param name="file">The file's path in the repository.</param>
     /// <param name="commit">The commit it came from (or the cache's, offline).</param>
-    /// <exception cref="HubException">Any other failure; one line naming the id, the URL or cache folder, and the fix.</exception>
+    /// <exception cref="HubException">
+    /// Any other failure; one line naming the id, the URL or cache folder, and the fix.
+    /// </exception>
     public string? Fetch(string file, out string? commit)
     {
         string revision = id.Revision;
         // A commit hash whose snapshot holds the file needs no request (as huggingface_hub).
-        if (id.RevisionIsCommit && cache.Find(revision, file) is { } atCommit && (atCommit.Path is not null || atCommit.KnownAbsent))
+        if (id.RevisionIsCommit && cache.Find(revision, file) is { } atCommit
+            && (atCommit.Path is not null || atCommit.KnownAbsent))
         {
             commit = revision;
             return atCommit.Path;
@@ -101,7 +108,9 @@ internal sealed class HubClient
         }
     }
 
-    /// <summary>The file's metadata, or null when the server says the repository has no such file at that revision.</summary>
+    /// <summary>
+    /// The file's metadata, or null when the server says the repository has no such file at that revision.
+    /// </summary>
     private Metadata? Head(string url, string file)
     {
         string asked = url;
@@ -110,7 +119,8 @@ internal sealed class HubClient
             using var response = Send(HttpMethod.Head, asked, withToken: true, range: 0, what: $"asking for {file}");
             int status = (int)response.StatusCode;
             string? location = Header(response, "Location");
-            // Relative redirects are the Hub's own (a renamed or moved repository): followed. Absolute ones point at the CDN.
+            // Relative redirects are the Hub's own (a renamed or moved
+            // repository): followed. Absolute ones point at the CDN.
             if (status is >= 300 and < 400 && location is not null && !IsAbsoluteHttp(location))
             {
                 if (hop >= 10) throw Failure(url, $"the server redirected {hop} times", "check HF_ENDPOINT", status);
@@ -121,7 +131,8 @@ internal sealed class HubClient
             if (status == 404 && Header(response, "X-Error-Code") is null or "EntryNotFound")
             {
                 if (Header(response, "X-Error-Code") is null && commitHeader is null)
-                    throw Failure(url, "the server answered 404 without saying whether the repository or the file is missing",
+                    throw Failure(url, "the server answered 404 without saying whether the repository or the " +
+                                       "file is missing",
                         "check the id and HF_ENDPOINT", status);
                 if (HubModelId.IsCommitHash(commitHeader))
                 {
@@ -132,20 +143,28 @@ internal sealed class HubClient
             }
             if (status is not (>= 200 and < 400)) throw HttpFailure(url, response);
             if (!HubModelId.IsCommitHash(commitHeader))
-                throw Failure(url, "the server sent no X-Repo-Commit header, so it is not a Hugging Face Hub", "check HF_ENDPOINT", status);
+                throw Failure(url, "the server sent no X-Repo-Commit header, so it is not a Hugging Face Hub",
+                    "check HF_ENDPOINT", status);
             string? linked = Header(response, "X-Linked-Etag");
             string? etag = NormalizeEtag(linked ?? response.Headers.ETag?.Tag ?? Header(response, "ETag"));
             // The etag names the blob's file: one plain name segment, never '.', '..' or a separator.
-            if (etag is null || !System.Text.RegularExpressions.Regex.IsMatch(etag, "^[0-9A-Za-z_-][0-9A-Za-z._-]{0,127}$") ||
+            if (etag is null ||
+                !System.Text.RegularExpressions.Regex.IsMatch(etag, "^[0-9A-Za-z_-][0-9A-Za-z._-]{0,127}$") ||
                 etag.Contains("..", StringComparison.Ordinal))
-                throw Failure(url, "the server sent no usable ETag, so the file cannot be checked or cached", "check HF_ENDPOINT", status);
-            long? size = long.TryParse(Header(response, "X-Linked-Size"), out long linkedSize) ? linkedSize : response.Content.Headers.ContentLength;
+                throw Failure(url, "the server sent no usable ETag, so the file cannot be checked or cached",
+                    "check HF_ENDPOINT", status);
+            long? size = long.TryParse(Header(response, "X-Linked-Size"), out long linkedSize)
+                ? linkedSize
+                : response.Content.Headers.ContentLength;
             bool redirected = status is >= 300 and < 400 && location is not null;
-            return new Metadata(commitHeader!, etag, size, redirected ? location! : asked, redirected, linked is not null);
+            return new Metadata(commitHeader!, etag, size, redirected ? location! : asked, redirected,
+                linked is not null);
         }
     }
 
-    /// <summary>Downloads the file's bytes into <c>blobs/{etag}.incomplete</c>, resuming, checks them, renames to the blob.</summary>
+    /// <summary>
+    /// Downloads the file's bytes into <c>blobs/{etag}.incomplete</c>, resuming, checks them, renames to the blob.
+    /// </summary>
     private void Download(string url, string file, Metadata metadata)
     {
         string incomplete = cache.Incomplete(metadata.Etag), blob = cache.Blob(metadata.Etag);
@@ -179,20 +198,25 @@ internal sealed class HubClient
         if (metadata.Size is { } size && length != size)
         {
             File.Delete(incomplete);
-            throw Failure(metadata.Location, $"{file} arrived with {length:N0} bytes where the server announced {size:N0}; the damaged download was removed",
+            throw Failure(metadata.Location, $"{file} arrived with {length:N0} bytes where the server announced " +
+                                             $"{size:N0}; the damaged download was removed",
                 "run again", null);
         }
         string? actual = Checksum(incomplete, metadata.Etag, metadata.Lfs, out string algorithm);
         if (actual is not null && !actual.Equals(metadata.Etag, StringComparison.OrdinalIgnoreCase))
         {
             File.Delete(incomplete);
-            throw Failure(metadata.Location, $"{file}'s {algorithm} is {actual}, not the {metadata.Etag} the server announced; the damaged download was removed and nothing was placed in the cache",
+            throw Failure(metadata.Location,
+                $"{file}'s {algorithm} is {actual}, not the {metadata.Etag} the server announced; " +
+                "the damaged download was removed and nothing was placed in the cache",
                 "run again; if it repeats, the server or a proxy is serving wrong bytes", null);
         }
         File.Move(incomplete, blob, overwrite: true); // atomic: a reader sees no blob or the whole checked one
     }
 
-    /// <summary>One GET of the rest of the file, appended to <paramref name="incomplete"/>; the bytes written.</summary>
+    /// <summary>
+    /// One GET of the rest of the file, appended to <paramref name="incomplete"/>; the bytes written.
+    /// </summary>
     private long Transfer(string url, string file, Metadata metadata, string incomplete, long had)
     {
         string target = metadata.Location;
@@ -213,7 +237,8 @@ internal sealed class HubClient
                 int status = (int)response.StatusCode;
                 if (status is >= 300 and < 400 && Header(response, "Location") is { } next)
                 {
-                    if (hop >= 10) throw Failure(target, $"the server redirected {hop} times", "check HF_ENDPOINT", status);
+                    if (hop >= 10)
+                        throw Failure(target, $"the server redirected {hop} times", "check HF_ENDPOINT", status);
                     bool sameHost = new Uri(new Uri(target), next).Authority == new Uri(target).Authority;
                     target = new Uri(new Uri(target), next).ToString();
                     withToken &= sameHost;
@@ -231,11 +256,13 @@ internal sealed class HubClient
         }
     }
 
-    private long Copy(HttpResponseMessage response, string incomplete, bool append, long start, long? total, string file, string url)
+    private long Copy(HttpResponseMessage response, string incomplete, bool append, long start, long? total,
+        string file, string url)
     {
         var clock = Stopwatch.StartNew();
         long written = 0;
-        using var output = new FileStream(incomplete, append ? FileMode.Append : FileMode.Create, FileAccess.Write, FileShare.Read);
+        using var output = new FileStream(incomplete, append ? FileMode.Append : FileMode.Create, FileAccess.Write,
+            FileShare.Read);
         try
         {
             using var input = response.Content.ReadAsStream();
@@ -248,15 +275,18 @@ internal sealed class HubClient
                 {
                     output.Close();
                     File.Delete(incomplete);
-                    throw Failure(url, $"the server sent more than the {announced:N0} bytes it announced for {file}; the download was removed",
+                    throw Failure(url, $"the server sent more than the {announced:N0} bytes it announced for {file}; " +
+                                       "the download was removed",
                         "check HF_ENDPOINT (a proxy may be rewriting the file)", null);
                 }
                 output.Write(buffer, 0, read);
                 written += read;
-                options.Progress?.Invoke(new HubProgress(id.ToString(), file, start + written, total, written / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), false));
+                options.Progress?.Invoke(new HubProgress(id.ToString(), file, start + written, total,
+                    written / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), false));
             }
         }
-        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException && e is not HubException)
+        catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException
+                                  && e is not HubException)
         {
             output.Flush();
             throw new TransferCut(url, e is OperationCanceledException
@@ -264,14 +294,16 @@ internal sealed class HubClient
                 : FirstLine(e.Message), e);
         }
         output.Flush(flushToDisk: true);
-        options.Progress?.Invoke(new HubProgress(id.ToString(), file, start + written, total, written / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), true));
+        options.Progress?.Invoke(new HubProgress(id.ToString(), file, start + written, total,
+            written / Math.Max(clock.Elapsed.TotalSeconds, 1e-3), true));
         return written;
     }
 
     private int ReadWithTimeout(Stream input, byte[] buffer, string url)
     {
         using var timeout = new CancellationTokenSource(options.Timeout);
-        return Task.Run(async () => await input.ReadAsync(buffer, timeout.Token).ConfigureAwait(false)).GetAwaiter().GetResult();
+        return Task.Run(async () => await input.ReadAsync(buffer, timeout.Token).ConfigureAwait(false))
+            .GetAwaiter().GetResult();
     }
 
     /// <summary>One request with the token (to the Hub only), the timeout for the response's headers.</summary>
@@ -280,12 +312,14 @@ internal sealed class HubClient
         using var request = new HttpRequestMessage(method, url);
         request.Headers.UserAgent.ParseAdd("pvp/0.1 (huggingface_hub-compatible)");
         request.Headers.AcceptEncoding.ParseAdd("identity"); // sizes and hashes are of the file's own bytes
-        if (withToken && options.Token is { } token) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (withToken && options.Token is { } token)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         if (range > 0) request.Headers.Range = new RangeHeaderValue(range, null);
         using var timeout = new CancellationTokenSource(options.Timeout);
         try
         {
-            return Task.Run(async () => await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false))
+            return Task.Run(async () =>
+                    await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token).ConfigureAwait(false))
                 .GetAwaiter().GetResult();
         }
         catch (OperationCanceledException e)
@@ -295,7 +329,8 @@ internal sealed class HubClient
         }
         catch (HttpRequestException e)
         {
-            throw Failure(url, $"could not reach the server while {what} ({FirstLine(e.InnerException?.Message ?? e.Message)})",
+            throw Failure(url, $"could not reach the server while {what} " +
+                               $"({FirstLine(e.InnerException?.Message ?? e.Message)})",
                 "check the network and HF_ENDPOINT, or set HF_HUB_OFFLINE=1 to use only the cache", null, e);
         }
     }
@@ -318,7 +353,8 @@ internal sealed class HubClient
             }
             catch (IOException e)
             {
-                throw Failure(url, $"another process has held the download lock '{path}' for {clock.Elapsed.TotalMinutes:0.#} min",
+                throw Failure(url, $"another process has held the download lock '{path}' for " +
+                                   $"{clock.Elapsed.TotalMinutes:0.#} min",
                     "wait for it, or stop it; a lock left by a dead process is released with it", null, e);
             }
         }
@@ -333,23 +369,30 @@ internal sealed class HubClient
             : $"the token from {options.TokenSource ?? "the options"} was refused: give one with access to it";
         return (status, code) switch
         {
-            (401 or 403, "GatedRepo") or (403, _) => Failure(url, $"the repository is gated (HTTP {status}): it needs a token of an account that accepted its terms",
+            (401 or 403, "GatedRepo") or (403, _) => Failure(url,
+                $"the repository is gated (HTTP {status}): it needs a token of an account that accepted its terms",
                 $"accept them at {options.Endpoint}/{id.Repo}, then {tokenNote}", status),
-            (401, "RepoNotFound") or (404, "RepoNotFound") => Failure(url, $"the repository does not exist, or is private (HTTP {status})",
+            (401, "RepoNotFound") or (404, "RepoNotFound") => Failure(url,
+                $"the repository does not exist, or is private (HTTP {status})",
                 $"check the id; if it is private, {tokenNote}", status),
-            (401, _) => Failure(url, "the repository needs a token (HTTP 401): it is gated, private or does not exist", tokenNote, status),
+            (401, _) => Failure(url, "the repository needs a token (HTTP 401): it is gated, private or does not exist",
+                tokenNote, status),
             (404, "RevisionNotFound") => Failure(url, $"the repository has no revision '{id.Revision}' (HTTP 404)",
                 "give an existing branch, tag or commit after '@'", status),
             (404, _) => Failure(url, "not found (HTTP 404)", "check the id and HF_ENDPOINT", status),
             _ => Failure(url, $"the server answered HTTP {status} {response.ReasonPhrase}",
-                status >= 500 ? "try again later, or set HF_HUB_OFFLINE=1 to use only the cache" : "check the id and HF_ENDPOINT", status),
+                status >= 500 ? "try again later, or set HF_HUB_OFFLINE=1 to use only the cache" : "check the id and HF_ENDPOINT",
+                status),
         };
     }
 
     private HubException Failure(string url, string what, string fix, int? status, Exception? inner = null) =>
         new(id.ToString(), url, $"{id}: {what} ({url}); {fix}.", inner) { StatusCode = status };
 
-    /// <summary>The hash the etag is of: sha-256 for a 64-hex etag (LFS), git's blob sha-1 for a 40-hex one; null when it is neither.</summary>
+    /// <summary>
+    /// The hash the etag is of: sha-256 for a 64-hex etag (LFS),
+    /// git's blob sha-1 for a 40-hex one; null when it is neither.
+    /// </summary>
     internal static string? Checksum(string path, string etag, bool lfs, out string algorithm)
     {
         using var stream = File.OpenRead(path);
@@ -372,9 +415,11 @@ internal sealed class HubClient
         return null;
     }
 
-    // A Location such as "/org/name/resolve/…" is relative: Uri.TryCreate(…, Absolute) would take it for a Unix file path.
+    // A Location such as "/org/name/resolve/…" is relative:
+    // Uri.TryCreate(…, Absolute) would take it for a Unix file path.
     private static bool IsAbsoluteHttp(string location) =>
-        location.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || location.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
+        location.StartsWith("http://", StringComparison.OrdinalIgnoreCase)
+        || location.StartsWith("https://", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsHex(string s) => s.All(Uri.IsHexDigit);
 

@@ -25,7 +25,8 @@ public sealed partial record HubModelId(string Repo, string Revision)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (!IsHubId(text))
-            throw new ArgumentException($"'{text}' is not a Hugging Face Hub id: write {Prefix}org/name or {Prefix}org/name@revision.");
+            throw new ArgumentException($"'{text}' is not a Hugging Face Hub id: " +
+                                        $"write {Prefix}org/name or {Prefix}org/name@revision.");
         string body = text[Prefix.Length..].Trim();
         int at = body.IndexOf('@', StringComparison.Ordinal);
         string repo = at < 0 ? body : body[..at];
@@ -36,14 +37,16 @@ public sealed partial record HubModelId(string Repo, string Revision)
             repo.Contains("..", StringComparison.Ordinal) || repo.Length > 96)
             throw new ArgumentException($"'{text}': '{repo}' is not a Hub repository id; write {Prefix}org/name " +
                                         "(letters, digits, '-', '_', '.'; e.g. hf-hub:timm/vit_base_patch16_224.augreg_in21k).");
-        if (revision.Length == 0 || !RevisionPattern().IsMatch(revision) || revision.Contains("..", StringComparison.Ordinal) ||
-            revision.StartsWith('/') || revision.EndsWith('/'))
+        if (revision.Length == 0 || !RevisionPattern().IsMatch(revision) ||
+            revision.Contains("..", StringComparison.Ordinal) || revision.StartsWith('/') || revision.EndsWith('/'))
             throw new ArgumentException($"'{text}': '{revision}' is not a revision; after '@' give a branch, tag or commit hash " +
                                         "(e.g. @main, @v1.0, @refs/pr/1).");
         return new HubModelId(repo, revision);
     }
 
-    /// <summary>The repository's folder in the cache: <c>models--org--name</c> (huggingface_hub's repo_folder_name).</summary>
+    /// <summary>
+    /// The repository's folder in the cache: <c>models--org--name</c> (huggingface_hub's repo_folder_name).
+    /// </summary>
     public string FolderName => "models--" + Repo.Replace("/", "--", StringComparison.Ordinal);
 
     /// <summary>Whether the revision is a full commit hash (40 lowercase hex digits).</summary>

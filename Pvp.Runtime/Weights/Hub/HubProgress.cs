@@ -15,8 +15,8 @@ public sealed record HubProgress(string Id, string File, long Bytes, long? Total
     private static DateTime lastDrawn;
 
     /// <summary>
-    /// Draws one line on standard error, redrawn in place on a terminal (at most ten times a second) and written once at
-    /// the end otherwise: <c>hf-hub:timm/x model.safetensors  45.2 / 330.3 MiB  12.4 MiB/s</c>.
+    /// Draws one line on standard error, redrawn in place on a terminal (at most ten times a second) and
+    /// written once at the end otherwise: <c>hf-hub:timm/x model.safetensors 45.2 / 330.3 MiB 12.4 MiB/s</c>.
     /// </summary>
     public static void Console(HubProgress p)
     {
@@ -37,7 +37,8 @@ public sealed record HubProgress(string Id, string File, long Bytes, long? Total
     {
         string total = Total is { } t ? $" / {Size(t)}" : "";
         string percent = Total is > 0 ? string.Create(CultureInfo.InvariantCulture, $" ({100.0 * Bytes / Total.Value:F0}%)") : "";
-        return $"{(Done ? "downloaded" : "downloading")} {Id} {File}  {Size(Bytes)}{total}{percent}  {Size((long)BytesPerSecond)}/s";
+        return $"{(Done ? "downloaded" : "downloading")} {Id} {File}  {Size(Bytes)}{total}{percent}  " +
+               $"{Size((long)BytesPerSecond)}/s";
     }
 
     /// <summary>A byte count in B, KiB, MiB or GiB.</summary>

@@ -9,7 +9,8 @@ namespace Pvp.Weights.Hub;
 /// <param name="Config">timm's or transformers' <c>config.json</c>, when the repository has one.</param>
 /// <param name="PreprocessorConfig">transformers' <c>preprocessor_config.json</c>, when the repository has one.</param>
 /// <param name="Commit">The commit the files are of, when known.</param>
-public sealed record HubModelFiles(HubModelId Id, string Weights, string WeightsFile, string? Config, string? PreprocessorConfig, string? Commit);
+public sealed record HubModelFiles(
+    HubModelId Id, string Weights, string WeightsFile, string? Config, string? PreprocessorConfig, string? Commit);
 
 /// <summary>
 /// Turns <c>hf-hub:org/name[@revision]</c> into local files, from the Hugging Face cache or downloaded into it. The
@@ -22,16 +23,20 @@ public static class HubWeights
     /// <summary>The weights files tried, in order.</summary>
     public static IReadOnlyList<string> WeightFiles { get; } = new[] { "model.safetensors", "pytorch_model.bin" };
 
-    /// <summary>The configuration files fetched beside the weights when the repository has them (for preprocessing).</summary>
+    /// <summary>
+    /// The configuration files fetched beside the weights when the repository has them (for preprocessing).
+    /// </summary>
     public static IReadOnlyList<string> ConfigFiles { get; } = new[] { "config.json", "preprocessor_config.json" };
 
     private static readonly ConcurrentDictionary<string, HubModelFiles> Resolved = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// The local path of <paramref name="pathOrId"/>: a Hub id is resolved (<see cref="Resolve(string, HubOptions?)"/>),
-    /// anything else is returned as given.
+    /// The local path of <paramref name="pathOrId"/>: a Hub id is resolved
+    /// (<see cref="Resolve(string, HubOptions?)"/>), anything else is returned as given.
     /// </summary>
-    /// <exception cref="HubException">The id's files cannot be had; one line naming the id, URL or cache folder, and the fix.</exception>
+    /// <exception cref="HubException">
+    /// The id's files cannot be had; one line naming the id, URL or cache folder, and the fix.
+    /// </exception>
     public static string LocalPath(string pathOrId, HubOptions? options = null) =>
         HubModelId.IsHubId(pathOrId) ? Resolve(pathOrId, options).Weights : pathOrId;
 
@@ -42,8 +47,11 @@ public static class HubWeights
     /// <param name="id">A Hub id, <c>hf-hub:org/name[@revision]</c>.</param>
     /// <param name="options">Null: <see cref="HubOptions.FromEnvironment"/>.</param>
     /// <exception cref="ArgumentException">Not a Hub id.</exception>
-    /// <exception cref="HubException">The files cannot be had; one line naming the id, URL or cache folder, and the fix.</exception>
-    public static HubModelFiles Resolve(string id, HubOptions? options = null) => Resolve(HubModelId.Parse(id), options);
+    /// <exception cref="HubException">
+    /// The files cannot be had; one line naming the id, URL or cache folder, and the fix.
+    /// </exception>
+    public static HubModelFiles Resolve(string id, HubOptions? options = null)
+        => Resolve(HubModelId.Parse(id), options);
 
     /// <inheritdoc cref="Resolve(string, HubOptions?)"/>
     public static HubModelFiles Resolve(HubModelId id, HubOptions? options = null)
@@ -56,7 +64,9 @@ public static class HubWeights
         return files;
     }
 
-    /// <summary>Forgets what this process resolved, so the next call asks the server (tests; a long-lived host).</summary>
+    /// <summary>
+    /// Forgets what this process resolved, so the next call asks the server (tests; a long-lived host).
+    /// </summary>
     public static void Forget() => Resolved.Clear();
 
     private static HubModelFiles ResolveNow(HubModelId id, HubOptions options)
@@ -72,7 +82,8 @@ public static class HubWeights
             catch (HubException e) when (e.StatusCode is null or >= 500)
             {
                 // The server cannot be reached and this file is not cached: another candidate the cache holds will do.
-                var cached = WeightFiles.Select(f => (File: f, Found: client.Cache.Find(id.Revision, f))).FirstOrDefault(c => c.Found.Path is not null);
+                var cached = WeightFiles.Select(f => (File: f, Found: client.Cache.Find(id.Revision, f)))
+                    .FirstOrDefault(c => c.Found.Path is not null);
                 if (cached.File is null) throw;
                 (weights, weightsFile, commit) = (cached.Found.Path, cached.File, cached.Found.Commit);
                 break;
@@ -86,11 +97,15 @@ public static class HubWeights
             string storage = client.Cache.Storage;
             if (options.Offline)
                 throw new HubException(id.ToString(), storage,
-                    $"{id}: neither {string.Join(" nor ", WeightFiles)} is in the cache folder '{storage}', and HF_HUB_OFFLINE forbids downloading; " +
-                    $"download it once online (unset HF_HUB_OFFLINE), or with `huggingface-cli download {id.Repo}`, or set HF_HUB_CACHE to the cache that holds it.");
+                    $"{id}: neither {string.Join(" nor ", WeightFiles)} is in the cache folder '{storage}', " +
+                    "and HF_HUB_OFFLINE forbids downloading; " +
+                    $"download it once online (unset HF_HUB_OFFLINE), or with `huggingface-cli download {id.Repo}`, " +
+                    "or set HF_HUB_CACHE to the cache that holds it.");
             throw new HubException(id.ToString(), client.Url(id.Revision, WeightFiles[0]),
-                $"{id}: the repository has neither {string.Join(" nor ", WeightFiles)} at revision '{id.Revision}' ({client.Url(id.Revision, WeightFiles[0])}); " +
-                "Pvp loads only those (never files that need code to run): choose a repository that publishes them, or convert the weights and give the file's path.");
+                $"{id}: the repository has neither {string.Join(" nor ", WeightFiles)} at revision '{id.Revision}' " +
+                $"({client.Url(id.Revision, WeightFiles[0])}); " +
+                "Pvp loads only those (never files that need code to run): choose a repository that publishes them, " +
+                "or convert the weights and give the file's path.");
         }
         // Configuration files are optional: absent ones are simply not used; at the weights' commit, so they match.
         var revisionOfWeights = commit is not null ? id with { Revision = commit } : id;
