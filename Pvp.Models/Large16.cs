@@ -63,3 +63,19 @@ public partial class SsfL16;
 [VisionTransformer(VitPreset.Large16)]
 [Ssf(Full = true)]
 public partial class SsfFullL16;
+
+/// <summary>
+/// ViT-L/16 — IA³ (Liu et al. 2022): learned vectors, initialised to 1, rescale the keys, the values and the MLP's
+/// activation of every block.
+/// </summary>
+[VisionTransformer(VitPreset.Large16)]
+[Ia3]
+public partial class Ia3L16;
+
+/// <summary>
+/// ViT-L/16 — LN-tuning (HF PEFT's <c>LN_TUNING</c>): every LayerNorm's weight and bias trains (norm1 and norm2 of each
+/// block and the final norm), and the head.
+/// </summary>
+[VisionTransformer(VitPreset.Large16)]
+[TrainNorms]
+public partial class LnTuningL16;

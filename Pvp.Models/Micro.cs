@@ -68,3 +68,19 @@ public partial class SsfMicro;
 [VisionTransformer(VitPreset.Micro)]
 [Ssf(Full = true)]
 public partial class SsfFullMicro;
+
+/// <summary>
+/// Micro ViT — IA³ (Liu et al. 2022): learned vectors, initialised to 1, rescale the keys, the values and the MLP's
+/// activation of every block.
+/// </summary>
+[VisionTransformer(VitPreset.Micro)]
+[Ia3]
+public partial class Ia3Micro;
+
+/// <summary>
+/// Micro ViT — LN-tuning (HF PEFT's <c>LN_TUNING</c>): every LayerNorm's weight and bias trains (norm1 and norm2 of each
+/// block and the final norm), and the head.
+/// </summary>
+[VisionTransformer(VitPreset.Micro)]
+[TrainNorms]
+public partial class LnTuningMicro;

@@ -63,3 +63,19 @@ public partial class SsfTi16;
 [VisionTransformer(VitPreset.Tiny16)]
 [Ssf(Full = true)]
 public partial class SsfFullTi16;
+
+/// <summary>
+/// ViT-Ti/16 — IA³ (Liu et al. 2022): learned vectors, initialised to 1, rescale the keys, the values and the MLP's
+/// activation of every block.
+/// </summary>
+[VisionTransformer(VitPreset.Tiny16)]
+[Ia3]
+public partial class Ia3Ti16;
+
+/// <summary>
+/// ViT-Ti/16 — LN-tuning (HF PEFT's <c>LN_TUNING</c>): every LayerNorm's weight and bias trains (norm1 and norm2 of each
+/// block and the final norm), and the head.
+/// </summary>
+[VisionTransformer(VitPreset.Tiny16)]
+[TrainNorms]
+public partial class LnTuningTi16;

@@ -75,7 +75,7 @@ internal static class BlockEmitter
                 w.Line($"mlp = new {Blocks}.Mlp(");
                 w.Line($"    fc1: {Linear(shape.Fc1, d, b.MlpHidden, "true", frozen)},");
                 w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true", frozen)});");
-                foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterFc1))
+                foreach (var module in shape.Modules.Where(m => m.Site is AttachSite.AfterFc1 or AttachSite.AfterActivation))
                     w.Line($"mlp.{InnerHook(module, castAttachments)};");
                 foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site)))
                     w.Line($"{module.Field} = new {module.Type}({module.Arguments});");
@@ -173,7 +173,12 @@ internal static class BlockEmitter
     /// </summary>
     private static string InnerHook(SiteModule m, bool cast)
     {
-        string hook = m.Site == AttachSite.AfterQkv ? "AddAfterQkv" : "AddAfterFc1";
+        string hook = m.Site switch
+        {
+            AttachSite.AfterQkv => "AddAfterQkv",
+            AttachSite.AfterFc1 => "AddAfterFc1",
+            _ => "AddAfterActivation",
+        };
         return $"{hook}(\"{m.Field}\", " +
                $"new {m.Type}({m.Arguments}){(m.CastsUnderBf16 && cast ? ", computeIn: dtype" : "")})";
     }

@@ -392,7 +392,7 @@ internal static class ModelEmitter
                 foreach (var module in method.Modules)
                 {
                     string inside = module.Site == AttachSite.AfterQkv ? "attn."
-                        : module.Site == AttachSite.AfterFc1 ? "mlp."
+                        : module.Site is AttachSite.AfterFc1 or AttachSite.AfterActivation ? "mlp."
                         : "";
                     entries.Add(($"blocks.*.{inside}{module.Field}.", method.KindName));
                 }

@@ -4,7 +4,7 @@ namespace Pvp.Generators.Layout;
 internal static class BlockSites
 {
     /// <summary>Whether <paramref name="site"/> is one the generator knows.</summary>
-    public static bool IsKnown(AttachSite site) => site is >= AttachSite.BlockInput and <= AttachSite.AfterFc2;
+    public static bool IsKnown(AttachSite site) => site is >= AttachSite.BlockInput and <= AttachSite.AfterActivation;
 
     /// <summary>
     /// Whether a module may join at <paramref name="site"/> as <paramref name="combine"/> says:
@@ -19,7 +19,7 @@ internal static class BlockSites
         => site == AttachSite.BesideMlp ? "Beside or BesideStream" : "Replace or Residual";
 
     /// <summary>Whether the module sits inside attention or the MLP (the block hands it to them).</summary>
-    public static bool IsInner(AttachSite site) => site is AttachSite.AfterQkv or AttachSite.AfterFc1;
+    public static bool IsInner(AttachSite site) => site is AttachSite.AfterQkv or AttachSite.AfterFc1 or AttachSite.AfterActivation;
 
     /// <summary>For the forward's comments: "on the block input", "after attention".</summary>
     public static string Phrase(AttachSite site) => site switch
@@ -31,6 +31,7 @@ internal static class BlockSites
         AttachSite.AfterAttention => "after attention",
         AttachSite.AfterNorm2 => "after norm2",
         AttachSite.AfterFc1 => "after fc1",
+        AttachSite.AfterActivation => "after the MLP's activation",
         AttachSite.AfterFc2 => "after fc2",
         AttachSite.BesideMlp => "beside the MLP",
         AttachSite.AfterMlp => "after the MLP",

@@ -16,7 +16,7 @@ internal sealed record MethodContext(int EmbedDim, int MlpHidden, IReadOnlyColle
     public int WidthAt(AttachSite site) => site switch
     {
         AttachSite.AfterQkv => 3 * EmbedDim,
-        AttachSite.AfterFc1 => MlpHidden,
+        AttachSite.AfterFc1 or AttachSite.AfterActivation => MlpHidden,
         _ => EmbedDim,
     };
 

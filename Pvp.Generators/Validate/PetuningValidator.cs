@@ -228,7 +228,7 @@ internal sealed class PetuningValidator
             {
                 ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, $"site {(int)where}",
                     "it is not an AttachSite; use one of BlockInput, AfterNorm1, AfterQkv, AfterProj, AfterAttention, " +
-                    "AfterNorm2, AfterFc1, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
+                    "AfterNorm2, AfterFc1, AfterActivation, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
                 continue;
             }
             var combine = descriptor.Combine

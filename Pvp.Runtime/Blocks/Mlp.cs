@@ -12,6 +12,7 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
     private readonly nn.Module<Tensor, Tensor> fc1;
     private readonly nn.Module<Tensor, Tensor> fc2;
     private SiteHook? afterFc1; // a site method's module on fc1's output (SSF's full form)
+    private SiteHook? afterActivation; // one on the GELU's output, fc2's input (IA³'s l_ff)
 
     /// <summary>Creates the MLP.</summary>
     /// <param name="dim">Token width D.</param>
@@ -57,20 +58,41 @@ public sealed class Mlp : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
         afterFc1 = new SiteHook(name, module, computeIn);
     }
 
+    /// <summary>
+    /// Places <paramref name="module"/> on the GELU's output [B, N, hidden], what fc2 reads
+    /// (<see cref="AttachSite.AfterActivation"/>), registered as <paramref name="name"/>. Generated blocks call it; one
+    /// module per layer.
+    /// </summary>
+    /// <param name="name">Its name under this layer (<c>ia3_mlp</c>: keys <c>mlp.ia3_mlp.*</c>).</param>
+    /// <param name="module">The module, hidden → hidden.</param>
+    /// <param name="computeIn">The type it computes in when it differs from the stream's; null: the stream's.</param>
+    /// <exception cref="InvalidOperationException">A module is already there.</exception>
+    public void AddAfterActivation(string name, nn.Module<Tensor, Tensor> module, ScalarType? computeIn = null)
+    {
+        if (afterActivation is not null)
+            throw new InvalidOperationException($"Mlp already has '{afterActivation.Name}' after its activation.");
+        register_module(name, module);
+        afterActivation = new SiteHook(name, module, computeIn);
+    }
+
     /// <summary>[B, N, D] → [B, N, D].</summary>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         var hidden = fc1.call(x);
         if (afterFc1 is not null) hidden = afterFc1.Call(hidden);
-        return fc2.call(nn.functional.gelu(hidden)).MoveToOuterDisposeScope();
+        hidden = nn.functional.gelu(hidden);
+        if (afterActivation is not null) hidden = afterActivation.Call(hidden);
+        return fc2.call(hidden).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The ONNX nodes of <see cref="forward"/>: fc1 [→ its module] → exact (erf) GELU → fc2.</summary>
+    /// <summary>The ONNX nodes of <see cref="forward"/>: fc1 [→ its module] → exact (erf) GELU [→ its module] → fc2.</summary>
     public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input)
     {
         var hidden = graph.Call(fc1, input);
         if (afterFc1 is not null) hidden = graph.Call(afterFc1.Module, hidden);
-        return graph.Call(fc2, graph.Gelu(hidden));
+        hidden = graph.Gelu(hidden);
+        if (afterActivation is not null) hidden = graph.Call(afterActivation.Module, hidden);
+        return graph.Call(fc2, hidden);
     }
 }

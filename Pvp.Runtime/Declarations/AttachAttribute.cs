@@ -39,6 +39,11 @@ enum AttachSite
     /// On fc2's output, before any module at <see cref="BesideMlp"/> or <see cref="AfterMlp"/>: m ← m(m).
     /// </summary>
     AfterFc2 = 10,
+    /// <summary>
+    /// Inside the MLP, on the GELU's output, what fc2 reads (width the MLP's hidden width): f ← m(f). IA³'s l_ff scales
+    /// here.
+    /// </summary>
+    AfterActivation = 11,
 }
 
 /// <summary>

@@ -65,9 +65,12 @@ public class DiagnosticsTests
     [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [Attach(typeof(Pvp.Tests.Numerics.ScaleShift), Site = AttachSite.AfterNorm1)] [[|Ssf(Full = true)|]] public partial class M;")]
     [InlineData("PVP014", "[VisionTransformer(VitPreset.Micro)] [Pvp.Tests.Generator.GatedScaleShift] [[|LinearProbe|]] public partial class M;")]
     [InlineData("PVP014", "[VisionTransformer(VitPreset.Micro)] [[|FullFineTune|]] [Ssf] public partial class M;")]
+    [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [Ia3] [[|Ssf(Full = true)|]] public partial class M;")]
+    [InlineData("PVP014", "[VisionTransformer(VitPreset.Micro)] [Ia3] [[|LinearProbe|]] public partial class M;")]
+    [InlineData("PVP017", "[[|Ia3|]] public partial class M;")]
     [InlineData("PVP017", "[[|Pvp.Tests.Generator.GatedScaleShift|]] public partial class M;")]
     [InlineData("PVP017", "[[|Ssf(Full = true)|]] public partial class M;")]
-    [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [Attach(typeof(Pvp.Tests.Numerics.ScaleShift), [|Site = (AttachSite)11|])] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [Attach(typeof(Pvp.Tests.Numerics.ScaleShift), [|Site = (AttachSite)12|])] public partial class M;")]
     public void InvalidDeclarationIsReportedAtItsSource(string id, string markedDeclaration)
     {
         var (source, expectedSpan) = Unmark("using Pvp;\nnamespace Demo;\n" + markedDeclaration + "\n");

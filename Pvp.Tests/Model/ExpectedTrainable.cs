@@ -32,6 +32,13 @@ internal static class ExpectedTrainable
                 head.Concat(Blocks().SelectMany(b => ScaleShift(b, "ssf_norm1", "attn.ssf_qkv", "ssf_attn", "ssf_norm2", "mlp.ssf_fc1", "ssf_mlp"))),
             _ when variant.StartsWith("Ssf", StringComparison.Ordinal) =>
                 head.Concat(Blocks().SelectMany(b => ScaleShift(b, "ssf_norm1", "ssf_attn", "ssf_norm2", "ssf_mlp"))),
+            // LN-tuning (PEFT's LN_TUNING on a ViT's norms): each block's norm1 and norm2 and the final norm.
+            _ when variant.StartsWith("LnTuning", StringComparison.Ordinal) =>
+                head.Concat(new[] { "norm.weight", "norm.bias" })
+                    .Concat(Blocks().SelectMany(b => new[] { "norm1", "norm2" }.SelectMany(n => new[] { $"blocks.{b}.{n}.weight", $"blocks.{b}.{n}.bias" }))),
+            // IA³ (Liu et al. 2022): l_k and l_v on the keys and values, l_ff on the MLP's activation.
+            _ when variant.StartsWith("Ia3", StringComparison.Ordinal) =>
+                head.Concat(Blocks().SelectMany(b => new[] { $"blocks.{b}.attn.ia3_kv.l_k", $"blocks.{b}.attn.ia3_kv.l_v", $"blocks.{b}.mlp.ia3_ff.l_ff" })),
             _ => throw new ArgumentException($"no expectation written for {variant}"),
         };
         return new SortedSet<string>(names, StringComparer.Ordinal);

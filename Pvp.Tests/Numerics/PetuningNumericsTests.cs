@@ -256,6 +256,58 @@ public class PetuningNumericsTests
     }
 
     [Fact]
+    public void Ia3RescalesKeysValuesAndTheMlpActivation()
+    {
+        var (backbone, _) = PerturbedBackbone(17);
+        using var model = new Pvp.Models.Ia3Micro(numClasses: 10);
+        CopyShared(backbone, model);
+        model.eval();
+        using var x = Images();
+        using (no_grad())
+        {
+            // Initialised to ones (the paper's and PEFT's ia3_l): the model starts as the backbone.
+            Assert.True(MaxDiff(model.call(x), backbone.call(x)) <= 1e-6);
+        }
+        Perturb(model, 0.3, name => name.Contains(".ia3_", StringComparison.Ordinal));
+        var w = model.state_dict();
+        Assert.Equal(new long[] { 64 }, w["blocks.1.attn.ia3_kv.l_k"].shape);
+        Assert.Equal(new long[] { 256 }, w["blocks.1.mlp.ia3_ff.l_ff"].shape);
+        using (no_grad())
+        {
+            var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
+            {
+                // rows [q; k; v]: q keeps its scale of 1, k and v take l_k and l_v (one vector over the fused width).
+                QkvOutput = (i, qkv) => qkv * cat(new[] { ones(64), w[$"blocks.{i}.attn.ia3_kv.l_k"], w[$"blocks.{i}.attn.ia3_kv.l_v"] }),
+                ActivationOutput = (i, f) => f * w[$"blocks.{i}.mlp.ia3_ff.l_ff"],
+            });
+            Assert.True(MaxDiff(model.call(x), reference) <= 1e-5);
+            Assert.True(MaxDiff(model.call(x), backbone.call(x)) > 1e-3, "the perturbed vectors change the output");
+        }
+        Assert.Equal(Ia3Attribute.KindName, model.KindOf("blocks.0.mlp.ia3_ff.l_ff"));
+        Assert.Equal(Ia3Attribute.KindName, model.KindOf("blocks.2.attn.ia3_kv.l_v"));
+        Assert.Equal(KindNames.Backbone, model.KindOf("blocks.0.attn.qkv.weight"));
+        Assert.Equal(3 * 3 + 2, model.TrainableParameterNames().Count()); // l_k, l_v, l_ff per block, and the head
+    }
+
+    [Fact]
+    public void Ia3OnVitB16TrainsWhatPeftsIa3Trains()
+    {
+        // PEFT's IA3 with target_modules key, value and the feed-forward output layer (feedforward_modules), on ViT-B/16:
+        // ia3_l of (768,) on key and value and of (3072,) on the output layer's input, per block: 12 × 4,608 = 55,296.
+        using var model = new Pvp.Models.Ia3B16(numClasses: 0);
+        Assert.Equal(12 * (768 + 768 + 3072), model.TrainableParameterCount);
+    }
+
+    [Fact]
+    public void LnTuningOnVitB16TrainsWhatPeftsLnTuningTrains()
+    {
+        // PEFT's LN_TUNING targets a model's LayerNorms (for GPT-2-style blocks ln_1, ln_2 and ln_f): on ViT-B/16 that is
+        // norm1 and norm2 of 12 blocks and the final norm, 25 × (768 + 768) = 38,400, besides the head.
+        using var model = new Pvp.Models.LnTuningB16(numClasses: 0);
+        Assert.Equal(25 * 2 * 768, model.TrainableParameterCount);
+    }
+
+    [Fact]
     public void HoulsbyAdaptersSitAfterAttentionAndAfterTheMlp()
     {
         var (backbone, _) = PerturbedBackbone(12);

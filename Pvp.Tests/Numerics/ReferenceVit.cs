@@ -34,6 +34,9 @@ internal sealed class ReferenceHooks
     /// <summary>fc1's output in block i, before the GELU → what the GELU reads.</summary>
     public Func<int, Tensor, Tensor>? Fc1Output { get; init; }
 
+    /// <summary>The GELU's output in block i → what fc2 reads.</summary>
+    public Func<int, Tensor, Tensor>? ActivationOutput { get; init; }
+
     /// <summary>The input of block i → what the block sees.</summary>
     public Func<int, Tensor, Tensor>? BlockInput { get; init; }
 }
@@ -78,6 +81,7 @@ internal static class ReferenceVit
             var fc1 = F.linear(y, W(p + "mlp.fc1.weight"), w[p + "mlp.fc1.bias"]);
             if (hooks.Fc1Output is { } fc1Hook) fc1 = fc1Hook(i, fc1);
             var hidden = F.gelu(fc1);
+            if (hooks.ActivationOutput is { } activation) hidden = activation(i, hidden);
             var m = F.linear(hidden, W(p + "mlp.fc2.weight"), w[p + "mlp.fc2.bias"]);
             if (hooks.MlpBranch is { } branch) m = branch(i, y, m);
             if (hooks.StreamBranch is { } stream) m = stream(i, h, m);
