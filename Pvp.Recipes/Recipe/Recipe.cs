@@ -91,7 +91,15 @@ public sealed record PreprocessSpec(string Preset, (float, float, float)? Mean =
 /// <summary>A downstream task of stage 2.</summary>
 /// <param name="Name">Its name in results and folder names.</param>
 /// <param name="Data">Where its train and test images come from.</param>
-public sealed record TaskSpec(string Name, DatasetSpec Data);
+public sealed record TaskSpec(string Name, DatasetSpec Data)
+{
+    /// <summary>
+    /// The task's group in the report (<c>group:</c>, e.g. VTAB-1k's <c>natural</c>, <c>specialized</c>,
+    /// <c>structured</c>), or null. With groups, the report adds each group's mean, the mean over tasks and the mean of
+    /// the group means.
+    /// </summary>
+    public string? Group { get; init; }
+}
 
 /// <summary>Stage 2: the grid of tasks × shots × seeds, each from PVP's stage-1 modules and, as the baseline, from random ones.</summary>
 public sealed record Stage2Section(IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<int> Shots, IReadOnlyList<int> Seeds, bool Baseline, StageSettings Settings)

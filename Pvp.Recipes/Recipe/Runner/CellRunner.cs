@@ -29,7 +29,7 @@ internal sealed class CellRunner
         this.fingerprints = fingerprints;
         this.guard = guard;
         trainer = new CellTrainer(run, data, training);
-        search = new CellSearch(run, data, training, this);
+        search = new CellSearch(run, data, training, this, trainer);
     }
 
     /// <summary>Cells this runner left alone because another process holds their claim (id → who).</summary>

@@ -45,9 +45,10 @@ internal sealed class RunTraining(RunContext run)
             augmentByDefault: data is not BuiltinDatasetSpec);
 
     /// <summary>
-    /// The stage-2 settings a cell trains with: a search cell's lr and weight decay in place of the recipe's.
+    /// The stage-2 settings a cell trains with: a search cell's lr and weight decay in place of the recipe's, or those
+    /// its search <paramref name="chosen"/> for a final cell that trains again after the search (VTAB-1k).
     /// </summary>
-    public StageSettings CellSettings(GridCell cell) => cell.Search is { } s
+    public StageSettings CellSettings(GridCell cell, SearchSetting? chosen = null) => (cell.Search ?? chosen) is { } s
         ? Recipe.Stage2.Settings with { LearningRate = s.LearningRate, WeightDecay = s.WeightDecay }
         : Recipe.Stage2.Settings;
 
