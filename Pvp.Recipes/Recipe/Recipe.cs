@@ -99,6 +99,12 @@ public sealed record TaskSpec(string Name, DatasetSpec Data)
     /// the group means.
     /// </summary>
     public string? Group { get; init; }
+
+    /// <summary>
+    /// <c>flip: false</c> turns the horizontal flip of stage 2's training augmentation off for this task (digits, text,
+    /// orientation labels such as dSprites'); null or true: the preprocessing's flip.
+    /// </summary>
+    public bool? Flip { get; init; }
 }
 
 /// <summary>Stage 2: the grid of tasks × shots × seeds, each from PVP's stage-1 modules and, as the baseline, from random ones.</summary>

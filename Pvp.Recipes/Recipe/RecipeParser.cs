@@ -117,7 +117,8 @@ public static class RecipeParser
             string? group = t.OptionalString("group");
             if (group is not null && !System.Text.RegularExpressions.Regex.IsMatch(group, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"))
                 throw t.Error(t.NodeOf("group")!, $"{t.Path}.group '{group}': use letters, digits, '-', '_' and dots, starting with a letter or digit (at most 64), e.g. natural.");
-            var spec = new TaskSpec(name, ReadDataset(t, Resolve, isSource: false, sourceClasses, seed)) { Group = group };
+            bool? flip = t.OptionalBool("flip");
+            var spec = new TaskSpec(name, ReadDataset(t, Resolve, isSource: false, sourceClasses, seed)) { Group = group, Flip = flip };
             t.Finish();
             return spec;
         }).ToList();

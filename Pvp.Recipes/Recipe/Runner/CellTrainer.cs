@@ -39,7 +39,7 @@ internal sealed class CellTrainer(RunContext run, RunData data, RunTraining trai
         var settings = training.CellSettings(cell, chosen);
         int batch = Math.Min(settings.Batch, train.Count);
         // VPT scales lr by its configured batch (tune_fgvc.py), whatever a small k-shot set makes of the actual batch.
-        var options = training.OptionsFor(settings, cell.Seed, task.Data) with { BatchSize = batch };
+        var options = training.CellOptionsFor(settings, cell.Seed, task) with { BatchSize = batch };
         var evaluation = cell.Search is null ? test : data.SearchValidation(task, cell, indices);
         var result = training.Fit(model, train, evaluation, options, folder, cell.Id, cancellationToken);
         ThrowIfLost(cell, claim, run.ClaimStaleAfter);

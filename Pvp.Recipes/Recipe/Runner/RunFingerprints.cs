@@ -74,6 +74,7 @@ internal sealed class RunFingerprints(RunContext run, RunData data, RunTraining 
         // it seeds the cell
         components["task.position"] = Recipe.Stage2.Tasks.ToList().IndexOf(task).ToString(CultureInfo.InvariantCulture);
         AddSettings(components, "stage2", training.CellSettings(cell));
+        components["stage2.preprocessing"] = run.StageTwoPreprocessing(task).Describe(run.ImageSize);
         if (Recipe.Stage2.Search is { } search)
         {
             var invariant = CultureInfo.InvariantCulture;
