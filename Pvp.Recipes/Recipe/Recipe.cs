@@ -69,8 +69,11 @@ public sealed record PreprocessSpec(string Preset, (float, float, float)? Mean =
     /// <summary>The checkpoint's family decides.</summary>
     public static PreprocessSpec FromCheckpoint { get; } = new("checkpoint");
 
+    /// <summary><c>random_erasing: P</c>: timm's random erasing (pixel mode) with probability P on training images (NOAH's few-shot: 0.25), or null: off.</summary>
+    public double? RandomErasing { get; init; }
+
     /// <summary>Whether any field is overridden.</summary>
-    public bool Overrides => Mean is not null || Std is not null || CropFraction is not null || Resize is not null || Interpolation is not null || Augmentation is not null || Flip is not null;
+    public bool Overrides => RandomErasing is not null || Mean is not null || Std is not null || CropFraction is not null || Resize is not null || Interpolation is not null || Augmentation is not null || Flip is not null;
 
     /// <summary>The settings: the preset's (or <paramref name="family"/>'s, for <c>checkpoint</c>) with this section's fields applied.</summary>
     public Preprocessing Resolve(Preprocessing family)
@@ -82,6 +85,7 @@ public sealed record PreprocessSpec(string Preset, (float, float, float)? Mean =
             Mean = Mean ?? start.Mean, Std = Std ?? start.Std, CropFraction = CropFraction ?? start.CropFraction,
             Resize = Resize ?? start.Resize, Interpolation = Interpolation ?? start.Interpolation,
             Augmentation = Augmentation ?? start.Augmentation, FlipProbability = Flip ?? start.FlipProbability,
+            Erasing = RandomErasing is > 0 and var p ? new Pvp.Data.RandomErasing(p) : start.Erasing,
         };
         result.Validate();
         return result;

@@ -283,7 +283,7 @@ public static class RecipeParser
     private static PreprocessSpec ReadPreprocess(YamlSection? s)
     {
         if (s is null) return PreprocessSpec.FromCheckpoint;
-        s.Expect("mean", "std", "crop_fraction", "resize", "interpolation", "train_augmentation", "flip");
+        s.Expect("mean", "std", "crop_fraction", "resize", "interpolation", "train_augmentation", "flip", "random_erasing");
         string preset = s.Choice("preset", "checkpoint", new[] { "checkpoint" }.Concat(Pvp.Data.Preprocessing.Presets.Keys).ToArray());
         static (float, float, float)? Triple(IReadOnlyList<double>? v) => v is null ? null : ((float)v[0], (float)v[1], (float)v[2]);
         var spec = new PreprocessSpec(preset,
@@ -300,7 +300,12 @@ public static class RecipeParser
                     _ => Pvp.Data.TrainAugmentation.None,
                 }
                 : null,
-            Flip: s.Has("flip") ? s.Double("flip", 0.5, min: 0, max: 1) : null);
+            Flip: s.Has("flip") ? s.Double("flip", 0.5, min: 0, max: 1) : null)
+        {
+            RandomErasing = s.Has("random_erasing") ? s.Double("random_erasing", 0, min: 0, max: 1) : null,
+        };
+        if (spec.Augmentation == Pvp.Data.TrainAugmentation.None && spec.RandomErasing is > 0)
+            throw s.Error(s.NodeOf("random_erasing")!, "preprocess.random_erasing: erasing is part of the training augmentation, and train_augmentation is none; remove random_erasing or choose an augmentation.");
         if (spec.Augmentation == Pvp.Data.TrainAugmentation.None && spec.Flip is not null)
             throw s.Error(s.NodeOf("flip")!, "preprocess.flip: the flip is part of the training augmentation, and train_augmentation is none; remove flip or choose an augmentation.");
         s.Finish();
