@@ -74,7 +74,10 @@ internal sealed class RunFingerprints(RunContext run, RunData data, RunTraining 
         // it seeds the cell
         components["task.position"] = Recipe.Stage2.Tasks.ToList().IndexOf(task).ToString(CultureInfo.InvariantCulture);
         AddSettings(components, "stage2", training.CellSettings(cell));
-        components["stage2.preprocessing"] = run.StageTwoPreprocessing(task).Describe(run.ImageSize);
+        // Only where stage 2 trains otherwise than the run's preprocessing says: the fingerprints of cells that do not
+        // augment (the quick start's) stay as they were.
+        if (run.StageTwoPreprocessing(task) is var tuning && tuning != run.Preprocessing)
+            components["stage2.preprocessing"] = tuning.Describe(run.ImageSize);
         if (Recipe.Stage2.Search is { } search)
         {
             var invariant = CultureInfo.InvariantCulture;
