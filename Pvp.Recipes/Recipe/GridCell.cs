@@ -41,6 +41,8 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, Se
             @"^(?<task>[^/]+)/((?<shots>\d{1,9})shot|(?<all>all))-seed(?<seed>\d{1,9})-(?<init>pvp|random)(-search/lr(?<lr>[0-9.Ee+-]+?)-wd(?<wd>[0-9.Ee+-]+))?$");
         if (!match.Success) throw new FormatException($"'{id}' is not a cell id; expected TASK/<k>shot-seed<s>-pvp or -random, or TASK/all-seed<s>-… for a whole-list task (a search cell adds -search/lr<x>-wd<y>), e.g. shapes/4shot-seed1-pvp.");
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        if (match.Groups["shots"].Success && int.Parse(match.Groups["shots"].Value, invariant) == 0)
+            throw new FormatException($"'{id}': a cell without shot counts (a whole-list task) is TASK/all-seed<s>-…, not 0shot.");
         SearchSetting? search = null;
         if (match.Groups["lr"].Success)
         {

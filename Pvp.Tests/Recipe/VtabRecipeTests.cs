@@ -93,6 +93,8 @@ public sealed class VtabRecipeTests : IDisposable
         Assert.Equal("cifar/all-seed0-pvp-search/lr0.005-wd0.0001", runner.Cells()[0].Id);
         Assert.Equal("cifar/all-seed0-pvp", runner.Cells()[2].Id);
         Assert.Equal(runner.Cells()[2], GridCell.Parse("cifar/all-seed0-pvp"));
+        Assert.Equal(runner.Cells()[0], GridCell.Parse("cifar/all-seed0-pvp-search/lr0.005-wd0.0001"));
+        Assert.Contains("TASK/all-seed<s>", Assert.Throws<FormatException>(() => GridCell.Parse("cifar/0shot-seed0-pvp")).Message);
         var report = runner.Run();
         string run = Path.Combine(folder, "run-vtab");
         Assert.Equal(6, report.Results.Count); // the search cells are not results
