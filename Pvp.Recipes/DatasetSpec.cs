@@ -23,6 +23,19 @@ public abstract record DatasetSpec
     public virtual IImageDataset FixedTrain(int shots, int seed, int imageSize) =>
         throw new InvalidOperationException($"{Describe()} names no training list per (shots, seed).");
 
+    /// <summary>
+    /// Whether every cell trains on the whole training split (<see cref="Train"/>) rather than a k-shot sample: VTAB-1k's
+    /// 1000 images. Such a task has one cell per seed and init, whatever <c>stage2.shots</c> says; its cells' shot count is 0.
+    /// </summary>
+    public virtual bool TrainsOnWholeSplit => false;
+
+    /// <summary>
+    /// The images a search setting trains on, when they differ from the final training images (VTAB-1k: train800, then
+    /// train800val200 for the final run with the chosen setting); null: a search trains on the cell's own training images
+    /// and the chosen run's model is the one reported.
+    /// </summary>
+    public virtual IImageDataset? SearchTrain(int imageSize) => null;
+
     /// <summary>A short description for logs and sidecars.</summary>
     public abstract string Describe();
 

@@ -21,8 +21,14 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, Se
     /// <summary>"pvp" or "random".</summary>
     public string Init => PvpInit ? "pvp" : "random";
 
-    /// <summary>e.g. <c>shapes/4shot-seed1-pvp</c>, or <c>shapes/4shot-seed1-pvp-search/lr0.5-wd0.001</c>; also the cell's folder under <c>stage2/</c>.</summary>
-    public string Id => Search is null ? $"{Task}/{Shots}shot-seed{Seed}-{Init}" : $"{Task}/{Shots}shot-seed{Seed}-{Init}-search/{Search.Id}";
+    /// <summary>
+    /// e.g. <c>shapes/4shot-seed1-pvp</c>, or <c>shapes/4shot-seed1-pvp-search/lr0.5-wd0.001</c>; also the cell's folder
+    /// under <c>stage2/</c>. A cell of a task that trains on its whole list (shots 0: VTAB-1k) is <c>cifar/all-seed0-pvp</c>.
+    /// </summary>
+    public string Id => Search is null ? $"{Task}/{Name}" : $"{Task}/{Name}-search/{Search.Id}";
+
+    /// <summary>The cell's folder name under its task: <c>4shot-seed1-pvp</c>, or <c>all-seed0-pvp</c> for a whole-list cell.</summary>
+    public string Name => $"{(Shots == 0 ? "all" : $"{Shots}shot")}-seed{Seed}-{Init}";
 
     /// <summary>The final cell a search cell belongs to (itself for a final cell).</summary>
     public GridCell Final => this with { Search = null };
@@ -32,9 +38,11 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, Se
     public static GridCell Parse(string id)
     {
         var match = System.Text.RegularExpressions.Regex.Match(id,
-            @"^(?<task>[^/]+)/(?<shots>\d{1,9})shot-seed(?<seed>\d{1,9})-(?<init>pvp|random)(-search/lr(?<lr>[0-9.Ee+-]+?)-wd(?<wd>[0-9.Ee+-]+))?$");
-        if (!match.Success) throw new FormatException($"'{id}' is not a cell id; expected TASK/<k>shot-seed<s>-pvp or -random (a search cell adds -search/lr<x>-wd<y>), e.g. shapes/4shot-seed1-pvp.");
+            @"^(?<task>[^/]+)/((?<shots>\d{1,9})shot|(?<all>all))-seed(?<seed>\d{1,9})-(?<init>pvp|random)(-search/lr(?<lr>[0-9.Ee+-]+?)-wd(?<wd>[0-9.Ee+-]+))?$");
+        if (!match.Success) throw new FormatException($"'{id}' is not a cell id; expected TASK/<k>shot-seed<s>-pvp or -random, or TASK/all-seed<s>-… for a whole-list task (a search cell adds -search/lr<x>-wd<y>), e.g. shapes/4shot-seed1-pvp.");
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        if (match.Groups["shots"].Success && int.Parse(match.Groups["shots"].Value, invariant) == 0)
+            throw new FormatException($"'{id}': a cell without shot counts (a whole-list task) is TASK/all-seed<s>-…, not 0shot.");
         SearchSetting? search = null;
         if (match.Groups["lr"].Success)
         {
@@ -43,7 +51,7 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, Se
                 throw new FormatException($"'{id}': the search setting's numbers do not parse.");
             search = new SearchSetting(lr, wd);
         }
-        return new GridCell(match.Groups["task"].Value, int.Parse(match.Groups["shots"].Value, invariant),
+        return new GridCell(match.Groups["task"].Value, match.Groups["all"].Success ? 0 : int.Parse(match.Groups["shots"].Value, invariant),
             int.Parse(match.Groups["seed"].Value, invariant), match.Groups["init"].Value == "pvp", search);
     }
 }
@@ -138,7 +146,7 @@ public sealed record CellResult(
         if (!NonNegative(Loss)) return $"loss {Show(Loss)} (finite, at least 0)";
         if (!NonNegative(Seconds)) return $"seconds {Show(Seconds)} (finite, at least 0)";
         if (Steps < 0) return $"steps {Steps} (at least 0)";
-        if (Shots < 1) return $"shots {Shots} (at least 1)";
+        if (Shots < 0) return $"shots {Shots} (at least 0; 0 is a whole-list cell)";
         if (LearningRate is { } lr && !NonNegative(lr)) return $"lr {Show(lr)} (finite, at least 0)";
         if (WeightDecay is { } wd && !NonNegative(wd)) return $"weight_decay {Show(wd)} (finite, at least 0)";
         if (SearchScores?.FirstOrDefault(p => !Fraction(p.Value)) is { Key: not null } score) return $"search score {score.Key} {Show(score.Value)} (a fraction in [0, 1])";

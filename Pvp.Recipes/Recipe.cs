@@ -74,8 +74,11 @@ public sealed record PreprocessSpec(string Preset, (float, float, float)? Mean =
     /// <summary>The checkpoint's family decides.</summary>
     public static PreprocessSpec FromCheckpoint { get; } = new("checkpoint");
 
+    /// <summary><c>random_erasing: P</c>: timm's random erasing (pixel mode) with probability P on training images (NOAH's few-shot: 0.25), or null: off.</summary>
+    public double? RandomErasing { get; init; }
+
     /// <summary>Whether any field is overridden.</summary>
-    public bool Overrides => Mean is not null || Std is not null || CropFraction is not null || Resize is not null || Interpolation is not null || Augmentation is not null || Flip is not null;
+    public bool Overrides => RandomErasing is not null || Mean is not null || Std is not null || CropFraction is not null || Resize is not null || Interpolation is not null || Augmentation is not null || Flip is not null;
 
     /// <summary>The settings: the preset's (or <paramref name="family"/>'s, for <c>checkpoint</c>) with this section's fields applied.</summary>
     public Preprocessing Resolve(Preprocessing family)
@@ -87,6 +90,7 @@ public sealed record PreprocessSpec(string Preset, (float, float, float)? Mean =
             Mean = Mean ?? start.Mean, Std = Std ?? start.Std, CropFraction = CropFraction ?? start.CropFraction,
             Resize = Resize ?? start.Resize, Interpolation = Interpolation ?? start.Interpolation,
             Augmentation = Augmentation ?? start.Augmentation, FlipProbability = Flip ?? start.FlipProbability,
+            Erasing = RandomErasing is > 0 and var p ? new Pvp.Training.Data.RandomErasing(p) : start.Erasing,
         };
         result.Validate();
         return result;
@@ -96,7 +100,21 @@ public sealed record PreprocessSpec(string Preset, (float, float, float)? Mean =
 /// <summary>A downstream task of stage 2.</summary>
 /// <param name="Name">Its name in results and folder names.</param>
 /// <param name="Data">Where its train and test images come from.</param>
-public sealed record TaskSpec(string Name, DatasetSpec Data);
+public sealed record TaskSpec(string Name, DatasetSpec Data)
+{
+    /// <summary>
+    /// The task's group in the report (<c>group:</c>, e.g. VTAB-1k's <c>natural</c>, <c>specialized</c>,
+    /// <c>structured</c>), or null. With groups, the report adds each group's mean, the mean over tasks and the mean of
+    /// the group means.
+    /// </summary>
+    public string? Group { get; init; }
+
+    /// <summary>
+    /// <c>flip: false</c> turns the horizontal flip of stage 2's training augmentation off for this task (digits, text,
+    /// orientation labels such as dSprites'); null or true: the preprocessing's flip.
+    /// </summary>
+    public bool? Flip { get; init; }
+}
 
 /// <summary>Stage 2: the grid of tasks × shots × seeds, each from PVP's stage-1 modules and, as the baseline, from random ones.</summary>
 public sealed record Stage2Section(IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<int> Shots, IReadOnlyList<int> Seeds, bool Baseline, StageSettings Settings)

@@ -129,12 +129,18 @@ public static class RecipeParser
             // The name is a folder under stage2/ and part of cell ids: one safe path segment, never '.', '..' or a separator.
             if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$") || name.Contains("..", StringComparison.Ordinal))
                 throw t.Error($"{t.Path}.name '{name}' is used as a folder name: use letters, digits, '-', '_' and single dots, starting with a letter or digit (at most 64).");
-            var spec = new TaskSpec(name, ReadDataset(t, Resolve, isSource: false, sourceClasses, seed, maxImagePixels));
+            string? group = t.OptionalString("group");
+            if (group is not null && !System.Text.RegularExpressions.Regex.IsMatch(group, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"))
+                throw t.Error(t.NodeOf("group")!, $"{t.Path}.group '{group}': use letters, digits, '-', '_' and dots, starting with a letter or digit (at most 64), e.g. natural.");
+            bool? flip = t.OptionalBool("flip");
+            var spec = new TaskSpec(name, ReadDataset(t, Resolve, isSource: false, sourceClasses, seed, maxImagePixels)) { Group = group, Flip = flip };
             t.Finish();
             return spec;
         }).ToList();
         var duplicate = tasks.GroupBy(t => t.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw stage2Section.Error($"stage2.tasks: the name '{duplicate.Key}' appears twice; task names must differ.");
+        if (tasks.Count > 0 && tasks.All(t => t.Data.TrainsOnWholeSplit) && stage2Section.Has("shots"))
+            throw stage2Section.Error(stage2Section.NodeOf("shots")!, "stage2.shots: every task trains on its whole training list (vtab), so shots do not apply; remove the key.");
         var shots = stage2Section.IntList("shots", new[] { 1, 2, 4, 8, 16 }, min: 1, max: 100_000);
         var seeds = stage2Section.IntList("seeds", new[] { 0, 1, 2 }, min: 0);
         bool baseline = stage2Section.Bool("baseline", true);
@@ -294,7 +300,7 @@ public static class RecipeParser
     private static PreprocessSpec ReadPreprocess(YamlSection? s)
     {
         if (s is null) return PreprocessSpec.FromCheckpoint;
-        s.Expect("mean", "std", "crop_fraction", "resize", "interpolation", "train_augmentation", "flip");
+        s.Expect("mean", "std", "crop_fraction", "resize", "interpolation", "train_augmentation", "flip", "random_erasing");
         string preset = s.Choice("preset", "checkpoint", new[] { "checkpoint" }.Concat(Pvp.Training.Data.Preprocessing.Presets.Keys).ToArray());
         static (float, float, float)? Triple(IReadOnlyList<double>? v) => v is null ? null : ((float)v[0], (float)v[1], (float)v[2]);
         var spec = new PreprocessSpec(preset,
@@ -311,7 +317,12 @@ public static class RecipeParser
                     _ => Pvp.Training.Data.TrainAugmentation.None,
                 }
                 : null,
-            Flip: s.Has("flip") ? s.Double("flip", 0.5, min: 0, max: 1) : null);
+            Flip: s.Has("flip") ? s.Double("flip", 0.5, min: 0, max: 1) : null)
+        {
+            RandomErasing = s.Has("random_erasing") ? s.Double("random_erasing", 0, min: 0, max: 1) : null,
+        };
+        if (spec.Augmentation == Pvp.Training.Data.TrainAugmentation.None && spec.RandomErasing is > 0)
+            throw s.Error(s.NodeOf("random_erasing")!, "preprocess.random_erasing: erasing is part of the training augmentation, and train_augmentation is none; remove random_erasing or choose an augmentation.");
         if (spec.Augmentation == Pvp.Training.Data.TrainAugmentation.None && spec.Flip is not null)
             throw s.Error(s.NodeOf("flip")!, "preprocess.flip: the flip is part of the training augmentation, and train_augmentation is none; remove flip or choose an augmentation.");
         s.Finish();
@@ -320,9 +331,9 @@ public static class RecipeParser
 
     private static DatasetSpec ReadDataset(YamlSection s, Func<string, string> resolve, bool isSource, int sourceClasses, int seed, long maxImagePixels)
     {
-        var forms = new[] { "builtin", "imagefolder", "list", "fgvc" }.Where(s.Has).ToList();
+        var forms = new[] { "builtin", "imagefolder", "list", "fgvc", "vtab" }.Where(s.Has).ToList();
         if (forms.Count != 1)
-            throw s.Error($"{s.Path}: give exactly one of builtin, imagefolder, list or fgvc{(forms.Count > 1 ? $" (found {string.Join(", ", forms)})" : "")}.");
+            throw s.Error($"{s.Path}: give exactly one of builtin, imagefolder, list, fgvc or vtab{(forms.Count > 1 ? $" (found {string.Join(", ", forms)})" : "")}.");
         DatasetSpec spec;
         switch (forms[0])
         {
@@ -360,6 +371,15 @@ public static class RecipeParser
                 spec = new ListFileSpec(resolve(l.String("root")), resolve(train), resolve(l.String("test")), l.OptionalInt("classes", min: 2),
                     l.OptionalString("val") is { } val ? resolve(val) : null);
                 l.Finish();
+                break;
+            }
+            case "vtab":
+            {
+                var v = s.Section("vtab");
+                if (isSource)
+                    throw v.Error($"{v.Path}: a VTAB-1k task folder is a stage-2 task (1000 training images); give the source as imagefolder or list.");
+                spec = new VtabSpec(resolve(v.String("root")), v.OptionalInt("classes", min: 2));
+                v.Finish();
                 break;
             }
             default:

@@ -20,6 +20,15 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
 
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
+    /// <summary>
+    /// Each grouped task's group (<c>group:</c>), in recipe order; with any, the markdown adds the grouped view
+    /// (<see cref="GroupSummary"/>: group means, the mean over tasks and the mean of group means).
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Groups { get; init; } = Array.Empty<KeyValuePair<string, string>>();
+
+    /// <summary>The grouped view of the results, or null when no task has a group.</summary>
+    public GroupSummary? Grouped() => Groups.Count == 0 ? null : new GroupSummary(Results, Groups);
+
     /// <summary>Every finished cell.</summary>
     public IReadOnlyList<CellResult> Results { get; } = results.OrderBy(r => r.Task, StringComparer.Ordinal).ThenBy(r => r.Shots).ThenBy(r => r.Seed).ThenBy(r => r.Init, StringComparer.Ordinal).ToList();
 
@@ -51,9 +60,10 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
             {
                 string random = s.RandomMean is { } r ? Spread(r, s.RandomStd!.Value, s.RandomSeeds) : "—";
                 string difference = s.Difference is { } d ? $"{(d >= 0 ? "+" : "−")}{100 * Math.Abs(d):F1}" : "—";
-                text.Append(Invariant, $"| {s.Shots} | {Spread(s.PvpMean, s.PvpStd, s.PvpSeeds)} | {random} | {difference} | {Math.Max(s.PvpSeeds, s.RandomSeeds)} |\n");
+                text.Append(Invariant, $"| {(s.Shots == 0 ? "all" : s.Shots.ToString(Invariant))} | {Spread(s.PvpMean, s.PvpStd, s.PvpSeeds)} | {random} | {difference} | {Math.Max(s.PvpSeeds, s.RandomSeeds)} |\n");
             }
         }
+        if (Grouped() is { } grouped) text.Append(grouped.Markdown(Groups.Count));
         if (Unfinished.Count > 0)
         {
             text.Append($"\n**Not finished: {Unfinished.Count} of {Unfinished.Count + Results.Count} cells** (not in the table above):\n\n");
@@ -71,7 +81,8 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
             csv.Append(Invariant, $"{r.Task},{r.Shots},{r.Seed},{r.Init},{r.Top1:F6},{r.Top5:F6},{r.Loss:F6},{r.Steps},{r.Seconds:F1},{r.Precision}\n");
         File.WriteAllText(Path.Combine(folder, "results.csv"), csv.ToString());
         File.WriteAllText(Path.Combine(folder, "results.md"), Markdown(title));
-        if (Results.Count > 0) Plot(Path.Combine(folder, "accuracy_vs_shots.png"), title);
+        // Accuracy against shots has nothing to plot for whole-list tasks (VTAB-1k: shots 0).
+        if (Results.Any(r => r.Shots > 0)) Plot(Path.Combine(folder, "accuracy_vs_shots.png"), title);
     }
 
     private void Plot(string path, string title)
@@ -79,7 +90,8 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
         var plot = new ScottPlot.Plot();
         var palette = new ScottPlot.Palettes.Category10();
         int colour = 0;
-        foreach (var task in Summary().GroupBy(s => s.Task))
+        var summary = Summary().Where(s => s.Shots > 0).ToList();
+        foreach (var task in summary.GroupBy(s => s.Task))
         {
             var rows = task.ToList();
             double[] xs = rows.Select(s => Math.Log2(s.Shots)).ToArray();
@@ -89,9 +101,9 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
                 AddSeries(plot, xs, rows.Select(s => 100 * s.RandomMean!.Value).ToArray(), rows.Select(s => 100 * s.RandomStd!.Value).ToArray(), $"{task.Key}: random init", palette.GetColor(2 * colour + 1), dashed: true);
             colour++;
         }
-        var shots = Summary().Select(s => s.Shots).Distinct().OrderBy(s => s).ToArray();
+        var shots = summary.Select(s => s.Shots).Distinct().OrderBy(s => s).ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(shots.Select(s => Math.Log2(s)).ToArray(), shots.Select(s => s.ToString(Invariant)).ToArray());
-        int seeds = Summary().Max(s => Math.Max(s.PvpSeeds, s.RandomSeeds));
+        int seeds = summary.Max(s => Math.Max(s.PvpSeeds, s.RandomSeeds));
         // What the bars are, and over how many seeds: a reader of the picture alone must not take them for a confidence interval.
         plot.Axes.Bottom.Label.Text = seeds > 1
             ? $"shots per class (log2 axis); points: mean over {seeds} seeds, bars: ± 1 standard deviation"

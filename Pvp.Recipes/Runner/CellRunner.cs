@@ -17,6 +17,7 @@ internal sealed class CellRunner
     private readonly RunFingerprints fingerprints;
     private readonly FolderGuard guard;
     private readonly CellTrainer trainer;
+    private readonly RunTraining training;
     private readonly CellSearch search;
     private readonly Dictionary<string, string> claimedElsewhere = new(StringComparer.Ordinal);
 
@@ -28,8 +29,9 @@ internal sealed class CellRunner
         this.validation = validation;
         this.fingerprints = fingerprints;
         this.guard = guard;
+        this.training = training;
         trainer = new CellTrainer(run, data, training);
-        search = new CellSearch(run, data, training, this);
+        search = new CellSearch(run, data, training, this, trainer);
     }
 
     /// <summary>Cells this runner left alone because another process holds their claim (id → who).</summary>
@@ -51,6 +53,9 @@ internal sealed class CellRunner
                        $"({string.Join(", ", cells.Select(c => c.Task).Distinct())}; " +
                        $"shots {string.Join("/", cells.Select(c => c.Shots).Distinct())}; seeds {string.Join("/", cells.Select(c => c.Seed).Distinct())}" +
                        $"{(inits.Count == 2 ? "; PVP and random init" : inits.Count == 1 && stage2.Baseline ? $"; {inits[0]} init only" : "")})");
+        // What the images go through while tuning, per task: a few-shot result depends on it, so the header says it.
+        foreach (var task in cells.Select(c => c.Task).Distinct())
+            Reporter.Info($"{task}: stage-2 training: {training.DescribeCellTraining(run.TaskOf(cells.First(c => c.Task == task)))}");
         var results = new List<CellResult>();
         foreach (var cell in cells)
             if (Run(cell, cancellationToken) is { } result) results.Add(result);

@@ -6,13 +6,15 @@ namespace Pvp.Recipes.Runner;
 /// The end of a cell whose recipe searches: every search cell finished (run here, or waited for), the best setting
 /// chosen, and that run's model reported on the test images.
 /// </summary>
-internal sealed class CellSearch(RunContext run, RunData data, RunTraining training, CellRunner cells)
+internal sealed class CellSearch(RunContext run, RunData data, RunTraining training, CellRunner cells, CellTrainer trainer)
 {
     /// <summary>
     /// Makes sure every search cell of <paramref name="cell"/> has finished (running those no one holds, waiting for
     /// those another process runs), picks the best validation top-1 (ties: the smaller lr, then the smaller decay, as
     /// VPT's <c>find_best_lrwd</c>), and reports that run's model on the test images. Training again with the same
-    /// setting, seed and images would repeat that very run, so the chosen run's model is the one evaluated.
+    /// setting, seed and images would repeat that very run, so the chosen run's model is the one evaluated. A task whose
+    /// search trains on other images than its final run (<see cref="DatasetSpec.SearchTrain"/>: VTAB-1k's train800) trains
+    /// the final run again on its training images with the chosen setting.
     /// </summary>
     /// <exception cref="InvalidOperationException">Every setting diverged, or the claim was lost.</exception>
     public CellResult Finish(GridCell cell, TaskSpec task, CellClaim claim, CancellationToken cancellationToken)
@@ -32,6 +34,18 @@ internal sealed class CellSearch(RunContext run, RunData data, RunTraining train
             .First();
         var chosen = results[best];
         CellTrainer.ThrowIfLost(cell, claim, run.ClaimStaleAfter);
+        var diverged = searchCells.Where(c => results[c].Diverged is not null).Select(c => c.Search!.Id).ToList();
+        var scores = finished.ToDictionary(c => c.Search!.Id, c => results[c].Top1);
+        if (data.Task(task).SearchTrain is not null)
+        {
+            // VTAB-1k: the search trained on train800 and was scored on val200; the reported run trains again, on
+            // train800val200, with the chosen setting (NOAH's general_dataset, VPT's protocol).
+            var final = trainer.Train(cell, task, run.Layout.CellFolder(cell), claim, cancellationToken, best.Search);
+            return final with
+            {
+                Chosen = best.Search!.Id, SearchScores = scores, SearchDiverged = diverged.Count > 0 ? diverged : null,
+            };
+        }
         string chosenModel = run.Layout.TunedPath(best);
         string folder = run.Layout.CellFolder(cell);
         Directory.CreateDirectory(folder);
@@ -42,7 +56,6 @@ internal sealed class CellSearch(RunContext run, RunData data, RunTraining train
         model.LoadBackbone(run.Layout.BackbonePath);
         model.ImportPetuning(chosenModel, includeHead: true);
         var evaluation = training.Evaluate(model, test);
-        var diverged = searchCells.Where(c => results[c].Diverged is not null).Select(c => c.Search!.Id).ToList();
         return new CellResult(cell.Task, cell.Shots, cell.Seed, cell.Init, evaluation.Top1, evaluation.Top5,
             evaluation.Loss, chosen.Steps, chosen.Seconds + clock.Elapsed.TotalSeconds, chosen.Precision)
         {
@@ -51,7 +64,7 @@ internal sealed class CellSearch(RunContext run, RunData data, RunTraining train
             LearningRate = chosen.LearningRate,
             WeightDecay = chosen.WeightDecay,
             Chosen = best.Search!.Id,
-            SearchScores = finished.ToDictionary(c => c.Search!.Id, c => results[c].Top1),
+            SearchScores = scores,
             SearchDiverged = diverged.Count > 0 ? diverged : null,
         };
     }

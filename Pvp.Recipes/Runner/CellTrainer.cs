@@ -16,10 +16,11 @@ internal sealed class CellTrainer(RunContext run, RunData data, RunTraining trai
     /// <summary>
     /// Trains <paramref name="cell"/>: PVP and random-init cells of the same task, shots and seed share the head's
     /// initialisation, the split and the data order, and differ only in where the PETuning modules start; a search
-    /// cell differs from its siblings only in lr and weight decay, and is scored on the validation images.
+    /// cell differs from its siblings only in lr and weight decay, and is scored on the validation images; a final cell
+    /// that trains again after its search does so with the <paramref name="chosen"/> setting.
     /// </summary>
     public CellResult Train(GridCell cell, TaskSpec task, string folder, CellClaim claim,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, SearchSetting? chosen = null)
     {
         var (train, indices, test) = data.Cell(task, cell);
         var clock = Stopwatch.StartNew();
@@ -29,14 +30,16 @@ internal sealed class CellTrainer(RunContext run, RunData data, RunTraining trai
         if (cell.PvpInit) model.ImportPetuning(run.Layout.PetuningPath);
 
         Directory.CreateDirectory(folder);
-        string how = task.Data.HasFixedSplits
+        string how = task.Data.TrainsOnWholeSplit
+            ? $"the whole training list of {task.Data.Describe()} ({(cell.Search is null ? "final run" : "search setting")})"
+            : task.Data.HasFixedSplits
             ? $"{cell.Shots}-shot split as listed in {((ListFileSpec)task.Data).TrainListFor(cell.Shots, cell.Seed)}"
             : $"{cell.Shots}-shot split of {task.Data.Describe()}, seed {cell.Seed}";
         KShotSampler.Write(train, Enumerable.Range(0, train.Count).ToList(), Path.Combine(folder, "split.txt"), how);
-        var settings = training.CellSettings(cell);
+        var settings = training.CellSettings(cell, chosen);
         int batch = Math.Min(settings.Batch, train.Count);
         // VPT scales lr by its configured batch (tune_fgvc.py), whatever a small k-shot set makes of the actual batch.
-        var options = training.OptionsFor(settings, cell.Seed, task.Data) with { BatchSize = batch };
+        var options = training.CellOptionsFor(settings, cell.Seed, task) with { BatchSize = batch };
         var evaluation = cell.Search is null ? test : data.SearchValidation(task, cell, indices);
         var result = training.Fit(model, train, evaluation, options, folder, cell.Id, cancellationToken);
         ThrowIfLost(cell, claim, run.ClaimStaleAfter);

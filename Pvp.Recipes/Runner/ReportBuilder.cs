@@ -31,7 +31,7 @@ internal sealed class ReportBuilder(RunContext run, RunFingerprints fingerprints
                 (result.Task, result.Shots, result.Seed, result.Init) != (cell.Task, cell.Shots, cell.Seed, cell.Init))
                 differences = new[]
                 {
-                    $"its result.json is cell {result.Task}/{result.Shots}shot-seed{result.Seed}-{result.Init}'s",
+                    $"its result.json is cell {new GridCell(result.Task, result.Shots, result.Seed, result.Init == "pvp").Id}'s",
                 };
             if (differences.Count > 0) stale.Add($"{cell.Id} ({string.Join("; ", differences)})");
             else results.Add(result!);
@@ -42,7 +42,11 @@ internal sealed class ReportBuilder(RunContext run, RunFingerprints fingerprints
                 $"{string.Join(", ", stale.Take(5))}" +
                 $"{(stale.Count > 5 ? $" and {stale.Count - 5} more" : "")}. Use a new output folder, or run 'tune' " +
                 "with --force to redo them.");
-        var report = new ResultsReport(results, unfinished().ToList());
+        var report = new ResultsReport(results, unfinished().ToList())
+        {
+            Groups = recipe.Stage2.Tasks.Where(t => t.Group is not null)
+                .Select(t => new KeyValuePair<string, string>(t.Name, t.Group!)).ToList(),
+        };
         report.Write(recipe.Output, $"{recipe.Variant}: PVP vs random init");
         return report;
     }

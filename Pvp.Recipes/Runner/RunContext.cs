@@ -35,6 +35,12 @@ internal sealed class RunContext(PvpRecipe recipe, IRunReporter reporter)
     /// <summary>The images' preprocessing, resolved on first use (see <see cref="PreprocessingChoice"/>).</summary>
     public Preprocessing Preprocessing => preprocessing ??= PreprocessingChoice.For(recipe);
 
+    /// <summary>
+    /// The preprocessing stage-2 cells of <paramref name="task"/> train with: the run's, with the tuning references'
+    /// augmentation (see <see cref="TuningAugmentation"/>) and the task's flip.
+    /// </summary>
+    public Preprocessing StageTwoPreprocessing(TaskSpec task) => TuningAugmentation.For(recipe, Preprocessing, task);
+
     /// <summary>The stage-2 task a cell belongs to.</summary>
     /// <exception cref="ArgumentException">The recipe has no such task; the message lists its tasks.</exception>
     public TaskSpec TaskOf(GridCell cell) =>

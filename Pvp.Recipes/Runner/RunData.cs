@@ -18,7 +18,11 @@ internal sealed class RunData(RunContext run)
     /// A task's images: the pool k-shot cells sample from (null when the task lists a training file per cell), its test
     /// and validation images.
     /// </summary>
-    public sealed record TaskImages(IImageDataset? Pool, IImageDataset Test, IImageDataset? Validation);
+    public sealed record TaskImages(IImageDataset? Pool, IImageDataset Test, IImageDataset? Validation)
+    {
+        /// <summary>What a search setting trains on when it differs from the final training images (VTAB-1k's train800), or null.</summary>
+        public IImageDataset? SearchTrain { get; init; }
+    }
 
     private PvpRecipe Recipe => run.Recipe;
 
@@ -45,17 +49,21 @@ internal sealed class RunData(RunContext run)
         {
             int size = run.ImageSize;
             taskData[task.Name] = data = new TaskImages(task.Data.HasFixedSplits ? null : task.Data.Train(size),
-                task.Data.Test(size), task.Data.Validation(size));
+                task.Data.Test(size), task.Data.Validation(size)) { SearchTrain = task.Data.SearchTrain(size) };
         }
         return data;
     }
 
     /// <summary>
-    /// A cell's training images (with their indices in the pool when sampled) and the task's test images.
+    /// A cell's training images (with their indices in the pool when sampled) and the task's test images; a whole-list
+    /// task's cell trains on all of its training list (a search cell on <see cref="DatasetSpec.SearchTrain"/> when given).
     /// </summary>
     public (IImageDataset Train, IReadOnlyList<int>? Indices, IImageDataset Test) Cell(TaskSpec task, GridCell cell)
     {
         var images = Task(task);
+        if (task.Data.TrainsOnWholeSplit)
+            // VTAB-1k: a search setting trains on train800, the final cell on train800val200; all of it, no sampling.
+            return (cell.Search is not null && images.SearchTrain is { } searchTrain ? searchTrain : images.Pool!, null, images.Test);
         if (task.Data.HasFixedSplits)
         {
             var key = (task.Name, cell.Shots, cell.Seed);

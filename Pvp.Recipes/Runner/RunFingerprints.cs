@@ -68,9 +68,16 @@ internal sealed class RunFingerprints(RunContext run, RunData data, RunTraining 
             ? Once($"data:{task.Name}", () => DataComponent(task.Data, pool, images.Test))
             : Once($"data:{task.Name}:{cell.Shots}:{cell.Seed}",
                 () => DataComponent(task.Data, data.Cell(task, cell).Train, images.Test));
+        if (cell.Search is not null && images.SearchTrain is { } searchTrain)
+            components["task.search_train"] = Once($"search-train:{task.Name}",
+                () => $"{searchTrain.Count} images, contents {Fingerprint.HashDataset(searchTrain)}");
         // it seeds the cell
         components["task.position"] = Recipe.Stage2.Tasks.ToList().IndexOf(task).ToString(CultureInfo.InvariantCulture);
         AddSettings(components, "stage2", training.CellSettings(cell));
+        // Only where stage 2 trains otherwise than the run's preprocessing says: the fingerprints of cells that do not
+        // augment (the quick start's) stay as they were.
+        if (run.StageTwoPreprocessing(task) is var tuning && tuning != run.Preprocessing)
+            components["stage2.preprocessing"] = tuning.Describe(run.ImageSize);
         if (Recipe.Stage2.Search is { } search)
         {
             var invariant = CultureInfo.InvariantCulture;

@@ -34,11 +34,12 @@ internal sealed class RunLayout(PvpRecipe recipe)
 
     /// <summary>
     /// Every stage-2 cell of the recipe, in a stable order (a job array's task index names one): with a search, each
-    /// cell's search cells come just before it.
+    /// cell's search cells come just before it. A task that trains on its whole list (VTAB-1k) has one cell per seed and
+    /// init, shot count 0.
     /// </summary>
     public IReadOnlyList<GridCell> Cells() =>
         (from task in recipe.Stage2.Tasks
-         from shots in recipe.Stage2.Shots
+         from shots in task.Data.TrainsOnWholeSplit ? new[] { 0 } : recipe.Stage2.Shots
          from seed in recipe.Stage2.Seeds
          from pvp in recipe.Stage2.Baseline ? new[] { true, false } : new[] { true }
          from search in SearchSettings().Append(null)
@@ -51,7 +52,7 @@ internal sealed class RunLayout(PvpRecipe recipe)
     /// <summary>The folder of <paramref name="cell"/> under the run folder.</summary>
     public string CellFolder(GridCell cell)
     {
-        string name = $"{cell.Shots}shot-seed{cell.Seed}-{cell.Init}";
+        string name = cell.Name;
         return cell.Search is { } search
             ? Path.Combine(recipe.Output, "stage2", cell.Task, $"{name}-search", search.Id)
             : Path.Combine(recipe.Output, "stage2", cell.Task, name);

@@ -46,9 +46,24 @@ internal sealed class RunTraining(RunContext run)
             augmentByDefault: data is not BuiltinDatasetSpec);
 
     /// <summary>
-    /// The stage-2 settings a cell trains with: a search cell's lr and weight decay in place of the recipe's.
+    /// Trainer options of a stage-2 cell of <paramref name="task"/>: <see cref="OptionsFor"/> with stage 2's
+    /// preprocessing for that task (<see cref="RunContext.StageTwoPreprocessing"/>).
     /// </summary>
-    public StageSettings CellSettings(GridCell cell) => cell.Search is { } s
+    public TrainerOptions CellOptionsFor(StageSettings settings, int seed, TaskSpec task) =>
+        OptionsFor(settings, seed, task.Data) with { Preprocessing = run.StageTwoPreprocessing(task) };
+
+    /// <summary>What stage 2 trains <paramref name="task"/>'s cells with, in one line: the run output's header and <c>result.json</c> say it.</summary>
+    public string DescribeCellTraining(TaskSpec task)
+    {
+        var options = CellOptionsFor(Recipe.Stage2.Settings, 0, task);
+        return options.Preprocessing.Describe(run.ImageSize) + (options.Augment ? "" : " (training augmentation off)");
+    }
+
+    /// <summary>
+    /// The stage-2 settings a cell trains with: a search cell's lr and weight decay in place of the recipe's, or those
+    /// its search <paramref name="chosen"/> for a final cell that trains again after the search (VTAB-1k).
+    /// </summary>
+    public StageSettings CellSettings(GridCell cell, SearchSetting? chosen = null) => (cell.Search ?? chosen) is { } s
         ? Recipe.Stage2.Settings with { LearningRate = s.LearningRate, WeightDecay = s.WeightDecay }
         : Recipe.Stage2.Settings;
 

@@ -97,7 +97,24 @@ internal sealed class RunValidation(RunContext run, RunData data)
         {
             throw new DatasetException($"stage2 task '{task.Name}': {e.Message}");
         }
+        if (task.Data.TrainsOnWholeSplit)
+        {
+            CheckWholeSplits(task, images);
+            return;
+        }
         CheckPool(task, images, mostShots);
+    }
+
+    /// <summary>
+    /// A whole-list task (VTAB-1k): every list uses the final training list's classes, label for label; no shot count
+    /// applies.
+    /// </summary>
+    private static void CheckWholeSplits(TaskSpec task, RunData.TaskImages images)
+    {
+        var train = images.Pool!;
+        CheckSameClasses(task, train, images.Test, "test");
+        if (images.Validation is { } validation) CheckSameClasses(task, train, validation, "validation");
+        if (images.SearchTrain is { } searchTrain) CheckSameClasses(task, train, searchTrain, "search-training");
     }
 
     /// <summary>
@@ -167,6 +184,7 @@ internal sealed class RunValidation(RunContext run, RunData data)
             {
                 images.Test.CheckHeaders();
                 images.Validation?.CheckHeaders();
+                images.SearchTrain?.CheckHeaders();
                 if (images.Pool is { } pool) pool.CheckHeaders();
                 else
                     foreach (int shots in Recipe.Stage2.Shots)

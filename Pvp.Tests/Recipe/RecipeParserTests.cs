@@ -59,6 +59,16 @@ public sealed class RecipeParserTests : IDisposable
         var noah = RecipeParser.Load(RepoFile("recipes/noah-fewshot-fgvc.yaml"));
         Assert.True(noah.Stage2.Tasks.All(t => t.Data.HasFixedSplits));
         Assert.EndsWith("train_meta.list.num_shot_4.seed_2", ((ListFileSpec)noah.Stage2.Tasks[0].Data).TrainListFor(4, 2));
+
+        var vtab = RecipeParser.Load(RepoFile("recipes/vtab1k-vitb16.yaml"));
+        Assert.Equal(19, vtab.Stage2.Tasks.Count);
+        Assert.All(vtab.Stage2.Tasks, t => Assert.IsType<VtabSpec>(t.Data));
+        Assert.Equal(new[] { ("natural", 7), ("specialized", 4), ("structured", 8) },
+            vtab.Stage2.Tasks.GroupBy(t => t.Group!).Select(g => (g.Key, g.Count())));
+        Assert.Equal(new[] { 0.005, 0.001 }, vtab.Stage2.Search!.LearningRates);
+        Assert.False(vtab.Stage2.Settings.Augment);
+        Assert.Equal(0, vtab.Stage2.Settings.LabelSmoothing);
+        Assert.Equal(397, ((VtabSpec)vtab.Stage2.Tasks.Single(t => t.Name == "sun397").Data).Classes);
     }
 
     [Fact]
@@ -130,7 +140,7 @@ public sealed class RecipeParserTests : IDisposable
     [InlineData("output: run", "output: run\nprecision: fp16", "recipe.yaml:3:12: precision: expected auto, float32 or bf16, got 'fp16'.")]
     [InlineData("output: run", "output: run\nprecision: bf16", "recipe.yaml:3:12: precision: bf16, but VptDeepMicro allows float32 only; declare it with Precision = PrecisionPlan.BackboneBf16")]
     [InlineData("output: run", "output: run\nassemblies: [missing/MyVariants.dll]", "recipe.yaml:3:14: assemblies: '")]
-    [InlineData("      builtin: { classes: 3, train_per_class: 4, test_per_class: 3 }", "      builtin: { classes: 3 }\n      list: { root: a, train: b, test: c }", "give exactly one of builtin, imagefolder, list or fgvc (found builtin, list)")]
+    [InlineData("      builtin: { classes: 3, train_per_class: 4, test_per_class: 3 }", "      builtin: { classes: 3 }\n      list: { root: a, train: b, test: c }", "give exactly one of builtin, imagefolder, list, fgvc or vtab (found builtin, list)")]
     [InlineData("  seeds: [0]", "  seeds: 0", "recipe.yaml:11:10: stage2.seeds: expected a non-empty list of whole numbers")]
     [InlineData("stage1: { epochs: 1, lr: 0.01, batch: 8 }", "", "missing section 'stage1'")]
     [InlineData("    - name: shapes", "    - name: my shapes", "stage2.tasks[0].name 'my shapes' is used as a folder name")]

@@ -132,6 +132,7 @@ public sealed class TrainTransform : ImageTransform
             ? RandomCropAfterResize(image.Width, image.Height, random)
             : SampleCrop(image.Width, image.Height, random);
         CropResizeNormalize(image, crop, random.NextDouble() < Preprocessing.FlipProbability, destination);
+        Preprocessing.Erasing?.Apply(destination, 3, Size, Size, random);
     }
 
     /// <summary>

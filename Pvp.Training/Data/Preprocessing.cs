@@ -55,6 +55,12 @@ public sealed record Preprocessing(
     TrainAugmentation Augmentation,
     double FlipProbability = 0.5)
 {
+    /// <summary>
+    /// timm's random erasing after the crop, flip and normalisation of a training image (NOAH's few-shot training:
+    /// 0.25, pixel mode), or null: none. Training only; the evaluation transform ignores it.
+    /// </summary>
+    public RandomErasing? Erasing { get; init; }
+
     /// <summary>ImageNet's channel means (RGB), as torchvision and VPT normalise.</summary>
     public static readonly (float R, float G, float B) ImageNetMean = (0.485f, 0.456f, 0.406f);
 
@@ -147,6 +153,8 @@ public sealed record Preprocessing(
             TrainAugmentation.RandomResizedCrop => string.Create(CultureInfo.InvariantCulture, $"train random-resized-crop + flip {FlipProbability:R}"),
             _ => string.Create(CultureInfo.InvariantCulture, $"train resize {ScaledSide(size)} → random crop {size} + flip {FlipProbability:R}"),
         };
+        if (Erasing is { } erasing && Augmentation != TrainAugmentation.None)
+            train += string.Create(CultureInfo.InvariantCulture, $" + random erasing {erasing.Probability:R} (pixel)");
         return $"{Name}: mean {Triple(Mean)}, std {Triple(Std)}, {geometry}, {Interpolation.ToString().ToLowerInvariant()}, {train}";
     }
 
