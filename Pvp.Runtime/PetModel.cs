@@ -355,6 +355,7 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
 
     private Dictionary<string, string> OnnxMetadata(OnnxExportOptions options)
     {
+        options.Validate(Backbone.InChannels, NumClasses);
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
         string Floats(IEnumerable<float> values) =>
             System.Text.Json.JsonSerializer.Serialize(values.Select(v => (double)(decimal)v));
@@ -375,29 +376,15 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
         };
         if (options.Preprocessing is { } pre)
         {
-            if (pre.Mean.Count != b.InChannels || pre.Std.Count != b.InChannels)
-                throw new ArgumentException(
-                    $"Preprocessing: {b.InChannels} channels need {b.InChannels} means and stds, " +
-                    $"got {pre.Mean.Count} and {pre.Std.Count}.",
-                    nameof(options));
             meta["pvp.mean"] = Floats(pre.Mean);
             meta["pvp.std"] = Floats(pre.Std);
             meta["pvp.crop_fraction"] = pre.CropFraction.ToString("R", invariant);
-            if (pre.Resize is not ("short_side" or "square"))
-                throw new ArgumentException(
-                    $"Preprocessing resize '{pre.Resize}': use short_side or square.", nameof(options));
-            if (pre.Interpolation is not ("bicubic" or "bilinear"))
-                throw new ArgumentException(
-                    $"Preprocessing interpolation '{pre.Interpolation}': use bicubic or bilinear.", nameof(options));
             meta["pvp.resize"] = pre.Resize;
             meta["pvp.interpolation"] = pre.Interpolation;
             if (pre.Description is { } description) meta["pvp.preprocessing"] = description;
         }
         if (options.ClassNames is { } classes)
         {
-            if (NumClasses > 0 && classes.Count != NumClasses)
-                throw new ArgumentException(
-                    $"{classes.Count} class names for a head of {NumClasses} classes.", nameof(options));
             meta["pvp.class_names"] = System.Text.Json.JsonSerializer.Serialize(classes);
         }
         if (options.Metadata is not null) foreach (var (k, v) in options.Metadata) meta[k] = v;

@@ -91,4 +91,31 @@ public sealed record OnnxExportOptions
 
     /// <summary>More metadata_props entries (they override Pvp's own keys of the same name).</summary>
     public IReadOnlyDictionary<string, string>? Metadata { get; init; }
+
+    /// <summary>
+    /// Checks the options against the model they export: a mean and a std per input channel, a known resize and
+    /// interpolation, a class name per head class.
+    /// </summary>
+    /// <param name="inChannels">The model's input channels.</param>
+    /// <param name="numClasses">The model's head classes (0: no head, any number of names).</param>
+    /// <exception cref="ArgumentException">The first option that does not fit, named (parameter <c>options</c>).</exception>
+    public void Validate(int inChannels, int numClasses)
+    {
+        if (Preprocessing is { } pre)
+        {
+            if (pre.Mean.Count != inChannels || pre.Std.Count != inChannels)
+                throw new ArgumentException(
+                    $"Preprocessing: {inChannels} channels need {inChannels} means and stds, " +
+                    $"got {pre.Mean.Count} and {pre.Std.Count}.",
+                    "options");
+            if (pre.Resize is not ("short_side" or "square"))
+                throw new ArgumentException(
+                    $"Preprocessing resize '{pre.Resize}': use short_side or square.", "options");
+            if (pre.Interpolation is not ("bicubic" or "bilinear"))
+                throw new ArgumentException(
+                    $"Preprocessing interpolation '{pre.Interpolation}': use bicubic or bilinear.", "options");
+        }
+        if (ClassNames is { } classes && numClasses > 0 && classes.Count != numClasses)
+            throw new ArgumentException($"{classes.Count} class names for a head of {numClasses} classes.", "options");
+    }
 }

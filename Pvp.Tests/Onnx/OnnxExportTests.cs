@@ -188,6 +188,20 @@ public class OnnxExportTests : IDisposable
     }
 
     [Fact]
+    public void OptionsCheckThemselvesAgainstTheModel()
+    {
+        var rgb = new OnnxPreprocessing(new[] { 0.5f, 0.5f, 0.5f }, new[] { 0.5f, 0.5f, 0.5f }, 0.875);
+        new OnnxExportOptions { Preprocessing = rgb, ClassNames = new[] { "a", "b", "c" } }.Validate(inChannels: 3, numClasses: 3);
+        new OnnxExportOptions { ClassNames = new[] { "a" } }.Validate(inChannels: 3, numClasses: 0); // no head: names are free
+        string Error(OnnxExportOptions options, int channels = 3, int classes = 3) =>
+            Assert.Throws<ArgumentException>(() => options.Validate(channels, classes)).Message;
+        Assert.Contains("1 channels need 1 means and stds, got 3 and 3", Error(new OnnxExportOptions { Preprocessing = rgb }, channels: 1));
+        Assert.Contains("resize 'crop': use short_side or square", Error(new OnnxExportOptions { Preprocessing = rgb with { Resize = "crop" } }));
+        Assert.Contains("interpolation 'nearest'", Error(new OnnxExportOptions { Preprocessing = rgb with { Interpolation = "nearest" } }));
+        Assert.Contains("2 class names for a head of 3 classes", Error(new OnnxExportOptions { ClassNames = new[] { "a", "b" } }));
+    }
+
+    [Fact]
     public void ClassNamesMustMatchTheHead()
     {
         using var model = new LinearProbeMicro(numClasses: 3);
