@@ -6,8 +6,8 @@ namespace Pvp.Recipes;
 /// <summary>
 /// One process's claim on one stage-2 cell, so that any number of <c>pvp tune</c> processes on one run folder (a job
 /// array, two terminals) run each cell once. The claim is a file created atomically (create-new) in the cell's folder,
-/// naming the owner (host, process, start time); its modification time is the heartbeat, renewed while the cell runs.
-/// A claim whose heartbeat is older than the stale timeout — or whose process is gone from this host, or that an earlier
+/// naming the owner (host, process, start time); its modification time is the heartbeat, renewed while the cell runs. A
+/// claim whose heartbeat is older than the stale timeout — or whose process is gone from this host, or that an earlier
 /// run of the same scheduler job made (a requeued Slurm job keeps its <c>SLURM_JOB_ID</c>; a Kubernetes pod gets
 /// <c>PVP_CLAIM_KEY</c> from its manifest) — is taken over.
 /// </summary>
@@ -29,7 +29,9 @@ internal sealed class CellClaim : IDisposable
         heartbeat = new Timer(_ => Beat(), null, period, period);
     }
 
-    /// <summary>True when another process took the claim over (this one's heartbeat stalled past the timeout).</summary>
+    /// <summary>
+    /// True when another process took the claim over (this one's heartbeat stalled past the timeout).
+    /// </summary>
     public bool Lost => Volatile.Read(ref lost) != 0;
 
     /// <summary>Claims the cell folder <paramref name="folder"/>, or returns null and says who holds it.</summary>
@@ -56,7 +58,8 @@ internal sealed class CellClaim : IDisposable
                 if (!File.Exists(path)) continue; // released or moved aside just now: try again
                 string current = ReadOrEmpty(path);
                 if (!IsStale(path, current, staleAfter, out heldBy)) return null;
-                // Take the stale claim over: move it aside (one mover wins), check it is the one judged stale, then retry.
+                // Take the stale claim over: move it aside (one mover
+                // wins), check it is the one judged stale, then retry.
                 string aside = $"{path}.stale.{Environment.ProcessId}.{Guid.NewGuid():N}";
                 try
                 {
@@ -81,8 +84,8 @@ internal sealed class CellClaim : IDisposable
     }
 
     /// <summary>
-    /// Whether a live process holds <paramref name="folder"/>'s claim (its heartbeat is fresh and, on this host, its process
-    /// is alive): what <c>pvp status</c> reports as running.
+    /// Whether a live process holds <paramref name="folder"/>'s claim (its heartbeat is fresh
+    /// and, on this host, its process is alive): what <c>pvp status</c> reports as running.
     /// </summary>
     public static bool IsHeld(string folder, TimeSpan staleAfter, out string heldBy)
     {
@@ -101,14 +104,15 @@ internal sealed class CellClaim : IDisposable
         try { beat = File.GetLastWriteTimeUtc(path); }
         catch (IOException) { return false; }
         if (DateTime.UtcNow - beat > staleAfter) return true;
-        // On this host a dead owner needs no timeout (kill -9, a crash); nor does an earlier run of this same scheduler job,
-        // which the scheduler has ended before starting this one (a requeue, a preemption).
+        // On this host a dead owner needs no timeout (kill -9, a crash); nor does an earlier run of this same
+        // scheduler job, which the scheduler has ended before starting this one (a requeue, a preemption).
         try
         {
             using var document = JsonDocument.Parse(content);
-            // An earlier incarnation of this scheduler job: Slurm counts requeues (SLURM_RESTART_COUNT), so a claim of the same
-            // job with a lower count is one Slurm has already ended; processes of one allocation share the job id but not
-            // more, so they never take each other's live claims. PVP_CLAIM_KEY (one pod per index at a time) needs no count.
+            // An earlier incarnation of this scheduler job: Slurm counts requeues (SLURM_RESTART_COUNT), so a claim of
+            // the same job with a lower count is one Slurm has already ended; processes of one allocation share the job
+            // id but not more, so they never take each other's live claims. PVP_CLAIM_KEY (one pod per index at a time)
+            // needs no count.
             if (Job is { } job && document.RootElement.TryGetProperty("job", out var owner) && owner.GetString() == job)
             {
                 bool keyed = Environment.GetEnvironmentVariable("PVP_CLAIM_KEY") is { Length: > 0 };
@@ -128,13 +132,16 @@ internal sealed class CellClaim : IDisposable
         return false;
     }
 
-    /// <summary>The scheduler job this process runs as (<c>PVP_CLAIM_KEY</c>, else Slurm's <c>SLURM_JOB_ID</c>), or null.</summary>
+    /// <summary>
+    /// The scheduler job this process runs as (<c>PVP_CLAIM_KEY</c>, else Slurm's <c>SLURM_JOB_ID</c>), or null.
+    /// </summary>
     private static string? Job =>
         Environment.GetEnvironmentVariable("PVP_CLAIM_KEY") is { Length: > 0 } key ? key
         : Environment.GetEnvironmentVariable("SLURM_JOB_ID") is { Length: > 0 } slurm ? "slurm:" + slurm : null;
 
     /// <summary>How often Slurm has restarted this job (<c>SLURM_RESTART_COUNT</c>; 0 on its first run).</summary>
-    private static int Restart => int.TryParse(Environment.GetEnvironmentVariable("SLURM_RESTART_COUNT"), out int count) ? count : 0;
+    private static int Restart
+        => int.TryParse(Environment.GetEnvironmentVariable("SLURM_RESTART_COUNT"), out int count) ? count : 0;
 
     private static bool IsAlive(int pid)
     {
@@ -155,7 +162,8 @@ internal sealed class CellClaim : IDisposable
         {
             using var document = JsonDocument.Parse(content);
             var root = document.RootElement;
-            return $"process {root.GetProperty("pid").GetInt32()} on {root.GetProperty("host").GetString()} (since {root.GetProperty("started").GetString()})";
+            return $"process {root.GetProperty("pid").GetInt32()} on {root.GetProperty("host").GetString()} " +
+                   $"(since {root.GetProperty("started").GetString()})";
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
@@ -174,7 +182,8 @@ internal sealed class CellClaim : IDisposable
         if (Lost) return;
         try
         {
-            // A read that fails is a missed beat (a flaky shared filesystem, a contender's brief rename), not a lost claim.
+            // A read that fails is a missed beat (a flaky shared
+            // filesystem, a contender's brief rename), not a lost claim.
             if (File.ReadAllText(path) != content)
             {
                 Interlocked.Exchange(ref lost, 1);

@@ -20,23 +20,30 @@ internal sealed class Fingerprint
 
     /// <summary>A fingerprint of these named components.</summary>
     public Fingerprint(IEnumerable<KeyValuePair<string, string>> components) =>
-        this.components = new SortedDictionary<string, string>(components.ToDictionary(p => p.Key, p => p.Value), StringComparer.Ordinal);
+        this.components = new SortedDictionary<string, string>(components.ToDictionary(p => p.Key, p => p.Value),
+            StringComparer.Ordinal);
 
     /// <summary>The components, sorted by name.</summary>
     public IReadOnlyDictionary<string, string> Components => components;
 
-    /// <summary>"name: was A, now B" for each component that differs from <paramref name="recorded"/> (empty when equal).</summary>
+    /// <summary>
+    /// "name: was A, now B" for each component that differs from <paramref name="recorded"/> (empty when equal).
+    /// </summary>
     public IReadOnlyList<string> DifferencesFrom(Fingerprint recorded) =>
         components.Keys.Union(recorded.components.Keys).Order(StringComparer.Ordinal)
             .Where(k => recorded.components.GetValueOrDefault(k) != components.GetValueOrDefault(k))
-            .Select(k => $"{k}: was {Show(recorded.components.GetValueOrDefault(k))}, now {Show(components.GetValueOrDefault(k))}")
+            .Select(k => $"{k}: was {Show(recorded.components.GetValueOrDefault(k))}, " +
+                         $"now {Show(components.GetValueOrDefault(k))}")
             .ToList();
 
-    private static string Show(string? value) => value is null ? "(absent)" : value.Length > 120 ? value[..117] + "…" : value;
+    private static string Show(string? value)
+        => value is null ? "(absent)" : value.Length > 120 ? value[..117] + "…" : value;
 
     /// <summary>Writes it into <paramref name="folder"/> atomically.</summary>
     public void Save(string folder) =>
-        AtomicFile.Write(Path.Combine(folder, FileName), temp => File.WriteAllText(temp, JsonSerializer.Serialize(components, new JsonSerializerOptions { WriteIndented = true })));
+        AtomicFile.Write(Path.Combine(folder, FileName),
+            temp => File.WriteAllText(temp,
+                JsonSerializer.Serialize(components, new JsonSerializerOptions { WriteIndented = true })));
 
     /// <summary>The fingerprint kept in <paramref name="folder"/>, or null when it has none.</summary>
     /// <exception cref="InvalidDataException">The file is unreadable; the message names it.</exception>
@@ -51,11 +58,14 @@ internal sealed class Fingerprint
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"'{path}' is unreadable ({e.Message}); delete it together with its folder's results to redo them.", e);
+            throw new InvalidDataException($"'{path}' is unreadable ({e.Message}); " +
+                                           "delete it together with its folder's results to redo them.", e);
         }
     }
 
-    /// <summary>SHA-256 of a file's bytes, as hex (files are hashed once per path, size and write time in a process).</summary>
+    /// <summary>
+    /// SHA-256 of a file's bytes, as hex (files are hashed once per path, size and write time in a process).
+    /// </summary>
     public static string HashFile(string path)
     {
         var info = new FileInfo(path);
@@ -90,5 +100,7 @@ internal sealed class Fingerprint
     }
 }
 
-/// <summary>A run folder holds results of another recipe than the one given; the message names what changed and the choices.</summary>
+/// <summary>
+/// A run folder holds results of another recipe than the one given; the message names what changed and the choices.
+/// </summary>
 public sealed class StaleRunException(string message) : Exception(message);

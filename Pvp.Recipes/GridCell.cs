@@ -7,14 +7,15 @@ namespace Pvp.Recipes;
 public sealed record SearchSetting(double LearningRate, double WeightDecay)
 {
     /// <summary>e.g. <c>lr0.5-wd0.0001</c>: a folder name.</summary>
-    public string Id => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"lr{LearningRate:R}-wd{WeightDecay:R}");
+    public string Id
+        => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"lr{LearningRate:R}-wd{WeightDecay:R}");
 }
 
 /// <summary>
 /// One independent stage-2 run: a task, a shot count, a seed, and whether the PETuning modules start from stage 1 (PVP)
 /// or at random; with <see cref="Search"/>, one setting of that cell's hyper-parameter search, scored on validation
-/// images. Its <see cref="Id"/> is deterministic, so cells can be spread over machines and merged by copying their folders
-/// into one run folder.
+/// images. Its <see cref="Id"/> is deterministic, so cells can be spread over machines and merged by copying their
+/// folders into one run folder.
 /// </summary>
 public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, SearchSetting? Search = null)
 {
@@ -38,8 +39,12 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, Se
     public static GridCell Parse(string id)
     {
         var match = System.Text.RegularExpressions.Regex.Match(id,
-            @"^(?<task>[^/]+)/((?<shots>\d{1,9})shot|(?<all>all))-seed(?<seed>\d{1,9})-(?<init>pvp|random)(-search/lr(?<lr>[0-9.Ee+-]+?)-wd(?<wd>[0-9.Ee+-]+))?$");
-        if (!match.Success) throw new FormatException($"'{id}' is not a cell id; expected TASK/<k>shot-seed<s>-pvp or -random, or TASK/all-seed<s>-… for a whole-list task (a search cell adds -search/lr<x>-wd<y>), e.g. shapes/4shot-seed1-pvp.");
+            @"^(?<task>[^/]+)/((?<shots>\d{1,9})shot|(?<all>all))-seed(?<seed>\d{1,9})-(?<init>pvp|random)" +
+            @"(-search/lr(?<lr>[0-9.Ee+-]+?)-wd(?<wd>[0-9.Ee+-]+))?$");
+        if (!match.Success)
+            throw new FormatException($"'{id}' is not a cell id; expected TASK/<k>shot-seed<s>-pvp or -random, " +
+                                      "or TASK/all-seed<s>-… for a whole-list task (a search cell adds -search/lr<x>-wd<y>), " +
+                                      "e.g. shapes/4shot-seed1-pvp.");
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
         if (match.Groups["shots"].Success && int.Parse(match.Groups["shots"].Value, invariant) == 0)
             throw new FormatException($"'{id}': a cell without shot counts (a whole-list task) is TASK/all-seed<s>-…, not 0shot.");
@@ -47,7 +52,8 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, Se
         if (match.Groups["lr"].Success)
         {
             if (!double.TryParse(match.Groups["lr"].Value, System.Globalization.NumberStyles.Float, invariant, out double lr) ||
-                !double.TryParse(match.Groups["wd"].Value, System.Globalization.NumberStyles.Float, invariant, out double wd))
+                !double.TryParse(match.Groups["wd"].Value, System.Globalization.NumberStyles.Float, invariant,
+                    out double wd))
                 throw new FormatException($"'{id}': the search setting's numbers do not parse.");
             search = new SearchSetting(lr, wd);
         }
@@ -56,7 +62,9 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, Se
     }
 }
 
-/// <summary>A finished cell's outcome (its <c>result.json</c>); <c>Precision</c> is the frozen backbone's ("bf16" or "float32").</summary>
+/// <summary>
+/// A finished cell's outcome (its <c>result.json</c>); <c>Precision</c> is the frozen backbone's ("bf16" or "float32").
+/// </summary>
 public sealed record CellResult(
     [property: JsonPropertyName("task")] string Task,
     [property: JsonPropertyName("shots")] int Shots,
@@ -85,7 +93,10 @@ public sealed record CellResult(
     [JsonPropertyName("weight_decay")]
     public double? WeightDecay { get; init; }
 
-    /// <summary>A search cell: its validation top-1 (and Top1 is that too). A final cell after a search: the chosen setting's id.</summary>
+    /// <summary>
+    /// A search cell: its validation top-1 (and Top1 is that too).
+    /// A final cell after a search: the chosen setting's id.
+    /// </summary>
     [JsonPropertyName("chosen")]
     public string? Chosen { get; init; }
 
@@ -93,7 +104,10 @@ public sealed record CellResult(
     [JsonPropertyName("search")]
     public IReadOnlyDictionary<string, double>? SearchScores { get; init; }
 
-    /// <summary>A search cell whose loss stopped being finite: why (its top-1 is then not a measurement, and the search passes it over).</summary>
+    /// <summary>
+    /// A search cell whose loss stopped being finite: why (its top-1
+    /// is then not a measurement, and the search passes it over).
+    /// </summary>
     [JsonPropertyName("diverged")]
     public string? Diverged { get; init; }
 
@@ -108,27 +122,33 @@ public sealed record CellResult(
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
     /// <summary>Writes the result atomically.</summary>
-    public void Save(string path) => Checkpoints.AtomicFile.Write(path, temp => File.WriteAllBytes(temp, ToJsonBytes()));
+    public void Save(string path)
+        => Checkpoints.AtomicFile.Write(path, temp => File.WriteAllBytes(temp, ToJsonBytes()));
 
     /// <summary>The result as its file holds it (indented JSON, UTF-8).</summary>
     internal byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
 
     /// <summary>Reads a result file, checking that every value is one a training run can produce.</summary>
-    /// <exception cref="InvalidDataException">The file is empty, not a cell result, or holds an impossible value; the message names the file and key.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is empty, not a cell result, or holds an impossible value; the message names the file and key.
+    /// </exception>
     public static CellResult Load(string path)
     {
         CellResult? result;
         try
         {
             result = JsonSerializer.Deserialize<CellResult>(File.ReadAllText(path));
-            if (result is not { Task.Length: > 0, Init: "pvp" or "random" }) throw new JsonException("fields are missing");
+            if (result is not { Task.Length: > 0, Init: "pvp" or "random" })
+                throw new JsonException("fields are missing");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"'{path}' is not a readable cell result ({e.Message}); delete it to run that cell again.", e);
+            throw new InvalidDataException($"'{path}' is not a readable cell result ({e.Message}); " +
+                                           "delete it to run that cell again.", e);
         }
         if (result.Impossible() is { } what)
-            throw new InvalidDataException($"'{path}' holds an impossible {what}: training never writes that, so the file was changed by hand or damaged. " +
+            throw new InvalidDataException($"'{path}' holds an impossible {what}: training never writes that, " +
+                                           "so the file was changed by hand or damaged. " +
                                            "Run the cell again with --force (or delete its folder).");
         return result;
     }
@@ -149,7 +169,8 @@ public sealed record CellResult(
         if (Shots < 0) return $"shots {Shots} (at least 0; 0 is a whole-list cell)";
         if (LearningRate is { } lr && !NonNegative(lr)) return $"lr {Show(lr)} (finite, at least 0)";
         if (WeightDecay is { } wd && !NonNegative(wd)) return $"weight_decay {Show(wd)} (finite, at least 0)";
-        if (SearchScores?.FirstOrDefault(p => !Fraction(p.Value)) is { Key: not null } score) return $"search score {score.Key} {Show(score.Value)} (a fraction in [0, 1])";
+        if (SearchScores?.FirstOrDefault(p => !Fraction(p.Value)) is { Key: not null } score)
+            return $"search score {score.Key} {Show(score.Value)} (a fraction in [0, 1])";
         if (EvaluatedOn is not ("test" or "validation")) return $"evaluated_on '{EvaluatedOn}' (test or validation)";
         if (Precision is not ("float32" or "bf16" or "n/a")) return $"precision '{Precision}' (float32 or bf16)";
         return null;

@@ -19,7 +19,10 @@ public sealed class GroupSummary
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    /// <summary>Groups <paramref name="results"/> by <paramref name="groups"/> (task → group, in the recipe's task order); tasks without a group or without results are left out.</summary>
+    /// <summary>
+    /// Groups <paramref name="results"/> by <paramref name="groups"/> (task → group, in the recipe's task order); tasks
+    /// without a group or without results are left out.
+    /// </summary>
     public GroupSummary(IReadOnlyList<CellResult> results, IReadOnlyList<KeyValuePair<string, string>> groups)
     {
         double? TaskMean(string task, string init)
@@ -75,12 +78,18 @@ public sealed class GroupSummary
         text.Append("| group | task | PVP init | random init | PVP − random |\n| --- | --- | ---: | ---: | ---: |\n");
         foreach (var g in Groups)
             foreach (string task in g.Tasks)
-                text.Append($"| {g.Group} | {task} | {Pct(TaskMeans[task].Pvp)} | {Pct(TaskMeans[task].Random)} | {Diff(TaskMeans[task].Pvp, TaskMeans[task].Random)} |\n");
+            {
+                var (pvp, random) = TaskMeans[task];
+                text.Append($"| {g.Group} | {task} | {Pct(pvp)} | {Pct(random)} | {Diff(pvp, random)} |\n");
+            }
         text.Append("\n| mean | PVP init | random init | PVP − random |\n| --- | ---: | ---: | ---: |\n");
         foreach (var g in Groups)
-            text.Append($"| {g.Group} ({g.Tasks.Count} task{(g.Tasks.Count == 1 ? "" : "s")}) | {Pct(g.PvpMean)} | {Pct(g.RandomMean)} | {Diff(g.PvpMean, g.RandomMean)} |\n");
-        text.Append($"| **mean over the {TaskOrder.Count} tasks** (each task weighs the same) | {Pct(PvpMeanOfTasks)} | {Pct(RandomMeanOfTasks)} | {Diff(PvpMeanOfTasks, RandomMeanOfTasks)} |\n");
-        text.Append($"| **mean of the {Groups.Count} group means** (each group weighs the same) | {Pct(PvpMeanOfGroups)} | {Pct(RandomMeanOfGroups)} | {Diff(PvpMeanOfGroups, RandomMeanOfGroups)} |\n");
+            text.Append($"| {g.Group} ({g.Tasks.Count} task{(g.Tasks.Count == 1 ? "" : "s")}) | " +
+                        $"{Pct(g.PvpMean)} | {Pct(g.RandomMean)} | {Diff(g.PvpMean, g.RandomMean)} |\n");
+        text.Append($"| **mean over the {TaskOrder.Count} tasks** (each task weighs the same) | " +
+                    $"{Pct(PvpMeanOfTasks)} | {Pct(RandomMeanOfTasks)} | {Diff(PvpMeanOfTasks, RandomMeanOfTasks)} |\n");
+        text.Append($"| **mean of the {Groups.Count} group means** (each group weighs the same) | " +
+                    $"{Pct(PvpMeanOfGroups)} | {Pct(RandomMeanOfGroups)} | {Diff(PvpMeanOfGroups, RandomMeanOfGroups)} |\n");
         if (TaskOrder.Count < expectedTasks)
             text.Append($"\nOnly {TaskOrder.Count} of the recipe's {expectedTasks} grouped tasks have results: the means cover those.\n");
         return text.ToString();

@@ -5,16 +5,21 @@ using Pvp.Optim;
 
 namespace Pvp.Recipes;
 
-/// <summary>A training stage's settings in a recipe (stage 1, stage 2, or the backbone pre-training); <c>CheckpointEverySteps</c>
-/// (<c>checkpoint_every_steps</c>, 0: at each epoch's end only) bounds the work a kill or preemption can lose.</summary>
+/// <summary>A training stage's settings in a recipe (stage 1, stage 2, or the backbone pre-training);
+/// <c>CheckpointEverySteps</c> (<c>checkpoint_every_steps</c>, 0: at each epoch's end only) bounds the work a kill or
+/// preemption can lose.</summary>
 /// <param name="Epochs">Passes over the training set.</param>
-/// <param name="LearningRate">The base learning rate (<c>lr</c>); with <see cref="ScaleLrByBatch"/> the one applied is lr · batch / 256.</param>
+/// <param name="LearningRate">
+/// The base learning rate (<c>lr</c>); with <see cref="ScaleLrByBatch"/> the one applied is lr · batch / 256.
+/// </param>
 /// <param name="Batch">Images per step.</param>
 /// <param name="WarmupEpochs">Linear warm-up before the cosine decay.</param>
 /// <param name="WeightDecay">Weight decay (see <see cref="Decay"/>).</param>
 /// <param name="LabelSmoothing">Label smoothing.</param>
 /// <param name="ClipGrad">Gradient-norm clip (0: off).</param>
-/// <param name="Augment">Training augmentation on or off; null: on, except for the built-in images (rendered at the model's size).</param>
+/// <param name="Augment">
+/// Training augmentation on or off; null: on, except for the built-in images (rendered at the model's size).
+/// </param>
 /// <param name="CheckpointEverySteps">Steps between checkpoints (0: epoch ends only).</param>
 public sealed record StageSettings(int Epochs, double LearningRate, int Batch, double WarmupEpochs, double WeightDecay,
     double LabelSmoothing, double ClipGrad, bool? Augment, int CheckpointEverySteps = 0)
@@ -25,39 +30,59 @@ public sealed record StageSettings(int Epochs, double LearningRate, int Batch, d
     /// <summary><c>momentum</c> of SGD.</summary>
     public double Momentum { get; init; } = 0.9;
 
-    /// <summary><c>lr_scaling: batch/256</c>: the applied learning rate is lr · batch / 256, as VPT's <c>train.py</c> scales it.</summary>
+    /// <summary>
+    /// <c>lr_scaling: batch/256</c>: the applied learning rate is lr · batch / 256, as VPT's <c>train.py</c> scales it.
+    /// </summary>
     public bool ScaleLrByBatch { get; init; }
 
     /// <summary><c>decay: weights | all</c>: which parameters take weight decay.</summary>
     public DecayRule Decay { get; init; } = DecayRule.Pvp;
 
-    /// <summary><c>schedule: per_step | per_epoch</c>: warm-up and cosine move every step (timm) or once per epoch (VPT).</summary>
+    /// <summary>
+    /// <c>schedule: per_step | per_epoch</c>: warm-up and cosine move every step (timm) or once per epoch (VPT).
+    /// </summary>
     public bool ScheduleByEpoch { get; init; }
 
-    /// <summary><c>drop_path</c>: stochastic depth in the blocks while training (<see cref="PetModel.DropPathRate"/>). Default 0 (off).</summary>
+    /// <summary>
+    /// <c>drop_path</c>: stochastic depth in the blocks while training
+    /// (<see cref="PetModel.DropPathRate"/>). Default 0 (off).
+    /// </summary>
     public double DropPath { get; init; }
 
-    /// <summary>The learning rate applied: lr, or with <see cref="ScaleLrByBatch"/> lr · batch / 256 at the configured batch, as VPT's <c>tune_fgvc.py</c>.</summary>
+    /// <summary>
+    /// The learning rate applied: lr, or with <see cref="ScaleLrByBatch"/> lr
+    /// · batch / 256 at the configured batch, as VPT's <c>tune_fgvc.py</c>.
+    /// </summary>
     public double AppliedLearningRate() => ScaleLrByBatch ? LearningRate * Batch / 256.0 : LearningRate;
 
-    /// <summary>As trainer options, with the run's device, seed, loader workers, preprocessing and whether the data wants augmentation by default.</summary>
-    public TrainerOptions ToOptions(string device, int seed, int? workers, Preprocessing preprocessing, bool augmentByDefault) => new()
+    /// <summary>
+    /// As trainer options, with the run's device, seed, loader workers,
+    /// preprocessing and whether the data wants augmentation by default.
+    /// </summary>
+    public TrainerOptions ToOptions(
+        string device, int seed, int? workers, Preprocessing preprocessing, bool augmentByDefault)
+        => new()
     {
-        Epochs = Epochs, LearningRate = AppliedLearningRate(), BatchSize = Batch, WarmupEpochs = WarmupEpochs, WeightDecay = WeightDecay,
-        LabelSmoothing = LabelSmoothing, ClipGradNorm = ClipGrad, Augment = Augment ?? augmentByDefault, Device = device, Seed = seed,
-        LoaderWorkers = workers, Resume = true, Preprocessing = preprocessing, CheckpointEverySteps = CheckpointEverySteps,
-        Optimizer = Optimizer, Momentum = Momentum, Decay = Decay, ScheduleByEpoch = ScheduleByEpoch, DropPathRate = DropPath,
+        Epochs = Epochs, LearningRate = AppliedLearningRate(), BatchSize = Batch, WarmupEpochs = WarmupEpochs,
+        WeightDecay = WeightDecay, LabelSmoothing = LabelSmoothing, ClipGradNorm = ClipGrad,
+        Augment = Augment ?? augmentByDefault, Device = device, Seed = seed, LoaderWorkers = workers, Resume = true,
+        Preprocessing = preprocessing, CheckpointEverySteps = CheckpointEverySteps, Optimizer = Optimizer,
+        Momentum = Momentum, Decay = Decay, ScheduleByEpoch = ScheduleByEpoch, DropPathRate = DropPath,
     };
 }
 
 /// <summary>
-/// Stage 2's per-task hyper-parameter search, VPT's protocol: every (lr, weight decay) pair trains on the cell's training
-/// images and is scored on validation images; the best top-1 is the setting reported on test.
+/// Stage 2's per-task hyper-parameter search, VPT's protocol: every (lr, weight decay) pair trains on the
+/// cell's training images and is scored on validation images; the best top-1 is the setting reported on test.
 /// </summary>
 /// <param name="LearningRates">Base learning rates tried (before <c>lr_scaling</c>).</param>
 /// <param name="WeightDecays">Weight decays tried.</param>
-/// <param name="ValPerClass">When the task has no validation split: images per class carved, seeded, from the training pool, disjoint from the cell's training images.</param>
-public sealed record SearchSpec(IReadOnlyList<double> LearningRates, IReadOnlyList<double> WeightDecays, int ValPerClass)
+/// <param name="ValPerClass">
+/// When the task has no validation split: images per class carved, seeded,
+/// from the training pool, disjoint from the cell's training images.
+/// </param>
+public sealed record SearchSpec(
+    IReadOnlyList<double> LearningRates, IReadOnlyList<double> WeightDecays, int ValPerClass)
 {
     /// <summary>Every pair, learning rates outer (the order ties are broken in).</summary>
     public IReadOnlyList<SearchSetting> Settings() =>
@@ -65,22 +90,32 @@ public sealed record SearchSpec(IReadOnlyList<double> LearningRates, IReadOnlyLi
 }
 
 /// <summary>
-/// The recipe's <c>preprocess:</c> section: a preset (or <c>checkpoint</c>, the default: the family of <c>backbone.weights</c>)
-/// and the fields it overrides.
+/// The recipe's <c>preprocess:</c> section: a preset (or <c>checkpoint</c>, the
+/// default: the family of <c>backbone.weights</c>) and the fields it overrides.
 /// </summary>
-public sealed record PreprocessSpec(string Preset, (float, float, float)? Mean = null, (float, float, float)? Std = null, double? CropFraction = null,
-    ResizeMode? Resize = null, Interpolation? Interpolation = null, TrainAugmentation? Augmentation = null, double? Flip = null)
+public sealed record PreprocessSpec(string Preset, (float, float, float)? Mean = null,
+    (float, float, float)? Std = null, double? CropFraction = null,
+    ResizeMode? Resize = null, Interpolation? Interpolation = null, TrainAugmentation? Augmentation = null,
+    double? Flip = null)
 {
     /// <summary>The checkpoint's family decides.</summary>
     public static PreprocessSpec FromCheckpoint { get; } = new("checkpoint");
 
-    /// <summary><c>random_erasing: P</c>: timm's random erasing (pixel mode) with probability P on training images (NOAH's few-shot: 0.25), or null: off.</summary>
+    /// <summary>
+    /// <c>random_erasing: P</c>: timm's random erasing (pixel mode) with probability P on training images (NOAH's
+    /// few-shot: 0.25), or null: off.
+    /// </summary>
     public double? RandomErasing { get; init; }
 
     /// <summary>Whether any field is overridden.</summary>
-    public bool Overrides => RandomErasing is not null || Mean is not null || Std is not null || CropFraction is not null || Resize is not null || Interpolation is not null || Augmentation is not null || Flip is not null;
+    public bool Overrides =>
+        RandomErasing is not null || Mean is not null || Std is not null || CropFraction is not null || Resize is not null
+        || Interpolation is not null || Augmentation is not null || Flip is not null;
 
-    /// <summary>The settings: the preset's (or <paramref name="family"/>'s, for <c>checkpoint</c>) with this section's fields applied.</summary>
+    /// <summary>
+    /// The settings: the preset's (or <paramref name="family"/>'s,
+    /// for <c>checkpoint</c>) with this section's fields applied.
+    /// </summary>
     public Preprocessing Resolve(Preprocessing family)
     {
         var start = Preset == "checkpoint" ? family : Preprocessing.Presets[Preset];
@@ -116,10 +151,16 @@ public sealed record TaskSpec(string Name, DatasetSpec Data)
     public bool? Flip { get; init; }
 }
 
-/// <summary>Stage 2: the grid of tasks × shots × seeds, each from PVP's stage-1 modules and, as the baseline, from random ones.</summary>
-public sealed record Stage2Section(IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<int> Shots, IReadOnlyList<int> Seeds, bool Baseline, StageSettings Settings)
+/// <summary>
+/// Stage 2: the grid of tasks × shots × seeds, each from PVP's stage-1 modules and, as the baseline, from random ones.
+/// </summary>
+public sealed record Stage2Section(IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<int> Shots, IReadOnlyList<int> Seeds,
+    bool Baseline, StageSettings Settings)
 {
-    /// <summary>The per-task (lr, weight decay) search (<c>search:</c>), or null: every cell trains with <see cref="Settings"/> as given.</summary>
+    /// <summary>
+    /// The per-task (lr, weight decay) search (<c>search:</c>), or
+    /// null: every cell trains with <see cref="Settings"/> as given.
+    /// </summary>
     public SearchSpec? Search { get; init; }
 }
 
@@ -130,7 +171,9 @@ public sealed record Stage2Section(IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<
 /// <param name="Output">The run folder.</param>
 /// <param name="Seed">Seed of stage 1 and of the backbone pre-training.</param>
 /// <param name="Workers">Loader threads (null: all cores).</param>
-/// <param name="BackboneWeights">A pre-trained checkpoint, or null to pre-train the backbone on the source classes first.</param>
+/// <param name="BackboneWeights">
+/// A pre-trained checkpoint, or null to pre-train the backbone on the source classes first.
+/// </param>
 /// <param name="BackbonePretrain">Settings of that pre-training.</param>
 /// <param name="Source">Stage 1's data.</param>
 /// <param name="Stage1">Stage 1's settings.</param>
@@ -149,20 +192,22 @@ public sealed record PvpRecipe(
     /// <summary>Where the recipe names its assemblies, variant and precision, for the errors of loading them.</summary>
     internal RecipeMarks? Marks { get; init; }
 
-    /// <summary>The frozen backbone's precision (<c>precision: auto | float32 | bf16</c>; auto: bf16 where the device computes it
-    /// natively and the variant allows it).</summary>
+    /// <summary>The frozen backbone's precision (<c>precision: auto | float32 | bf16</c>;
+    /// auto: bf16 where the device computes it natively and the variant allows it).</summary>
     public BackbonePrecision Precision { get; init; } = BackbonePrecision.Auto;
 
-    /// <summary>The most pixels one image may declare (<c>max_image_pixels</c>; default Pillow's 89,478,485): larger ones are
-    /// refused before decoding, naming the file.</summary>
+    /// <summary>The most pixels one image may declare (<c>max_image_pixels</c>; default Pillow's
+    /// 89,478,485): larger ones are refused before decoding, naming the file.</summary>
     public long MaxImagePixels { get; init; } = Pvp.Training.Data.ImageCodec.DefaultMaxPixels;
 
-    /// <summary>Normalisation, resize, crop and augmentation (<c>preprocess:</c>; default: the backbone checkpoint's family).</summary>
+    /// <summary>
+    /// Normalisation, resize, crop and augmentation (<c>preprocess:</c>; default: the backbone checkpoint's family).
+    /// </summary>
     public PreprocessSpec Preprocess { get; init; } = PreprocessSpec.FromCheckpoint;
 
     /// <summary>
-    /// Where TensorBoard event files go (<c>tensorboard: true</c>: <c>{output}/tensorboard</c>; <c>pvp … --tensorboard DIR</c>),
-    /// one run folder per stage and per cell; null: none are written.
+    /// Where TensorBoard event files go (<c>tensorboard: true</c>: <c>{output}/tensorboard</c>; <c>pvp
+    /// … --tensorboard DIR</c>), one run folder per stage and per cell; null: none are written.
     /// </summary>
     public string? TensorBoard { get; init; }
 }

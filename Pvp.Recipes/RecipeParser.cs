@@ -21,24 +21,31 @@ public static class RecipeParser
     /// <exception cref="RecipeException">The recipe is wrong; the message says where and how.</exception>
     public static PvpRecipe Load(string path)
     {
-        if (Directory.Exists(path)) throw new RecipeException($"'{path}' is a folder; give the recipe file (.yaml) inside it.");
+        if (Directory.Exists(path))
+            throw new RecipeException($"'{path}' is a folder; give the recipe file (.yaml) inside it.");
         if (!File.Exists(path)) throw new RecipeException($"Recipe file '{path}' does not exist.");
-        // Checked before anything is read: a FIFO would block the read, and /dev/zero would fill memory. Neither they, a
-        // device nor a /proc file has a length (stat reports 0), which no recipe has either.
+        // Checked before anything is read: a FIFO would block the read, and /dev/zero would fill memory.
+        // Neither they, a device nor a /proc file has a length (stat reports 0), which no recipe has either.
         var info = File.ResolveLinkTarget(path, returnFinalTarget: true) is FileInfo target ? target : new FileInfo(path);
         if (info.Length == 0)
-            throw new RecipeException($"'{path}' is empty, or not a regular file (a FIFO, a device); give a recipe file (.yaml).");
+            throw new RecipeException($"'{path}' is empty, or not a regular file (a FIFO, a device); " +
+                                      "give a recipe file (.yaml).");
         if (info.Length > MaxBytes)
-            throw new RecipeException($"{path}: {info.Length:N0} bytes; a recipe is at most {MaxBytes:N0}. Is this the right file?");
+            throw new RecipeException($"{path}: {info.Length:N0} bytes; " +
+                                      $"a recipe is at most {MaxBytes:N0}. Is this the right file?");
         using var stream = new FileStream(info.FullName, FileMode.Open, FileAccess.Read, FileShare.Read);
         var bytes = new byte[MaxBytes + 1];
         int length = 0, read;
         while (length < bytes.Length && (read = stream.Read(bytes, length, bytes.Length - length)) > 0) length += read;
-        if (length > MaxBytes) throw new RecipeException($"{path}: more than {MaxBytes:N0} bytes; a recipe is at most {MaxBytes:N0}. Is this the right file?");
+        if (length > MaxBytes)
+            throw new RecipeException($"{path}: more than {MaxBytes:N0} bytes; " +
+                                      $"a recipe is at most {MaxBytes:N0}. Is this the right file?");
         return Parse(new System.Text.UTF8Encoding(false).GetString(bytes, 0, length).TrimStart('\uFEFF'), path);
     }
 
-    /// <summary>Reads a recipe from text; <paramref name="path"/> names it in errors and anchors relative paths.</summary>
+    /// <summary>
+    /// Reads a recipe from text; <paramref name="path"/> names it in errors and anchors relative paths.
+    /// </summary>
     /// <exception cref="RecipeException">The recipe is wrong; the message says where and how.</exception>
     public static PvpRecipe Parse(string yaml, string path = "recipe.yaml")
     {
@@ -53,7 +60,8 @@ public static class RecipeParser
             throw NotYaml(yaml, path, e);
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode rootNode)
-            throw new RecipeException($"{path}: expected a mapping at the top (variant:, backbone:, source:, stage1:, stage2:).");
+            throw new RecipeException($"{path}: expected a mapping at the top " +
+                                      "(variant:, backbone:, source:, stage1:, stage2:).");
 
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(folder, p));
@@ -95,7 +103,8 @@ public static class RecipeParser
         var precisionNode = root.NodeOf("precision");
         string precisionName = root.String("precision", "auto");
         var precision = BackbonePrecisionNames.Parse(precisionName)
-                        ?? throw root.Error(precisionNode!, $"precision: expected {BackbonePrecisionNames.Expected}, got '{precisionName}'.");
+                        ?? throw root.Error(precisionNode!,
+                            $"precision: expected {BackbonePrecisionNames.Expected}, got '{precisionName}'.");
         var marks = new RecipeMarks(assemblyEntries.Select(entry => At(entry.Node)).ToList(), At(variantNode),
             precisionNode is null ? null : At(precisionNode));
         if (!declaredByAssemblies) CheckPrecision(variant, precision, marks.Precision);
@@ -105,7 +114,8 @@ public static class RecipeParser
         string output = Resolve(root.String("output", "runs/" + variant));
         int seed = root.Int("seed", 0, min: 0);
         int? workers = root.OptionalInt("workers", min: 1, max: 1024);
-        long maxImagePixels = root.Long("max_image_pixels", Pvp.Training.Data.ImageCodec.DefaultMaxPixels, min: 1, max: 1L << 40);
+        long maxImagePixels = root.Long("max_image_pixels", Pvp.Training.Data.ImageCodec.DefaultMaxPixels, min: 1,
+            max: 1L << 40);
 
         var backbone = root.OptionalSection("backbone");
         string? weights = backbone?.OptionalString("weights") is { } w ? HubOrPath(w, backbone!) : null;
@@ -127,20 +137,25 @@ public static class RecipeParser
         {
             string name = t.String("name");
             // The name is a folder under stage2/ and part of cell ids: one safe path segment, never '.', '..' or a separator.
-            if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$") || name.Contains("..", StringComparison.Ordinal))
-                throw t.Error($"{t.Path}.name '{name}' is used as a folder name: use letters, digits, '-', '_' and single dots, starting with a letter or digit (at most 64).");
+            if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+                || name.Contains("..", StringComparison.Ordinal))
+                throw t.Error($"{t.Path}.name '{name}' is used as a folder name: use letters, digits, '-', '_' and single dots, " +
+                              "starting with a letter or digit (at most 64).");
             string? group = t.OptionalString("group");
             if (group is not null && !System.Text.RegularExpressions.Regex.IsMatch(group, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"))
-                throw t.Error(t.NodeOf("group")!, $"{t.Path}.group '{group}': use letters, digits, '-', '_' and dots, starting with a letter or digit (at most 64), e.g. natural.");
+                throw t.Error(t.NodeOf("group")!, $"{t.Path}.group '{group}': use letters, digits, '-', '_' and dots, " +
+                                                  "starting with a letter or digit (at most 64), e.g. natural.");
             bool? flip = t.OptionalBool("flip");
-            var spec = new TaskSpec(name, ReadDataset(t, Resolve, isSource: false, sourceClasses, seed, maxImagePixels)) { Group = group, Flip = flip };
+            var data = ReadDataset(t, Resolve, isSource: false, sourceClasses, seed, maxImagePixels);
+            var spec = new TaskSpec(name, data) { Group = group, Flip = flip };
             t.Finish();
             return spec;
         }).ToList();
         var duplicate = tasks.GroupBy(t => t.Name).FirstOrDefault(g => g.Count() > 1);
         if (duplicate is not null) throw stage2Section.Error($"stage2.tasks: the name '{duplicate.Key}' appears twice; task names must differ.");
         if (tasks.Count > 0 && tasks.All(t => t.Data.TrainsOnWholeSplit) && stage2Section.Has("shots"))
-            throw stage2Section.Error(stage2Section.NodeOf("shots")!, "stage2.shots: every task trains on its whole training list (vtab), so shots do not apply; remove the key.");
+            throw stage2Section.Error(stage2Section.NodeOf("shots")!,
+                "stage2.shots: every task trains on its whole training list (vtab), so shots do not apply; remove the key.");
         var shots = stage2Section.IntList("shots", new[] { 1, 2, 4, 8, 16 }, min: 1, max: 100_000);
         var seeds = stage2Section.IntList("seeds", new[] { 0, 1, 2 }, min: 0);
         bool baseline = stage2Section.Bool("baseline", true);
@@ -149,7 +164,8 @@ public static class RecipeParser
         stage2Section.Finish();
         root.Finish();
 
-        return new PvpRecipe(Path.GetFullPath(path), variant, device, output, seed, workers, weights, pretrain, source, stage1,
+        return new PvpRecipe(Path.GetFullPath(path), variant, device, output, seed, workers, weights, pretrain, source,
+            stage1,
             new Stage2Section(tasks, shots, seeds, baseline, stage2Settings) { Search = search })
         {
             Assemblies = assemblies, Precision = precision, MaxImagePixels = maxImagePixels, Preprocess = preprocess,
@@ -185,17 +201,21 @@ public static class RecipeParser
                                       "trains), or use auto or float32.");
     }
 
-    /// <summary>The most bytes and the deepest nesting a recipe may have: far beyond any real recipe, far below a stack overflow.</summary>
+    /// <summary>
+    /// The most bytes and the deepest nesting a recipe may have:
+    /// far beyond any real recipe, far below a stack overflow.
+    /// </summary>
     public const int MaxBytes = 1 << 20, MaxDepth = 32;
 
     /// <summary>
-    /// Walks the YAML's events (an iterative parser: no recursion, whatever the input) before anything builds a tree, so
-    /// that a huge or deeply nested file, or one the parser chokes on, is an error with file, line and column.
+    /// Walks the YAML's events (an iterative parser: no recursion, whatever the input) before anything builds a tree,
+    /// so that a huge or deeply nested file, or one the parser chokes on, is an error with file, line and column.
     /// </summary>
     private static void CheckShape(string yaml, string path)
     {
         if (yaml.Length > MaxBytes)
-            throw new RecipeException($"{path}: {yaml.Length:N0} characters; a recipe is at most {MaxBytes:N0}. Is this the right file?");
+            throw new RecipeException($"{path}: {yaml.Length:N0} characters; " +
+                                      $"a recipe is at most {MaxBytes:N0}. Is this the right file?");
         var parser = new Parser(new StringReader(yaml));
         int depth = 0;
         YamlDotNet.Core.Mark at = YamlDotNet.Core.Mark.Empty;
@@ -206,7 +226,8 @@ public static class RecipeParser
                 var current = parser.Current!;
                 at = current.Start;
                 if (current is YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart && ++depth > MaxDepth)
-                    throw new RecipeException($"{path}:{at.Line}:{at.Column}: nested more than {MaxDepth} levels deep; a recipe needs a handful.");
+                    throw new RecipeException($"{path}:{at.Line}:{at.Column}: " +
+                                              $"nested more than {MaxDepth} levels deep; a recipe needs a handful.");
                 if (current is YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd) depth--;
             }
         }
@@ -217,7 +238,8 @@ public static class RecipeParser
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException)
         {
             // The parser gave up without a position of its own: name where it stopped.
-            throw new RecipeException($"{path}:{at.Line}:{at.Column}: not valid YAML after this point ({e.Message}); check brackets, braces and quotes.");
+            throw new RecipeException($"{path}:{at.Line}:{at.Column}: not valid YAML after this point ({e.Message}); " +
+                                      "check brackets, braces and quotes.");
         }
     }
 
@@ -232,7 +254,8 @@ public static class RecipeParser
             {
                 int tab = lines[i].IndexOf('\t', StringComparison.Ordinal);
                 if (tab >= 0 && lines[i][..tab].Trim().Length == 0)
-                    return new RecipeException($"{path}:{i + 1}:{tab + 1}: a tab in the indentation; YAML indents with spaces only.");
+                    return new RecipeException($"{path}:{i + 1}:{tab + 1}: a tab in the indentation; " +
+                                               "YAML indents with spaces only.");
             }
         }
         return new RecipeException($"{path}:{e.Start.Line}:{e.Start.Column}: not valid YAML: {message}");
@@ -247,14 +270,16 @@ public static class RecipeParser
     }
 
     /// <summary>
-    /// A stage's fields. <c>protocol: vpt</c> changes the defaults of the optimizer fields to VPT's (SGD, momentum 0.9, lr
-    /// scaled by batch / 256, decay on every trainable parameter but the classifier's bias, the schedule stepped per epoch); keys given still win.
+    /// A stage's fields. <c>protocol: vpt</c> changes the defaults of the optimizer fields to VPT's (SGD, momentum 0.9,
+    /// lr scaled by batch / 256, decay on every trainable parameter but the classifier's bias, the schedule stepped per
+    /// epoch); keys given still win.
     /// </summary>
     private static StageSettings ReadStageFields(YamlSection s, StageSettings d)
     {
         if (s.Has("eval_crop"))
-            throw s.Error(s.NodeOf("eval_crop")!, $"{s.Path}.eval_crop: the evaluation crop is now one setting for every stage, since the checkpoint expects it: " +
-                                                  "write it as preprocess.crop_fraction (top level).");
+            throw s.Error(s.NodeOf("eval_crop")!,
+                $"{s.Path}.eval_crop: the evaluation crop is now one setting for every stage, since the checkpoint expects it: " +
+                "write it as preprocess.crop_fraction (top level).");
         bool vpt = s.Choice("protocol", "pvp", "pvp", "vpt") == "vpt";
         var settings = new StageSettings(
             s.Int("epochs", d.Epochs, min: 1, max: 100_000),
@@ -267,7 +292,9 @@ public static class RecipeParser
             s.OptionalBool("augment") ?? d.Augment,
             s.Int("checkpoint_every_steps", d.CheckpointEverySteps, min: 0, max: 1_000_000_000))
         {
-            Optimizer = s.Choice("optimizer", vpt ? "sgd" : "adamw", "adamw", "sgd") == "sgd" ? OptimizerKind.Sgd : OptimizerKind.AdamW,
+            Optimizer = s.Choice("optimizer", vpt ? "sgd" : "adamw", "adamw", "sgd") == "sgd"
+                ? OptimizerKind.Sgd
+                : OptimizerKind.AdamW,
             Momentum = s.Double("momentum", 0.9, min: 0, max: 0.999),
             ScaleLrByBatch = s.Choice("lr_scaling", vpt ? "batch/256" : "none", "none", "batch/256") == "batch/256",
             Decay = s.Choice("decay", vpt ? "all" : "weights", "weights", "all") == "all" ? DecayRule.All : DecayRule.Pvp,
@@ -275,7 +302,8 @@ public static class RecipeParser
             DropPath = s.Double("drop_path", d.DropPath, min: 0, max: 0.999),
         };
         if (settings.Optimizer == OptimizerKind.AdamW && s.Has("momentum"))
-            throw s.Error(s.NodeOf("momentum")!, $"{s.Path}.momentum: momentum is SGD's; this stage uses AdamW (set optimizer: sgd, or remove momentum).");
+            throw s.Error(s.NodeOf("momentum")!,
+                $"{s.Path}.momentum: momentum is SGD's; this stage uses AdamW (set optimizer: sgd, or remove momentum).");
         return settings;
     }
 
@@ -283,9 +311,12 @@ public static class RecipeParser
     {
         if (s is null)
         {
-            // Present but empty (every line commented out, say) is not the same as absent: say so rather than search nothing.
+            // Present but empty (every line commented out, say) is not
+            // the same as absent: say so rather than search nothing.
             if (stage2.Has("search"))
-                throw stage2.Error(stage2.NodeOf("search")!, "stage2.search: is empty; give lr and weight_decay lists, write 'search: {}' for VPT's grid, or remove the key.");
+                throw stage2.Error(stage2.NodeOf("search")!,
+                    "stage2.search: is empty; give lr and weight_decay lists, write 'search: {}' for VPT's grid, " +
+                    "or remove the key.");
             return null;
         }
         // VPT's tune_fgvc.py grid for prompts (lr before scaling by batch / 256) and its weight decays.
@@ -307,8 +338,16 @@ public static class RecipeParser
             Mean: Triple(s.Has("mean") ? s.DoubleList("mean", Array.Empty<double>(), min: -10, max: 10, length: 3) : null),
             Std: Triple(s.Has("std") ? s.DoubleList("std", Array.Empty<double>(), min: 1e-6, max: 10, length: 3) : null),
             CropFraction: s.Has("crop_fraction") ? s.Double("crop_fraction", 1, min: 0.1, max: 1) : null,
-            Resize: s.Has("resize") ? (s.Choice("resize", "short_side", "short_side", "square") == "square" ? Pvp.Training.Data.ResizeMode.Squash : Pvp.Training.Data.ResizeMode.ShortSide) : null,
-            Interpolation: s.Has("interpolation") ? (s.Choice("interpolation", "bicubic", "bilinear", "bicubic") == "bilinear" ? Pvp.Training.Data.Interpolation.Bilinear : Pvp.Training.Data.Interpolation.Bicubic) : null,
+            Resize: s.Has("resize")
+                ? (s.Choice("resize", "short_side", "short_side", "square") == "square"
+                    ? Pvp.Training.Data.ResizeMode.Squash
+                    : Pvp.Training.Data.ResizeMode.ShortSide)
+                : null,
+            Interpolation: s.Has("interpolation")
+                ? (s.Choice("interpolation", "bicubic", "bilinear", "bicubic") == "bilinear"
+                    ? Pvp.Training.Data.Interpolation.Bilinear
+                    : Pvp.Training.Data.Interpolation.Bicubic)
+                : null,
             Augmentation: s.Has("train_augmentation")
                 ? s.Choice("train_augmentation", "none", "random_resized_crop", "resize_random_crop", "none") switch
                 {
@@ -322,18 +361,24 @@ public static class RecipeParser
             RandomErasing = s.Has("random_erasing") ? s.Double("random_erasing", 0, min: 0, max: 1) : null,
         };
         if (spec.Augmentation == Pvp.Training.Data.TrainAugmentation.None && spec.RandomErasing is > 0)
-            throw s.Error(s.NodeOf("random_erasing")!, "preprocess.random_erasing: erasing is part of the training augmentation, and train_augmentation is none; remove random_erasing or choose an augmentation.");
+            throw s.Error(s.NodeOf("random_erasing")!, "preprocess.random_erasing: erasing is part of the training augmentation, " +
+                                                       "and train_augmentation is none; remove random_erasing or choose an augmentation.");
         if (spec.Augmentation == Pvp.Training.Data.TrainAugmentation.None && spec.Flip is not null)
-            throw s.Error(s.NodeOf("flip")!, "preprocess.flip: the flip is part of the training augmentation, and train_augmentation is none; remove flip or choose an augmentation.");
+            throw s.Error(s.NodeOf("flip")!, "preprocess.flip: the flip is part of the training augmentation, " +
+                                             "and train_augmentation is none; remove flip or choose an augmentation.");
         s.Finish();
         return spec;
     }
 
-    private static DatasetSpec ReadDataset(YamlSection s, Func<string, string> resolve, bool isSource, int sourceClasses, int seed, long maxImagePixels)
+    private static DatasetSpec ReadDataset(YamlSection s, Func<string, string> resolve, bool isSource,
+        int sourceClasses, int seed, long maxImagePixels)
     {
         var forms = new[] { "builtin", "imagefolder", "list", "fgvc", "vtab" }.Where(s.Has).ToList();
         if (forms.Count != 1)
-            throw s.Error($"{s.Path}: give exactly one of builtin, imagefolder, list, fgvc or vtab{(forms.Count > 1 ? $" (found {string.Join(", ", forms)})" : "")}.");
+        {
+            string found = forms.Count > 1 ? $" (found {string.Join(", ", forms)})" : "";
+            throw s.Error($"{s.Path}: give exactly one of builtin, imagefolder, list, fgvc or vtab{found}.");
+        }
         DatasetSpec spec;
         switch (forms[0])
         {
@@ -343,7 +388,9 @@ public static class RecipeParser
                 // The built-in set has 240 classes; a target's come after the source's, so both together must fit.
                 int available = Pvp.Training.Data.SyntheticShapes.UniverseSize - (isSource ? 0 : sourceClasses);
                 if (!isSource && available < 2)
-                    throw b.Error($"{b.Path}: the built-in source takes {sourceClasses} of its {Pvp.Training.Data.SyntheticShapes.UniverseSize} classes, leaving too few for a target task; use fewer source classes.");
+                    throw b.Error(
+                        $"{b.Path}: the built-in source takes {sourceClasses} of its {Pvp.Training.Data.SyntheticShapes.UniverseSize} " +
+                        "classes, leaving too few for a target task; use fewer source classes.");
                 spec = new BuiltinDatasetSpec(isSource,
                     b.Int("classes", Math.Min(isSource ? 40 : 10, available), min: 2, max: available),
                     b.Int("train_per_class", isSource ? 60 : 32, min: 1, max: 100_000),
@@ -365,10 +412,15 @@ public static class RecipeParser
                 var l = s.Section("list");
                 string train = l.String("train");
                 if (ListFileSpec.UnknownPlaceholder(train) is { } unknown)
-                    throw l.Error(l.NodeOf("train")!, $"{l.Path}.train: '{unknown}' is not a placeholder; a training list pattern may use {string.Join(" and ", ListFileSpec.Placeholders)}.");
+                    throw l.Error(l.NodeOf("train")!,
+                        $"{l.Path}.train: '{unknown}' is not a placeholder; " +
+                        $"a training list pattern may use {string.Join(" and ", ListFileSpec.Placeholders)}.");
                 if (isSource && ListFileSpec.IsPattern(train))
-                    throw l.Error(l.NodeOf("train")!, $"{l.Path}.train: the source's training list cannot be a per-(shots, seed) pattern; {{shots}} and {{seed}} belong to stage 2's tasks.");
-                spec = new ListFileSpec(resolve(l.String("root")), resolve(train), resolve(l.String("test")), l.OptionalInt("classes", min: 2),
+                    throw l.Error(l.NodeOf("train")!,
+                        $"{l.Path}.train: the source's training list cannot be a per-(shots, seed) pattern; " +
+                        "{shots} and {seed} belong to stage 2's tasks.");
+                spec = new ListFileSpec(resolve(l.String("root")), resolve(train), resolve(l.String("test")),
+                    l.OptionalInt("classes", min: 2),
                     l.OptionalString("val") is { } val ? resolve(val) : null);
                 l.Finish();
                 break;
@@ -387,8 +439,11 @@ public static class RecipeParser
                 var f = s.Section("fgvc");
                 string images = f.String("images", "");
                 if (Path.IsPathRooted(images) || images.Split('/', '\\').Contains(".."))
-                    throw f.Error(f.NodeOf("images")!, $"{f.Path}.images: '{images}' must be a folder inside root (VPT's: images for CUB and NABirds, Images for Stanford Dogs, empty for Flowers and Cars).");
-                spec = new FgvcSpec(resolve(f.String("root")), resolve(f.String("train")), resolve(f.String("test")), f.OptionalInt("classes", min: 2),
+                    throw f.Error(f.NodeOf("images")!,
+                        $"{f.Path}.images: '{images}' must be a folder inside root " +
+                        "(VPT's: images for CUB and NABirds, Images for Stanford Dogs, empty for Flowers and Cars).");
+                spec = new FgvcSpec(resolve(f.String("root")), resolve(f.String("train")), resolve(f.String("test")),
+                    f.OptionalInt("classes", min: 2),
                     images, f.OptionalString("val") is { } val ? resolve(val) : null);
                 f.Finish();
                 break;

@@ -4,15 +4,20 @@ using System.Text;
 namespace Pvp.Recipes;
 
 /// <summary>One row of the summary: a task and shot count, PVP and random init over seeds.</summary>
-public sealed record ShotSummary(string Task, int Shots, double PvpMean, double PvpStd, int PvpSeeds, double? RandomMean, double? RandomStd, int RandomSeeds)
+public sealed record ShotSummary(string Task, int Shots, double PvpMean, double PvpStd, int PvpSeeds,
+    double? RandomMean, double? RandomStd, int RandomSeeds)
 {
     /// <summary>PVP minus random init, in accuracy points (0–1 scale), or null without a baseline.</summary>
     public double? Difference => RandomMean is { } r ? PvpMean - r : null;
 }
 
-/// <summary>Stage 2's results: the CSV of every cell, the markdown table per shot (mean ± std over seeds), and a plot.</summary>
+/// <summary>
+/// Stage 2's results: the CSV of every cell, the markdown table per shot (mean ± std over seeds), and a plot.
+/// </summary>
 /// <param name="results">The finished cells.</param>
-/// <param name="unfinished">The recipe's cells without a result, each with its state ("… failed: …"), named in the markdown.</param>
+/// <param name="unfinished">
+/// The recipe's cells without a result, each with its state ("… failed: …"), named in the markdown.
+/// </param>
 public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyList<string>? unfinished = null)
 {
     /// <summary>The recipe's cells that have no result yet, with their state.</summary>
@@ -30,43 +35,61 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
     public GroupSummary? Grouped() => Groups.Count == 0 ? null : new GroupSummary(Results, Groups);
 
     /// <summary>Every finished cell.</summary>
-    public IReadOnlyList<CellResult> Results { get; } = results.OrderBy(r => r.Task, StringComparer.Ordinal).ThenBy(r => r.Shots).ThenBy(r => r.Seed).ThenBy(r => r.Init, StringComparer.Ordinal).ToList();
+    public IReadOnlyList<CellResult> Results { get; } = results
+        .OrderBy(r => r.Task, StringComparer.Ordinal)
+        .ThenBy(r => r.Shots)
+        .ThenBy(r => r.Seed)
+        .ThenBy(r => r.Init, StringComparer.Ordinal)
+        .ToList();
 
     /// <summary>Per task and shot count: mean and sample standard deviation of top-1 over seeds.</summary>
     public IReadOnlyList<ShotSummary> Summary() =>
-        Results.GroupBy(r => (r.Task, r.Shots)).OrderBy(g => g.Key.Task, StringComparer.Ordinal).ThenBy(g => g.Key.Shots).Select(g =>
-        {
-            var pvp = g.Where(r => r.Init == "pvp").Select(r => r.Top1).ToList();
-            var random = g.Where(r => r.Init == "random").Select(r => r.Top1).ToList();
-            return new ShotSummary(g.Key.Task, g.Key.Shots, Mean(pvp), Std(pvp), pvp.Count,
-                random.Count > 0 ? Mean(random) : null, random.Count > 0 ? Std(random) : null, random.Count);
-        }).ToList();
+        Results.GroupBy(r => (r.Task, r.Shots))
+            .OrderBy(g => g.Key.Task, StringComparer.Ordinal)
+            .ThenBy(g => g.Key.Shots)
+            .Select(g =>
+            {
+                var pvp = g.Where(r => r.Init == "pvp").Select(r => r.Top1).ToList();
+                var random = g.Where(r => r.Init == "random").Select(r => r.Top1).ToList();
+                return new ShotSummary(g.Key.Task, g.Key.Shots, Mean(pvp), Std(pvp), pvp.Count,
+                    random.Count > 0 ? Mean(random) : null, random.Count > 0 ? Std(random) : null, random.Count);
+            }).ToList();
 
-    /// <summary>"mean ± std" in percent; one seed has no spread to show, so it says n = 1 rather than a measured "± 0.0".</summary>
+    /// <summary>
+    /// "mean ± std" in percent; one seed has no spread to show, so it says n = 1 rather than a measured "± 0.0".
+    /// </summary>
     private static string Spread(double mean, double std, int seeds) =>
-        seeds == 1 ? string.Create(Invariant, $"{100 * mean:F1} (n = 1)") : string.Create(Invariant, $"{100 * mean:F1} ± {100 * std:F1}");
+        seeds == 1
+            ? string.Create(Invariant, $"{100 * mean:F1} (n = 1)")
+            : string.Create(Invariant, $"{100 * mean:F1} ± {100 * std:F1}");
 
     /// <summary>The markdown table.</summary>
     public string Markdown(string title)
     {
-        var text = new StringBuilder($"## {title}\n\nTop-1 accuracy on each task's test split, mean ± standard deviation over seeds.");
+        var text = new StringBuilder($"## {title}\n\nTop-1 accuracy on each task's test split, " +
+                                     "mean ± standard deviation over seeds.");
         var precisions = Results.Select(r => r.Precision).Distinct().Order(StringComparer.Ordinal).ToList();
-        if (precisions.Count > 0) text.Append($" Frozen backbone in {string.Join(" and ", precisions)}{(precisions.Count > 1 ? " (cells differ)" : "")}.");
+        if (precisions.Count > 0)
+            text.Append($" Frozen backbone in {string.Join(" and ", precisions)}{(precisions.Count > 1 ? " (cells differ)" : "")}.");
         text.Append('\n');
         foreach (var task in Summary().GroupBy(s => s.Task))
         {
-            text.Append($"\n### {task.Key}\n\n| shots | PVP init | random init | PVP − random | seeds |\n| ---: | ---: | ---: | ---: | ---: |\n");
+            text.Append($"\n### {task.Key}\n\n| shots | PVP init | random init | PVP − random | seeds |\n| ---: " +
+                        "| ---: | ---: | ---: | ---: |\n");
             foreach (var s in task)
             {
                 string random = s.RandomMean is { } r ? Spread(r, s.RandomStd!.Value, s.RandomSeeds) : "—";
                 string difference = s.Difference is { } d ? $"{(d >= 0 ? "+" : "−")}{100 * Math.Abs(d):F1}" : "—";
-                text.Append(Invariant, $"| {(s.Shots == 0 ? "all" : s.Shots.ToString(Invariant))} | {Spread(s.PvpMean, s.PvpStd, s.PvpSeeds)} | {random} | {difference} | {Math.Max(s.PvpSeeds, s.RandomSeeds)} |\n");
+                string shots = s.Shots == 0 ? "all" : s.Shots.ToString(Invariant);
+                string pvp = Spread(s.PvpMean, s.PvpStd, s.PvpSeeds);
+                text.Append(Invariant, $"| {shots} | {pvp} | {random} | {difference} | {Math.Max(s.PvpSeeds, s.RandomSeeds)} |\n");
             }
         }
         if (Grouped() is { } grouped) text.Append(grouped.Markdown(Groups.Count));
         if (Unfinished.Count > 0)
         {
-            text.Append($"\n**Not finished: {Unfinished.Count} of {Unfinished.Count + Results.Count} cells** (not in the table above):\n\n");
+            text.Append($"\n**Not finished: {Unfinished.Count} of {Unfinished.Count + Results.Count} cells** " +
+                        "(not in the table above):\n\n");
             foreach (string line in Unfinished) text.Append($"- {line}\n");
         }
         return text.ToString();
@@ -96,13 +119,17 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
             var rows = task.ToList();
             double[] xs = rows.Select(s => Math.Log2(s.Shots)).ToArray();
             // Each task gets a pair of colours: PVP solid, random init dashed in the next colour.
-            AddSeries(plot, xs, rows.Select(s => 100 * s.PvpMean).ToArray(), rows.Select(s => 100 * s.PvpStd).ToArray(), $"{task.Key}: PVP init", palette.GetColor(2 * colour), dashed: false);
+            AddSeries(plot, xs, rows.Select(s => 100 * s.PvpMean).ToArray(), rows.Select(s => 100 * s.PvpStd).ToArray(),
+                $"{task.Key}: PVP init", palette.GetColor(2 * colour), dashed: false);
             if (rows.All(s => s.RandomMean is not null))
-                AddSeries(plot, xs, rows.Select(s => 100 * s.RandomMean!.Value).ToArray(), rows.Select(s => 100 * s.RandomStd!.Value).ToArray(), $"{task.Key}: random init", palette.GetColor(2 * colour + 1), dashed: true);
+                AddSeries(plot, xs, rows.Select(s => 100 * s.RandomMean!.Value).ToArray(),
+                    rows.Select(s => 100 * s.RandomStd!.Value).ToArray(), $"{task.Key}: random init",
+                    palette.GetColor(2 * colour + 1), dashed: true);
             colour++;
         }
         var shots = summary.Select(s => s.Shots).Distinct().OrderBy(s => s).ToArray();
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(shots.Select(s => Math.Log2(s)).ToArray(), shots.Select(s => s.ToString(Invariant)).ToArray());
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            shots.Select(s => Math.Log2(s)).ToArray(), shots.Select(s => s.ToString(Invariant)).ToArray());
         int seeds = summary.Max(s => Math.Max(s.PvpSeeds, s.RandomSeeds));
         // What the bars are, and over how many seeds: a reader of the picture alone must not take them for a confidence interval.
         plot.Axes.Bottom.Label.Text = seeds > 1
@@ -114,7 +141,8 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
         plot.SavePng(path, 960, 500);
     }
 
-    private static void AddSeries(ScottPlot.Plot plot, double[] xs, double[] ys, double[] errors, string label, ScottPlot.Color color, bool dashed)
+    private static void AddSeries(ScottPlot.Plot plot, double[] xs, double[] ys, double[] errors, string label,
+        ScottPlot.Color color, bool dashed)
     {
         var line = plot.Add.Scatter(xs, ys);
         line.LegendText = label;

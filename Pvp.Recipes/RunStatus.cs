@@ -3,7 +3,9 @@ using System.Text.Json;
 
 namespace Pvp.Recipes;
 
-/// <summary>Where a stage-2 cell stands, read from its folder alone (the shared filesystem is the only channel).</summary>
+/// <summary>
+/// Where a stage-2 cell stands, read from its folder alone (the shared filesystem is the only channel).
+/// </summary>
 public enum CellState
 {
     /// <summary>It has a result.</summary>
@@ -12,13 +14,17 @@ public enum CellState
     /// <summary>A process holds its claim and its heartbeat is fresh.</summary>
     Running,
 
-    /// <summary>It has a result that a different recipe made (its fingerprint differs): running it again with --force redoes it.</summary>
+    /// <summary>
+    /// It has a result that a different recipe made (its fingerprint differs): running it again with --force redoes it.
+    /// </summary>
     Stale,
 
     /// <summary>Its last attempt failed and left an error file.</summary>
     Failed,
 
-    /// <summary>It stopped part-way with a checkpoint (a signal, a kill, a preemption); running it again continues.</summary>
+    /// <summary>
+    /// It stopped part-way with a checkpoint (a signal, a kill, a preemption); running it again continues.
+    /// </summary>
     Interrupted,
 
     /// <summary>Nothing has run it yet.</summary>
@@ -29,14 +35,16 @@ public enum CellState
 public sealed record CellStatus(GridCell Cell, CellState State, string Detail)
 {
     /// <inheritdoc />
-    public override string ToString() => $"{Cell.Id} {State.ToString().ToLowerInvariant()}{(Detail.Length > 0 ? $": {Detail}" : "")}";
+    public override string ToString()
+        => $"{Cell.Id} {State.ToString().ToLowerInvariant()}{(Detail.Length > 0 ? $": {Detail}" : "")}";
 }
 
 /// <summary>Reads a run folder: which of a recipe's cells are done, running, failed, interrupted or missing.</summary>
 public static class RunStatus
 {
     /// <summary>The state of every cell of <paramref name="runner"/>'s recipe, in the grid's order.</summary>
-    public static IReadOnlyList<CellStatus> Cells(PvpRunner runner) => runner.Cells().Select(cell => Of(runner, cell)).ToList();
+    public static IReadOnlyList<CellStatus> Cells(PvpRunner runner)
+        => runner.Cells().Select(cell => Of(runner, cell)).ToList();
 
     /// <summary>The state of one cell.</summary>
     public static CellStatus Of(PvpRunner runner, GridCell cell)
@@ -51,10 +59,12 @@ public static class RunStatus
             if (runner.DifferencesFromRecipe(cell) is { } differences)
                 return new(cell, CellState.Stale, $"made by a different recipe — {differences}");
             if (CellSeal.Broken(folder) is { } broken)
-                return new(cell, CellState.Stale, $"{broken}: it no longer matches what training wrote (--force redoes it)");
+                return new(cell, CellState.Stale,
+                    $"{broken}: it no longer matches what training wrote (--force redoes it)");
             if (done.Diverged is not null) return new(cell, CellState.Done, "diverged, passed over by the search");
             string what = done.EvaluatedOn == "validation" ? "val top-1" : "top-1";
-            return new(cell, CellState.Done, $"{what} {100 * done.Top1:F2}%{(done.Chosen is { } chosen && cell.Search is null ? $", chose {chosen}" : "")}");
+            return new(cell, CellState.Done,
+                $"{what} {100 * done.Top1:F2}%{(done.Chosen is { } chosen && cell.Search is null ? $", chose {chosen}" : "")}");
         }
         if (CellClaim.IsHeld(folder, runner.ClaimStaleAfter, out string heldBy))
             return new(cell, CellState.Running, heldBy);

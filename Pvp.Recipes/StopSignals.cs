@@ -3,9 +3,9 @@ using System.Runtime.InteropServices;
 namespace Pvp.Recipes;
 
 /// <summary>
-/// Ctrl+C (SIGINT) and SIGTERM — what Slurm, Kubernetes and systemd send before they kill — both cancel <see cref="Token"/>,
-/// so a run stops after its current step with a checkpoint; running the same command again continues. By convention
-/// the process then exits 130 after Ctrl+C and 143 after SIGTERM (<see cref="ExitCode"/>).
+/// Ctrl+C (SIGINT) and SIGTERM — what Slurm, Kubernetes and systemd send before they kill — both cancel
+/// <see cref="Token"/>, so a run stops after its current step with a checkpoint; running the same command again
+/// continues. By convention the process then exits 130 after Ctrl+C and 143 after SIGTERM (<see cref="ExitCode"/>).
 /// </summary>
 public sealed class StopSignals : IDisposable
 {
@@ -41,8 +41,8 @@ public sealed class StopSignals : IDisposable
     public int ExitCode => Volatile.Read(ref signal);
 
     /// <summary>
-    /// While true (reading the recipe, building the user's project: nothing to checkpoint yet), a signal ends the process
-    /// at once instead of waiting for a training step that may never come.
+    /// While true (reading the recipe, building the user's project: nothing to checkpoint yet), a
+    /// signal ends the process at once instead of waiting for a training step that may never come.
     /// </summary>
     public bool ExitAtOnce { get; set; }
 
@@ -51,7 +51,8 @@ public sealed class StopSignals : IDisposable
         if (Interlocked.CompareExchange(ref signal, code, 0) != 0)
         {
             // A second signal: the user will not wait for the step. Say what is lost, then go.
-            say($"{what} again: exiting now; training since the last checkpoint is not saved (the next run resumes from that checkpoint).");
+            say($"{what} again: exiting now; training since the last checkpoint is not saved " +
+                "(the next run resumes from that checkpoint).");
             Environment.Exit(code);
         }
         if (ExitAtOnce)

@@ -52,8 +52,9 @@ internal sealed class ExportCommand : RecipeCommand<ExportCommand.Settings>
         var metadata = new PvpRunner(recipe).ExportOnnx(settings.ParsedCell, settings.Onnx, settings.LoraMode,
             settings.TestImages);
         double kib = new FileInfo(settings.Onnx).Length / 1024.0;
+        string variant = metadata["pvp.variant"], classes = metadata["pvp.num_classes"], lora = metadata["pvp.lora"];
         AnsiConsole.MarkupLineInterpolated(
-            $"{settings.Cell}: wrote [bold]{settings.Onnx}[/] ({kib:F0} KiB; {metadata["pvp.variant"]}, {metadata["pvp.num_classes"]} classes, LoRA {metadata["pvp.lora"]})");
+            $"{settings.Cell}: wrote [bold]{settings.Onnx}[/] ({kib:F0} KiB; {variant}, {classes} classes, LoRA {lora})");
         if (settings.TestImages is not null)
             AnsiConsole.MarkupLineInterpolated($"test images in [bold]{settings.TestImages}[/]");
         return 0;

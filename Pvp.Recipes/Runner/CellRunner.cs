@@ -51,7 +51,8 @@ internal sealed class CellRunner
         var inits = cells.Select(c => c.Init).Distinct().ToList();
         Reporter.Stage($"Stage 2: {cells.Count} few-shot runs " +
                        $"({string.Join(", ", cells.Select(c => c.Task).Distinct())}; " +
-                       $"shots {string.Join("/", cells.Select(c => c.Shots).Distinct())}; seeds {string.Join("/", cells.Select(c => c.Seed).Distinct())}" +
+                       $"shots {string.Join("/", cells.Select(c => c.Shots).Distinct())}; " +
+                       $"seeds {string.Join("/", cells.Select(c => c.Seed).Distinct())}" +
                        $"{(inits.Count == 2 ? "; PVP and random init" : inits.Count == 1 && stage2.Baseline ? $"; {inits[0]} init only" : "")})");
         // What the images go through while tuning, per task: a few-shot result depends on it, so the header says it.
         foreach (var task in cells.Select(c => c.Task).Distinct())

@@ -21,7 +21,9 @@ internal sealed class RunFingerprints(RunContext run, RunData data, RunTraining 
 
     private PvpRecipe Recipe => run.Recipe;
     private RunLayout Layout => run.Layout;
-    /// <summary>The one version Pvp records (ONNX metadata, checkpoints, fingerprints): the runtime's, without a source suffix.</summary>
+    /// <summary>
+    /// The one version Pvp records (ONNX metadata, checkpoints, fingerprints): the runtime's, without a source suffix.
+    /// </summary>
     private static string PvpVersion => PetModel.PvpVersion;
 
     /// <summary>The backbone pre-training's, with or without the source data's contents.</summary>

@@ -7,8 +7,8 @@ namespace Pvp.Recipes.Runner;
 internal sealed class RunLayout(PvpRecipe recipe)
 {
     /// <summary>
-    /// The backbone weights every stage loads: the recipe's (a <c>hf-hub:</c> id's file in the Hugging Face cache, fetched
-    /// on first use), or those Pvp pre-trains here.
+    /// The backbone weights every stage loads: the recipe's (a <c>hf-hub:</c> id's file
+    /// in the Hugging Face cache, fetched on first use), or those Pvp pre-trains here.
     /// </summary>
     public string BackbonePath => backbonePath ??=
         recipe.BackboneWeights is { } weights

@@ -63,7 +63,8 @@ internal sealed class RunValidation(RunContext run, RunData data)
                 {
                     lock (started)
                         if (started.Add(p.File))
-                            Reporter.Info($"downloading {p.Id} {p.File}" + (p.Total is { } t ? $" ({Pvp.Weights.Hub.HubProgress.Size(t)})" : ""));
+                            Reporter.Info($"downloading {p.Id} {p.File}" +
+                                          (p.Total is { } t ? $" ({Pvp.Weights.Hub.HubProgress.Size(t)})" : ""));
                     if (p.Done) Reporter.Info(p.ToString());
                 },
             };

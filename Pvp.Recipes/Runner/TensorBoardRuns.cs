@@ -5,12 +5,16 @@ namespace Pvp.Recipes.Runner;
 
 /// <summary>
 /// The recipe's TensorBoard output (<c>tensorboard: true</c> or <c>--tensorboard DIR</c>): one run folder per stage and
-/// per cell, laid out as the run folder is (<c>backbone/</c>, <c>stage1/</c>, <c>stage2/{task}/{k}shot-seed{s}-{init}/</c>),
-/// so pointing TensorBoard at the root overlays a cell's PVP and random initialisations.
+/// per cell, laid out as the run folder is (<c>backbone/</c>, <c>stage1/</c>,
+/// <c>stage2/{task}/{k}shot-seed{s}-{init}/</c>), so pointing TensorBoard at the root overlays a cell's PVP and random
+/// initialisations.
 /// </summary>
 internal sealed class TensorBoardRuns(RunContext run)
 {
-    /// <summary>A log for the training in <paramref name="folder"/> (a stage's or cell's folder), with its settings written; null when the recipe asks for none.</summary>
+    /// <summary>
+    /// A log for the training in <paramref name="folder"/> (a stage's or cell's
+    /// folder), with its settings written; null when the recipe asks for none.
+    /// </summary>
     public TensorBoardLog? For(string folder, string name, TrainerOptions options)
     {
         if (run.Recipe.TensorBoard is not { } root) return null;

@@ -46,7 +46,8 @@ public sealed class BatchLoader
     public BatchLoader(IImageDataset dataset, ImageTransform transform, int batchSize, bool shuffle, int seed = 0,
         int? workers = null, int prefetch = 2, bool dropLast = false)
     {
-        if (batchSize <= 0) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
+        if (batchSize <= 0)
+            throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "The batch size must be positive.");
         if (dataset.Count == 0) throw new ArgumentException("The dataset is empty.", nameof(dataset));
         this.dataset = dataset;
         this.transform = transform;
@@ -126,7 +127,8 @@ public sealed class BatchLoader
                     throw e.InnerException;
                 }
                 int n = item.Indices.Length, s = transform.Size;
-                yield return new Batch(tensor(item.Pixels, new long[] { n, 3, s, s }), tensor(item.Labels, new long[] { n }), item.Indices);
+                yield return new Batch(tensor(item.Pixels, new long[] { n, 3, s, s }),
+                    tensor(item.Labels, new long[] { n }), item.Indices);
             }
             // Surface a producer failure that completed the channel.
             if (channel.Reader.Completion.IsFaulted) throw channel.Reader.Completion.Exception!.InnerException!;
@@ -138,14 +140,16 @@ public sealed class BatchLoader
         }
     }
 
-    private (float[] Pixels, long[] Labels, int[] Indices) Prepare(int[] indices, int epoch, CancellationToken cancellationToken)
+    private (float[] Pixels, long[] Labels, int[] Indices) Prepare(int[] indices, int epoch,
+        CancellationToken cancellationToken)
     {
         int plane = 3 * transform.Size * transform.Size;
         var pixels = new float[indices.Length * plane];
         var labels = new long[indices.Length];
         try
         {
-            Parallel.For(0, indices.Length, new ParallelOptions { MaxDegreeOfParallelism = Workers, CancellationToken = cancellationToken }, i =>
+            Parallel.For(0, indices.Length,
+                new ParallelOptions { MaxDegreeOfParallelism = Workers, CancellationToken = cancellationToken }, i =>
             {
                 int index = indices[i];
                 using var image = dataset.Read(index);

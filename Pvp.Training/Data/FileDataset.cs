@@ -20,7 +20,8 @@ public sealed class FileDataset : IImageDataset
 {
     private readonly (string Path, int Label)[] samples;
 
-    private FileDataset(string root, IReadOnlyList<string> classes, (string, int)[] samples, IReadOnlyList<string> skipped, long maxImagePixels)
+    private FileDataset(string root, IReadOnlyList<string> classes, (string, int)[] samples,
+        IReadOnlyList<string> skipped, long maxImagePixels)
     {
         MaxImagePixels = maxImagePixels;
         Root = root;
@@ -41,7 +42,9 @@ public sealed class FileDataset : IImageDataset
     /// <inheritdoc />
     public IReadOnlyList<string> Classes { get; }
 
-    /// <summary>Images left out as unreadable (with <see cref="UnreadableImages.Skip"/>), each with its problem.</summary>
+    /// <summary>
+    /// Images left out as unreadable (with <see cref="UnreadableImages.Skip"/>), each with its problem.
+    /// </summary>
     public IReadOnlyList<string> Skipped { get; }
 
     /// <inheritdoc />
@@ -62,19 +65,27 @@ public sealed class FileDataset : IImageDataset
     /// <summary>
     /// An ImageFolder tree: one sub-folder per class (sorted by name, as torchvision), images inside (recursively).
     /// </summary>
-    /// <exception cref="DatasetException">The root is missing, has no class folders, or a class folder has no images.</exception>
-    public static FileDataset ImageFolder(string root, UnreadableImages unreadable = UnreadableImages.Fail, long maxImagePixels = ImageCodec.DefaultMaxPixels)
+    /// <exception cref="DatasetException">
+    /// The root is missing, has no class folders, or a class folder has no images.
+    /// </exception>
+    public static FileDataset ImageFolder(string root, UnreadableImages unreadable = UnreadableImages.Fail,
+        long maxImagePixels = ImageCodec.DefaultMaxPixels)
     {
-        if (File.Exists(root)) throw new DatasetException($"ImageFolder root '{root}' is a file; give the folder that holds one sub-folder per class.");
+        if (File.Exists(root))
+            throw new DatasetException($"ImageFolder root '{root}' is a file; " +
+                                       "give the folder that holds one sub-folder per class.");
         if (!Directory.Exists(root)) throw new DatasetException($"ImageFolder root '{root}' does not exist.");
         var classDirs = Directory.GetDirectories(root).OrderBy(d => Path.GetFileName(d), StringComparer.Ordinal).ToList();
-        if (classDirs.Count == 0) throw new DatasetException($"ImageFolder root '{root}' has no class sub-folders; put each class's images in a folder named after it.");
+        if (classDirs.Count == 0)
+            throw new DatasetException($"ImageFolder root '{root}' has no class sub-folders; " +
+                                       "put each class's images in a folder named after it.");
         var samples = new List<(string, int)>();
         var owner = new Dictionary<string, int>(StringComparer.Ordinal); // every folder reached, by its real path → class
         for (int label = 0; label < classDirs.Count; label++)
         {
             if (owner.TryGetValue(RealPath(classDirs[label]), out int twin))
-                throw new DatasetException($"Class folders '{classDirs[twin]}' and '{classDirs[label]}' are the same folder (a link): an image cannot have two labels.");
+                throw new DatasetException($"Class folders '{classDirs[twin]}' and '{classDirs[label]}' are the same " +
+                                           "folder (a link): an image cannot have two labels.");
             owner[RealPath(classDirs[label])] = label;
         }
         var imageOwner = new Dictionary<string, (int Label, string Path)>(StringComparer.Ordinal); // every image, by its real path
@@ -86,22 +97,27 @@ public sealed class FileDataset : IImageDataset
             {
                 string real = RealPath(image);
                 if (imageOwner.TryGetValue(real, out var other) && other.Label != label)
-                    throw new DatasetException($"'{image}' (class folder '{classDirs[label]}') and '{other.Path}' (class folder '{classDirs[other.Label]}') are the same image file: it cannot have two labels.");
+                    throw new DatasetException(
+                        $"'{image}' (class folder '{classDirs[label]}') and '{other.Path}' (class folder '{classDirs[other.Label]}') " +
+                        "are the same image file: it cannot have two labels.");
                 imageOwner[real] = (label, image);
             }
             if (images.Count == 0)
-                throw new DatasetException($"Class folder '{classDirs[label]}' has no images ({string.Join(", ", ImageCodec.Extensions)}).");
+                throw new DatasetException($"Class folder '{classDirs[label]}' has no images " +
+                                           $"({string.Join(", ", ImageCodec.Extensions)}).");
             samples.AddRange(images.Select(f => (f, label)));
         }
-        return Create(root, classDirs.Select(d => Path.GetFileName(d)!).ToList(), samples, unreadable, $"ImageFolder '{root}'", maxImagePixels);
+        return Create(root, classDirs.Select(d => Path.GetFileName(d)!).ToList(), samples, unreadable,
+            $"ImageFolder '{root}'", maxImagePixels);
     }
 
     /// <summary>
     /// The images under one class folder, recursively. Symbolic links are followed, but every folder is visited once by
-    /// its real path: a link back up the tree (a loop) is not walked again, and a link into another class's folder is an
-    /// error, since its images would get two labels.
+    /// its real path: a link back up the tree (a loop) is not walked again, and a link into another class's folder is
+    /// an error, since its images would get two labels.
     /// </summary>
-    private static List<string> ImagesUnder(string classDir, int label, IReadOnlyList<string> classDirs, Dictionary<string, int> owner)
+    private static List<string> ImagesUnder(
+        string classDir, int label, IReadOnlyList<string> classDirs, Dictionary<string, int> owner)
     {
         var images = new List<string>();
         var seenFiles = new HashSet<string>(StringComparer.Ordinal);
@@ -119,8 +135,9 @@ public sealed class FileDataset : IImageDataset
                 if (owner.TryGetValue(real, out int other))
                 {
                     if (other != label)
-                        throw new DatasetException($"'{sub}' in class folder '{classDirs[label]}' leads to '{real}', which belongs to class folder " +
-                                                   $"'{classDirs[other]}': an image cannot have two labels. Remove the link.");
+                        throw new DatasetException(
+                            $"'{sub}' in class folder '{classDirs[label]}' leads to '{real}', which belongs to class folder " +
+                            $"'{classDirs[other]}': an image cannot have two labels. Remove the link.");
                     continue; // a loop back into this class's own tree: already walked
                 }
                 owner[real] = label;
@@ -154,7 +171,9 @@ public sealed class FileDataset : IImageDataset
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "realpath")]
-    private static extern IntPtr NativeRealPath([System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path, IntPtr resolved);
+    private static extern IntPtr NativeRealPath(
+        [System.Runtime.InteropServices.MarshalAs(System.Runtime.InteropServices.UnmanagedType.LPUTF8Str)] string path,
+        IntPtr resolved);
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "free")]
     private static extern void NativeFree(IntPtr pointer);
@@ -163,11 +182,15 @@ public sealed class FileDataset : IImageDataset
     /// A list file: each non-empty line is <c>relative/path label</c> (the last space separates them; paths may
     /// contain spaces). Labels are 0-based; the class count is <paramref name="classCount"/>, or max label + 1.
     /// </summary>
-    /// <exception cref="DatasetException">Names the file and line of a malformed line, a bad label or a missing image.</exception>
-    public static FileDataset ListFile(string root, string listPath, int? classCount = null, UnreadableImages unreadable = UnreadableImages.Fail, long maxImagePixels = ImageCodec.DefaultMaxPixels)
+    /// <exception cref="DatasetException">
+    /// Names the file and line of a malformed line, a bad label or a missing image.
+    /// </exception>
+    public static FileDataset ListFile(string root, string listPath, int? classCount = null,
+        UnreadableImages unreadable = UnreadableImages.Fail, long maxImagePixels = ImageCodec.DefaultMaxPixels)
     {
         if (!File.Exists(listPath)) throw new DatasetException($"List file '{listPath}' does not exist.");
-        if (!Directory.Exists(root)) throw new DatasetException($"Image root '{root}' (for list file '{listPath}') does not exist.");
+        if (!Directory.Exists(root))
+            throw new DatasetException($"Image root '{root}' (for list file '{listPath}') does not exist.");
         var samples = new List<(string, int)>();
         int lineNumber = 0;
         foreach (string raw in File.ReadLines(listPath))
@@ -180,46 +203,61 @@ public sealed class FileDataset : IImageDataset
                 throw new DatasetException($"{listPath}:{lineNumber}: expected 'relative/path label', got '{line}'.");
             string relative = line[..space].Trim();
             if (relative.Any(char.IsControl))
-                throw new DatasetException($"{listPath}:{lineNumber}: the path holds a control character (a NUL, say), which no image path has; fix that line.");
+                throw new DatasetException($"{listPath}:{lineNumber}: the path holds a control character " +
+                                           "(a NUL, say), which no image path has; fix that line.");
             if (Path.IsPathRooted(relative) || relative.Split('/', '\\').Contains(".."))
-                throw new DatasetException($"{listPath}:{lineNumber}: '{relative}' is not a path inside the image root '{root}'; list files name images relative to it.");
-            samples.Add((Path.GetFullPath(Path.Combine(root, line[..space].Trim())), CheckLabel(label, classCount, $"{listPath}:{lineNumber}")));
+                throw new DatasetException($"{listPath}:{lineNumber}: '{relative}' is not a path inside the image " +
+                                           $"root '{root}'; list files name images relative to it.");
+            samples.Add((Path.GetFullPath(Path.Combine(root, line[..space].Trim())),
+                CheckLabel(label, classCount, $"{listPath}:{lineNumber}")));
         }
         return FromLabelled(root, samples, classCount, unreadable, $"list file '{listPath}'", maxImagePixels);
     }
 
     /// <summary>
     /// An FGVC split file exactly as VPT's <c>JSONDataset</c> reads it: a JSON object from an image path (relative to
-    /// <paramref name="imageFolder"/>) to a class id. The ids need not be 0-based or contiguous (CUB's are 1..200): they
-    /// map to contiguous labels in sorted order. Give the training split's ids (<see cref="FgvcClassIds"/>) as
-    /// <paramref name="classIds"/> when reading its val or test split, so that all splits share one mapping — VPT maps each
-    /// split on its own, which only agrees when every split holds every class; here a split that holds an id the
+    /// <paramref name="imageFolder"/>) to a class id. The ids need not be 0-based or contiguous (CUB's are 1..200):
+    /// they map to contiguous labels in sorted order. Give the training split's ids (<see cref="FgvcClassIds"/>) as
+    /// <paramref name="classIds"/> when reading its val or test split, so that all splits share one mapping — VPT maps
+    /// each split on its own, which only agrees when every split holds every class; here a split that holds an id the
     /// training split lacks is an error instead of a silent relabelling.
     /// </summary>
-    /// <param name="imageFolder">The folder the keys are relative to: VPT's per-dataset image folder (<c>images/</c> for CUB and NABirds, <c>Images/</c> for Stanford Dogs, the dataset root for Flowers and Cars).</param>
+    /// <param name="imageFolder">
+    /// The folder the keys are relative to: VPT's per-dataset image folder (<c>images/</c> for
+    /// CUB and NABirds, <c>Images/</c> for Stanford Dogs, the dataset root for Flowers and Cars).
+    /// </param>
     /// <param name="jsonPath">The split file (<c>train.json</c>, <c>val.json</c>, <c>test.json</c>).</param>
     /// <param name="classIds">The sorted class ids that labels index (default: this split's own).</param>
     /// <param name="unreadable">What to do with images that cannot be decoded.</param>
     /// <param name="maxImagePixels">The most pixels one image may declare (<see cref="MaxImagePixels"/>).</param>
-    /// <exception cref="DatasetException">Names the file and entry of invalid JSON, a non-integer or unknown id, or a missing image.</exception>
-    public static FileDataset FgvcJson(string imageFolder, string jsonPath, IReadOnlyList<int>? classIds = null, UnreadableImages unreadable = UnreadableImages.Fail, long maxImagePixels = ImageCodec.DefaultMaxPixels)
+    /// <exception cref="DatasetException">
+    /// Names the file and entry of invalid JSON, a non-integer or unknown id, or a missing image.
+    /// </exception>
+    public static FileDataset FgvcJson(string imageFolder, string jsonPath, IReadOnlyList<int>? classIds = null,
+        UnreadableImages unreadable = UnreadableImages.Fail, long maxImagePixels = ImageCodec.DefaultMaxPixels)
     {
-        if (!Directory.Exists(imageFolder)) throw new DatasetException($"Image folder '{imageFolder}' (for '{jsonPath}') does not exist.");
+        if (!Directory.Exists(imageFolder))
+            throw new DatasetException($"Image folder '{imageFolder}' (for '{jsonPath}') does not exist.");
         var entries = ReadFgvcEntries(jsonPath);
         var ids = classIds ?? entries.Select(e => e.Id).Distinct().Order().ToList();
-        if (ids.Count > MaxClasses) throw new DatasetException($"FGVC split '{jsonPath}': {ids.Count} classes; at most {MaxClasses} are supported.");
+        if (ids.Count > MaxClasses)
+            throw new DatasetException($"FGVC split '{jsonPath}': {ids.Count} classes; " +
+                                       $"at most {MaxClasses} are supported.");
         var labelOf = new Dictionary<int, int>(ids.Count);
         for (int i = 0; i < ids.Count; i++)
-            if (!labelOf.TryAdd(ids[i], i)) throw new ArgumentException($"Class id {ids[i]} appears twice in the class ids.", nameof(classIds));
+            if (!labelOf.TryAdd(ids[i], i))
+                throw new ArgumentException($"Class id {ids[i]} appears twice in the class ids.", nameof(classIds));
         var samples = new List<(string, int)>(entries.Count);
         foreach (var (name, id) in entries)
         {
             if (!labelOf.TryGetValue(id, out int label))
                 throw new DatasetException($"{jsonPath}: entry \"{name}\" has class id {id}, which the training split does not have " +
-                                           $"(its ids: {string.Join(", ", ids.Take(10))}{(ids.Count > 10 ? ", …" : "")}); every split must use the training split's classes.");
+                                           $"(its ids: {string.Join(", ", ids.Take(10))}{(ids.Count > 10 ? ", …" : "")}); " +
+                                           "every split must use the training split's classes.");
             if (name.Any(char.IsControl))
-                throw new DatasetException($"{jsonPath}: entry \"{string.Concat(name.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()))}\" " +
-                                           "holds a control character (a NUL, say), which no image path has; fix or remove that entry.");
+                throw new DatasetException(
+                    $"{jsonPath}: entry \"{string.Concat(name.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()))}\" " +
+                    "holds a control character (a NUL, say), which no image path has; fix or remove that entry.");
             samples.Add((Path.GetFullPath(Path.Combine(imageFolder, name)), label));
         }
         return FromLabelled(imageFolder, samples, ids.Count, unreadable, $"FGVC split '{jsonPath}'", maxImagePixels,
@@ -228,11 +266,13 @@ public sealed class FileDataset : IImageDataset
 
     /// <summary>The sorted distinct class ids of an FGVC split file: what its labels 0..N−1 stand for.</summary>
     /// <exception cref="DatasetException">The file is missing or not a VPT split.</exception>
-    public static IReadOnlyList<int> FgvcClassIds(string jsonPath) => ReadFgvcEntries(jsonPath).Select(e => e.Id).Distinct().Order().ToList();
+    public static IReadOnlyList<int> FgvcClassIds(string jsonPath)
+        => ReadFgvcEntries(jsonPath).Select(e => e.Id).Distinct().Order().ToList();
 
     private static List<(string Name, int Id)> ReadFgvcEntries(string jsonPath)
     {
-        if (Directory.Exists(jsonPath)) throw new DatasetException($"FGVC split file '{jsonPath}' is a folder; name the .json file inside it.");
+        if (Directory.Exists(jsonPath))
+            throw new DatasetException($"FGVC split file '{jsonPath}' is a folder; name the .json file inside it.");
         if (!File.Exists(jsonPath)) throw new DatasetException($"FGVC split file '{jsonPath}' does not exist.");
         JsonDocument document;
         try { document = JsonDocument.Parse(File.ReadAllText(jsonPath)); }
@@ -245,9 +285,11 @@ public sealed class FileDataset : IImageDataset
             foreach (var entry in document.RootElement.EnumerateObject())
             {
                 if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out int id))
-                    throw new DatasetException($"{jsonPath}: entry \"{entry.Name}\" has label {entry.Value.GetRawText()}, not an integer.");
+                    throw new DatasetException($"{jsonPath}: entry \"{entry.Name}\" has label " +
+                                               $"{entry.Value.GetRawText()}, not an integer.");
                 if (entry.Name.Length == 0 || Path.IsPathRooted(entry.Name) || entry.Name.Split('/', '\\').Contains(".."))
-                    throw new DatasetException($"{jsonPath}: entry \"{entry.Name}\" is not a path inside the image folder.");
+                    throw new DatasetException($"{jsonPath}: entry \"{entry.Name}\" is not a path inside the " +
+                                               "image folder.");
                 entries.Add((entry.Name, id));
             }
             if (entries.Count == 0) throw new DatasetException($"FGVC split '{jsonPath}' lists no images.");
@@ -255,7 +297,9 @@ public sealed class FileDataset : IImageDataset
         }
     }
 
-    /// <summary>The most classes a labelled file may declare: far above any real dataset, far below an overflow.</summary>
+    /// <summary>
+    /// The most classes a labelled file may declare: far above any real dataset, far below an overflow.
+    /// </summary>
     public const int MaxClasses = 1_000_000;
 
     private static int CheckLabel(int label, int? classCount, string where)
@@ -265,20 +309,26 @@ public sealed class FileDataset : IImageDataset
         return label;
     }
 
-    private static FileDataset FromLabelled(string root, List<(string Path, int Label)> samples, int? classCount, UnreadableImages unreadable, string what, long maxImagePixels,
+    private static FileDataset FromLabelled(string root, List<(string Path, int Label)> samples, int? classCount,
+        UnreadableImages unreadable, string what, long maxImagePixels,
         IReadOnlyList<string>? classNames = null)
     {
         if (samples.Count == 0) throw new DatasetException($"{what} lists no images.");
-        if (classCount is > MaxClasses) throw new DatasetException($"{what}: {classCount} classes; at most {MaxClasses} are supported.");
-        // One image, one label: a repeat with another label is an error. A repeat with the same label is kept, weighing the
-        // image twice, and said: NOAH's oxford-pets 1-shot seed-0 list names each of its 37 images twice, and training
-        // on that file as NOAH does means keeping them.
+        if (classCount is > MaxClasses)
+            throw new DatasetException($"{what}: {classCount} classes; at most {MaxClasses} are supported.");
+        // One image, one label: a repeat with another label is an error. A repeat with the same label is kept, weighing
+        // the image twice, and said: NOAH's oxford-pets 1-shot seed-0 list names each of its 37 images twice, and
+        // training on that file as NOAH does means keeping them.
         var repeats = samples.GroupBy(s => s.Path, StringComparer.Ordinal).Where(g => g.Count() > 1).ToList();
         var conflicting = repeats.FirstOrDefault(g => g.Select(s => s.Label).Distinct().Count() > 1);
         if (conflicting is not null)
-            throw new DatasetException($"{what} lists '{conflicting.Key}' {conflicting.Count()} times (labels {string.Join(", ", conflicting.Select(s => s.Label).Distinct())}); an image has one label.");
+            throw new DatasetException(
+                $"{what} lists '{conflicting.Key}' {conflicting.Count()} times " +
+                $"(labels {string.Join(", ", conflicting.Select(s => s.Label).Distinct())}); an image has one label.");
         if (repeats.Count > 0)
-            Console.Error.WriteLine($"warning: {what} names {repeats.Count} image(s) more than once with the same label (e.g. '{repeats[0].Key}'); each repeat is kept and weighs that image once more.");
+            Console.Error.WriteLine(
+                $"warning: {what} names {repeats.Count} image(s) more than once with the same label (e.g. '{repeats[0].Key}'); " +
+                "each repeat is kept and weighs that image once more.");
         var missing = samples.Where(s => !File.Exists(s.Path)).Take(5).Select(s => s.Path).ToList();
         if (missing.Count > 0 && unreadable == UnreadableImages.Fail)
             throw new DatasetException($"{what} names images that do not exist, e.g. {string.Join(", ", missing)}.");
@@ -288,12 +338,17 @@ public sealed class FileDataset : IImageDataset
         var empty = Enumerable.Range(0, classes).Where(c => counts[c] == 0).ToList();
         if (empty.Count > 0)
             throw new DatasetException(classNames is null
-                ? $"{what} has no images of class {string.Join(", ", empty.Take(10))}{(empty.Count > 10 ? ", …" : "")}; labels must cover 0..{classes - 1}."
-                : $"{what} has no images of class id {string.Join(", ", empty.Take(10).Select(c => classNames[c]))}{(empty.Count > 10 ? ", …" : "")}, which the training split has.");
-        return Create(root, classNames ?? Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(), samples, unreadable, what, maxImagePixels);
+                ? $"{what} has no images of class {string.Join(", ", empty.Take(10))}{(empty.Count > 10 ? ", …" : "")}; " +
+                  $"labels must cover 0..{classes - 1}."
+                : $"{what} has no images of class id {string.Join(", ", empty.Take(10).Select(c => classNames[c]))}" +
+                  $"{(empty.Count > 10 ? ", …" : "")}, which the training split has.");
+        return Create(root,
+            classNames ?? Enumerable.Range(0, classes).Select(c => c.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList(),
+            samples, unreadable, what, maxImagePixels);
     }
 
-    private static FileDataset Create(string root, IReadOnlyList<string> classes, List<(string Path, int Label)> samples, UnreadableImages unreadable, string what,
+    private static FileDataset Create(string root, IReadOnlyList<string> classes,
+        List<(string Path, int Label)> samples, UnreadableImages unreadable, string what,
         long maxImagePixels)
     {
         var skipped = new List<string>();
@@ -316,7 +371,8 @@ public sealed class FileDataset : IImageDataset
             skipped.AddRange(problems.Where(p => p is not null)!);
             samples = samples.Where((_, i) => readable[i]).ToList();
             if (skipped.Count > 0)
-                Console.Error.WriteLine($"warning: {what}: skipped {skipped.Count} unreadable image(s), e.g. {skipped[0]}");
+                Console.Error.WriteLine($"warning: {what}: skipped {skipped.Count} unreadable image(s), " +
+                                        $"e.g. {skipped[0]}");
             if (samples.Count == 0) throw new DatasetException($"{what}: no readable images.");
         }
         return new FileDataset(Path.GetFullPath(root), classes, samples.ToArray(), skipped, maxImagePixels);

@@ -2,7 +2,9 @@ using SkiaSharp;
 
 namespace Pvp.Training.Data;
 
-/// <summary>Decodes JPEG, PNG, WebP (and whatever else Skia reads) into RGBA bitmaps, failing with the file's name.</summary>
+/// <summary>
+/// Decodes JPEG, PNG, WebP (and whatever else Skia reads) into RGBA bitmaps, failing with the file's name.
+/// </summary>
 public static class ImageCodec
 {
     /// <summary>Image file extensions that dataset scans pick up.</summary>
@@ -15,19 +17,19 @@ public static class ImageCodec
     public const long MaxFileBytes = 1L << 30;
 
     /// <summary>
-    /// The most pixels one image may have unless the caller gives another limit: larger ones are refused from their header,
-    /// before any pixel memory is allocated (a small file can declare a huge image: a decompression bomb). 89,478,485 is
-    /// Pillow's <c>Image.MAX_IMAGE_PIXELS</c> (about 358 MB as RGBA); recipes set theirs with <c>max_image_pixels</c>,
-    /// which reaches the datasets they build (<see cref="FileDataset.MaxImagePixels"/>).
+    /// The most pixels one image may have unless the caller gives another limit: larger ones are refused from their
+    /// header, before any pixel memory is allocated (a small file can declare a huge image: a decompression bomb).
+    /// 89,478,485 is Pillow's <c>Image.MAX_IMAGE_PIXELS</c> (about 358 MB as RGBA); recipes set theirs with
+    /// <c>max_image_pixels</c>, which reaches the datasets they build (<see cref="FileDataset.MaxImagePixels"/>).
     /// </summary>
     public const long DefaultMaxPixels = 89_478_485;
 
     /// <summary>
-    /// Decoded pixels held at once by every thread together (bitmaps from <see cref="Decode"/> not yet disposed): a decode
-    /// that would exceed it waits until others are disposed, so loader workers cannot all hold a huge image at the same
-    /// time. A thread that already holds one never waits (it could be waiting on itself), and an image larger than the
-    /// whole budget waits until nothing else is held, then decodes alone. Memory is the process's, so the budget is too
-    /// (one per process, not per dataset). Default: <see cref="DefaultMaxPixels"/>.
+    /// Decoded pixels held at once by every thread together (bitmaps from <see cref="Decode"/> not yet disposed): a
+    /// decode that would exceed it waits until others are disposed, so loader workers cannot all hold a huge image at
+    /// the same time. A thread that already holds one never waits (it could be waiting on itself), and an image larger
+    /// than the whole budget waits until nothing else is held, then decodes alone. Memory is the process's, so the
+    /// budget is too (one per process, not per dataset). Default: <see cref="DefaultMaxPixels"/>.
     /// </summary>
     public static long PixelBudget { get; set; } = DefaultMaxPixels;
 
@@ -39,48 +41,63 @@ public static class ImageCodec
     public static long PixelsInUse => Interlocked.Read(ref pixelsInUse);
 
     /// <summary>
-    /// Reads only the image's header: that the file is a regular file of a plausible size, that Skia knows its format, and
-    /// that its declared size is within <paramref name="maxPixels"/>. Cheap enough to run over a task's every image before
-    /// training starts (a damaged file is then named before hours of stage 1, not when a cell reads it).
+    /// Reads only the image's header: that the file is a regular file of a plausible size, that Skia knows its format,
+    /// and that its declared size is within <paramref name="maxPixels"/>. Cheap enough to run over a task's every image
+    /// before training starts (a damaged file is then named before hours of stage 1, not when a cell reads it).
     /// </summary>
-    /// <exception cref="ImageReadException">Missing, not a regular file, too large, not an image, or declaring too many pixels.</exception>
+    /// <exception cref="ImageReadException">
+    /// Missing, not a regular file, too large, not an image, or declaring too many pixels.
+    /// </exception>
     public static void CheckHeader(string path, long maxPixels = DefaultMaxPixels)
     {
         RegularFileLength(path);
         using var codec = SKCodec.Create(path);
-        if (codec is null) throw new ImageReadException(path, "it is not an image Skia can decode (JPEG, PNG, WebP, BMP, GIF), or its header is damaged");
+        if (codec is null)
+            throw new ImageReadException(path,
+                "it is not an image Skia can decode (JPEG, PNG, WebP, BMP, GIF), or its header is damaged");
         CheckPixels(path, codec, maxPixels);
     }
 
     /// <summary>
-    /// The length of the regular file at <paramref name="path"/>: only regular files of a plausible size are read, since a
-    /// FIFO would block forever and a device (a link to /dev/zero) would never end; both report a length of 0, as an empty
-    /// file does.
+    /// The length of the regular file at <paramref name="path"/>: only regular files of a plausible size are read,
+    /// since a FIFO would block forever and a device (a link to /dev/zero) would never end; both report a length of 0,
+    /// as an empty file does.
     /// </summary>
     private static long RegularFileLength(string path)
     {
         if (!File.Exists(path))
-            throw new ImageReadException(path, Path.Exists(path) ? "it is not a regular file (a pipe, a device or a folder)" : "the file does not exist");
+            throw new ImageReadException(path, Path.Exists(path) ? "it is not a regular file " +
+                "(a pipe, a device or a folder)" : "the file does not exist");
         var file = new FileInfo(path);
         if (file.LinkTarget is not null) file = file.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? file; // the file's size, not the link's
         long length = file.Length;
         if (length == 0) throw new ImageReadException(path, "it is empty, or not a regular file (a pipe or a device)");
-        if (length > MaxFileBytes) throw new ImageReadException(path, $"it is {length:N0} bytes, more than the {MaxFileBytes:N0} an image file may have");
+        if (length > MaxFileBytes)
+            throw new ImageReadException(path,
+                $"it is {length:N0} bytes, more than the {MaxFileBytes:N0} an image file may have");
         return length;
     }
 
-    /// <summary>The pixels the header declares, within <paramref name="maxPixels"/> (a decompression bomb is refused before it is decoded).</summary>
+    /// <summary>
+    /// The pixels the header declares, within <paramref name="maxPixels"/>
+    /// (a decompression bomb is refused before it is decoded).
+    /// </summary>
     private static long CheckPixels(string path, SKCodec codec, long maxPixels)
     {
         long pixels = (long)codec.Info.Width * codec.Info.Height;
         if (pixels > maxPixels)
-            throw new ImageReadException(path, $"it declares {codec.Info.Width}×{codec.Info.Height} = {pixels:N0} pixels, above the limit of {maxPixels:N0} " +
-                                               "(a decompression bomb?); if it is a real image, raise max_image_pixels in the recipe");
+            throw new ImageReadException(path,
+                $"it declares {codec.Info.Width}×{codec.Info.Height} = {pixels:N0} pixels, above the limit of {maxPixels:N0} " +
+                "(a decompression bomb?); if it is a real image, raise max_image_pixels in the recipe");
         return pixels;
     }
 
-    /// <summary>Decodes the whole image, so a truncated file fails here rather than yielding a half-grey picture.</summary>
-    /// <exception cref="ImageReadException">Missing, unreadable, truncated, larger than <paramref name="maxPixels"/> or not an image.</exception>
+    /// <summary>
+    /// Decodes the whole image, so a truncated file fails here rather than yielding a half-grey picture.
+    /// </summary>
+    /// <exception cref="ImageReadException">
+    /// Missing, unreadable, truncated, larger than <paramref name="maxPixels"/> or not an image.
+    /// </exception>
     public static SKBitmap Decode(string path, long maxPixels = DefaultMaxPixels)
     {
         long length = RegularFileLength(path);
@@ -113,18 +130,22 @@ public static class ImageCodec
         catch (Exception e) // SkiaSharp throws a plain Exception when it cannot allocate
         {
             lease.Dispose();
-            throw new ImageReadException(path, $"its {codec.Info.Width}×{codec.Info.Height} pixels could not be allocated ({e.Message})", e);
+            throw new ImageReadException(path,
+                $"its {codec.Info.Width}×{codec.Info.Height} pixels could not be allocated ({e.Message})", e);
         }
         if (bitmap.GetPixels() == IntPtr.Zero)
         {
             bitmap.Dispose();
-            throw new ImageReadException(path, $"there is not enough memory for its {codec.Info.Width}×{codec.Info.Height} pixels");
+            throw new ImageReadException(path,
+                $"there is not enough memory for its {codec.Info.Width}×{codec.Info.Height} pixels");
         }
         var result = codec.GetPixels(info, bitmap.GetPixels());
         if (result is not (SKCodecResult.Success))
         {
             bitmap.Dispose();
-            string problem = result == SKCodecResult.IncompleteInput ? "it is truncated (incomplete image data)" : $"decoding failed ({result})";
+            string problem = result == SKCodecResult.IncompleteInput
+                ? "it is truncated (incomplete image data)"
+                : $"decoding failed ({result})";
             throw new ImageReadException(path, problem);
         }
         return bitmap;
@@ -143,7 +164,9 @@ public static class ImageCodec
         return new Lease(pixels, thread);
     }
 
-    /// <summary>One bitmap's share of <see cref="PixelBudget"/>, given back once when it is disposed (or finalized).</summary>
+    /// <summary>
+    /// One bitmap's share of <see cref="PixelBudget"/>, given back once when it is disposed (or finalized).
+    /// </summary>
     private sealed class Lease(long pixels, int thread) : IDisposable
     {
         private int released;

@@ -14,10 +14,14 @@ public interface IImageDataset
     /// <summary>The label of image <paramref name="index"/>.</summary>
     int LabelOf(int index);
 
-    /// <summary>Where image <paramref name="index"/> comes from (its path, or a description), for messages and split files.</summary>
+    /// <summary>
+    /// Where image <paramref name="index"/> comes from (its path, or a description), for messages and split files.
+    /// </summary>
     string NameOf(int index);
 
-    /// <summary>Decodes (or renders) image <paramref name="index"/> as RGBA; the caller disposes it. Thread-safe.</summary>
+    /// <summary>
+    /// Decodes (or renders) image <paramref name="index"/> as RGBA; the caller disposes it. Thread-safe.
+    /// </summary>
     /// <exception cref="ImageReadException">The image cannot be read; the message names it.</exception>
     SKBitmap Read(int index);
 }
@@ -37,7 +41,9 @@ public static class ImageDatasetExtensions
     /// Checks every file-backed image's header (<see cref="ImageCodec.CheckHeader"/>); images rendered in memory (the
     /// built-in dataset) have nothing to check.
     /// </summary>
-    /// <exception cref="ImageReadException">The first image whose header cannot be read; the message names it.</exception>
+    /// <exception cref="ImageReadException">
+    /// The first image whose header cannot be read; the message names it.
+    /// </exception>
     public static void CheckHeaders(this IImageDataset dataset)
     {
         switch (dataset)
@@ -52,7 +58,8 @@ public static class ImageDatasetExtensions
     }
 
     /// <summary>The images at <paramref name="indices"/> of <paramref name="dataset"/>, as a dataset.</summary>
-    public static IImageDataset Subset(this IImageDataset dataset, IReadOnlyList<int> indices) => new SubsetDataset(dataset, indices);
+    public static IImageDataset Subset(this IImageDataset dataset, IReadOnlyList<int> indices)
+        => new SubsetDataset(dataset, indices);
 
     private sealed class SubsetDataset(IImageDataset inner, IReadOnlyList<int> indices) : IImageDataset
     {

@@ -28,9 +28,10 @@ public abstract class ImageTransform
     public abstract void Apply(SKBitmap image, Random random, Span<float> destination);
 
     /// <summary>
-    /// Draws the <paramref name="source"/> rectangle of <paramref name="image"/> scaled to Size×Size (optionally mirrored)
-    /// with the preprocessing's filter, and normalises it. A downscale by more than 2× uses mipmaps whatever the filter, as
-    /// PIL's antialiased resize averages every source pixel where a plain bilinear or bicubic kernel would alias.
+    /// Draws the <paramref name="source"/> rectangle of <paramref name="image"/> scaled to Size×Size (optionally
+    /// mirrored) with the preprocessing's filter, and normalises it. A downscale by more than 2× uses mipmaps whatever
+    /// the filter, as PIL's antialiased resize averages every source pixel where a plain bilinear or bicubic kernel
+    /// would alias.
     /// </summary>
     protected void CropResizeNormalize(SKBitmap image, SKRect source, bool mirror, Span<float> destination)
     {
@@ -64,7 +65,9 @@ public abstract class ImageTransform
         }
     }
 
-    /// <summary>The source square that a short-side resize to Size / CropFraction followed by a centre Size×Size crop keeps.</summary>
+    /// <summary>
+    /// The source square that a short-side resize to Size / CropFraction followed by a centre Size×Size crop keeps.
+    /// </summary>
     protected SKRect CentreCrop(int width, int height)
     {
         if (Preprocessing.Resize == ResizeMode.Squash)
@@ -88,8 +91,12 @@ public sealed class EvalTransform : ImageTransform
     {
     }
 
-    /// <summary>Creates it with Pvp's default statistics and the given crop fraction (timm's crop_pct: 0.875, the default, resizes to 256 for a 224 crop; 1 keeps the whole short side).</summary>
-    public EvalTransform(int size, double cropFraction = 0.875) : this(size, Preprocessing.Pvp with { CropFraction = cropFraction })
+    /// <summary>
+    /// Creates it with Pvp's default statistics and the given crop fraction (timm's crop_pct:
+    /// 0.875, the default, resizes to 256 for a 224 crop; 1 keeps the whole short side).
+    /// </summary>
+    public EvalTransform(
+        int size, double cropFraction = 0.875) : this(size, Preprocessing.Pvp with { CropFraction = cropFraction })
     {
     }
 
@@ -107,14 +114,18 @@ public sealed class TrainTransform : ImageTransform
 {
     /// <summary>Creates it.</summary>
     /// <param name="size">Output side.</param>
-    /// <param name="preprocessing">Statistics, filter, augmentation (RandomResizedCrop or ResizeRandomCrop) and flip probability.</param>
+    /// <param name="preprocessing">
+    /// Statistics, filter, augmentation (RandomResizedCrop or ResizeRandomCrop) and flip probability.
+    /// </param>
     /// <param name="scale">Area share of a random-resized crop. Default (0.08, 1), torchvision's.</param>
     /// <param name="ratio">Aspect ratio of a random-resized crop. Default (3/4, 4/3).</param>
-    public TrainTransform(int size, Preprocessing? preprocessing = null, (double Min, double Max)? scale = null, (double Min, double Max)? ratio = null)
+    public TrainTransform(int size, Preprocessing? preprocessing = null, (double Min, double Max)? scale = null,
+        (double Min, double Max)? ratio = null)
         : base(size, preprocessing ?? Preprocessing.Pvp)
     {
         if (Preprocessing.Augmentation == TrainAugmentation.None)
-            throw new ArgumentException("A training transform needs an augmentation; with none, training uses the evaluation transform (Preprocessing.TrainTransform does so).");
+            throw new ArgumentException("A training transform needs an augmentation; with none, training uses the " +
+                                        "evaluation transform (Preprocessing.TrainTransform does so).");
         Scale = scale ?? (0.08, 1.0);
         Ratio = ratio ?? (3.0 / 4.0, 4.0 / 3.0);
     }

@@ -20,19 +20,27 @@ public static class ModelConfigPreprocessing
     /// <param name="preprocessorConfigJson">The path of <c>preprocessor_config.json</c>, or null.</param>
     /// <param name="fallback">The family's defaults for the fields the files do not give.</param>
     /// <param name="modelName">How the result is named (e.g. the Hub id), before "config.json".</param>
-    /// <exception cref="InvalidDataException">A file does not parse, or a value is out of what Pvp follows; the message names file and key.</exception>
-    public static Preprocessing? Read(string? configJson, string? preprocessorConfigJson, Preprocessing fallback, string modelName)
+    /// <exception cref="InvalidDataException">
+    /// A file does not parse, or a value is out of what Pvp follows; the message names file and key.
+    /// </exception>
+    public static Preprocessing? Read(
+        string? configJson, string? preprocessorConfigJson, Preprocessing fallback, string modelName)
     {
-        if (configJson is not null && File.Exists(configJson) && FromTimm(configJson, fallback, modelName) is { } timm) return timm;
-        if (preprocessorConfigJson is not null && File.Exists(preprocessorConfigJson)) return FromTransformers(preprocessorConfigJson, fallback, modelName);
+        if (configJson is not null && File.Exists(configJson) && FromTimm(configJson, fallback, modelName) is { } timm)
+            return timm;
+        if (preprocessorConfigJson is not null && File.Exists(preprocessorConfigJson))
+            return FromTransformers(preprocessorConfigJson, fallback, modelName);
         return null;
     }
 
-    /// <summary>timm's <c>config.json</c>: its <c>pretrained_cfg</c> (null when it has none, e.g. a transformers config).</summary>
+    /// <summary>
+    /// timm's <c>config.json</c>: its <c>pretrained_cfg</c> (null when it has none, e.g. a transformers config).
+    /// </summary>
     public static Preprocessing? FromTimm(string path, Preprocessing fallback, string modelName)
     {
         using var document = Parse(path);
-        if (!document.RootElement.TryGetProperty("pretrained_cfg", out var cfg) || cfg.ValueKind != JsonValueKind.Object) return null;
+        if (!document.RootElement.TryGetProperty("pretrained_cfg", out var cfg) || cfg.ValueKind != JsonValueKind.Object)
+            return null;
         var mean = Triple(path, cfg, "pretrained_cfg.mean", "mean") ?? fallback.Mean;
         var std = Triple(path, cfg, "pretrained_cfg.std", "std") ?? fallback.Std;
         double crop = Number(path, cfg, "pretrained_cfg.crop_pct", "crop_pct") ?? fallback.CropFraction;
@@ -41,18 +49,22 @@ public static class ModelConfigPreprocessing
             {
                 "center" => ResizeMode.ShortSide,
                 "squash" => ResizeMode.Squash,
-                var other => throw new InvalidDataException($"'{path}': pretrained_cfg.crop_mode '{other}' is not one Pvp follows (center, squash); " +
-                                                            "give the recipe a preprocess: section instead."),
+                var other => throw new InvalidDataException(
+                    $"'{path}': pretrained_cfg.crop_mode '{other}' is not one Pvp follows (center, squash); " +
+                    "give the recipe a preprocess: section instead."),
             }
             : ResizeMode.ShortSide;
         var interpolation = cfg.TryGetProperty("interpolation", out var i) && i.ValueKind == JsonValueKind.String
             ? InterpolationNamed(path, "pretrained_cfg.interpolation", i.GetString()!)
             : fallback.Interpolation;
-        var result = new Preprocessing($"{modelName} config.json", mean, std, crop, resize, interpolation, fallback.Augmentation, fallback.FlipProbability);
+        var result = new Preprocessing($"{modelName} config.json", mean, std, crop, resize, interpolation,
+            fallback.Augmentation, fallback.FlipProbability);
         return Checked(result, path);
     }
 
-    /// <summary>transformers' <c>preprocessor_config.json</c> (ViTImageProcessor, DeiTImageProcessor, BeitImageProcessor…).</summary>
+    /// <summary>
+    /// transformers' <c>preprocessor_config.json</c> (ViTImageProcessor, DeiTImageProcessor, BeitImageProcessor…).
+    /// </summary>
     public static Preprocessing FromTransformers(string path, Preprocessing fallback, string modelName)
     {
         using var document = Parse(path);
@@ -66,12 +78,14 @@ public static class ModelConfigPreprocessing
             {
                 2 => Interpolation.Bilinear,
                 3 => Interpolation.Bicubic,
-                var other => throw new InvalidDataException($"'{path}': resample {other} is not bilinear (2) or bicubic (3), the filters Pvp has; " +
-                                                            "give the recipe a preprocess: section instead."),
+                var other => throw new InvalidDataException(
+                    $"'{path}': resample {other} is not bilinear (2) or bicubic (3), the filters Pvp has; " +
+                    "give the recipe a preprocess: section instead."),
             }
             : fallback.Interpolation;
-        // ViTImageProcessor resizes the whole image to size×size (a squash); with do_center_crop (DeiT, BEiT) it resizes to
-        // size and crops crop_size, so the crop fraction is crop_size / size. size {"shortest_edge": s} keeps the aspect.
+        // ViTImageProcessor resizes the whole image to size×size (a squash); with do_center_crop (DeiT, BEiT) it
+        // resizes to size and crops crop_size, so the crop fraction is crop_size / size. size {"shortest_edge": s}
+        // keeps the aspect.
         var resize = ResizeMode.Squash;
         double? side = null;
         if (root.TryGetProperty("size", out var size))
@@ -84,7 +98,8 @@ public static class ModelConfigPreprocessing
                     side = edge.GetDouble();
                     resize = ResizeMode.ShortSide;
                 }
-                else if (size.TryGetProperty("height", out var h) && h.ValueKind == JsonValueKind.Number) side = h.GetDouble();
+                else if (size.TryGetProperty("height", out var h) && h.ValueKind == JsonValueKind.Number)
+                    side = h.GetDouble();
             }
         }
         double crop = 1.0;
@@ -92,11 +107,13 @@ public static class ModelConfigPreprocessing
         if (centerCrop && side is > 0 && root.TryGetProperty("crop_size", out var cropSize))
         {
             double? cropSide = cropSize.ValueKind == JsonValueKind.Number ? cropSize.GetDouble()
-                : cropSize.ValueKind == JsonValueKind.Object && cropSize.TryGetProperty("height", out var ch) && ch.ValueKind == JsonValueKind.Number ? ch.GetDouble()
+                : cropSize.ValueKind == JsonValueKind.Object && cropSize.TryGetProperty("height", out var ch)
+                  && ch.ValueKind == JsonValueKind.Number ? ch.GetDouble()
                 : null;
             if (cropSide is > 0) crop = Math.Min(1.0, cropSide.Value / side.Value);
         }
-        var result = new Preprocessing($"{modelName} preprocessor_config.json", mean, std, crop, resize, interpolation, fallback.Augmentation, fallback.FlipProbability);
+        var result = new Preprocessing($"{modelName} preprocessor_config.json", mean, std, crop, resize, interpolation,
+            fallback.Augmentation, fallback.FlipProbability);
         return Checked(result, path);
     }
 
@@ -108,7 +125,8 @@ public static class ModelConfigPreprocessing
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"'{path}' is not valid JSON ({e.Message}); download it again, or give the recipe a preprocess: section.", e);
+            throw new InvalidDataException($"'{path}' is not valid JSON ({e.Message}); download it again, " +
+                                           "or give the recipe a preprocess: section.", e);
         }
     }
 
@@ -129,13 +147,15 @@ public static class ModelConfigPreprocessing
     {
         "bilinear" => Interpolation.Bilinear,
         "bicubic" => Interpolation.Bicubic,
-        _ => throw new InvalidDataException($"'{path}': {key} '{name}' is not bilinear or bicubic, the filters Pvp has; give the recipe a preprocess: section instead."),
+        _ => throw new InvalidDataException($"'{path}': {key} '{name}' is not bilinear or bicubic, " +
+                                            "the filters Pvp has; give the recipe a preprocess: section instead."),
     };
 
     private static double? Number(string path, JsonElement parent, string key, string property)
     {
         if (!parent.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null) return null;
-        if (value.ValueKind != JsonValueKind.Number) throw new InvalidDataException($"'{path}': {key} must be a number, not {value.GetRawText()}.");
+        if (value.ValueKind != JsonValueKind.Number)
+            throw new InvalidDataException($"'{path}': {key} must be a number, not {value.GetRawText()}.");
         return value.GetDouble();
     }
 
@@ -147,19 +167,23 @@ public static class ModelConfigPreprocessing
             float v = value.GetSingle();
             return (v, v, v);
         }
-        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() != 3 || value.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number))
+        if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() != 3
+            || value.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number))
             throw new InvalidDataException($"'{path}': {key} must be three numbers (R, G, B), not {value.GetRawText()}.");
         var v3 = value.EnumerateArray().Select(e => e.GetSingle()).ToArray();
         return (v3[0], v3[1], v3[2]);
     }
 
-    /// <summary>timm's <c>pretrained_cfg.input_size</c> ([3, H, W]), to compare with the model's; null when absent.</summary>
+    /// <summary>
+    /// timm's <c>pretrained_cfg.input_size</c> ([3, H, W]), to compare with the model's; null when absent.
+    /// </summary>
     public static int? InputSize(string? configJson)
     {
         if (configJson is null || !File.Exists(configJson)) return null;
         using var document = Parse(configJson);
-        return document.RootElement.TryGetProperty("pretrained_cfg", out var cfg) && cfg.TryGetProperty("input_size", out var size) &&
-               size.ValueKind == JsonValueKind.Array && size.GetArrayLength() == 3 && size[2].ValueKind == JsonValueKind.Number
+        return document.RootElement.TryGetProperty("pretrained_cfg", out var cfg)
+               && cfg.TryGetProperty("input_size", out var size)
+               && size.ValueKind == JsonValueKind.Array && size.GetArrayLength() == 3 && size[2].ValueKind == JsonValueKind.Number
             ? size[2].GetInt32()
             : null;
     }

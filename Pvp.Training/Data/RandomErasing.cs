@@ -23,7 +23,8 @@ public sealed record RandomErasing(double Probability, double MinArea = 0.02, do
     public void Validate()
     {
         if (!(Probability >= 0 && Probability <= 1)) throw new ArgumentException($"Random erasing probability {Probability} must be in [0, 1].");
-        if (!(MinArea > 0 && MinArea <= MaxArea && MaxArea <= 1)) throw new ArgumentException($"Random erasing areas {MinArea}..{MaxArea} must satisfy 0 < min ≤ max ≤ 1.");
+        if (!(MinArea > 0 && MinArea <= MaxArea && MaxArea <= 1))
+            throw new ArgumentException($"Random erasing areas {MinArea}..{MaxArea} must satisfy 0 < min ≤ max ≤ 1.");
         if (!(MinAspect > 0 && MinAspect <= 1)) throw new ArgumentException($"Random erasing min aspect {MinAspect} must be in (0, 1].");
     }
 

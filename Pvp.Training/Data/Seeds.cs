@@ -4,8 +4,8 @@ namespace Pvp.Training.Data;
 public static class Seeds
 {
     /// <summary>
-    /// A stable non-negative 32-bit seed from (seed, a, b), e.g. (run seed, epoch, image index): SplitMix64's finalizer,
-    /// not <see cref="HashCode"/>, which varies per process.
+    /// A stable non-negative 32-bit seed from (seed, a, b), e.g. (run seed, epoch, image
+    /// index): SplitMix64's finalizer, not <see cref="HashCode"/>, which varies per process.
     /// </summary>
     public static int Mix(int seed, int a, int b)
     {

@@ -17,7 +17,8 @@ public enum SyntheticSplit
 /// <param name="Hue">0–5: red, yellow, green, cyan, blue, magenta (60° apart).</param>
 public sealed record ShapeClass(int Shape, int Pattern, int Hue)
 {
-    internal static readonly string[] Shapes = { "circle", "square", "triangle", "diamond", "star", "cross", "ring", "hexagon" };
+    internal static readonly string[] Shapes = { "circle", "square", "triangle", "diamond", "star", "cross", "ring",
+        "hexagon" };
     internal static readonly string[] Patterns = { "solid", "striped", "dotted", "checkered", "outlined" };
     internal static readonly string[] Hues = { "red", "yellow", "green", "cyan", "blue", "magenta" };
 
@@ -44,8 +45,12 @@ public sealed class SyntheticShapes : IImageDataset
 
     private SyntheticShapes(ShapeClass[] classes, int imagesPerClass, int imageSize, int seed, SyntheticSplit split)
     {
-        if (imagesPerClass <= 0) throw new ArgumentOutOfRangeException(nameof(imagesPerClass), imagesPerClass, "Images per class must be positive.");
-        if (imageSize < 8) throw new ArgumentOutOfRangeException(nameof(imageSize), imageSize, "Images must be at least 8 pixels wide.");
+        if (imagesPerClass <= 0)
+            throw new ArgumentOutOfRangeException(nameof(imagesPerClass), imagesPerClass,
+                "Images per class must be positive.");
+        if (imageSize < 8)
+            throw new ArgumentOutOfRangeException(nameof(imageSize), imageSize,
+                "Images must be at least 8 pixels wide.");
         this.classes = classes;
         this.imagesPerClass = imagesPerClass;
         ImageSize = imageSize;
@@ -66,19 +71,27 @@ public sealed class SyntheticShapes : IImageDataset
     /// <inheritdoc />
     public int Count => classes.Length * imagesPerClass;
 
-    /// <summary>The source classes (for stage 1): the first <paramref name="classCount"/> of the seeded permutation.</summary>
-    public static SyntheticShapes Source(SyntheticSplit split, int imagesPerClass, int classCount = 40, int imageSize = 32, int seed = 0) =>
+    /// <summary>
+    /// The source classes (for stage 1): the first <paramref name="classCount"/> of the seeded permutation.
+    /// </summary>
+    public static SyntheticShapes Source(
+        SyntheticSplit split, int imagesPerClass, int classCount = 40, int imageSize = 32, int seed = 0) =>
         new(Universe(seed).Take(Check(classCount, 0)).ToArray(), imagesPerClass, imageSize, seed, split);
 
-    /// <summary>The target classes (for stage 2): the <paramref name="classCount"/> after the source's 40, disjoint from them.</summary>
-    public static SyntheticShapes Target(SyntheticSplit split, int imagesPerClass, int classCount = 10, int imageSize = 32, int seed = 0, int sourceClassCount = 40) =>
-        new(Universe(seed).Skip(sourceClassCount).Take(Check(classCount, sourceClassCount)).ToArray(), imagesPerClass, imageSize, seed, split);
+    /// <summary>
+    /// The target classes (for stage 2): the <paramref name="classCount"/> after the source's 40, disjoint from them.
+    /// </summary>
+    public static SyntheticShapes Target(SyntheticSplit split, int imagesPerClass, int classCount = 10,
+        int imageSize = 32, int seed = 0, int sourceClassCount = 40) =>
+        new(Universe(seed).Skip(sourceClassCount).Take(Check(classCount, sourceClassCount)).ToArray(), imagesPerClass,
+            imageSize, seed, split);
 
     /// <inheritdoc />
     public int LabelOf(int index) => index / imagesPerClass;
 
     /// <inheritdoc />
-    public string NameOf(int index) => $"{classes[LabelOf(index)].Name}/{split.ToString().ToLowerInvariant()}_{index % imagesPerClass:D5}.png";
+    public string NameOf(int index)
+        => $"{classes[LabelOf(index)].Name}/{split.ToString().ToLowerInvariant()}_{index % imagesPerClass:D5}.png";
 
     /// <inheritdoc />
     public SKBitmap Read(int index)
@@ -102,7 +115,8 @@ public sealed class SyntheticShapes : IImageDataset
     private static int Check(int classCount, int offset)
     {
         if (classCount <= 0 || offset + classCount > UniverseSize)
-            throw new ArgumentOutOfRangeException(nameof(classCount), classCount, $"Between 1 and {UniverseSize - offset} classes are available here.");
+            throw new ArgumentOutOfRangeException(nameof(classCount), classCount,
+                $"Between 1 and {UniverseSize - offset} classes are available here.");
         return classCount;
     }
 
@@ -176,7 +190,8 @@ public sealed class SyntheticShapes : IImageDataset
         switch (pattern)
         {
             case 1: // stripes
-                for (float y = -radius; y <= radius; y += step) canvas.DrawRect(-radius, y, 2 * radius, step / 2, paint);
+                for (float y = -radius; y <= radius; y += step)
+                    canvas.DrawRect(-radius, y, 2 * radius, step / 2, paint);
                 break;
             case 2: // dots
                 for (float y = -radius; y <= radius; y += step)
