@@ -72,12 +72,8 @@ internal sealed record SiteMethodDeclaration(
     public Declared<T>? Named<T>(string name)
     {
         foreach (var argument in Arguments)
-            if (argument.Name == name)
-            {
-                if (argument.Value is T value) return new Declared<T>(value, argument.Location);
-                if (argument.Value is int number && typeof(T).IsEnum) // an enum constant arrives as its number
-                    return new Declared<T>((T)System.Enum.ToObject(typeof(T), number), argument.Location);
-            }
+            if (argument.Name == name && ConstantValue.TryAs(argument.Value, out T value))
+                return new Declared<T>(value, argument.Location);
         return null;
     }
 }

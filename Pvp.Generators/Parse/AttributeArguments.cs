@@ -79,14 +79,8 @@ internal sealed class AttributeArguments
     private Declared<T>? Convert<T>(TypedConstant constant, AttributeArgumentSyntax? argumentSyntax)
     {
         if (constant.Kind == TypedConstantKind.Error || constant.IsNull) return null;
-        object? converted = constant.Value switch
-        {
-            T exact => exact,
-            int i when typeof(T) == typeof(double) => (double)i,
-            int i when typeof(T).IsEnum => System.Enum.ToObject(typeof(T), i), // an enum constant arrives as its number
-            _ => null,
-        };
-        if (converted is not T value) return null;
+        object? raw = constant.Value is int i && typeof(T) == typeof(double) ? (double)i : constant.Value;
+        if (!ConstantValue.TryAs(raw, out T value)) return null;
         return new Declared<T>(value, LocationInfo.From((SyntaxNode?)argumentSyntax ?? syntax));
     }
 }
