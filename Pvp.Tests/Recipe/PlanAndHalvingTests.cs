@@ -128,11 +128,16 @@ public sealed class PlanAndHalvingTests : IDisposable
         var second = Best(settings, 1, 2);
         var third = Best(second, 2, 1);
         // Exactly the survivors trained in each later round, for their round's epochs (warm-up scaled: 2 · 2/4 = 1).
-        Assert.Equal(second.Select(s => $"{s.Id}-ep2").Order(), Directory.GetDirectories(search, "*-ep2").Select(Path.GetFileName).Order());
-        Assert.Equal(new[] { third[0].Id }, Directory.GetDirectories(search).Select(Path.GetFileName).Where(n => !n!.Contains("-ep", StringComparison.Ordinal)));
+        Assert.Equal(second.Select(s => $"{s.Id}-ep2").Order(),
+            Directory.GetDirectories(search, "*-ep2").Select(Path.GetFileName).Order());
+        Assert.Equal(new[] { third[0].Id },
+            Directory.GetDirectories(search).Select(Path.GetFileName).Where(n => !n!.Contains("-ep", StringComparison.Ordinal)));
         Assert.Equal(third[0].Id, final.Chosen);
         Assert.Equal(4 + 2 + 1, final.SearchScores!.Count);
-        Assert.Equal(2, File.ReadLines(Path.Combine(search, $"{second[0].Id}-ep2", "metrics.jsonl")).Count(l => l.Contains("\"event\":\"epoch\"", StringComparison.Ordinal)));
+        var roundTwo = Fingerprint.Load(Path.Combine(search, $"{second[0].Id}-ep2"))!.Components;
+        Assert.Equal(("2", "1"), (roundTwo["stage2.epochs"], roundTwo["stage2.warmup"]));
+        Assert.Equal(2 * 2, CellResult.Load(Path.Combine(search, $"{second[0].Id}-ep2", "result.json")).Steps); // 2 epochs × ⌊12/5⌋
+        Assert.Equal(4 * 2, CellResult.Load(Path.Combine(search, third[0].Id, "result.json")).Steps);
 
         // Interrupted after round 2: the last round and the choice are gone; running again trains only what is
         // missing and chooses the same.
@@ -194,6 +199,21 @@ public sealed class PlanAndHalvingTests : IDisposable
         var timing = RunPlan.MeasureStep(RecipeParser.Load(recipePath), RunPlan.StageTwo, batch: 4, classes: 3, warmup: 1, steps: 1);
         Assert.True(timing.SecondsPerStep > 0);
         Assert.True(timing.SecondsFor(RunPlan.Of(RecipeParser.Load(recipePath)).Entries.First(e => e.Steps > 0)) > 0);
+    }
+
+    [Fact]
+    public void SubmitPrintsThePlansSummaryAsCommentsBeforeTheScripts()
+    {
+        string recipePath = Path.Combine(folder, "recipe.yaml");
+        File.WriteAllText(recipePath, Source + "\noutput: run-submit\n" + HalvingStage2);
+        var (code, output) = Pvp($"submit slurm \"{recipePath}\" --dry-run --pvp-command pvp");
+        Assert.True(code == 0, output);
+        var lines = output.Split('\n');
+        int script = Array.FindIndex(lines, l => l.StartsWith("#!", StringComparison.Ordinal));
+        int summary = Array.FindIndex(lines, l => l.StartsWith("# stage 2: 7 training run(s), 24 steps", StringComparison.Ordinal));
+        Assert.InRange(summary, 0, script - 1);
+        Assert.Contains(lines, l => l.StartsWith("# search: 2 lr × 2 weight decay = 4 settings per cell; halving", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("# total: ", StringComparison.Ordinal));
     }
 
     private static (int Code, string Output) Pvp(string arguments)
