@@ -160,7 +160,7 @@ public sealed class RunPlan
         }
         catch (Exception e) when (e is DatasetException or IOException or UnauthorizedAccessException)
         {
-            throw new DatasetException($"source: its training images cannot be counted here ({e.Message}); give their " +
+            throw new DatasetException($"source: its training images cannot be counted here ({e.Message.TrimEnd('.')}); give their " +
                                        "number (ImageNet-1k's train: 1281167) with --source-images N to plan without them.");
         }
     }
@@ -182,7 +182,7 @@ public sealed class RunPlan
         }
         catch (Exception e) when (e is DatasetException or IOException or UnauthorizedAccessException)
         {
-            throw new DatasetException($"stage2 task '{task.Name}': its classes cannot be counted here ({e.Message}); " +
+            throw new DatasetException($"stage2 task '{task.Name}': its classes cannot be counted here ({e.Message.TrimEnd('.')}); " +
                                        "declare them in the recipe (classes: N under the task's data) to plan without the data.");
         }
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Pvp.Recipes;
+using Pvp.Training.Data;
 
 namespace Pvp.Tests.Recipe;
 
@@ -71,6 +72,29 @@ public sealed class PlanAndHalvingTests : IDisposable
         var runnerCells = new PvpRunner(recipe, new Quiet()).Cells();
         Assert.Equal(runnerCells, plan.Cells);
         Assert.Equal(runnerCells, plan.Entries.Where(e => e.Cell is not null).Select(e => e.Cell!).ToList());
+    }
+
+    [Fact]
+    public void PlanWorksFromDeclaredSizesWithoutTheDataAndNamesWhatIsMissing()
+    {
+        const string Fgvc = """
+            stage2:
+              tasks:
+                - name: cub
+                  fgvc: { root: absent, train: absent/train.json, test: absent/test.json, classes: 200 }
+              shots: [2]
+              seeds: [0]
+              baseline: false
+              epochs: 10
+              batch: 128
+            """;
+        // 2 × 200 = 400 images at batch 128: ⌊400/128⌋ = 3 steps an epoch, 30 in all; no file of the task is here.
+        var plan = RunPlan.Of(Parse(Fgvc));
+        Assert.Equal((400, 128, 30L), (plan.Entries.Single(e => e.Id == "cub/2shot-seed0-pvp").TrainImages,
+            plan.Entries.Single(e => e.Id == "cub/2shot-seed0-pvp").Batch, plan.Steps(RunPlan.StageTwo)));
+        var error = Assert.Throws<DatasetException>(() => RunPlan.Of(Parse(Fgvc.Replace(", classes: 200", "", StringComparison.Ordinal))));
+        Assert.Contains("stage2 task 'cub': its classes cannot be counted here", error.Message);
+        Assert.Contains("declare them in the recipe (classes: N", error.Message);
     }
 
     [Fact]
