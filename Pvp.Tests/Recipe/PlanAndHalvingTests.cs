@@ -187,6 +187,40 @@ public sealed class PlanAndHalvingTests : IDisposable
         Assert.False(File.Exists(Path.Combine(recipe.Output, "stage2", "shapes", "4shot-seed0-pvp", "result.json")));
     }
 
+    /// <summary>Cancels the run at the 3rd step of the last halving round's run (a setting id without -ep).</summary>
+    private sealed class StopInLastRound(CancellationTokenSource stop) : IRunReporter
+    {
+        public void Stage(string title) { }
+        public void Info(string line) { }
+        public global::Pvp.Training.ITrainingObserver Observer(string run, bool gridCell) =>
+            run.Contains("-search/", StringComparison.Ordinal) && !run.Contains("-ep", StringComparison.Ordinal)
+                ? new Stopper(stop)
+                : global::Pvp.Training.SilentObserver.Instance;
+
+        private sealed class Stopper(CancellationTokenSource stop) : global::Pvp.Training.ITrainingObserver
+        {
+            public void Step(long step, double loss, double learningRate)
+            {
+                if (step >= 3) stop.Cancel();
+            }
+        }
+    }
+
+    [Fact]
+    public void AHalvingSearchInterruptedInItsLastRoundResumesToTheUninterruptedChoice()
+    {
+        var reference = Assert.Single(new PvpRunner(Parse(HalvingStage2, "run-reference"), new Quiet()).Run().Results);
+        var recipe = Parse(HalvingStage2, "run-interrupted");
+        using var stop = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => new PvpRunner(recipe, new StopInLastRound(stop)).Run(stop.Token));
+        var runner = new PvpRunner(recipe, new Quiet());
+        Assert.Equal(CellState.Missing, RunStatus.Of(runner, GridCell.Parse("shapes/4shot-seed0-pvp")).State);
+        var resumed = Assert.Single(runner.Run().Results);
+        Assert.Equal(reference.Chosen, resumed.Chosen);
+        Assert.Equal(reference.Top1, resumed.Top1);
+        Assert.Equal(reference.SearchScores, resumed.SearchScores);
+    }
+
     [Theory]
     [InlineData("strategy: halving, eta: 1, first_budget: 1", "stage2.search.eta: 1", "give 2 or more")]
     [InlineData("strategy: halving, first_budget: 0", "stage2.search.first_budget: 0", "at least 1 and at most stage2.epochs (4)")]
@@ -209,7 +243,7 @@ public sealed class PlanAndHalvingTests : IDisposable
         string recipePath = Path.Combine(folder, "recipe.yaml");
         File.WriteAllText(recipePath, Source + "\noutput: run-cli\n" + HalvingStage2);
         var runner = new PvpRunner(RecipeParser.Load(recipePath), new Quiet());
-        var (code, output) = Pvp($"plan \"{recipePath}\" --steps 2 --warmup 1");
+        var (code, output) = RunPvp($"plan \"{recipePath}\" --steps 2 --warmup 1");
         Assert.True(code == 0, output);
         var lines = output.Split('\n');
         foreach (var (cell, index) in runner.Cells().Select((c, i) => (c, i)))
@@ -230,7 +264,7 @@ public sealed class PlanAndHalvingTests : IDisposable
     {
         string recipePath = Path.Combine(folder, "recipe.yaml");
         File.WriteAllText(recipePath, Source + "\noutput: run-submit\n" + HalvingStage2);
-        var (code, output) = Pvp($"submit slurm \"{recipePath}\" --dry-run --pvp-command pvp");
+        var (code, output) = RunPvp($"submit slurm \"{recipePath}\" --dry-run --pvp-command pvp");
         Assert.True(code == 0, output);
         var lines = output.Split('\n');
         int script = Array.FindIndex(lines, l => l.StartsWith("#!", StringComparison.Ordinal));
@@ -240,7 +274,7 @@ public sealed class PlanAndHalvingTests : IDisposable
         Assert.Contains(lines, l => l.StartsWith("# total: ", StringComparison.Ordinal));
     }
 
-    private static (int Code, string Output) Pvp(string arguments)
+    private static (int Code, string Output) RunPvp(string arguments)
     {
         string dll = Directory.GetFiles(Numerics.TestTensors.RepoPath("Pvp.Cli/bin"), "pvp.dll", SearchOption.AllDirectories)
             .OrderByDescending(File.GetLastWriteTimeUtc).First();
