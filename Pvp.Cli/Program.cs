@@ -42,6 +42,11 @@ app.Configure(config =>
                          "or one --cell.")
         .WithExample("tune", "recipes/builtin.yaml", "--shots", "1", "--seed", "0")
         .WithExample("tune", "recipes/builtin.yaml", "--cell", "shapes/4shot-seed1-pvp");
+    config.AddCommand<PlanCommand>("plan")
+        .WithDescription("Print the recipe's cells (search included), each run's training steps and, from a few " +
+                         "measured steps, each stage's time on this device and the total in device-hours; trains nothing.")
+        .WithExample("plan", "recipes/builtin.yaml")
+        .WithExample("plan", "recipes/paper-vitb16-fgvc.yaml", "--max-batch", "16", "--source-images", "1281167");
     config.AddBranch("submit", submit =>
     {
         submit.SetDescription("Submit the recipe's grid to a cluster: Slurm jobs or Kubernetes Jobs " +

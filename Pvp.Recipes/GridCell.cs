@@ -6,9 +6,19 @@ namespace Pvp.Recipes;
 /// <summary>One (learning rate, weight decay) pair of a stage-2 search.</summary>
 public sealed record SearchSetting(double LearningRate, double WeightDecay)
 {
-    /// <summary>e.g. <c>lr0.5-wd0.0001</c>: a folder name.</summary>
+    /// <summary>
+    /// The epochs this run trains for when a successive-halving round gives it fewer than the stage's (its warm-up
+    /// scaled by the same share); null: the stage's epochs.
+    /// </summary>
+    public int? Epochs { get; init; }
+
+    /// <summary>e.g. <c>lr0.5-wd0.0001</c>, or <c>lr0.5-wd0.0001-ep11</c> for an 11-epoch halving round: a folder name.</summary>
     public string Id
-        => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"lr{LearningRate:R}-wd{WeightDecay:R}");
+        => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"lr{LearningRate:R}-wd{WeightDecay:R}{(Epochs is { } e ? $"-ep{e}" : "")}");
+
+    /// <summary>This setting at the stage's own epochs (no round budget).</summary>
+    public SearchSetting Unbudgeted => this with { Epochs = null };
 }
 
 /// <summary>
@@ -40,10 +50,11 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, Se
     {
         var match = System.Text.RegularExpressions.Regex.Match(id,
             @"^(?<task>[^/]+)/((?<shots>\d{1,9})shot|(?<all>all))-seed(?<seed>\d{1,9})-(?<init>pvp|random)" +
-            @"(-search/lr(?<lr>[0-9.Ee+-]+?)-wd(?<wd>[0-9.Ee+-]+))?$");
+            @"(-search/lr(?<lr>[0-9.Ee+-]+?)-wd(?<wd>[0-9.Ee+-]+?)(-ep(?<ep>\d{1,9}))?)?$");
         if (!match.Success)
             throw new FormatException($"'{id}' is not a cell id; expected TASK/<k>shot-seed<s>-pvp or -random, " +
-                                      "or TASK/all-seed<s>-… for a whole-list task (a search cell adds -search/lr<x>-wd<y>), " +
+                                      "or TASK/all-seed<s>-… for a whole-list task (a search cell adds -search/lr<x>-wd<y>, " +
+                                      "and -ep<e> in a halving round), " +
                                       "e.g. shapes/4shot-seed1-pvp.");
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
         if (match.Groups["shots"].Success && int.Parse(match.Groups["shots"].Value, invariant) == 0)
@@ -55,7 +66,10 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, Se
                 !double.TryParse(match.Groups["wd"].Value, System.Globalization.NumberStyles.Float, invariant,
                     out double wd))
                 throw new FormatException($"'{id}': the search setting's numbers do not parse.");
-            search = new SearchSetting(lr, wd);
+            search = new SearchSetting(lr, wd)
+            {
+                Epochs = match.Groups["ep"].Success ? int.Parse(match.Groups["ep"].Value, invariant) : null,
+            };
         }
         return new GridCell(match.Groups["task"].Value, match.Groups["all"].Success ? 0 : int.Parse(match.Groups["shots"].Value, invariant),
             int.Parse(match.Groups["seed"].Value, invariant), match.Groups["init"].Value == "pvp", search);

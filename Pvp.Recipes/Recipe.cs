@@ -87,7 +87,81 @@ public sealed record SearchSpec(
     /// <summary>Every pair, learning rates outer (the order ties are broken in).</summary>
     public IReadOnlyList<SearchSetting> Settings() =>
         (from lr in LearningRates from wd in WeightDecays select new SearchSetting(lr, wd)).ToList();
+
+    /// <summary>
+    /// <c>strategy: full | halving</c>: every setting trained for the stage's epochs (VPT's protocol, the default), or
+    /// successive halving (<see cref="Rounds"/>).
+    /// </summary>
+    public SearchStrategy Strategy { get; init; } = SearchStrategy.Full;
+
+    /// <summary><c>eta</c> of successive halving: each round keeps the best 1/η and multiplies the budget by η.</summary>
+    public int Eta { get; init; } = 3;
+
+    /// <summary>
+    /// <c>first_budget</c> of successive halving: the fewest epochs the first round may train for (its budget is
+    /// epochs / η<sup>s</sup> rounded, for the most promotions s that keep it at least this).
+    /// </summary>
+    public int FirstBudget { get; init; }
+
+    /// <summary>
+    /// The rounds the search runs for a stage of <paramref name="epochs"/> epochs: one round of every setting at
+    /// <paramref name="epochs"/> for the full grid; for successive halving (Jamieson &amp; Talwalkar 2016; one bracket of
+    /// Li et al.'s Hyperband, whose budgets r<sub>i</sub> = R·η<sup>i−s</sup> and counts n<sub>i</sub> =
+    /// ⌊n·η<sup>−i</sup>⌋ these are), s = the most promotions with epochs / η<sup>s</sup> ≥ first_budget, round i trains
+    /// n<sub>i</sub> settings (n<sub>0</sub> all of them, n<sub>i+1</sub> = max(1, ⌊n<sub>i</sub>/η⌋)) for
+    /// round(epochs / η<sup>s−i</sup>) epochs, and the last round always trains for <paramref name="epochs"/>. Once one
+    /// setting is left the next round is the last.
+    /// </summary>
+    public IReadOnlyList<SearchRound> Rounds(int epochs)
+    {
+        int n = LearningRates.Count * WeightDecays.Count;
+        if (Strategy == SearchStrategy.Full || n == 1) return new[] { new SearchRound(0, n, epochs) };
+        int promotions = 0;
+        for (long budget = (long)FirstBudget * Eta; budget <= epochs; budget *= Eta) promotions++;
+        var rounds = new List<SearchRound>();
+        for (int i = 0; i <= promotions; i++)
+        {
+            int budget = i == promotions
+                ? epochs
+                : Math.Max(1, (int)Math.Round(epochs / Math.Pow(Eta, promotions - i), MidpointRounding.AwayFromZero));
+            rounds.Add(new SearchRound(rounds.Count, n, budget));
+            if (i == promotions) break;
+            n = Math.Max(1, n / Eta);
+            if (n == 1 && i + 1 < promotions)
+            {
+                rounds.Add(new SearchRound(rounds.Count, 1, epochs)); // one setting left: nothing to compare, go to the end
+                break;
+            }
+        }
+        return rounds;
+    }
+
+    /// <summary>The strategy in one line, e.g. <c>halving (eta 3, first_budget 10): 36 × 11 epochs → 12 × 33 → 4 × 100</c>.</summary>
+    public string Describe(int epochs)
+    {
+        var rounds = Rounds(epochs);
+        string steps = string.Join(" → ", rounds.Select((r, i) => i == 0 ? $"{r.Settings} × {r.Epochs} epochs" : $"{r.Settings} × {r.Epochs}"));
+        return Strategy == SearchStrategy.Full
+            ? $"full grid: {steps}"
+            : $"halving (eta {Eta}, first_budget {FirstBudget}): {steps}";
+    }
 }
+
+/// <summary>How a stage-2 search spends its budget (<c>search.strategy</c>).</summary>
+public enum SearchStrategy
+{
+    /// <summary>Every setting for the stage's epochs (VPT's protocol; the default).</summary>
+    Full,
+
+    /// <summary>Successive halving: all settings for a few epochs, the best 1/η again with η times as many, and so on.</summary>
+    Halving,
+}
+
+/// <summary>One round of a stage-2 search: how many settings it trains and for how many epochs.</summary>
+/// <param name="Index">0 for the first round.</param>
+/// <param name="Settings">Settings trained in this round (the survivors of the round before).</param>
+/// <param name="Epochs">Epochs each trains for, from scratch (a restart: see the README's search section).</param>
+public sealed record SearchRound(int Index, int Settings, int Epochs);
 
 /// <summary>
 /// The recipe's <c>preprocess:</c> section: a preset (or <c>checkpoint</c>, the

@@ -160,7 +160,7 @@ public static class RecipeParser
         var seeds = stage2Section.IntList("seeds", new[] { 0, 1, 2 }, min: 0);
         bool baseline = stage2Section.Bool("baseline", true);
         var stage2Settings = ReadStageFields(stage2Section, new StageSettings(40, 5e-3, 16, 2, 1e-4, 0, 1.0, null));
-        var search = ReadSearch(stage2Section, stage2Section.OptionalSection("search"));
+        var search = ReadSearch(stage2Section, stage2Section.OptionalSection("search"), stage2Settings.Epochs);
         stage2Section.Finish();
         root.Finish();
 
@@ -307,7 +307,7 @@ public static class RecipeParser
         return settings;
     }
 
-    private static SearchSpec? ReadSearch(YamlSection stage2, YamlSection? s)
+    private static SearchSpec? ReadSearch(YamlSection stage2, YamlSection? s, int epochs)
     {
         if (s is null)
         {
@@ -324,8 +324,32 @@ public static class RecipeParser
             s.DoubleList("lr", new[] { 50.0, 25, 10, 5, 2.5, 1, 0.5, 0.25, 0.1 }, min: 1e-12, max: 1000),
             s.DoubleList("weight_decay", new[] { 0.01, 0.001, 0.0001, 0.0 }, min: 0, max: 100),
             s.Int("val_per_class", 5, min: 1, max: 100_000));
+        bool halving = s.Choice("strategy", "full", "full", "halving") == "halving";
+        if (!halving)
+        {
+            foreach (string key in new[] { "eta", "first_budget" })
+                if (s.Has(key))
+                    throw s.Error(s.NodeOf(key)!,
+                        $"stage2.search.{key}: applies to successive halving only; add 'strategy: halving' or remove {key}.");
+            s.Finish();
+            return search;
+        }
+        if (!s.Has("first_budget"))
+            throw s.Error($"stage2.search: strategy halving needs first_budget, the first round's epochs (at least 1, at " +
+                          $"most stage2.epochs = {epochs}), e.g. first_budget: {Math.Max(1, epochs / 9)}.");
+        var etaNode = s.NodeOf("eta");
+        int eta = s.Int("eta", 3, min: int.MinValue, max: 1_000);
+        if (eta < 2)
+            throw s.Error(etaNode!, $"stage2.search.eta: {eta} keeps every setting (or none) each round; give 2 or more " +
+                                    "(3 is Hyperband's default: keep the best third, triple the budget).");
+        var budgetNode = s.NodeOf("first_budget")!;
+        int firstBudget = s.Int("first_budget", null, min: int.MinValue, max: int.MaxValue);
+        if (firstBudget <= 0 || firstBudget > epochs)
+            throw s.Error(budgetNode, $"stage2.search.first_budget: {firstBudget} epochs; the first round trains for at " +
+                                      $"least 1 and at most stage2.epochs ({epochs}) epochs: give a number in that range " +
+                                      $"(e.g. {Math.Max(1, epochs / 9)}).");
         s.Finish();
-        return search;
+        return search with { Strategy = SearchStrategy.Halving, Eta = eta, FirstBudget = firstBudget };
     }
 
     private static PreprocessSpec ReadPreprocess(YamlSection? s)

@@ -8,30 +8,54 @@ namespace Pvp.Recipes.Runner;
 /// </summary>
 internal sealed class CellSearch(RunContext run, RunData data, RunTraining training, CellRunner cells, CellTrainer trainer)
 {
+    private PvpRecipe Recipe => run.Recipe;
+
     /// <summary>
     /// Makes sure every search cell of <paramref name="cell"/> has finished (running those no one holds, waiting for
     /// those another process runs), picks the best validation top-1 (ties: the smaller lr, then the smaller decay, as
     /// VPT's <c>find_best_lrwd</c>), and reports that run's model on the test images. Training again with the same
     /// setting, seed and images would repeat that very run, so the chosen run's model is the one evaluated. A task whose
     /// search trains on other images than its final run (<see cref="DatasetSpec.SearchTrain"/>: VTAB-1k's train800) trains
-    /// the final run again on its training images with the chosen setting.
+    /// the final run again on its training images with the chosen setting. With successive halving the rounds run in
+    /// turn (<see cref="SearchSpec.Rounds"/>): the first round's cells are the grid's (any process runs them), the later
+    /// rounds' the survivors, run by the process that holds this cell; the choice is the last round's best, at the
+    /// stage's epochs.
     /// </summary>
-    /// <exception cref="InvalidOperationException">Every setting diverged, or the claim was lost.</exception>
+    /// <exception cref="InvalidOperationException">Every setting (of a round) diverged, or the claim was lost.</exception>
     public CellResult Finish(GridCell cell, TaskSpec task, CellClaim claim, CancellationToken cancellationToken)
     {
         var clock = Stopwatch.StartNew();
-        var searchCells = run.Layout.SearchSettings().Select(setting => cell with { Search = setting }).ToList();
-        var results = WaitForAll(cell, searchCells, cancellationToken);
+        var spec = Recipe.Stage2.Search!;
+        var rounds = spec.Rounds(Recipe.Stage2.Settings.Epochs);
+        var alive = spec.Settings();
+        var results = new Dictionary<GridCell, CellResult>();
+        var searchCells = new List<GridCell>();
+        GridCell best = null!; // set by the last round (rounds is never empty)
+        foreach (var round in rounds)
+        {
+            // Each round restarts its survivors with the longer budget (see the README's search section); a round's
+            // cells are ordinary search cells: claimed, sealed and fingerprinted one by one, so an interrupted round
+            // resumes, and its survivors are recomputed from the sealed results alone: the same choice again.
+            var roundCells = alive.Select(setting => cell with { Search = run.Layout.AtRound(setting, round) }).ToList();
+            if (round.Index > 0)
+                run.Reporter.Info($"{cell.Id}: halving round {round.Index + 1} of {rounds.Count}: " +
+                                  $"{roundCells.Count} setting(s) × {round.Epochs} epochs");
+            foreach (var (c, r) in WaitForAll(cell, roundCells, cancellationToken)) results[c] = r;
+            searchCells.AddRange(roundCells);
+            var ranked = Ranked(roundCells, results);
+            if (ranked.Count == 0)
+                throw new InvalidOperationException(
+                    $"Cell {cell.Id}: every setting of its search diverged " +
+                    $"({string.Join(", ", roundCells.Select(c => c.Search!.Id))}); " +
+                    "lower the learning rates searched, raise the warm-up, or turn on clip_grad.");
+            if (round.Index == rounds.Count - 1)
+            {
+                best = ranked[0];
+                break;
+            }
+            alive = ranked.Take(rounds[round.Index + 1].Settings).Select(c => c.Search!.Unbudgeted).ToList();
+        }
         var finished = searchCells.Where(c => results[c].Diverged is null).ToList();
-        if (finished.Count == 0)
-            throw new InvalidOperationException(
-                $"Cell {cell.Id}: every setting of its search diverged " +
-                $"({string.Join(", ", searchCells.Select(c => c.Search!.Id))}); " +
-                "lower the learning rates searched, raise the warm-up, or turn on clip_grad.");
-        var best = finished
-            .OrderByDescending(c => results[c].Top1).ThenBy(c => c.Search!.LearningRate)
-            .ThenBy(c => c.Search!.WeightDecay)
-            .First();
         var chosen = results[best];
         CellTrainer.ThrowIfLost(cell, claim, run.ClaimStaleAfter);
         var diverged = searchCells.Where(c => results[c].Diverged is not null).Select(c => c.Search!.Id).ToList();
@@ -68,6 +92,17 @@ internal sealed class CellSearch(RunContext run, RunData data, RunTraining train
             SearchDiverged = diverged.Count > 0 ? diverged : null,
         };
     }
+
+    /// <summary>
+    /// The settings of <paramref name="roundCells"/> that did not diverge, best first: the higher validation top-1, ties
+    /// to the smaller lr, then the smaller weight decay (VPT's <c>find_best_lrwd</c> order); exact comparisons of the
+    /// recorded values, so a resumed search ranks the same way.
+    /// </summary>
+    private static List<GridCell> Ranked(IReadOnlyList<GridCell> roundCells, Dictionary<GridCell, CellResult> results) =>
+        roundCells.Where(c => results[c].Diverged is null)
+            .OrderByDescending(c => results[c].Top1).ThenBy(c => c.Search!.LearningRate)
+            .ThenBy(c => c.Search!.WeightDecay)
+            .ToList();
 
     /// <summary>
     /// Runs the search cells no one holds and waits for those other processes run, until all have a result.

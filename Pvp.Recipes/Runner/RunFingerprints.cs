@@ -88,7 +88,12 @@ internal sealed class RunFingerprints(RunContext run, RunData data, RunTraining 
                     () => $"the task's, {validation.Count} images, contents {Fingerprint.HashDataset(validation)}")
                 : $"{search.ValPerClass.ToString(invariant)} per class carved from the training pool";
             if (cell.Search is null)
+            {
                 components["search.grid"] = string.Join(", ", search.Settings().Select(x => x.Id));
+                // Only for halving: the full grid's fingerprints stay what they were.
+                if (search.Strategy != SearchStrategy.Full)
+                    components["search.strategy"] = search.Describe(Recipe.Stage2.Settings.Epochs);
+            }
         }
         components["cell"] = cell.Id;
         return new Fingerprint(components);

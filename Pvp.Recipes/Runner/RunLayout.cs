@@ -45,9 +45,18 @@ internal sealed class RunLayout(PvpRecipe recipe)
          from search in SearchSettings().Append(null)
          select new GridCell(task.Name, shots, seed, pvp, search)).ToList();
 
-    /// <summary>The settings the recipe's search tries (none without a search).</summary>
+    /// <summary>
+    /// The settings the recipe's search trains first (none without a search): every one, at the first round's budget
+    /// (the full grid's only round). Later halving rounds depend on these results, so the cell that chooses runs them.
+    /// </summary>
     public IEnumerable<SearchSetting?> SearchSettings() =>
-        recipe.Stage2.Search?.Settings() ?? (IEnumerable<SearchSetting?>)Array.Empty<SearchSetting?>();
+        recipe.Stage2.Search is { } search
+            ? search.Settings().Select(s => (SearchSetting?)AtRound(s, search.Rounds(recipe.Stage2.Settings.Epochs)[0]))
+            : Array.Empty<SearchSetting?>();
+
+    /// <summary><paramref name="setting"/> as round <paramref name="round"/> trains it (no budget at the stage's epochs).</summary>
+    public SearchSetting AtRound(SearchSetting setting, SearchRound round) =>
+        setting with { Epochs = round.Epochs == recipe.Stage2.Settings.Epochs ? null : round.Epochs };
 
     /// <summary>The folder of <paramref name="cell"/> under the run folder.</summary>
     public string CellFolder(GridCell cell)

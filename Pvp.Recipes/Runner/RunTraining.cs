@@ -61,11 +61,24 @@ internal sealed class RunTraining(RunContext run)
 
     /// <summary>
     /// The stage-2 settings a cell trains with: a search cell's lr and weight decay in place of the recipe's, or those
-    /// its search <paramref name="chosen"/> for a final cell that trains again after the search (VTAB-1k).
+    /// its search <paramref name="chosen"/> for a final cell that trains again after the search (VTAB-1k). A
+    /// successive-halving round's setting trains for its own epochs, with the warm-up scaled by the same share (a
+    /// restart with a shorter schedule of the same shape).
     /// </summary>
-    public StageSettings CellSettings(GridCell cell, SearchSetting? chosen = null) => (cell.Search ?? chosen) is { } s
-        ? Recipe.Stage2.Settings with { LearningRate = s.LearningRate, WeightDecay = s.WeightDecay }
-        : Recipe.Stage2.Settings;
+    public StageSettings CellSettings(GridCell cell, SearchSetting? chosen = null) =>
+        SettingsFor(Recipe.Stage2.Settings, cell.Search ?? chosen);
+
+    /// <summary>Stage 2's <paramref name="stage"/> settings with <paramref name="setting"/>'s lr, decay and epochs.</summary>
+    public static StageSettings SettingsFor(StageSettings stage, SearchSetting? setting) => setting switch
+    {
+        null => stage,
+        { Epochs: { } epochs } when epochs != stage.Epochs => stage with
+        {
+            LearningRate = setting.LearningRate, WeightDecay = setting.WeightDecay, Epochs = epochs,
+            WarmupEpochs = stage.WarmupEpochs * epochs / stage.Epochs,
+        },
+        _ => stage with { LearningRate = setting.LearningRate, WeightDecay = setting.WeightDecay },
+    };
 
     /// <summary>Trains <paramref name="model"/>, checkpointing in <paramref name="folder"/>.</summary>
     /// <exception cref="OperationCanceledException">

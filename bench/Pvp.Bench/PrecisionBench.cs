@@ -42,10 +42,13 @@ internal static class PrecisionBench
             nn.functional.cross_entropy(model.call(x), y).backward();
             optimizer.Step();
         };
+        var peak = Peak.Measure();
         var seconds = Measure.Interleaved(1, rounds, models.Select((m, i) => Step(m.Model, optimizers[i])).ToArray());
-        Console.WriteLine($"VPT-deep ViT-S/16 training step, batch {batch}, median of {rounds} interleaved rounds:");
+        double gflop = Peak.VptDeepStepFlops(batch, 224, 16, 384, 12, 50) / 1e9;
+        Console.WriteLine($"VPT-deep ViT-S/16 training step, batch {batch}, median of {rounds} interleaved rounds ({gflop:F0} GFLOP each):");
         for (int i = 0; i < models.Count; i++)
-            Console.WriteLine($"  {models[i].Name,-50} {seconds[i],7:F3} s  ({batch / seconds[i],6:F2} images/s)  {models[i].Model.Precision}");
+            Console.WriteLine($"  {models[i].Name,-50} {seconds[i],7:F3} s  ({batch / seconds[i],6:F2} images/s)  {models[i].Model.Precision}  " +
+                              $"{gflop / seconds[i],6:F1} GFLOP/s = {peak.Share(gflop / seconds[i], models[i].Model.Precision.Name == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32)}");
         Console.WriteLine($"auto vs float32-only: {seconds[0] / seconds[1]:F2}× faster (target ≥ 2.5× where bf16 is native, else ~1.00×)");
         Console.WriteLine($"bf16-allowed at float32 / float32-only: {seconds[2] / seconds[0]:F3} (target ≤ 1.03: no cost on a CPU without native bf16)");
         if (forced) Console.WriteLine($"bf16 forced vs float32-only: {seconds[0] / seconds[3]:F2}× faster");

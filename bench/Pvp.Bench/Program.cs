@@ -6,6 +6,8 @@
 //   dotnet run -c Release --project bench/Pvp.Bench -- precision   bf16 frozen backbone vs fp32: step speed and few-shot accuracy
 //   dotnet run -c Release --project bench/Pvp.Bench -- generator   generating and compiling 200 variants; incremental re-run
 //   dotnet run -c Release --project bench/Pvp.Bench -- onnx [threads]  ViT-S/16 inference: TorchSharp vs ONNX Runtime on the exported file
+//   dotnet run -c Release --project bench/Pvp.Bench -- peak        this host's float32 (and native bf16) GEMM peak through libtorch
+//   dotnet run -c Release --project bench/Pvp.Bench -- search      successive halving vs the full grid on the built-in task
 using Pvp.Bench;
 using static TorchSharp.torch;
 
@@ -21,11 +23,19 @@ return command switch
     "precision" => PrecisionBench.Run(args.Skip(1).ToArray()),
     "generator" => GeneratorBench.Run(),
     "onnx" => OnnxBench.Run(args.Skip(1).ToArray()),
+    "peak" => PeakOnly(),
+    "search" => SearchBench.Run(args.Skip(1).ToArray()),
     _ => Help(),
 };
 
+static int PeakOnly()
+{
+    Peak.Measure();
+    return 0;
+}
+
 static int Help()
 {
-    Console.WriteLine("usage: dotnet run -c Release --project bench/Pvp.Bench -- step|memory|inference|precision|generator|onnx");
+    Console.WriteLine("usage: dotnet run -c Release --project bench/Pvp.Bench -- step|memory|inference|precision|generator|onnx|peak|search");
     return 2;
 }

@@ -43,11 +43,17 @@ internal static class StepBench
             handOptimizer.step();
         }
 
+        var peak = Peak.Measure();
         var seconds = Measure.Interleaved(warmup: 1, rounds, GeneratedStep, HandStep);
+        // ViT-S/16: width 384, 12 blocks, 50 prompt tokens at every block.
+        double flops = Peak.VptDeepStepFlops(batch, 224, 16, 384, 12, 50);
         double generatedIps = batch / seconds[0], handIps = batch / seconds[1];
         Console.WriteLine($"generated VptDeepS16 step:     {seconds[0]:F3} s  = {generatedIps:F2} images/s");
         Console.WriteLine($"hand-written TorchSharp step:  {seconds[1]:F3} s  = {handIps:F2} images/s");
         Console.WriteLine($"ratio generated / hand-written time: {seconds[0] / seconds[1]:F3} (target ≤ 1.03)");
+        Console.WriteLine($"step {flops / 1e9:F0} GFLOP (matrix products, forward + input gradients): generated " +
+                          $"{flops / seconds[0] / 1e9:F1} GFLOP/s = {peak.Share(flops / seconds[0] / 1e9)}, hand-written " +
+                          $"{flops / seconds[1] / 1e9:F1} GFLOP/s = {peak.Share(flops / seconds[1] / 1e9)}");
 
         double? pytorchIps = RunPyTorch(batch, rounds);
         if (pytorchIps is { } p)

@@ -20,6 +20,12 @@ internal abstract class SubmitCommand<TSettings> : RecipeCommand<TSettings> wher
         // Everything the recipe names is checked here, before anything
         // waits in a queue (not the device: nodes have theirs).
         new PvpRunner(recipe, new ConsoleReporter()).Validate(forThisMachine: false);
+        // What is about to be queued, as `pvp plan --summary` prints it (as comments: a dry run's output stays a valid
+        // script or manifest); timed only with --estimate, since this machine is seldom the nodes' kind.
+        var plan = RunPlan.Of(recipe);
+        PlanPrinter.Print(plan, line => Output.Raw(line + "\n"), cells: false,
+            settings.Estimate ? stage => PlanPrinter.MeasureStage(plan, stage, warmup: 1, steps: 3, maxBatch: null) : null,
+            prefix: "# ");
         return Submit(ClusterRun.Of(recipe, settings.PvpCommand ?? DefaultPvpCommand, settings.NodeArguments()),
             settings);
     }

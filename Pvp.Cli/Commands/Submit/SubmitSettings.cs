@@ -14,6 +14,12 @@ internal abstract class SubmitSettings : TrainingSettings
     [Description("Print the scripts or manifests instead of submitting or writing them.")]
     public bool DryRun { get; init; }
 
+    /// <summary>Time a few steps here for the summary printed before submitting.</summary>
+    [CommandOption("--estimate")]
+    [Description("Time a few training steps per stage on this machine and print the estimated time with the summary " +
+                 "(as 'pvp plan' does; meaningful when this machine is the nodes' kind).")]
+    public bool Estimate { get; init; }
+
     /// <summary>How nodes start pvp.</summary>
     [CommandOption("--pvp-command <COMMAND>")]
     [Description("How the nodes start pvp, as shell words (Slurm default: the way this pvp was started, e.g. 'pvp' or " +
