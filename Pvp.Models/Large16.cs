@@ -73,6 +73,14 @@ public partial class SsfFullL16;
 public partial class Ia3L16;
 
 /// <summary>
+/// ViT-L/16 — Adapter+ (Steitz and Roth 2024): a bottleneck-8 adapter with a channel-wise scale on each block's output,
+/// Houlsby's initialisation, drop-path 0.1 on its branch.
+/// </summary>
+[VisionTransformer(VitPreset.Large16)]
+[AdapterPlus]
+public partial class AdapterPlusL16;
+
+/// <summary>
 /// ViT-L/16 — LN-tuning (HF PEFT's <c>LN_TUNING</c>): every LayerNorm's weight and bias trains (norm1 and norm2 of each
 /// block and the final norm), and the head.
 /// </summary>

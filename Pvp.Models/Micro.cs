@@ -78,6 +78,14 @@ public partial class SsfFullMicro;
 public partial class Ia3Micro;
 
 /// <summary>
+/// Micro ViT — Adapter+ (Steitz and Roth 2024): a bottleneck-8 adapter with a channel-wise scale on each block's output,
+/// Houlsby's initialisation, drop-path 0.1 on its branch.
+/// </summary>
+[VisionTransformer(VitPreset.Micro)]
+[AdapterPlus]
+public partial class AdapterPlusMicro;
+
+/// <summary>
 /// Micro ViT — LN-tuning (HF PEFT's <c>LN_TUNING</c>): every LayerNorm's weight and bias trains (norm1 and norm2 of each
 /// block and the final norm), and the head.
 /// </summary>

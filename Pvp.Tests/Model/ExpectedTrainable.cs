@@ -26,6 +26,11 @@ internal static class ExpectedTrainable
                     .Concat(Blocks(depth == 3 ? 1 : depth / 2).SelectMany(LoraQv)),
             _ when variant.StartsWith("VptDeep", StringComparison.Ordinal) => head.Concat(new[] { "prompt_embeddings", "deep_prompt_embeddings" }),
             _ when variant.StartsWith("Lora", StringComparison.Ordinal) => head.Concat(Blocks().SelectMany(LoraQv)),
+            // Adapter+ (Steitz and Roth 2024): the reference's bottleneck.1 (down), bottleneck.4 (up) and the channel scale.
+            _ when variant.StartsWith("AdapterPlus", StringComparison.Ordinal) =>
+                head.Concat(Blocks().SelectMany(b => new[] { "1", "4" }
+                    .SelectMany(i => new[] { $"blocks.{b}.adapter.bottleneck.{i}.weight", $"blocks.{b}.adapter.bottleneck.{i}.bias" })
+                    .Append($"blocks.{b}.adapter.scaling"))),
             _ when variant.StartsWith("Adapt", StringComparison.Ordinal) => head.Concat(Blocks().SelectMany(Adapter)),
             // SSF (Lian et al. 2022): a scale and a shift after norm1, attention, norm2 and the MLP; its official form also after qkv and fc1.
             _ when variant.StartsWith("SsfFull", StringComparison.Ordinal) =>

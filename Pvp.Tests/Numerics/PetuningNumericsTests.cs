@@ -299,6 +299,61 @@ public class PetuningNumericsTests
     }
 
     [Fact]
+    public void AdapterPlusAddsAScaledGeluBottleneckOnEachBlocksOutput()
+    {
+        var (backbone, _) = PerturbedBackbone(23);
+        using var model = new Pvp.Models.AdapterPlusMicro(numClasses: 10);
+        CopyShared(backbone, model);
+        var w0 = model.state_dict();
+        // The reference's Houlsby initialisation: truncated normal, std 0.01, cut at ±2 std; biases zero; scale ones.
+        var down = w0["blocks.0.adapter.bottleneck.1.weight"];
+        Assert.Equal(new long[] { 8, 64 }, down.shape);
+        Assert.True(down.abs().max().item<float>() <= 0.02f);
+        Assert.InRange(down.std().item<float>(), 0.006f, 0.011f); // a normal cut at ±2σ keeps 0.88σ
+        Assert.Equal(0f, w0["blocks.1.adapter.bottleneck.4.bias"].abs().max().item<float>());
+        Assert.Equal(1f, w0["blocks.2.adapter.scaling"].min().item<float>());
+        Perturb(model, 0.3, name => name.Contains(".adapter.", StringComparison.Ordinal));
+        var w = model.state_dict();
+        using var x = Images();
+        Tensor Reference() => ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
+        {
+            BlockOutput = (i, h) =>
+            {
+                string p = $"blocks.{i}.adapter.";
+                var hidden = F.gelu(F.linear(h, w[p + "bottleneck.1.weight"], w[p + "bottleneck.1.bias"]));
+                return h + F.linear(hidden, w[p + "bottleneck.4.weight"], w[p + "bottleneck.4.bias"]) * w[p + "scaling"];
+            },
+        });
+        model.eval();
+        using (no_grad())
+        {
+            Assert.True(MaxDiff(model.call(x), Reference()) <= 1e-5);
+            Assert.True(MaxDiff(model.call(x), backbone.call(x)) > 1e-3, "the perturbed adapters change the output");
+        }
+        // Drop-path 0.1 acts in training only: a training forward differs from the eval one for some seed's draw.
+        model.train();
+        manual_seed(3);
+        using (no_grad())
+        {
+            bool differs = Enumerable.Range(0, 8).Any(_ => MaxDiff(model.call(x), Reference()) > 1e-4);
+            Assert.True(differs, "drop-path drops some sample's adapter branch in training");
+        }
+        Assert.Equal(AdapterPlusAttribute.KindName, model.KindOf("blocks.0.adapter.scaling"));
+        Assert.Equal(AdapterPlusAttribute.KindName, model.KindOf("blocks.2.adapter.bottleneck.4.weight"));
+        Assert.Equal(KindNames.Backbone, model.KindOf("blocks.0.mlp.fc1.weight"));
+        Assert.Equal(3 * 5 + 2, model.TrainableParameterNames().Count()); // down, up (weights, biases), scale; the head
+    }
+
+    [Fact]
+    public void AdapterPlusOnVitB16TrainsWhatItsReferenceTrains()
+    {
+        // visinf/adapter_plus's Adapter(768, bottleneck_dim=8, norm_layer=None, scaling="channel", bias=True) per block:
+        // Linear(768, 8) 6,152 + Linear(8, 768) 6,912 + scaling 768 = 13,832; 12 blocks: 165,984.
+        using var model = new Pvp.Models.AdapterPlusB16(numClasses: 0);
+        Assert.Equal(12 * (768 * 8 + 8 + 8 * 768 + 768 + 768), model.TrainableParameterCount);
+    }
+
+    [Fact]
     public void LnTuningOnVitB16TrainsWhatPeftsLnTuningTrains()
     {
         // PEFT's LN_TUNING targets a model's LayerNorms (for GPT-2-style blocks ln_1, ln_2 and ln_f): on ViT-B/16 that is

@@ -39,6 +39,9 @@ internal sealed class ReferenceHooks
 
     /// <summary>The input of block i → what the block sees.</summary>
     public Func<int, Tensor, Tensor>? BlockInput { get; init; }
+
+    /// <summary>The output of block i, after both residual adds → what the next block (or the final norm) sees.</summary>
+    public Func<int, Tensor, Tensor>? BlockOutput { get; init; }
 }
 
 /// <summary>
@@ -86,6 +89,7 @@ internal static class ReferenceVit
             if (hooks.MlpBranch is { } branch) m = branch(i, y, m);
             if (hooks.StreamBranch is { } stream) m = stream(i, h, m);
             h = h + m;
+            if (hooks.BlockOutput is { } output) h = output(i, h);
         }
         h = LayerNorm(h, w, "norm");
         return F.linear(h[.., 0], w["head.weight"], w["head.bias"]).MoveToOuterDisposeScope();
