@@ -8,7 +8,7 @@ namespace Pvp.Training;
 
 /// <summary>
 /// Trains a generated model's trainable parameters with AdamW or SGD over its parameter groups: linear warm-up then
-/// cosine decay, gradient clipping, optional label smoothing; checkpoints atomically (every N steps and at each epoch
+/// cosine decay, gradient clipping, optional label smoothing or timm's mixup / CutMix with soft targets; checkpoints atomically (every N steps and at each epoch
 /// end) and resumes to the same weights an uninterrupted run reaches; stops cleanly on cancellation (Ctrl+C) after
 /// saving; stops with the step and learning rate named when the loss stops being finite. Every step runs in a dispose
 /// scope, so memory stays flat.
@@ -145,7 +145,7 @@ public static class Trainer
                 ["lr"] = options.LearningRate, ["weight_decay"] = options.WeightDecay, ["decay"] = options.Decay.ToString(),
                 ["schedule"] = options.ScheduleByEpoch ? "per epoch" : "per step",
                 ["preprocessing"] = options.Preprocessing.Describe(model.Backbone.ImageSize), ["augment"] = options.Augment,
-                ["drop_path"] = options.DropPathRate,
+                ["drop_path"] = options.DropPathRate, ["mixup"] = options.Mixup?.Describe(),
             });
             observer.Started(model.VariantName, Position.Step, totalSteps);
             model.train();
@@ -199,9 +199,22 @@ public static class Trainer
                 ? LearningRateSchedule.EpochFactor(epoch, options.Epochs, options.WarmupEpochs)
                 : LearningRateSchedule.Factor(Step, totalSteps, warmupSteps);
             foreach (var group in optimizer.Groups) group.LearningRate = group.PeakLearningRate * factor;
-            var logits = model.call(batch.Images.to(device));
-            var loss = nn.functional.cross_entropy(logits, batch.Labels.to(device),
-                label_smoothing: options.LabelSmoothing);
+            Tensor loss;
+            if (options.Mixup is { } mixup)
+            {
+                // timm: the batch and its targets mixed, then SoftTargetCrossEntropy, sum(−t · log_softmax).mean().
+                // The draw is keyed by the step, so a resumed run mixes as an uninterrupted one.
+                var (images, targets, _) = mixup.Apply(batch.Images.to(device), batch.Labels.to(device),
+                    model.NumClasses, new Random(Seeds.Mix(options.Seed, (int)Step, -2)));
+                var logits = model.call(images);
+                loss = (-targets * nn.functional.log_softmax(logits, 1)).sum(1).mean();
+            }
+            else
+            {
+                var logits = model.call(batch.Images.to(device));
+                loss = nn.functional.cross_entropy(logits, batch.Labels.to(device),
+                    label_smoothing: options.LabelSmoothing);
+            }
             double value = loss.item<float>();
             if (!double.IsFinite(value))
             {
