@@ -35,7 +35,14 @@ public static class Trainer
         if (train.Classes.Count > model.NumClasses)
             throw new ArgumentException($"The training set has {train.Classes.Count} classes " +
                                         $"but {model.VariantName} was built with a head for {model.NumClasses}.");
+        if (options.Mixup is not null && options.BatchSize % 2 == 1 && train.Count > options.BatchSize)
+            throw new ArgumentException($"BatchSize = {options.BatchSize} with Mixup: timm's batch mode pairs each image " +
+                                        "with its mirror in the batch and needs an even batch; choose an even one.");
         using var run = new Run(model, train, options, runDirectory, observer ?? SilentObserver.Instance);
+        if (options.Mixup is not null && Math.Min(options.BatchSize, train.Count) % 2 == 1)
+            (observer ?? SilentObserver.Instance).Message(
+                $"mixup: the {train.Count} training images are one odd batch; its middle image is paired with itself " +
+                "(timm's batch mode would refuse an odd batch)");
         run.RestoreOrStart();
         for (int epoch = run.Position.Epoch; epoch < options.Epochs; epoch++)
         {

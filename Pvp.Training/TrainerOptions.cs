@@ -93,8 +93,9 @@ public sealed record TrainerOptions
     /// <summary>
     /// timm's mixup / CutMix on each training batch (<see cref="Data.Mixup"/>), with the soft-target cross-entropy as
     /// the loss; null (the default): off. It smooths its own targets, so <see cref="LabelSmoothing"/> must be 0 with it,
-    /// and <see cref="BatchSize"/> even (timm's batch mode pairs each image with its mirror in the batch).
-    /// Evaluation is unaffected.
+    /// and <see cref="BatchSize"/> even (timm's batch mode pairs each image with its mirror in the batch, and asserts an
+    /// even batch) unless the whole training set is one batch, as a small k-shot set is: an odd one then pairs its
+    /// middle image with itself, and the run says so. Evaluation is unaffected.
     /// </summary>
     public Data.Mixup? Mixup { get; init; }
 
@@ -123,7 +124,6 @@ public sealed record TrainerOptions
             mixup.Validate();
             Require(LabelSmoothing == 0, $"LabelSmoothing = {LabelSmoothing} with Mixup: mixup smooths its own targets; " +
                                          "set Mixup.LabelSmoothing instead and LabelSmoothing to 0.");
-            Require(BatchSize % 2 == 0, $"BatchSize = {BatchSize} with Mixup: timm's batch mode needs an even batch.");
         }
         Require(CheckpointEverySteps >= 0, $"CheckpointEverySteps = {CheckpointEverySteps}: must not be negative.");
     }

@@ -84,8 +84,8 @@ public sealed record Mixup(double MixupAlpha = 0.8, double CutmixAlpha = 1.0, do
     public static Tensor Targets(Tensor labels, int classes, double lambda, double smoothing)
     {
         double off = smoothing / classes, on = 1.0 - smoothing + off;
-        Tensor OneHot(Tensor y) => full(new long[] { y.shape[0], classes }, off, dtype: ScalarType.Float32, device: y.device)
-            .scatter_(1, y.to_type(ScalarType.Int64).view(-1, 1), on);
+        Tensor OneHot(Tensor y) =>
+            nn.functional.one_hot(y.to_type(ScalarType.Int64), classes).to_type(ScalarType.Float32) * (on - off) + off;
         return OneHot(labels) * lambda + OneHot(labels.flip(0)) * (1.0 - lambda);
     }
 
