@@ -182,4 +182,19 @@ public sealed class MixupTests
         Assert.Contains("stage2.mixup: is empty", Assert.Throws<RecipeException>(() =>
             RecipeParser.Parse(yaml(", mixup: "))).Message);
     }
+
+    [Fact]
+    public void NoahsRecipeTurnsOnItsAugmentations()
+    {
+        VariantRegistry.Load(typeof(Pvp.Models.VptDeepMicro).Assembly);
+        var noah = RecipeParser.Load(Pvp.Tests.Numerics.TestTensors.RepoPath("recipes/noah-fewshot-fgvc.yaml"));
+        // supernet_train_prompt.py's defaults: --mixup 0.8 --cutmix 1.0 --mixup-prob 1.0 --mixup-switch-prob 0.5
+        // --smoothing 0.1, --aa rand-m9-mstd0.5-inc1, --reprob 0.25.
+        Assert.Equal(new Mixup(0.8, 1.0, 1.0, 0.5, 0.1), noah.Stage2.Settings.Mixup);
+        Assert.Equal(0, noah.Stage2.Settings.LabelSmoothing);
+        var preprocessing = noah.Preprocess.Resolve(Preprocessing.Pvp);
+        Assert.Equal(new RandAugment(2, 9, 0.5, 10, 0.5), preprocessing.RandAugment);
+        Assert.Equal(0.25, preprocessing.Erasing!.Probability);
+        Assert.Equal(Interpolation.Bicubic, preprocessing.Interpolation); // RandAugment's geometric ops resample so
+    }
 }
