@@ -45,6 +45,11 @@ public sealed class AugmentationFingerprintTests : IDisposable
         Assert.Equal(CellState.Stale, mixed.State);
         Assert.Contains("stage2.mixup: was (absent), now mixup 0.8 / cutmix 1, prob 1, switch 0.5, smoothing 0.1", mixed.Detail);
 
+        // drop_path changes results too (it was missing from the fingerprint: a cell trained without it read as done).
+        var dropped = RunStatus.Of(new PvpRunner(Recipe(stage2: "drop_path: 0.1"), new Quiet()), cell);
+        Assert.Equal(CellState.Stale, dropped.State);
+        Assert.Contains("stage2.drop_path: was (absent), now 0.1", dropped.Detail);
+
         var augmented = RunStatus.Of(new PvpRunner(Recipe(preprocess: "preprocess: { rand_augment: rand-m9-mstd0.5-inc1 }"), new Quiet()), cell);
         Assert.Equal(CellState.Stale, augmented.State);
         Assert.Contains("preprocessing: was", augmented.Detail); // the line (shortened in the detail) now names RandAugment
