@@ -8,8 +8,8 @@ namespace Pvp.Training;
 
 /// <summary>
 /// Trains a generated model's trainable parameters with AdamW or SGD over its parameter groups: linear warm-up then
-/// cosine decay, gradient clipping, optional label smoothing or timm's mixup / CutMix with soft targets; checkpoints atomically (every N steps and at each epoch
-/// end) and resumes to the same weights an uninterrupted run reaches; stops cleanly on cancellation (Ctrl+C) after
+/// cosine decay, gradient clipping, optional label smoothing or timm's mixup / CutMix with soft targets; checkpoints
+/// atomically (every N steps and at each epoch end) and resumes to the same weights an uninterrupted run reaches; stops cleanly on cancellation (Ctrl+C) after
 /// saving; stops with the step and learning rate named when the loss stops being finite. Every step runs in a dispose
 /// scope, so memory stays flat.
 /// </summary>

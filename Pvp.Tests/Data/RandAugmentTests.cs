@@ -68,7 +68,8 @@ public sealed class RandAugmentTests
         Assert.Equal(99, Arg(RandAugmentOp.SolarizeAdd));              // int(99.0)
         Assert.Equal(1.81, Arg(RandAugmentOp.ColorIncreasing), 12);    // 1 + 0.81
         Assert.Equal(0.19, Arg(RandAugmentOp.SharpnessIncreasing, 0.9), 12); // 1 − 0.81
-        Assert.Equal(0.1, RandAugment.ArgumentOf(RandAugmentOp.ContrastIncreasing, 10, new Scripted(new[] { 0.9 }, Array.Empty<int>())), 12); // max(0.1, 1 − 0.9)
+        // max(0.1, 1 − 0.9) at magnitude 10.
+        Assert.Equal(0.1, RandAugment.ArgumentOf(RandAugmentOp.ContrastIncreasing, 10, new Scripted(new[] { 0.9 }, Array.Empty<int>())), 12);
         Assert.Equal(0.27, Arg(RandAugmentOp.ShearX), 12);
         Assert.Equal(-0.405, Arg(RandAugmentOp.TranslateYRel, 0.6), 12);
         Assert.Equal(0, RandAugment.ArgumentOf(RandAugmentOp.Equalize, 9, new Scripted(Array.Empty<double>(), Array.Empty<int>())));
