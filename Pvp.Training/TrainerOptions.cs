@@ -95,7 +95,8 @@ public sealed record TrainerOptions
     /// the loss; null (the default): off. It smooths its own targets, so <see cref="LabelSmoothing"/> must be 0 with it,
     /// and <see cref="BatchSize"/> even (timm's batch mode pairs each image with its mirror in the batch, and asserts an
     /// even batch) unless the whole training set is one batch, as a small k-shot set is: an odd one then pairs its
-    /// middle image with itself, and the run says so. Evaluation is unaffected.
+    /// middle image with itself, and the run says so. It mixes whatever <see cref="Augment"/> says (that switch is the
+    /// per-image transform's). Evaluation is unaffected.
     /// </summary>
     public Data.Mixup? Mixup { get; init; }
 
