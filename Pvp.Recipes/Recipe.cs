@@ -50,6 +50,12 @@ public sealed record StageSettings(int Epochs, double LearningRate, int Batch, d
     public double DropPath { get; init; }
 
     /// <summary>
+    /// <c>mixup: {{ mixup_alpha, cutmix_alpha, prob, switch_prob, label_smoothing }}</c>: timm's mixup / CutMix on
+    /// each training batch with soft targets (<see cref="Pvp.Training.Data.Mixup"/>), or null: off.
+    /// </summary>
+    public Pvp.Training.Data.Mixup? Mixup { get; init; }
+
+    /// <summary>
     /// The learning rate applied: lr, or with <see cref="ScaleLrByBatch"/> lr
     /// · batch / 256 at the configured batch, as VPT's <c>tune_fgvc.py</c>.
     /// </summary>
@@ -68,6 +74,7 @@ public sealed record StageSettings(int Epochs, double LearningRate, int Batch, d
         Augment = Augment ?? augmentByDefault, Device = device, Seed = seed, LoaderWorkers = workers, Resume = true,
         Preprocessing = preprocessing, CheckpointEverySteps = CheckpointEverySteps, Optimizer = Optimizer,
         Momentum = Momentum, Decay = Decay, ScheduleByEpoch = ScheduleByEpoch, DropPathRate = DropPath,
+        Mixup = Mixup,
     };
 }
 
@@ -181,9 +188,15 @@ public sealed record PreprocessSpec(string Preset, (float, float, float)? Mean =
     /// </summary>
     public double? RandomErasing { get; init; }
 
+    /// <summary>
+    /// <c>rand_augment: CONFIG</c>: timm's RandAugment from its config string (NOAH's few-shot:
+    /// <c>rand-m9-mstd0.5-inc1</c>) on training images, or null: off.
+    /// </summary>
+    public RandAugment? RandAugment { get; init; }
+
     /// <summary>Whether any field is overridden.</summary>
     public bool Overrides =>
-        RandomErasing is not null || Mean is not null || Std is not null || CropFraction is not null || Resize is not null
+        RandomErasing is not null || RandAugment is not null || Mean is not null || Std is not null || CropFraction is not null || Resize is not null
         || Interpolation is not null || Augmentation is not null || Flip is not null;
 
     /// <summary>
@@ -200,6 +213,7 @@ public sealed record PreprocessSpec(string Preset, (float, float, float)? Mean =
             Resize = Resize ?? start.Resize, Interpolation = Interpolation ?? start.Interpolation,
             Augmentation = Augmentation ?? start.Augmentation, FlipProbability = Flip ?? start.FlipProbability,
             Erasing = RandomErasing is > 0 and var p ? new Pvp.Training.Data.RandomErasing(p) : start.Erasing,
+            RandAugment = RandAugment ?? start.RandAugment,
         };
         result.Validate();
         return result;

@@ -300,11 +300,42 @@ public static class RecipeParser
             Decay = s.Choice("decay", vpt ? "all" : "weights", "weights", "all") == "all" ? DecayRule.All : DecayRule.Pvp,
             ScheduleByEpoch = s.Choice("schedule", vpt ? "per_epoch" : "per_step", "per_step", "per_epoch") == "per_epoch",
             DropPath = s.Double("drop_path", d.DropPath, min: 0, max: 0.999),
+            Mixup = s.Has("mixup") ? ReadMixup(s) : d.Mixup,
         };
+        if (settings.Mixup is not null && settings.LabelSmoothing > 0)
+            throw s.Error(s.NodeOf("label_smoothing") ?? s.NodeOf("mixup")!,
+                $"{s.Path}.label_smoothing: with mixup the targets are smoothed by mixup.label_smoothing (timm's Mixup); " +
+                "move the value there and remove label_smoothing.");
+        if (settings.Mixup is not null && settings.Batch % 2 != 0)
+            throw s.Error(s.NodeOf("batch") ?? s.NodeOf("mixup")!,
+                $"{s.Path}.batch: {settings.Batch} is odd, and mixup (timm's batch mode) pairs each image with its mirror " +
+                "in the batch; choose an even batch or remove mixup.");
         if (settings.Optimizer == OptimizerKind.AdamW && s.Has("momentum"))
             throw s.Error(s.NodeOf("momentum")!,
                 $"{s.Path}.momentum: momentum is SGD's; this stage uses AdamW (set optimizer: sgd, or remove momentum).");
         return settings;
+    }
+
+    /// <summary>
+    /// A stage's <c>mixup:</c> section: timm's <c>Mixup</c> arguments, each defaulting to NOAH's value
+    /// (mixup_alpha 0.8, cutmix_alpha 1.0, prob 1.0, switch_prob 0.5, label_smoothing 0.1).
+    /// </summary>
+    private static Pvp.Training.Data.Mixup ReadMixup(YamlSection stage)
+    {
+        var m = stage.OptionalSection("mixup") ?? throw stage.Error(stage.NodeOf("mixup")!,
+            $"{stage.Path}.mixup: is empty; write 'mixup: {{}}' for NOAH's values (mixup_alpha 0.8, cutmix_alpha 1.0, " +
+            "prob 1.0, switch_prob 0.5, label_smoothing 0.1), or remove the key.");
+        var mixup = new Pvp.Training.Data.Mixup(
+            m.Double("mixup_alpha", 0.8, min: 0, max: 100),
+            m.Double("cutmix_alpha", 1.0, min: 0, max: 100),
+            m.Double("prob", 1.0, min: 0, max: 1),
+            m.Double("switch_prob", 0.5, min: 0, max: 1),
+            m.Double("label_smoothing", 0.1, min: 0, max: 0.999));
+        if (mixup.MixupAlpha == 0 && mixup.CutmixAlpha == 0)
+            throw m.Error($"{m.Path}: mixup_alpha and cutmix_alpha are both 0, so nothing would mix; " +
+                          "give one a positive value or remove mixup.");
+        m.Finish();
+        return mixup;
     }
 
     private static SearchSpec? ReadSearch(YamlSection stage2, YamlSection? s, int epochs)
@@ -355,7 +386,8 @@ public static class RecipeParser
     private static PreprocessSpec ReadPreprocess(YamlSection? s)
     {
         if (s is null) return PreprocessSpec.FromCheckpoint;
-        s.Expect("mean", "std", "crop_fraction", "resize", "interpolation", "train_augmentation", "flip", "random_erasing");
+        s.Expect("mean", "std", "crop_fraction", "resize", "interpolation", "train_augmentation", "flip", "random_erasing",
+            "rand_augment");
         string preset = s.Choice("preset", "checkpoint", new[] { "checkpoint" }.Concat(Pvp.Training.Data.Preprocessing.Presets.Keys).ToArray());
         static (float, float, float)? Triple(IReadOnlyList<double>? v) => v is null ? null : ((float)v[0], (float)v[1], (float)v[2]);
         var spec = new PreprocessSpec(preset,
@@ -383,7 +415,11 @@ public static class RecipeParser
             Flip: s.Has("flip") ? s.Double("flip", 0.5, min: 0, max: 1) : null)
         {
             RandomErasing = s.Has("random_erasing") ? s.Double("random_erasing", 0, min: 0, max: 1) : null,
+            RandAugment = s.Has("rand_augment") ? ReadRandAugment(s) : null,
         };
+        if (spec.Augmentation == Pvp.Training.Data.TrainAugmentation.None && spec.RandAugment is not null)
+            throw s.Error(s.NodeOf("rand_augment")!, "preprocess.rand_augment: RandAugment is part of the training " +
+                                                     "augmentation, and train_augmentation is none; remove rand_augment or choose an augmentation.");
         if (spec.Augmentation == Pvp.Training.Data.TrainAugmentation.None && spec.RandomErasing is > 0)
             throw s.Error(s.NodeOf("random_erasing")!, "preprocess.random_erasing: erasing is part of the training augmentation, " +
                                                        "and train_augmentation is none; remove random_erasing or choose an augmentation.");
@@ -392,6 +428,19 @@ public static class RecipeParser
                                              "and train_augmentation is none; remove flip or choose an augmentation.");
         s.Finish();
         return spec;
+    }
+
+    private static Pvp.Training.Data.RandAugment ReadRandAugment(YamlSection s)
+    {
+        string config = s.String("rand_augment");
+        try
+        {
+            return Pvp.Training.Data.RandAugment.Parse(config);
+        }
+        catch (ArgumentException e)
+        {
+            throw s.Error(s.NodeOf("rand_augment")!, $"preprocess.rand_augment: {e.Message}");
+        }
     }
 
     private static DatasetSpec ReadDataset(YamlSection s, Func<string, string> resolve, bool isSource,

@@ -8,8 +8,8 @@ namespace Pvp.Training;
 
 /// <summary>
 /// Trains a generated model's trainable parameters with AdamW or SGD over its parameter groups: linear warm-up then
-/// cosine decay, gradient clipping, optional label smoothing; checkpoints atomically (every N steps and at each epoch
-/// end) and resumes to the same weights an uninterrupted run reaches; stops cleanly on cancellation (Ctrl+C) after
+/// cosine decay, gradient clipping, optional label smoothing or timm's mixup / CutMix with soft targets; checkpoints
+/// atomically (every N steps and at each epoch end) and resumes to the same weights an uninterrupted run reaches; stops cleanly on cancellation (Ctrl+C) after
 /// saving; stops with the step and learning rate named when the loss stops being finite. Every step runs in a dispose
 /// scope, so memory stays flat.
 /// </summary>
@@ -35,7 +35,14 @@ public static class Trainer
         if (train.Classes.Count > model.NumClasses)
             throw new ArgumentException($"The training set has {train.Classes.Count} classes " +
                                         $"but {model.VariantName} was built with a head for {model.NumClasses}.");
+        if (options.Mixup is not null && options.BatchSize % 2 == 1 && train.Count > options.BatchSize)
+            throw new ArgumentException($"BatchSize = {options.BatchSize} with Mixup: timm's batch mode pairs each image " +
+                                        "with its mirror in the batch and needs an even batch; choose an even one.");
         using var run = new Run(model, train, options, runDirectory, observer ?? SilentObserver.Instance);
+        if (options.Mixup is not null && Math.Min(options.BatchSize, train.Count) % 2 == 1)
+            (observer ?? SilentObserver.Instance).Message(
+                $"mixup: the {train.Count} training images are one odd batch; its middle image is paired with itself " +
+                "(timm's batch mode would refuse an odd batch)");
         run.RestoreOrStart();
         for (int epoch = run.Position.Epoch; epoch < options.Epochs; epoch++)
         {
@@ -145,7 +152,7 @@ public static class Trainer
                 ["lr"] = options.LearningRate, ["weight_decay"] = options.WeightDecay, ["decay"] = options.Decay.ToString(),
                 ["schedule"] = options.ScheduleByEpoch ? "per epoch" : "per step",
                 ["preprocessing"] = options.Preprocessing.Describe(model.Backbone.ImageSize), ["augment"] = options.Augment,
-                ["drop_path"] = options.DropPathRate,
+                ["drop_path"] = options.DropPathRate, ["mixup"] = options.Mixup?.Describe(),
             });
             observer.Started(model.VariantName, Position.Step, totalSteps);
             model.train();
@@ -199,9 +206,22 @@ public static class Trainer
                 ? LearningRateSchedule.EpochFactor(epoch, options.Epochs, options.WarmupEpochs)
                 : LearningRateSchedule.Factor(Step, totalSteps, warmupSteps);
             foreach (var group in optimizer.Groups) group.LearningRate = group.PeakLearningRate * factor;
-            var logits = model.call(batch.Images.to(device));
-            var loss = nn.functional.cross_entropy(logits, batch.Labels.to(device),
-                label_smoothing: options.LabelSmoothing);
+            Tensor loss;
+            if (options.Mixup is { } mixup)
+            {
+                // timm: the batch and its targets mixed, then SoftTargetCrossEntropy, sum(−t · log_softmax).mean().
+                // The draw is keyed by the step, so a resumed run mixes as an uninterrupted one.
+                var (images, targets, _) = mixup.Apply(batch.Images.to(device), batch.Labels.to(device),
+                    model.NumClasses, new Random(Seeds.Mix(options.Seed, (int)Step, -2)));
+                var logits = model.call(images);
+                loss = (-targets * nn.functional.log_softmax(logits, 1)).sum(1).mean();
+            }
+            else
+            {
+                var logits = model.call(batch.Images.to(device));
+                loss = nn.functional.cross_entropy(logits, batch.Labels.to(device),
+                    label_smoothing: options.LabelSmoothing);
+            }
             double value = loss.item<float>();
             if (!double.IsFinite(value))
             {

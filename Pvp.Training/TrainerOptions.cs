@@ -90,6 +90,16 @@ public sealed record TrainerOptions
     /// </summary>
     public double DropPathRate { get; init; }
 
+    /// <summary>
+    /// timm's mixup / CutMix on each training batch (<see cref="Data.Mixup"/>), with the soft-target cross-entropy as
+    /// the loss; null (the default): off. It smooths its own targets, so <see cref="LabelSmoothing"/> must be 0 with it,
+    /// and <see cref="BatchSize"/> even (timm's batch mode pairs each image with its mirror in the batch, and asserts an
+    /// even batch) unless the whole training set is one batch, as a small k-shot set is: an odd one then pairs its
+    /// middle image with itself, and the run says so. It mixes whatever <see cref="Augment"/> says (that switch is the
+    /// per-image transform's). Evaluation is unaffected.
+    /// </summary>
+    public Data.Mixup? Mixup { get; init; }
+
     /// <summary>Decoding threads of the loader (default: all cores).</summary>
     public int? LoaderWorkers { get; init; }
 
@@ -110,6 +120,12 @@ public sealed record TrainerOptions
         Require(DropPathRate is >= 0 and < 1, $"DropPathRate = {DropPathRate}: must be in [0, 1).");
         Require(Momentum is >= 0 and < 1, $"Momentum = {Momentum}: must be in [0, 1).");
         Preprocessing.Validate();
+        if (Mixup is { } mixup)
+        {
+            mixup.Validate();
+            Require(LabelSmoothing == 0, $"LabelSmoothing = {LabelSmoothing} with Mixup: mixup smooths its own targets; " +
+                                         "set Mixup.LabelSmoothing instead and LabelSmoothing to 0.");
+        }
         Require(CheckpointEverySteps >= 0, $"CheckpointEverySteps = {CheckpointEverySteps}: must not be negative.");
     }
 }

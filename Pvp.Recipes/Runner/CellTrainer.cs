@@ -49,7 +49,8 @@ internal sealed class CellTrainer(RunContext run, RunData data, RunTraining trai
             model.Precision.Name)
         {
             Preprocessing = options.Preprocessing.Describe(run.ImageSize) +
-                            (options.Augment ? "" : " (training augmentation off)"),
+                            (options.Augment ? "" : " (training augmentation off)") +
+                            (options.Mixup is { } mixup ? $"; batches: {mixup.Describe()}" : ""),
             Optimizer = settings.Optimizer == OptimizerKind.Sgd ? $"SGD (momentum {settings.Momentum})" : "AdamW",
             LearningRate = options.LearningRate,
             WeightDecay = options.WeightDecay,

@@ -137,6 +137,9 @@ internal sealed class RunFingerprints(RunContext run, RunData data, RunTraining 
         components[$"{prefix}.lr_scaling"] = s.ScaleLrByBatch ? "batch/256" : "none";
         components[$"{prefix}.decay"] = s.Decay.ToString();
         components[$"{prefix}.schedule"] = s.ScheduleByEpoch ? "per epoch" : "per step";
+        // Only when on, so the fingerprints of runs without them stay as they were.
+        if (s.DropPath > 0) components[$"{prefix}.drop_path"] = s.DropPath.ToString("R", invariant);
+        if (s.Mixup is { } mixup) components[$"{prefix}.mixup"] = mixup.Describe();
     }
 
     /// <summary>

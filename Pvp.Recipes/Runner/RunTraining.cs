@@ -56,7 +56,8 @@ internal sealed class RunTraining(RunContext run)
     public string DescribeCellTraining(TaskSpec task)
     {
         var options = CellOptionsFor(Recipe.Stage2.Settings, 0, task);
-        return options.Preprocessing.Describe(run.ImageSize) + (options.Augment ? "" : " (training augmentation off)");
+        return options.Preprocessing.Describe(run.ImageSize) + (options.Augment ? "" : " (training augmentation off)")
+            + (options.Mixup is { } mixup ? $"; batches: {mixup.Describe()}" : "");
     }
 
     /// <summary>

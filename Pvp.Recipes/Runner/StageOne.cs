@@ -34,7 +34,8 @@ internal sealed class StageOne(
         manual_seed(Recipe.Seed);
         using var model = training.CreateModel(sourceTrain.Classes.Count);
         run.Reporter.Info($"precision: {model.Precision}");
-        run.Reporter.Info($"preprocessing: {run.Preprocessing.Describe(run.ImageSize)}");
+        run.Reporter.Info($"preprocessing: {run.Preprocessing.Describe(run.ImageSize)}" +
+                          (Recipe.Stage1.Mixup is { } mixup ? $"; batches: {mixup.Describe()}" : ""));
         run.Reporter.Info(model.LoadBackbone(Layout.BackbonePath).ToString());
         if (model.PetuningStateDict().Count == 0)
             run.Reporter.Info($"note: {Recipe.Variant} has no PETuning modules besides its head; stage 1 leaves " +

@@ -33,7 +33,16 @@ public abstract class ImageTransform
     /// the filter, as PIL's antialiased resize averages every source pixel where a plain bilinear or bicubic kernel
     /// would alias.
     /// </summary>
-    protected void CropResizeNormalize(SKBitmap image, SKRect source, bool mirror, Span<float> destination)
+    protected void CropResizeNormalize(SKBitmap image, SKRect source, bool mirror, Span<float> destination) =>
+        CropResizeNormalize(image, source, mirror, destination, augment: null);
+
+    /// <summary>
+    /// <see cref="CropResizeNormalize(SKBitmap, SKRect, bool, Span{float})"/>, and with <paramref name="augment"/>
+    /// (training) and a <see cref="Data.Preprocessing.RandAugment"/>, RandAugment on the 8-bit result before the
+    /// normalisation, drawing from <paramref name="augment"/> (timm's order: crop, flip, RandAugment, normalise).
+    /// </summary>
+    protected void CropResizeNormalize(SKBitmap image, SKRect source, bool mirror, Span<float> destination,
+        Random? augment)
     {
         var info = new SKImageInfo(Size, Size, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var output = new SKBitmap(info);
@@ -57,6 +66,22 @@ public abstract class ImageTransform
         ReadOnlySpan<byte> pixels = output.GetPixelSpan();
         int plane = Size * Size;
         var (mean, std) = (Preprocessing.Mean, Preprocessing.Std);
+        if (augment is not null && Preprocessing.RandAugment is { } randAugment)
+        {
+            // timm's order: crop and flip, RandAugment on the 8-bit image, then ToTensor and Normalize.
+            var rgb = new byte[3 * plane];
+            for (int i = 0; i < plane; i++)
+                (rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2]) = (pixels[4 * i], pixels[4 * i + 1], pixels[4 * i + 2]);
+            var filter = Preprocessing.Interpolation == Interpolation.Bicubic ? AffineFilter.Bicubic : AffineFilter.Bilinear;
+            randAugment.Apply(rgb, Size, Size, RandAugment.FillFor(mean), filter, augment);
+            for (int i = 0; i < plane; i++)
+            {
+                destination[i] = (rgb[3 * i] / 255f - mean.R) / std.R;
+                destination[plane + i] = (rgb[3 * i + 1] / 255f - mean.G) / std.G;
+                destination[2 * plane + i] = (rgb[3 * i + 2] / 255f - mean.B) / std.B;
+            }
+            return;
+        }
         for (int i = 0; i < plane; i++)
         {
             destination[i] = (pixels[4 * i] / 255f - mean.R) / std.R;
@@ -142,7 +167,7 @@ public sealed class TrainTransform : ImageTransform
         var crop = Preprocessing.Augmentation == TrainAugmentation.ResizeRandomCrop
             ? RandomCropAfterResize(image.Width, image.Height, random)
             : SampleCrop(image.Width, image.Height, random);
-        CropResizeNormalize(image, crop, random.NextDouble() < Preprocessing.FlipProbability, destination);
+        CropResizeNormalize(image, crop, random.NextDouble() < Preprocessing.FlipProbability, destination, random);
         Preprocessing.Erasing?.Apply(destination, 3, Size, Size, random);
     }
 

@@ -80,6 +80,12 @@ public sealed record Preprocessing(
     /// </summary>
     public RandomErasing? Erasing { get; init; }
 
+    /// <summary>
+    /// timm's RandAugment on the cropped, flipped 8-bit training image before normalisation (NOAH's few-shot training:
+    /// <c>rand-m9-mstd0.5-inc1</c>), or null: none. Training only; the evaluation transform ignores it.
+    /// </summary>
+    public RandAugment? RandAugment { get; init; }
+
     /// <summary>ImageNet's channel means (RGB), as torchvision and VPT normalise.</summary>
     public static readonly (float R, float G, float B) ImageNetMean = (0.485f, 0.456f, 0.406f);
 
@@ -136,8 +142,9 @@ public sealed record Preprocessing(
 
     /// <summary>
     /// NOAH's few-shot evaluation (<c>lib/datasets.py</c>, <c>build_transform</c>): Resize((256, 256)) bicubic →
-    /// CenterCrop(224), ImageNet statistics; its training adds RandAugment, random erasing and mixup to the
-    /// random-resized crop, which Pvp does not implement.
+    /// CenterCrop(224), ImageNet statistics, random-resized crop. NOAH's training also adds RandAugment, random erasing
+    /// and mixup; the preset leaves them off (<see cref="RandAugment"/>, <see cref="Erasing"/> and
+    /// <see cref="Pvp.Training.TrainerOptions.Mixup"/> turn them on, as <c>recipes/noah-fewshot-fgvc.yaml</c> does).
     /// </summary>
     public static Preprocessing Noah { get; } = new("noah", ImageNetMean, ImageNetStd, 0.875, ResizeMode.Squash,
         Interpolation.Bicubic, TrainAugmentation.RandomResizedCrop);
@@ -176,6 +183,7 @@ public sealed record Preprocessing(
                                         "(0.875: resize 256, crop 224).");
         if (!(FlipProbability >= 0 && FlipProbability <= 1))
             throw new ArgumentException($"Preprocessing flip probability {FlipProbability} must be in [0, 1].");
+        RandAugment?.Validate();
     }
 
     /// <summary>The evaluation transform to <paramref name="size"/> pixels.</summary>
@@ -214,6 +222,8 @@ public sealed record Preprocessing(
             _ => string.Create(CultureInfo.InvariantCulture,
                 $"train resize {ScaledSide(size)} → random crop {size} + flip {FlipProbability:R}"),
         };
+        if (RandAugment is { } randAugment && Augmentation != TrainAugmentation.None)
+            train += $" + rand-augment {randAugment.Config}";
         if (Erasing is { } erasing && Augmentation != TrainAugmentation.None)
             train += string.Create(CultureInfo.InvariantCulture, $" + random erasing {erasing.Probability:R} (pixel)");
         return $"{Name}: mean {Triple(Mean)}, std {Triple(Std)}, {geometry}, {Interpolation.ToString().ToLowerInvariant()}, {train}";
