@@ -86,6 +86,13 @@ public partial class Ia3Micro;
 public partial class AdapterPlusMicro;
 
 /// <summary>
+/// Micro ViT — DoRA (Liu et al. 2024): LoRA r 4, alpha 8 on q and v with a learned magnitude per output row.
+/// </summary>
+[VisionTransformer(VitPreset.Micro)]
+[Lora(Rank = 4, Alpha = 8, Targets = LoraTargets.Query | LoraTargets.Value, UseDora = true)]
+public partial class DoraMicro;
+
+/// <summary>
 /// Micro ViT — LN-tuning (HF PEFT's <c>LN_TUNING</c>): every LayerNorm's weight and bias trains (norm1 and norm2 of each
 /// block and the final norm), and the head.
 /// </summary>

@@ -81,6 +81,13 @@ public partial class Ia3Ti16;
 public partial class AdapterPlusTi16;
 
 /// <summary>
+/// ViT-Ti/16 — DoRA (Liu et al. 2024): LoRA r 8, alpha 8 on q and v with a learned magnitude per output row.
+/// </summary>
+[VisionTransformer(VitPreset.Tiny16)]
+[Lora(Rank = 8, Alpha = 8, Targets = LoraTargets.Query | LoraTargets.Value, UseDora = true)]
+public partial class DoraTi16;
+
+/// <summary>
 /// ViT-Ti/16 — LN-tuning (HF PEFT's <c>LN_TUNING</c>): every LayerNorm's weight and bias trains (norm1 and norm2 of each
 /// block and the final norm), and the head.
 /// </summary>

@@ -281,6 +281,16 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
                (kinds.Contains(KindNames.Head) ? WeightRoles.Head : WeightRoles.None);
     }
 
+    void IWeightTarget.BackboneLoaded()
+    {
+        // DoRA's magnitudes start as ‖W‖ of the pre-trained weight, which only now is in place.
+        foreach (var (_, module) in named_modules())
+        {
+            if (module is Blocks.LoraLinear linear) linear.FollowBackbone();
+            else if (module is Blocks.LoraQkvLinear qkv) qkv.FollowBackbone();
+        }
+    }
+
     /// <summary>
     /// Writes this model as an ONNX file (opset 17 or later, IR 8) that ONNX Runtime runs without libtorch: input
     /// <c>images</c> float32 [batch, C, H, W] (normalised as in training), output <c>logits</c> float32 [batch,

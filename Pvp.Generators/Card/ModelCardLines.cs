@@ -38,7 +38,8 @@ internal static class ModelCardLines
     {
         string targets = Format.LoraTargets(l.Targets);
         string dropout = l.Dropout > 0 ? $", dropout {Format.Num(l.Dropout)}" : "";
-        return $"LoRA r={l.Rank} alpha={Format.Num(l.Alpha)} on {targets} of {l.Range.Describe()}{dropout}";
+        string method = l.UseDora ? "DoRA (LoRA with a learned magnitude per output row)" : "LoRA";
+        return $"{method} r={l.Rank} alpha={Format.Num(l.Alpha)} on {targets} of {l.Range.Describe()}{dropout}";
     }
 
     private static string Marker(string attribute) => attribute switch

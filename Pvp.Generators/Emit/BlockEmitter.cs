@@ -31,7 +31,8 @@ internal static class BlockEmitter
         if (lora.Count > 0)
         {
             string joined = string.Concat(lora);
-            parts.Add("Lora" + char.ToUpperInvariant(joined[0]) + joined.Substring(1));
+            bool dora = new[] { shape.Qkv, shape.Proj, shape.Fc1, shape.Fc2 }.Any(l => l?.UseDora == true);
+            parts.Add((dora ? "Dora" : "Lora") + char.ToUpperInvariant(joined[0]) + joined.Substring(1));
         }
         parts.AddRange(shape.Methods.Select(m => m.ClassNamePart));
         return string.Concat(parts) + "Block";
@@ -196,7 +197,7 @@ internal static class BlockEmitter
         if ((lora.Targets & LoraTargets.Value) != 0) targets.Add($"{LoraTargetsEnum}.Value");
         return $"new {Blocks}.LoraQkvLinear({d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, {string.Join(" | ", targets)}, " +
                $"rank: {lora.Rank}, alpha: {Format.Num(lora.Alpha)}, dropout: {Format.Num(lora.Dropout)}, device, dtype" +
-               (b.BackboneBf16 ? ", frozenDtype: frozen)" : ")");
+               (b.BackboneBf16 ? ", frozenDtype: frozen" : "") + (lora.UseDora ? ", useDora: true)" : ")");
     }
 
     private static string Linear(LoraLayerSpec? lora, int inFeatures, int outFeatures, string hasBias, string frozen) =>
@@ -204,7 +205,7 @@ internal static class BlockEmitter
             ? $"{Torch}.nn.Linear({inFeatures}, {outFeatures}, device: device, dtype: {frozen})"
             : $"new {Blocks}.LoraLinear({inFeatures}, {outFeatures}, hasBias: {hasBias}, rank: {lora.Rank}, " +
               $"alpha: {Format.Num(lora.Alpha)}, dropout: {Format.Num(lora.Dropout)}, device, dtype" +
-              (frozen == "dtype" ? ")" : $", frozenDtype: {frozen})");
+              (frozen == "dtype" ? "" : $", frozenDtype: {frozen}") + (lora.UseDora ? ", useDora: true)" : ")");
 
     private static string Summary(BlockShape shape)
     {
@@ -214,7 +215,7 @@ internal static class BlockEmitter
         if (shape.Proj is { } proj) layers.Add((proj, "attn.proj"));
         if (shape.Fc1 is { } fc1) layers.Add((fc1, "mlp.fc1"));
         if (shape.Fc2 is { } fc2) layers.Add((fc2, "mlp.fc2"));
-        parts.AddRange(layers.Select(l => $"LoRA r={l.Spec.Rank} on {l.Name}"));
+        parts.AddRange(layers.Select(l => $"{(l.Spec.UseDora ? "DoRA" : "LoRA")} r={l.Spec.Rank} on {l.Name}"));
         parts.AddRange(shape.Methods.Select(m => m.Summary));
         return string.Join(", ", parts);
     }

@@ -387,6 +387,7 @@ internal static class ModelEmitter
                 {
                     entries.Add(($"blocks.*.{path}.lora_A", LoraAttribute.KindName));
                     entries.Add(($"blocks.*.{path}.lora_B", LoraAttribute.KindName));
+                    if (layer.UseDora) entries.Add(($"blocks.*.{path}.lora_magnitude_vector", LoraAttribute.KindName));
                 }
             foreach (var method in shape.Methods)
                 foreach (var module in method.Modules)

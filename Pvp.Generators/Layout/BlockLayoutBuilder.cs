@@ -36,7 +36,7 @@ internal sealed class BlockLayoutBuilder
     private void Claim(ResolvedLora lora)
     {
         var slices = lora.Targets & (LoraTargets.Query | LoraTargets.Key | LoraTargets.Value);
-        var qkvSpec = new LoraLayerSpec(slices, lora.Rank, lora.Alpha, lora.Dropout);
+        var qkvSpec = new LoraLayerSpec(slices, lora.Rank, lora.Alpha, lora.Dropout, lora.UseDora);
         for (int b = lora.Range.Start; b < lora.Range.End; b++)
         {
             var block = blocks[b];
@@ -46,7 +46,7 @@ internal sealed class BlockLayoutBuilder
                 if ((taken & slices) != 0)
                     Conflict($"LoRA on {Format.LoraTargets(taken & slices)} of attn.qkv", b);
                 else if (block.QkvOwner is { } owner && owner != lora.Order && !SameSettings(block.Qkv!, qkvSpec))
-                    Conflict("The fused attn.qkv (its slices take one Rank, Alpha and Dropout)", b);
+                    Conflict("The fused attn.qkv (its slices take one Rank, Alpha, Dropout and UseDora)", b);
                 else
                 {
                     block.Qkv = qkvSpec with { Targets = taken | slices };
@@ -64,7 +64,7 @@ internal sealed class BlockLayoutBuilder
         LoraLayerSpec? current, int block, LoraTargets layer, string name, ResolvedLora lora)
     {
         if ((lora.Targets & layer) == 0) return current;
-        if (current is null) return new LoraLayerSpec(layer, lora.Rank, lora.Alpha, lora.Dropout);
+        if (current is null) return new LoraLayerSpec(layer, lora.Rank, lora.Alpha, lora.Dropout, lora.UseDora);
         Conflict($"LoRA on {name}", block);
         return current;
     }
@@ -122,5 +122,5 @@ internal sealed class BlockLayoutBuilder
     }
 
     private static bool SameSettings(LoraLayerSpec a, LoraLayerSpec b)
-        => a.Rank == b.Rank && a.Alpha == b.Alpha && a.Dropout == b.Dropout;
+        => a.Rank == b.Rank && a.Alpha == b.Alpha && a.Dropout == b.Dropout && a.UseDora == b.UseDora;
 }

@@ -20,7 +20,8 @@ internal sealed record LoraDeclaration(
     Declared<LoraTargets>? Targets,
     Declared<string>? Blocks,
     Declared<double>? Dropout,
-    Declared<double>? LearningRateScale);
+    Declared<double>? LearningRateScale,
+    Declared<bool>? UseDora);
 
 /// <summary>
 /// What the parser learned about the type given to <c>[Attach(typeof(T))]</c>; the symbol itself is not kept.

@@ -29,7 +29,7 @@ internal sealed record PromptSpec(int Length, bool Deep, double Dropout, int Fir
 }
 
 /// <summary>LoRA on one layer of a block (for qkv, <see cref="Targets"/> says which slices).</summary>
-internal sealed record LoraLayerSpec(LoraTargets Targets, int Rank, double Alpha, double Dropout);
+internal sealed record LoraLayerSpec(LoraTargets Targets, int Rank, double Alpha, double Dropout, bool UseDora = false);
 
 /// <summary>A module a site method places in a block: where, how it joins, its field and how it is built.</summary>
 /// <param name="Site">Where in the block.</param>

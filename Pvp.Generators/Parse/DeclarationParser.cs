@@ -48,7 +48,8 @@ internal static class DeclarationParser
                     loras.Add(new LoraDeclaration(location, args.Named<int>(nameof(LoraAttribute.Rank)),
                         args.Named<double>(nameof(LoraAttribute.Alpha)), args.Named<LoraTargets>(nameof(LoraAttribute.Targets)),
                         args.Named<string>(nameof(LoraAttribute.Blocks)), args.Named<double>(nameof(LoraAttribute.Dropout)),
-                        args.Named<double>(nameof(LoraAttribute.LearningRateScale))));
+                        args.Named<double>(nameof(LoraAttribute.LearningRateScale)),
+                        args.Named<bool>(nameof(LoraAttribute.UseDora))));
                     break;
                 case KnownNames.AttachAttribute:
                     siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location,

@@ -152,10 +152,14 @@ internal sealed class PetuningValidator
             ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Targets?.Location ?? l.Location, "Targets", (int)targets,
                 "a combination of Query, Key, Value, Output, MlpFc1 and MlpFc2");
         ok &= CheckProbability("Dropout", l.Dropout);
+        bool useDora = l.UseDora?.Value ?? false;
+        if (useDora && dropout > 0)
+            ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Dropout?.Location ?? l.Location, "Dropout",
+                Format.Num(dropout), "0 with UseDora = true (DoRA is built without LoRA's dropout)");
         ok &= CheckScale(LoraAttribute.KindName, "Lora", l.LearningRateScale);
         var range = ResolveRange(l.Blocks, l.Location);
         return ok && range is not null
-            ? new ResolvedLora(order, rank, alpha, targets, dropout, range.Value, l.Location)
+            ? new ResolvedLora(order, rank, alpha, targets, dropout, range.Value, l.Location, useDora)
             : null;
     }
 

@@ -6,7 +6,8 @@ namespace Pvp.Blocks;
 
 /// <summary>
 /// A frozen linear layer with a LoRA update. Keys: <c>weight</c>, <c>bias</c> (as the plain <c>Linear</c> it
-/// replaces, so backbone checkpoints load unchanged), <c>lora_A</c>, <c>lora_B</c>.
+/// replaces, so backbone checkpoints load unchanged), <c>lora_A</c>, <c>lora_B</c>, and with DoRA
+/// <c>lora_magnitude_vector</c> (see <see cref="DoraMagnitude"/>): y = (m / ‖W + ΔW‖) ⊙ ((W + ΔW)·x) + b.
 /// </summary>
 /// <remarks>
 /// Without dropout the forward folds ΔW into the weight for the one matrix product (x·(W + ΔW)ᵀ), which costs
@@ -19,6 +20,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
     private readonly Parameter lora_A;
     private readonly Parameter lora_B;
     private readonly Dropout? lora_dropout;
+    private readonly Parameter? lora_magnitude_vector;
+    private readonly DoraMagnitude? dora;
     private readonly Scalar scale;
     private readonly double scaleValue;
 
@@ -36,9 +39,13 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
     /// <param name="frozenDtype">
     /// Type of the frozen weight and bias (e.g. bfloat16); null: <paramref name="dtype"/>.
     /// </param>
+    /// <param name="useDora">DoRA: a learned magnitude per output row (needs <paramref name="dropout"/> 0).</param>
     public LoraLinear(int inFeatures, int outFeatures, bool hasBias, int rank, double alpha, double dropout = 0,
-        Device? device = null, ScalarType? dtype = null, ScalarType? frozenDtype = null) : base(nameof(LoraLinear))
+        Device? device = null, ScalarType? dtype = null, ScalarType? frozenDtype = null, bool useDora = false)
+        : base(nameof(LoraLinear))
     {
+        if (useDora && dropout > 0)
+            throw new ArgumentException("DoRA is built without LoRA's dropout: give dropout 0.", nameof(dropout));
         using var template = nn.Linear(inFeatures, outFeatures, hasBias, device, frozenDtype ?? dtype);
         weight = new Parameter(template.weight!.detach().clone());
         bias = hasBias ? new Parameter(template.bias!.detach().clone()) : null;
@@ -48,11 +55,19 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
         scale = update.Scale.ToScalar();
         scaleValue = update.Scale;
         lora_dropout = dropout > 0 ? nn.Dropout(dropout) : null;
+        if (useDora)
+        {
+            dora = new DoraMagnitude(weight, lora_A.dtype);
+            lora_magnitude_vector = dora.Vector;
+        }
         RegisterComponents();
     }
 
     /// <inheritdoc />
     public bool Merged { get; private set; }
+
+    /// <summary>Whether the layer is DoRA's (a learned magnitude per output row) rather than plain LoRA's.</summary>
+    public bool UsesDora => dora is not null;
 
     /// <summary>The frozen weight [out, in].</summary>
     public Parameter Weight => weight;
@@ -66,7 +81,24 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
         if (Merged) return nn.functional.linear(x, weight, bias);
         using var scope = NewDisposeScope();
         Tensor y;
-        if (lora_dropout is null && weight.dtype == lora_A.dtype)
+        if (dora is not null)
+        {
+            var adapted = Scalars.Add(weight.to(lora_A.dtype), Delta());
+            var rows = dora.Scale(adapted);
+            if (weight.dtype == lora_A.dtype)
+            {
+                y = nn.functional.linear(x, adapted.mul(rows.unsqueeze(1)), bias);
+            }
+            else
+            {
+                // Under a bf16 backbone: the frozen product in bf16, the update and the rescaling in float32.
+                var update = LoraUpdate.ApplyOf(x.to(lora_A.dtype), lora_A, lora_B, scale);
+                y = nn.functional.linear(x, weight).to(lora_A.dtype).add_(update).mul_(rows);
+                if (bias is not null) y = y.add_(bias.to(lora_A.dtype));
+                y = y.to(x.dtype);
+            }
+        }
+        else if (lora_dropout is null && weight.dtype == lora_A.dtype)
         {
             y = nn.functional.linear(x, Scalars.Add(weight, Delta()), bias);
         }
@@ -93,6 +125,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
         string path = graph.PathOf(this) ?? "lora";
         var b = bias is null ? (Onnx.OnnxValue?)null : graph.Parameter(bias);
         using var scope = NewDisposeScope();
+        if (dora is not null) return EmitDora(graph, input, path, b);
         if (graph.Options.Lora == Onnx.OnnxLoraMode.Merged)
         {
             // W + ΔW formed in the update's type (float32), so a bf16 backbone's small ΔW survives into a float32 file.
@@ -107,11 +140,39 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
         return graph.Add(graph.Linear(input, frozen, b), graph.LoraBranch(input, lora_A, lora_B, scaleValue));
     }
 
+    // DoRA's graph. Merged: one product with the rescaled W' (the initializer holds it when the layer is merged).
+    // Separate: the frozen product plus LoRA's branch, multiplied row by row by m / ‖W + ΔW‖, then the bias.
+    private Onnx.OnnxValue EmitDora(Onnx.OnnxGraph graph, Onnx.OnnxValue input, string path, Onnx.OnnxValue? b)
+    {
+        using var delta = Delta();
+        if (graph.Options.Lora == Onnx.OnnxLoraMode.Merged)
+        {
+            if (Merged) return graph.Linear(input, graph.Parameter(weight), b);
+            using var adapted = Scalars.Add(weight.to(lora_A.dtype), delta);
+            using var rows = dora!.Scale(adapted).detach();
+            return graph.Linear(input, graph.Constant($"{path}.weight", adapted.mul(rows.unsqueeze(1))), b);
+        }
+        var frozenWeight = Merged ? dora!.Unmerged(weight, delta) : weight.to(lora_A.dtype);
+        using var scaleRows = Merged ? dora!.MergedScale.clone() : dora!.Scale(Scalars.Add(frozenWeight, delta)).detach();
+        var frozen = Merged ? graph.Constant($"{path}.weight", frozenWeight) : graph.Parameter(weight);
+        var sum = graph.Add(graph.Linear(input, frozen, null), graph.LoraBranch(input, lora_A, lora_B, scaleValue));
+        var scaled = graph.Mul(sum, graph.Constant($"{path}.dora_scale", scaleRows));
+        return b is { } bias1 ? graph.Add(scaled, bias1) : scaled;
+    }
+
     /// <inheritdoc />
     public void Merge()
     {
         if (Merged) return;
-        LoraFold.Apply(weight, () => Delta().to(weight.dtype), merge: true);
+        if (dora is not null)
+        {
+            using var delta = Delta();
+            dora.Merge(weight, delta);
+        }
+        else
+        {
+            LoraFold.Apply(weight, () => Delta().to(weight.dtype), merge: true);
+        }
         Merged = true;
     }
 
@@ -119,7 +180,21 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
     public void Unmerge()
     {
         if (!Merged) return;
-        LoraFold.Apply(weight, () => Delta().to(weight.dtype), merge: false);
+        if (dora is not null)
+        {
+            using var delta = Delta();
+            dora.Unmerge(weight, delta);
+        }
+        else
+        {
+            LoraFold.Apply(weight, () => Delta().to(weight.dtype), merge: false);
+        }
         Merged = false;
+    }
+
+    /// <summary>After a backbone load: DoRA's magnitude, if nobody changed it yet, becomes ‖W‖ of the loaded W.</summary>
+    internal void FollowBackbone()
+    {
+        if (dora is not null && !Merged) dora.FollowWeight(weight);
     }
 }

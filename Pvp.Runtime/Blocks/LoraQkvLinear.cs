@@ -6,7 +6,8 @@ namespace Pvp.Blocks;
 
 /// <summary>
 /// timm's fused qkv projection (rows [q; k; v]) with LoRA on chosen slices only. Keys: <c>weight</c>, <c>bias</c>
-/// (the frozen fused layer, as timm), and <c>q.lora_A</c>, <c>q.lora_B</c>, <c>v.lora_A</c>, … per adapted slice.
+/// (the frozen fused layer, as timm), and <c>q.lora_A</c>, <c>q.lora_B</c>, <c>v.lora_A</c>, … per adapted slice; with
+/// DoRA also <c>q.lora_magnitude_vector</c>, … (each slice is its own DoRA layer, as PEFT's separate q, k, v linears).
 /// </summary>
 public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOnnxModule
 {
@@ -32,24 +33,47 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
     /// <param name="frozenDtype">
     /// Type of the frozen fused weight and bias (e.g. bfloat16); null: <paramref name="dtype"/>.
     /// </param>
+    /// <param name="useDora">DoRA on each adapted slice (needs <paramref name="dropout"/> 0).</param>
     public LoraQkvLinear(int dim, bool hasBias, LoraTargets targets, int rank, double alpha, double dropout = 0,
-        Device? device = null, ScalarType? dtype = null, ScalarType? frozenDtype = null) : base(nameof(LoraQkvLinear))
+        Device? device = null, ScalarType? dtype = null, ScalarType? frozenDtype = null, bool useDora = false)
+        : base(nameof(LoraQkvLinear))
     {
         if ((targets & (LoraTargets.Query | LoraTargets.Key | LoraTargets.Value)) == 0)
             throw new ArgumentException("At least one of Query, Key, Value must be adapted.", nameof(targets));
+        if (useDora && dropout > 0)
+            throw new ArgumentException("DoRA is built without LoRA's dropout: give dropout 0.", nameof(dropout));
         this.dim = dim;
         using var template = nn.Linear(dim, 3L * dim, hasBias, device, frozenDtype ?? dtype);
         weight = new Parameter(template.weight!.detach().clone());
         bias = hasBias ? new Parameter(template.bias!.detach().clone()) : null;
-        if (targets.HasFlag(LoraTargets.Query)) q = new LoraUpdate(dim, dim, rank, alpha, device, dtype);
-        if (targets.HasFlag(LoraTargets.Key)) k = new LoraUpdate(dim, dim, rank, alpha, device, dtype);
-        if (targets.HasFlag(LoraTargets.Value)) v = new LoraUpdate(dim, dim, rank, alpha, device, dtype);
+        LoraUpdate Slice(int i) => new(dim, dim, rank, alpha, device, dtype,
+            useDora ? weight.narrow(0, (long)i * dim, dim) : null);
+        if (targets.HasFlag(LoraTargets.Query)) q = Slice(0);
+        if (targets.HasFlag(LoraTargets.Key)) k = Slice(1);
+        if (targets.HasFlag(LoraTargets.Value)) v = Slice(2);
+        UsesDora = useDora;
         lora_dropout = dropout > 0 ? nn.Dropout(dropout) : null;
         RegisterComponents();
     }
 
     /// <inheritdoc />
     public bool Merged { get; private set; }
+
+    /// <summary>Whether each adapted slice is DoRA's (a learned magnitude per output row) rather than plain LoRA's.</summary>
+    public bool UsesDora { get; }
+
+    private LoraUpdate?[] Updates => new[] { q, k, v };
+
+    // DoRA's row factors over the fused rows [3D]: m / ‖W + ΔW‖ on each adapted slice, 1 on the others.
+    private Tensor DoraScale(Tensor adapted)
+    {
+        using var scope = NewDisposeScope();
+        var parts = Updates.Select((update, i) => update?.Dora is { } magnitude
+                ? magnitude.Scale(adapted.narrow(0, (long)i * dim, dim))
+                : ones(new long[] { dim }, dtype: adapted.dtype, device: adapted.device))
+            .ToArray();
+        return cat(parts, 0).MoveToOuterDisposeScope();
+    }
 
     /// <summary>The frozen fused weight [3D, D].</summary>
     public Parameter Weight => weight;
@@ -78,6 +102,22 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
         if (Merged) return nn.functional.linear(x, weight, bias);
         using var scope = NewDisposeScope();
         var trainable = (q ?? k ?? v)!.A.dtype;
+        if (UsesDora)
+        {
+            var adapted = Scalars.Add(weight.to(trainable), DeltaIn(trainable));
+            var rows = DoraScale(adapted);
+            if (weight.dtype == trainable)
+                return nn.functional.linear(x, adapted.mul(rows.unsqueeze(1)), bias).MoveToOuterDisposeScope();
+            // Under a bf16 backbone: the frozen product in bf16, the updates and the rescaling in float32.
+            var xt = x.to(trainable);
+            var updates = Updates
+                .Select(update => update?.Apply(xt)
+                    ?? zeros(xt.shape[..^1].Append(dim).ToArray(), dtype: trainable, device: xt.device))
+                .ToArray();
+            var y = nn.functional.linear(x, weight).to(trainable).add_(cat(updates, -1)).mul_(rows);
+            if (bias is not null) y = y.add_(bias.to(trainable));
+            return y.to(x.dtype).MoveToOuterDisposeScope();
+        }
         if (lora_dropout is null && weight.dtype == trainable)
             return nn.functional.linear(x, Scalars.Add(weight, Delta()), bias).MoveToOuterDisposeScope();
 
@@ -103,6 +143,7 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
         string path = graph.PathOf(this) ?? "qkv";
         var b = bias is null ? (Onnx.OnnxValue?)null : graph.Parameter(bias);
         using var scope = NewDisposeScope();
+        if (UsesDora) return EmitDora(graph, input, path, b);
         if (graph.Options.Lora == Onnx.OnnxLoraMode.Merged)
             return graph.Linear(input,
                 Merged
@@ -124,11 +165,63 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
         return graph.Concat(-1, slices);
     }
 
+    // DoRA's graph: merged, one product with the rescaled fused W'; separate, the frozen fused product plus each
+    // adapted slice's branch, joined, multiplied row by row by the DoRA factors, then the bias.
+    private Onnx.OnnxValue EmitDora(Onnx.OnnxGraph graph, Onnx.OnnxValue input, string path, Onnx.OnnxValue? b)
+    {
+        var trainable = (q ?? k ?? v)!.A.dtype;
+        var delta = DeltaIn(trainable);
+        if (graph.Options.Lora == Onnx.OnnxLoraMode.Merged)
+        {
+            if (Merged) return graph.Linear(input, graph.Parameter(weight), b);
+            var adapted = Scalars.Add(weight.to(trainable), delta);
+            return graph.Linear(input,
+                graph.Constant($"{path}.weight", adapted.mul(DoraScale(adapted).detach().unsqueeze(1))), b);
+        }
+        var frozenWeight = Merged ? UnmergedWeight(delta) : weight.to(trainable);
+        var rows = Merged ? memory.Scale!.clone() : DoraScale(Scalars.Add(frozenWeight, delta)).detach();
+        var frozen = graph.Linear(input,
+            Merged ? graph.Constant($"{path}.weight", frozenWeight) : graph.Parameter(weight), null);
+        var slices = Updates.Select((update, i) =>
+        {
+            var slice = graph.Slice(frozen, -1, (long)i * dim, (long)(i + 1) * dim);
+            return update is null ? slice : graph.Add(slice, graph.LoraBranch(input, update.A, update.B, update.Scale));
+        }).ToArray();
+        var scaled = graph.Mul(graph.Concat(-1, slices), graph.Constant($"{path}.dora_scale", rows));
+        return b is { } bias1 ? graph.Add(scaled, bias1) : scaled;
+    }
+
+    // The row factors taken at a DoRA merge, to undo it; held in a class so TorchSharp's field scan never takes them
+    // for a buffer of the state dict.
+    private readonly MergeMemory memory = new();
+
+    private sealed class MergeMemory
+    {
+        public Tensor? Scale;
+    }
+
+    private Tensor UnmergedWeight(Tensor delta) =>
+        weight.to(delta.dtype).div(memory.Scale!.unsqueeze(1)).sub(delta);
+
     /// <inheritdoc />
     public void Merge()
     {
         if (Merged) return;
-        LoraFold.Apply(weight, () => Delta(), merge: true);
+        if (UsesDora)
+        {
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            var trainable = (q ?? k ?? v)!.A.dtype;
+            var adapted = Scalars.Add(weight.to(trainable), DeltaIn(trainable));
+            var rows = DoraScale(adapted).detach();
+            memory.Scale?.Dispose();
+            memory.Scale = rows.clone().MoveToOuterDisposeScope();
+            weight.copy_(adapted.mul(rows.unsqueeze(1)).to(weight.dtype));
+        }
+        else
+        {
+            LoraFold.Apply(weight, () => Delta(), merge: true);
+        }
         Merged = true;
     }
 
@@ -136,7 +229,24 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
     public void Unmerge()
     {
         if (!Merged) return;
-        LoraFold.Apply(weight, () => Delta(), merge: false);
+        if (UsesDora)
+        {
+            using var noGrad = no_grad();
+            using var scope = NewDisposeScope();
+            weight.copy_(UnmergedWeight(DeltaIn((q ?? k ?? v)!.A.dtype)).to(weight.dtype));
+        }
+        else
+        {
+            LoraFold.Apply(weight, () => Delta(), merge: false);
+        }
         Merged = false;
+    }
+
+    /// <summary>After a backbone load: each slice's DoRA magnitude, if unchanged yet, becomes ‖W‖ of its loaded rows.</summary>
+    internal void FollowBackbone()
+    {
+        if (!UsesDora || Merged) return;
+        foreach (var (update, i) in Updates.Select((u, i) => (u, i)))
+            update?.Dora?.FollowWeight(weight.narrow(0, (long)i * dim, dim));
     }
 }

@@ -12,11 +12,23 @@ public sealed class LoraUpdate : nn.Module
 {
     private readonly Parameter lora_A;
     private readonly Parameter lora_B;
+    private readonly Parameter? lora_magnitude_vector;
     private readonly Scalar scale;
 
     /// <summary>Creates the pair.</summary>
+    /// <param name="inFeatures">Input width.</param>
+    /// <param name="outFeatures">Output width.</param>
+    /// <param name="rank">The rank r.</param>
+    /// <param name="alpha">Scale numerator: the update is (alpha / r)·B·A.</param>
+    /// <param name="device">Where to allocate.</param>
+    /// <param name="dtype">Type of A and B.</param>
+    /// <param name="doraWeight">
+    /// For DoRA, the frozen weight [out, in] this pair updates: its row norms start the magnitude
+    /// (<c>lora_magnitude_vector</c>); null for plain LoRA.
+    /// </param>
     public LoraUpdate(
-        int inFeatures, int outFeatures, int rank, double alpha, Device? device = null, ScalarType? dtype = null)
+        int inFeatures, int outFeatures, int rank, double alpha, Device? device = null, ScalarType? dtype = null,
+        Tensor? doraWeight = null)
         : base(nameof(LoraUpdate))
     {
         if (rank <= 0 || rank > Math.Min(inFeatures, outFeatures))
@@ -29,8 +41,16 @@ public sealed class LoraUpdate : nn.Module
         lora_A = new Parameter(
             empty(new long[] { rank, inFeatures }, dtype: dtype, device: device).uniform_(-bound, bound));
         lora_B = new Parameter(zeros(new long[] { outFeatures, rank }, dtype: dtype, device: device));
+        if (doraWeight is not null)
+        {
+            Dora = new DoraMagnitude(doraWeight, lora_A.dtype);
+            lora_magnitude_vector = Dora.Vector;
+        }
         RegisterComponents();
     }
+
+    /// <summary>DoRA's magnitude of the weight this pair updates; null for plain LoRA.</summary>
+    internal DoraMagnitude? Dora { get; }
 
     /// <summary>The rank r.</summary>
     public int Rank { get; }

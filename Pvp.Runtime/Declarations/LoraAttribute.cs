@@ -65,4 +65,13 @@ sealed class LoraAttribute : Attribute
 
     /// <summary>Multiplier of the base learning rate for the LoRA parameter group. Default 1.</summary>
     public double LearningRateScale { get; set; } = 1.0;
+
+    /// <summary>
+    /// DoRA (Liu et al. 2024, arXiv 2402.09353; HF PEFT's <c>use_dora</c>, <c>peft/tuners/lora/dora.py</c>): each adapted
+    /// layer computes with W' = m ⊙ (W + s·B·A) / ‖W + s·B·A‖, the norm taken per output row and detached from the
+    /// gradient (the paper's §4.3, as PEFT does), m a learned magnitude per output row (<c>lora_magnitude_vector</c>,
+    /// trained with LoRA's group) initialised to ‖W‖ of the loaded backbone. The bias is not rescaled. Merges and
+    /// unmerges like LoRA. Needs Dropout 0. Default false (plain LoRA).
+    /// </summary>
+    public bool UseDora { get; set; }
 }

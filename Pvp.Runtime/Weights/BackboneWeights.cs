@@ -192,6 +192,7 @@ public static class BackboneWeights
         using (no_grad())
             foreach (var (key, value) in values)
                 target[key].copy_(value);
+        model.BackboneLoaded();
 
         return new WeightLoadReport(source, layout, values.Keys.ToList(), leftInitialised,
             options.FailOnUnexpected ? Array.Empty<string>() : unexpected, positionNote, headNote) { Skipped = skipped };

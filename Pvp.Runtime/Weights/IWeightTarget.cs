@@ -32,4 +32,12 @@ public interface IWeightTarget
 
     /// <summary>What the tensor at <paramref name="key"/> is to a backbone checkpoint.</summary>
     WeightRoles RoleOf(string key);
+
+    /// <summary>
+    /// Called once a backbone checkpoint has been copied in, for state that derives from the backbone's weights (DoRA's
+    /// magnitudes start as the pre-trained weight's row norms). Does nothing by default.
+    /// </summary>
+    void BackboneLoaded()
+    {
+    }
 }

@@ -73,6 +73,8 @@ public class DiagnosticsTests
     [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [AdapterPlus([|DropPath = 1|])] public partial class M;")]
     [InlineData("PVP009", "[VisionTransformer(VitPreset.Micro)] [AdapterPlus([|Blocks = \"1..1\"|])] public partial class M;")]
     [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [Adapter] [[|AdapterPlus|]] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [Lora(UseDora = true, [|Dropout = 0.1|])] public partial class M;")]
+    [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [Lora(Targets = LoraTargets.Query)] [[|Lora(Targets = LoraTargets.Value, UseDora = true)|]] public partial class M;")]
     [InlineData("PVP017", "[[|Pvp.Tests.Generator.GatedScaleShift|]] public partial class M;")]
     [InlineData("PVP017", "[[|Ssf(Full = true)|]] public partial class M;")]
     [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [Attach(typeof(Pvp.Tests.Numerics.ScaleShift), [|Site = (AttachSite)12|])] public partial class M;")]

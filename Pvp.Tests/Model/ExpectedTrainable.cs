@@ -26,6 +26,10 @@ internal static class ExpectedTrainable
                     .Concat(Blocks(depth == 3 ? 1 : depth / 2).SelectMany(LoraQv)),
             _ when variant.StartsWith("VptDeep", StringComparison.Ordinal) => head.Concat(new[] { "prompt_embeddings", "deep_prompt_embeddings" }),
             _ when variant.StartsWith("Lora", StringComparison.Ordinal) => head.Concat(Blocks().SelectMany(LoraQv)),
+            // DoRA (Liu et al. 2024): LoRA's pair and a magnitude per output row (PEFT's lora_magnitude_vector) on q and v.
+            _ when variant.StartsWith("Dora", StringComparison.Ordinal) =>
+                head.Concat(Blocks().SelectMany(b => LoraQv(b).Concat(new[] { "q", "v" }
+                    .Select(s => $"blocks.{b}.attn.qkv.{s}.lora_magnitude_vector")))),
             // Adapter+ (Steitz and Roth 2024): the reference's bottleneck.1 (down), bottleneck.4 (up) and the channel scale.
             _ when variant.StartsWith("AdapterPlus", StringComparison.Ordinal) =>
                 head.Concat(Blocks().SelectMany(b => new[] { "1", "4" }

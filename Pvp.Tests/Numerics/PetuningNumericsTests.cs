@@ -83,6 +83,128 @@ public class PetuningNumericsTests
             Assert.True(MaxDiff(value, before[key]) <= 1e-6, $"{key} after unmerge");
     }
 
+    // DoRA's weight written from the paper's definition: W' = m ⊙ (W + s·B·A) / ‖W + s·B·A‖, the norm over each output row.
+    private static Tensor DoraWeight(Tensor w, Tensor a, Tensor b, Tensor m, double s, bool detachNorm = true)
+    {
+        var adapted = w + b.matmul(a) * s;
+        var norm = adapted.pow(2).sum(1).sqrt();
+        return adapted * (m / (detachNorm ? norm.detach() : norm)).unsqueeze(1);
+    }
+
+    private static Func<string, Tensor, Tensor> DoraEverywhere(IReadOnlyDictionary<string, Tensor> w) => (key, weight) =>
+    {
+        string layer = key[..^".weight".Length];
+        Tensor Dora(string p, Tensor slice) =>
+            DoraWeight(slice, w[p + ".lora_A"], w[p + ".lora_B"], w[p + ".lora_magnitude_vector"], 16.0 / 4);
+        if (key.EndsWith("attn.qkv.weight", StringComparison.Ordinal))
+        {
+            long d = weight.shape[1];
+            return cat(new[] { "q", "k", "v" }.Select((s, i) => Dora($"{layer}.{s}", weight[(int)(i * d)..(int)((i + 1) * d)])).ToArray(), 0);
+        }
+        return key.EndsWith("attn.proj.weight", StringComparison.Ordinal) || key.Contains("mlp.fc", StringComparison.Ordinal)
+            ? Dora(layer, weight)
+            : weight;
+    };
+
+    [Fact]
+    public void DoraMagnitudesStartAtTheLoadedBackbonesRowNorms()
+    {
+        var (backbone, weights) = PerturbedBackbone(31);
+        using var dora = new TinyDoraEverywhere(numClasses: 10);
+        BackboneWeights.Load(dora, weights);
+        var w = dora.state_dict();
+        Tensor RowNorm(Tensor t) => t.pow(2).sum(1).sqrt();
+        var qkv = weights["blocks.1.attn.qkv.weight"];
+        Assert.True(MaxDiff(w["blocks.1.attn.qkv.k.lora_magnitude_vector"], RowNorm(qkv[64..128])) <= 1e-6);
+        Assert.True(MaxDiff(w["blocks.2.mlp.fc2.lora_magnitude_vector"], RowNorm(weights["blocks.2.mlp.fc2.weight"])) <= 1e-6);
+        dora.eval();
+        using var x = Images();
+        using (no_grad())
+            Assert.True(MaxDiff(dora.call(x), backbone.call(x)) <= 1e-5, "with B = 0 and m = ‖W‖, DoRA is the backbone");
+
+        // A magnitude that trained (here: set by hand) is kept when a backbone is loaded again.
+        using (no_grad()) w["blocks.0.attn.proj.lora_magnitude_vector"].fill_(2.0f);
+        BackboneWeights.Load(dora, weights);
+        Assert.Equal(2.0f, dora.state_dict()["blocks.0.attn.proj.lora_magnitude_vector"].max().item<float>());
+        Assert.True(MaxDiff(dora.state_dict()["blocks.1.attn.proj.lora_magnitude_vector"],
+            RowNorm(weights["blocks.1.attn.proj.weight"])) <= 1e-6, "an untouched magnitude follows the backbone");
+    }
+
+    [Fact]
+    public void DoraMatchesItsDefinitionMergesBothWaysAndDetachesTheNorm()
+    {
+        var (backbone, weights) = PerturbedBackbone(32);
+        using var dora = new TinyDoraEverywhere(numClasses: 10);
+        BackboneWeights.Load(dora, weights);
+        Perturb(dora, 0.1, name => name.Contains("lora_", StringComparison.Ordinal));
+        dora.eval();
+        var w = dora.state_dict();
+        Assert.Equal(new long[] { 64 }, w["blocks.0.attn.qkv.v.lora_magnitude_vector"].shape);
+        Assert.Equal(new long[] { 256 }, w["blocks.0.mlp.fc1.lora_magnitude_vector"].shape);
+        Assert.Equal(LoraAttribute.KindName, dora.KindOf("blocks.0.mlp.fc1.lora_magnitude_vector"));
+        Assert.Equal(LoraAttribute.KindName, dora.KindOf("blocks.2.attn.qkv.q.lora_magnitude_vector"));
+        using var x = Images();
+        Tensor unmerged;
+        using (no_grad())
+        {
+            unmerged = dora.call(x);
+            var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks { Weight = DoraEverywhere(w) });
+            Assert.True(MaxDiff(unmerged, reference) <= 1e-5, $"DoRA vs reference: {MaxDiff(unmerged, reference):E2}");
+            Assert.True(MaxDiff(unmerged, backbone.call(x)) > 1e-3, "the update should change the output");
+        }
+
+        var before = Snapshot(dora);
+        dora.MergeLora();
+        using (no_grad())
+        {
+            Assert.True(MaxDiff(dora.call(x), unmerged) <= 1e-5, "merged vs unmerged");
+            Assert.True(MaxDiff(dora.state_dict()["blocks.0.mlp.fc2.weight"], before["blocks.0.mlp.fc2.weight"]) > 1e-4, "merge folds W' into W");
+        }
+        dora.UnmergeLora();
+        foreach (var (key, value) in dora.state_dict())
+            Assert.True(MaxDiff(value, before[key]) <= 1e-5, $"{key} after unmerge");
+
+        // The gradient treats ‖W + ΔW‖ as a constant (the paper's §4.3, PEFT's weight_norm.detach()): against the
+        // reference with the norm detached, and unlike the one that differentiates through it.
+        dora.train();
+        dora.zero_grad();
+        using var target = randn(4, 10);
+        (dora.call(x) * target).sum().backward();
+        var grad = dora.named_parameters().Single(p => p.name == "blocks.1.attn.qkv.v.lora_B").parameter.grad!.clone();
+        Tensor ReferenceGrad(bool detachNorm)
+        {
+            var leaf = w["blocks.1.attn.qkv.v.lora_B"].detach().clone().requires_grad_(true);
+            var local = w.ToDictionary(p => p.Key, p => p.Key == "blocks.1.attn.qkv.v.lora_B" ? leaf : p.Value.detach());
+            var hooks = new ReferenceHooks
+            {
+                Weight = (key, weight) =>
+                {
+                    if (!key.EndsWith("attn.qkv.weight", StringComparison.Ordinal)) return DoraEverywhere(local)(key, weight);
+                    string layer = key[..^".weight".Length];
+                    return cat(new[] { "q", "k", "v" }.Select((s, i) => DoraWeight(weight[(i * 64)..((i + 1) * 64)],
+                        local[$"{layer}.{s}.lora_A"], local[$"{layer}.{s}.lora_B"], local[$"{layer}.{s}.lora_magnitude_vector"],
+                        4.0, detachNorm)).ToArray(), 0);
+                },
+            };
+            (ReferenceVit.Forward(local, x, 3, 4, 4, hooks) * target).sum().backward();
+            return leaf.grad!.clone();
+        }
+        var detached = ReferenceGrad(detachNorm: true);
+        var through = ReferenceGrad(detachNorm: false);
+        Assert.True(MaxDiff(grad, detached) <= 1e-4 * Math.Max(1, detached.abs().max().item<float>()),
+            $"gradient vs detached-norm reference: {MaxDiff(grad, detached):E2}");
+        Assert.True(MaxDiff(detached, through) > 10 * MaxDiff(grad, detached), "the two references differ, so the check can fail");
+    }
+
+    [Fact]
+    public void DoraOnVitB16TrainsWhatPeftsDoraTrains()
+    {
+        // PEFT's LoraConfig(r=8, target_modules=["query", "value"], use_dora=True) on ViT-B/16: per target lora_A 8×768,
+        // lora_B 768×8 and lora_magnitude_vector 768 = 13,056; 2 targets × 12 blocks = 313,344.
+        using var model = new Pvp.Models.DoraB16(numClasses: 0);
+        Assert.Equal(12 * 2 * (8 * 768 + 768 * 8 + 768), model.TrainableParameterCount);
+    }
+
     [Fact]
     public void VptDeepFollowsTheReplacementRule()
     {

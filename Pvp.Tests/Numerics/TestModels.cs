@@ -28,6 +28,12 @@ public partial class FixtureLora;
 [Lora(Rank = 2, Alpha = 2, Targets = LoraTargets.MlpFc1 | LoraTargets.MlpFc2, LearningRateScale = 10)]
 public partial class TinyLoraEverywhere;
 
+/// <summary>DoRA on every layer kind (q, k, v slices, proj, fc1, fc2) of every block, rank 4, alpha 16.</summary>
+[VisionTransformer(VitPreset.Micro)]
+[Lora(Rank = 4, Alpha = 16, Targets = LoraTargets.Query | LoraTargets.Key | LoraTargets.Value | LoraTargets.Output
+                                       | LoraTargets.MlpFc1 | LoraTargets.MlpFc2, UseDora = true)]
+public partial class TinyDoraEverywhere;
+
 /// <summary>VPT-deep on the middle and last block only, with prompt dropout.</summary>
 [VisionTransformer(VitPreset.Micro)]
 [Prompts(Length = 3, Deep = true, Blocks = "1..", Dropout = 0.5)]

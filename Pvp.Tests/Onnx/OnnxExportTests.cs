@@ -107,6 +107,22 @@ public class OnnxExportTests : IDisposable
     }
 
     [Theory]
+    [InlineData(OnnxLoraMode.Merged, false)]
+    [InlineData(OnnxLoraMode.Separate, false)]
+    [InlineData(OnnxLoraMode.Merged, true)]
+    [InlineData(OnnxLoraMode.Separate, true)]
+    public void DoraOnEveryLayerKindExportsTheSameFunction(OnnxLoraMode lora, bool mergedInTheModel)
+    {
+        using var model = new Pvp.Tests.Numerics.TinyDoraEverywhere(numClasses: 4);
+        Perturb(model, seed: 7);
+        if (mergedInTheModel) model.MergeLora();
+        string path = AssertSameLogits(model, new OnnxExportOptions { Lora = lora });
+        var keys = OnnxFileReader.Read(path).Initializers.Keys;
+        if (lora == OnnxLoraMode.Separate) Assert.Contains("blocks.1.mlp.fc1.dora_scale", keys);
+        else Assert.DoesNotContain(keys, k => k.Contains("lora_", StringComparison.Ordinal));
+    }
+
+    [Theory]
     [InlineData(OnnxLoraMode.Merged)]
     [InlineData(OnnxLoraMode.Separate)]
     public void UsersAttachedModuleAddsItsOwnNodes(OnnxLoraMode lora)
