@@ -8,6 +8,7 @@
 //   dotnet run -c Release --project bench/Pvp.Bench -- onnx [threads]  ViT-S/16 inference: TorchSharp vs ONNX Runtime on the exported file
 //   dotnet run -c Release --project bench/Pvp.Bench -- peak        this host's float32 (and native bf16) GEMM peak through libtorch
 //   dotnet run -c Release --project bench/Pvp.Bench -- search      successive halving vs the full grid on the built-in task
+//   dotnet run -c Release --project bench/Pvp.Bench -- methods [rounds]  every PETuning method on ViT-S/16: step, images/s, memory
 using Pvp.Bench;
 using static TorchSharp.torch;
 
@@ -25,6 +26,8 @@ return command switch
     "onnx" => OnnxBench.Run(args.Skip(1).ToArray()),
     "peak" => PeakOnly(),
     "search" => SearchBench.Run(args.Skip(1).ToArray()),
+    "methods" => MethodsBench.Run(args.Skip(1).ToArray()),
+    "methods-child" => MethodsBench.Child(args[1]),
     _ => Help(),
 };
 
@@ -36,6 +39,6 @@ static int PeakOnly()
 
 static int Help()
 {
-    Console.WriteLine("usage: dotnet run -c Release --project bench/Pvp.Bench -- step|memory|inference|precision|generator|onnx|peak|search");
+    Console.WriteLine("usage: dotnet run -c Release --project bench/Pvp.Bench -- step|memory|inference|precision|generator|onnx|peak|search|methods");
     return 2;
 }
