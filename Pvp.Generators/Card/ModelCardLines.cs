@@ -16,7 +16,7 @@ internal static class ModelCardLines
     {
         var lines = new List<string>();
         if (petuning.Prompts is { } prompts) lines.Add(Prompts(prompts, backbone.EmbedDim));
-        lines.AddRange(petuning.Loras.Select(Lora));
+        lines.AddRange(petuning.Loras.Select(Methods.LoraMethod.CardLine));
         lines.AddRange(siteMethods.Select(m => m.Method.CardLine(m.Context, m.Range.Describe())));
         lines.AddRange(petuning.Markers.Select(Marker));
         return lines.ToEquatableArray();
@@ -32,14 +32,6 @@ internal static class ModelCardLines
         line.Append(')');
         if (spec.Dropout > 0) line.Append($", dropout {Format.Num(spec.Dropout)}");
         return line.ToString();
-    }
-
-    private static string Lora(ResolvedLora l)
-    {
-        string targets = Format.LoraTargets(l.Targets);
-        string dropout = l.Dropout > 0 ? $", dropout {Format.Num(l.Dropout)}" : "";
-        string method = l.UseDora ? "DoRA (LoRA with a learned magnitude per output row)" : "LoRA";
-        return $"{method} r={l.Rank} alpha={Format.Num(l.Alpha)} on {targets} of {l.Range.Describe()}{dropout}";
     }
 
     private static string Marker(string attribute) => attribute switch

@@ -18,22 +18,7 @@ internal static class BlockEmitter
     public static string NameOf(BlockShape shape)
     {
         var parts = new List<string>();
-        var lora = new List<string>();
-        if (shape.Qkv is { } qkv)
-        {
-            if ((qkv.Targets & LoraTargets.Query) != 0) lora.Add("q");
-            if ((qkv.Targets & LoraTargets.Key) != 0) lora.Add("k");
-            if ((qkv.Targets & LoraTargets.Value) != 0) lora.Add("v");
-        }
-        if (shape.Proj is not null) lora.Add("o");
-        if (shape.Fc1 is not null) lora.Add("fc1");
-        if (shape.Fc2 is not null) lora.Add("fc2");
-        if (lora.Count > 0)
-        {
-            string joined = string.Concat(lora);
-            bool dora = new[] { shape.Qkv, shape.Proj, shape.Fc1, shape.Fc2 }.Any(l => l?.UseDora == true);
-            parts.Add((dora ? "Dora" : "Lora") + char.ToUpperInvariant(joined[0]) + joined.Substring(1));
-        }
+        if (Methods.LoraMethod.ClassNamePart(shape) is { } lora) parts.Add(lora);
         parts.AddRange(shape.Methods.Select(m => m.ClassNamePart));
         return string.Concat(parts) + "Block";
     }
@@ -67,15 +52,15 @@ internal static class BlockEmitter
                 w.Line($"norm1 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, " +
                        $"dtype: {frozen});");
                 w.Line($"attn = new {Blocks}.Attention({d}, {b.Heads},");
-                w.Line($"    qkv: {Qkv(shape.Qkv, b)},");
-                w.Line($"    proj: {Linear(shape.Proj, d, d, "true", frozen)});");
+                w.Line($"    qkv: {Methods.LoraMethod.QkvLayer(shape.Qkv, b)},");
+                w.Line($"    proj: {Methods.LoraMethod.LinearLayer(shape.Proj, d, d, "true", frozen)});");
                 foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterQkv))
                     w.Line($"attn.{InnerHook(module, castAttachments)};");
                 w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, " +
                        $"dtype: {frozen});");
                 w.Line($"mlp = new {Blocks}.Mlp(");
-                w.Line($"    fc1: {Linear(shape.Fc1, d, b.MlpHidden, "true", frozen)},");
-                w.Line($"    fc2: {Linear(shape.Fc2, b.MlpHidden, d, "true", frozen)});");
+                w.Line($"    fc1: {Methods.LoraMethod.LinearLayer(shape.Fc1, d, b.MlpHidden, "true", frozen)},");
+                w.Line($"    fc2: {Methods.LoraMethod.LinearLayer(shape.Fc2, b.MlpHidden, d, "true", frozen)});");
                 foreach (var module in shape.Modules.Where(m => m.Site is AttachSite.AfterFc1 or AttachSite.AfterActivation))
                     w.Line($"mlp.{InnerHook(module, castAttachments)};");
                 foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site)))
@@ -184,38 +169,10 @@ internal static class BlockEmitter
                $"new {m.Type}({m.Arguments}){(m.CastsUnderBf16 && cast ? ", computeIn: dtype" : "")})";
     }
 
-    private static string Qkv(LoraLayerSpec? lora, BackboneSpec b)
-    {
-        int d = b.EmbedDim;
-        string frozen = ModelEmitter.FrozenDtype(b);
-        if (lora is null)
-            return $"{Torch}.nn.Linear({d}, {3 * d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, device: device, " +
-                   $"dtype: {frozen})";
-        var targets = new List<string>();
-        if ((lora.Targets & LoraTargets.Query) != 0) targets.Add($"{LoraTargetsEnum}.Query");
-        if ((lora.Targets & LoraTargets.Key) != 0) targets.Add($"{LoraTargetsEnum}.Key");
-        if ((lora.Targets & LoraTargets.Value) != 0) targets.Add($"{LoraTargetsEnum}.Value");
-        return $"new {Blocks}.LoraQkvLinear({d}, hasBias: {ModelEmitter.Bool(b.QkvBias)}, {string.Join(" | ", targets)}, " +
-               $"rank: {lora.Rank}, alpha: {Format.Num(lora.Alpha)}, dropout: {Format.Num(lora.Dropout)}, device, dtype" +
-               (b.BackboneBf16 ? ", frozenDtype: frozen" : "") + (lora.UseDora ? ", useDora: true)" : ")");
-    }
-
-    private static string Linear(LoraLayerSpec? lora, int inFeatures, int outFeatures, string hasBias, string frozen) =>
-        lora is null
-            ? $"{Torch}.nn.Linear({inFeatures}, {outFeatures}, device: device, dtype: {frozen})"
-            : $"new {Blocks}.LoraLinear({inFeatures}, {outFeatures}, hasBias: {hasBias}, rank: {lora.Rank}, " +
-              $"alpha: {Format.Num(lora.Alpha)}, dropout: {Format.Num(lora.Dropout)}, device, dtype" +
-              (frozen == "dtype" ? "" : $", frozenDtype: {frozen}") + (lora.UseDora ? ", useDora: true)" : ")");
-
     private static string Summary(BlockShape shape)
     {
         var parts = new List<string>();
-        var layers = new List<(LoraLayerSpec Spec, string Name)>();
-        if (shape.Qkv is { } qkv) layers.Add((qkv, "attn.qkv slices " + Format.LoraTargets(qkv.Targets)));
-        if (shape.Proj is { } proj) layers.Add((proj, "attn.proj"));
-        if (shape.Fc1 is { } fc1) layers.Add((fc1, "mlp.fc1"));
-        if (shape.Fc2 is { } fc2) layers.Add((fc2, "mlp.fc2"));
-        parts.AddRange(layers.Select(l => $"{(l.Spec.UseDora ? "DoRA" : "LoRA")} r={l.Spec.Rank} on {l.Name}"));
+        parts.AddRange(Methods.LoraMethod.Summaries(shape));
         parts.AddRange(shape.Methods.Select(m => m.Summary));
         return string.Join(", ", parts);
     }

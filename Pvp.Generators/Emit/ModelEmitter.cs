@@ -377,18 +377,7 @@ internal static class ModelEmitter
         }
         foreach (var shape in spec.Blocks)
         {
-            if (shape.Qkv is { } qkv)
-                foreach (var (slice, name) in new[] { (LoraTargets.Query, "q"), (LoraTargets.Key, "k"),
-                    (LoraTargets.Value, "v") })
-                    if ((qkv.Targets & slice) != 0) entries.Add(($"blocks.*.attn.qkv.{name}.", LoraAttribute.KindName));
-            foreach (var (layer, path) in new[] { (shape.Proj, "attn.proj"), (shape.Fc1, "mlp.fc1"),
-                (shape.Fc2, "mlp.fc2") })
-                if (layer is not null)
-                {
-                    entries.Add(($"blocks.*.{path}.lora_A", LoraAttribute.KindName));
-                    entries.Add(($"blocks.*.{path}.lora_B", LoraAttribute.KindName));
-                    if (layer.UseDora) entries.Add(($"blocks.*.{path}.lora_magnitude_vector", LoraAttribute.KindName));
-                }
+            entries.AddRange(Methods.LoraMethod.KindPatterns(shape).Select(pattern => (pattern, LoraAttribute.KindName)));
             foreach (var method in shape.Methods)
                 foreach (var module in method.Modules)
                 {

@@ -35,38 +35,8 @@ internal sealed class BlockLayoutBuilder
 
     private void Claim(ResolvedLora lora)
     {
-        var slices = lora.Targets & (LoraTargets.Query | LoraTargets.Key | LoraTargets.Value);
-        var qkvSpec = new LoraLayerSpec(slices, lora.Rank, lora.Alpha, lora.Dropout, lora.UseDora);
-        for (int b = lora.Range.Start; b < lora.Range.End; b++)
-        {
-            var block = blocks[b];
-            if (slices != 0)
-            {
-                var taken = block.Qkv?.Targets ?? 0;
-                if ((taken & slices) != 0)
-                    Conflict($"LoRA on {Format.LoraTargets(taken & slices)} of attn.qkv", b);
-                else if (block.QkvOwner is { } owner && owner != lora.Order && !SameSettings(block.Qkv!, qkvSpec))
-                    Conflict("The fused attn.qkv (its slices take one Rank, Alpha, Dropout and UseDora)", b);
-                else
-                {
-                    block.Qkv = qkvSpec with { Targets = taken | slices };
-                    block.QkvOwner = lora.Order;
-                }
-            }
-            block.Proj = ClaimLinear(block.Proj, b, LoraTargets.Output, "attn.proj", lora);
-            block.Fc1 = ClaimLinear(block.Fc1, b, LoraTargets.MlpFc1, "mlp.fc1", lora);
-            block.Fc2 = ClaimLinear(block.Fc2, b, LoraTargets.MlpFc2, "mlp.fc2", lora);
-        }
+        Methods.LoraMethod.Claim(lora, blocks, Conflict);
         ReportConflicts(lora.Location);
-    }
-
-    private LoraLayerSpec? ClaimLinear(
-        LoraLayerSpec? current, int block, LoraTargets layer, string name, ResolvedLora lora)
-    {
-        if ((lora.Targets & layer) == 0) return current;
-        if (current is null) return new LoraLayerSpec(layer, lora.Rank, lora.Alpha, lora.Dropout, lora.UseDora);
-        Conflict($"LoRA on {name}", block);
-        return current;
     }
 
     /// <summary>
@@ -121,6 +91,4 @@ internal sealed class BlockLayoutBuilder
         conflicts.Clear();
     }
 
-    private static bool SameSettings(LoraLayerSpec a, LoraLayerSpec b)
-        => a.Rank == b.Rank && a.Alpha == b.Alpha && a.Dropout == b.Dropout && a.UseDora == b.UseDora;
 }
