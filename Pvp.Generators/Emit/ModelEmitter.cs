@@ -156,15 +156,7 @@ internal static class ModelEmitter
                $"Conv2d({b.InChannels} → {d}, {b.PatchSize}x{b.PatchSize}, stride {b.PatchSize})");
         w.Line($"private readonly {Parameter} cls_token; // [1, 1, {d}]");
         w.Line($"private readonly {Parameter} pos_embed; // [1, 1 + {b.PatchCount}, {d}]");
-        if (spec.Prompts is { } p)
-        {
-            w.Line($"private readonly {Parameter} prompt_embeddings; // [1, {p.Length}, {d}]  VPT");
-            if (p.DeepCount > 0)
-                w.Line($"private readonly {Parameter} deep_prompt_embeddings; " +
-                       $"// [{p.DeepCount}, {p.Length}, {d}]  VPT-deep");
-            if (p.Dropout > 0)
-                w.Line($"private readonly {TypeNames.Dropout} prompt_dropout; // p = {Format.Num(p.Dropout)}");
-        }
+        if (spec.Prompts is { } p) Methods.PromptMethod.Fields(w, p, d);
         string layout = string.Join(", ",
             blockClasses.GroupBy(p => p.Value.Name).Select(g => $"{Format.Ranges(g.Select(p => p.Key))}: {g.Key}"));
         w.Line($"private readonly {TypeNames.ModuleList}<{Module}> blocks; // {layout}");
@@ -215,13 +207,7 @@ internal static class ModelEmitter
             w.Line($"patch_embed = new {Blocks}.PatchEmbed({b.InChannels}, {b.PatchSize}, {d}, device, {frozen});");
             w.Line($"cls_token = new {Parameter}({Zeros($"1, 1, {d}", frozen)});");
             w.Line($"pos_embed = new {Parameter}({Zeros($"1, {b.TokenCount}, {d}", frozen)});");
-            if (spec.Prompts is { } p)
-            {
-                w.Line($"prompt_embeddings = new {Parameter}({Zeros($"1, {p.Length}, {d}")});");
-                if (p.DeepCount > 0)
-                    w.Line($"deep_prompt_embeddings = new {Parameter}({Zeros($"{p.DeepCount}, {p.Length}, {d}")});");
-                if (p.Dropout > 0) w.Line($"prompt_dropout = {Torch}.nn.Dropout({Format.Num(p.Dropout)});");
-            }
+            if (spec.Prompts is { } p) Methods.PromptMethod.Construct(w, p, d, shape => Zeros(shape));
             w.Line($"blocks = new {TypeNames.ModuleList}<{Module}>(");
             for (int i = 0; i < b.Depth; i++)
             {
@@ -236,11 +222,7 @@ internal static class ModelEmitter
             w.Line($"    : {Torch}.nn.Identity();");
             w.Line("RegisterComponents();");
             w.Line("InitializeTimmWeights(cls_token, pos_embed);");
-            if (spec.Prompts is { } prompts)
-            {
-                w.Line($"{Blocks}.VptPrompts.Initialize(prompt_embeddings, Config);");
-                if (prompts.DeepCount > 0) w.Line($"{Blocks}.VptPrompts.Initialize(deep_prompt_embeddings, Config);");
-            }
+            if (spec.Prompts is { } prompts) Methods.PromptMethod.Initialize(w, prompts);
             w.Line("ApplyTrainability();");
         }
     }
@@ -288,17 +270,8 @@ internal static class ModelEmitter
                    $"; // [B, {b.TokenCount}, {d}]");
             for (int i = 0; i < b.Depth; i++)
             {
-                if (p is not null && i == p.FirstBlock)
-                    w.Line($"h = {Vit("InsertPrompts", $"h, {Prompt(Param("prompt_embeddings"))}", onnx ? $", {p.Length}, {d}" : "")}; " +
-                           $"// [B, 1 + {p.Length} + {b.PatchCount}, {d}]");
-                else if (p is not null && p.DeepCount > 0 && i > p.FirstBlock && i <= p.LastBlock)
-                {
-                    int k = i - p.FirstBlock - 1;
-                    string deep = onnx
-                        ? $"g.Slice(g.Parameter(deep_prompt_embeddings), 0, {k}, {k + 1})"
-                        : $"deep_prompt_embeddings.narrow(0, {k}, 1)";
-                    w.Line($"h = {Vit("ReplacePrompts", $"h, {Prompt(deep)}", onnx ? $", {p.Length}, {d}" : "")};");
-                }
+                if (p is not null && Methods.PromptMethod.BeforeBlock(i, p, d, b.PatchCount, onnx, Vit, Prompt) is { } line)
+                    w.Line(line);
                 w.Line($"h = {Call($"blocks[{i}]", "h")};");
             }
             w.Line($"h = {Call("norm", "h")};");
@@ -371,10 +344,7 @@ internal static class ModelEmitter
     {
         var entries = new List<(string, string)>();
         if (spec.Prompts is { } p)
-        {
-            entries.Add(("prompt_embeddings", PromptsAttribute.KindName));
-            if (p.DeepCount > 0) entries.Add(("deep_prompt_embeddings", PromptsAttribute.KindName));
-        }
+            entries.AddRange(Methods.PromptMethod.KindPatterns(p).Select(name => (name, PromptsAttribute.KindName)));
         foreach (var shape in spec.Blocks)
         {
             entries.AddRange(Methods.LoraMethod.KindPatterns(shape).Select(pattern => (pattern, LoraAttribute.KindName)));
