@@ -135,7 +135,8 @@ public sealed class RandAugmentTests
         var contrasted = PilOps.Contrast(two, 0.5);
         Assert.Equal((131, 81, 56), At(contrasted, 2, 0, 0));
         Assert.Equal((31, 31, 31), At(contrasted, 2, 1, 0));
-        // Sharpness: 3×3, centre 130 among eight 0s → SMOOTH gives 5·130 / 13 = 50; the border keeps its pixels.
+        // Sharpness: 3×3, centre 130 among eight 0s → SMOOTH gives int(0.5 + 5·130 / 13) = int(50.5) = 50; the border
+        // keeps its pixels.
         // Factor 1.81: 50 + 1.81·(130 − 50) = 194.8 → 194; border: v + 1.81·(v − v) = v.
         var dot = Image(3, 3, (x, y) => x == 1 && y == 1 ? (130, 130, 130) : (0, 0, 0));
         var sharpened = PilOps.Sharpness(dot, 3, 3, 1.81);
@@ -143,6 +144,22 @@ public sealed class RandAugmentTests
         Assert.Equal((0, 0, 0), At(sharpened, 3, 0, 0));
         // Factor 0.19 blends towards the smoothed centre: 50 + 0.19·80 = 65.2 → 65.
         Assert.Equal(65, At(PilOps.Sharpness(dot, 3, 3, 0.19), 3, 1, 1).R);
+    }
+
+    [Fact]
+    public void SmoothRoundsAsFilterCDoes()
+    {
+        // Filter.c's ImagingFilter3x3 starts each sum at offset + 0.5 and truncates: it rounds. A 3×3 image black but
+        // for its corner (100, 7, 0): the centre's SMOOTH is int(0.5 + 100/13) = int(8.19) = 8 (not 7),
+        // int(0.5 + 7/13) = int(1.04) = 1 (not 0), and 0. Factor 0 is the degenerate image itself (Blend.c's copy).
+        var corner = Image(3, 3, (x, y) => x == 0 && y == 0 ? (100, 7, 0) : (0, 0, 0));
+        Assert.Equal((8, 1, 0), At(PilOps.Sharpness(corner, 3, 3, 0.0), 3, 1, 1));
+        // Factor 0.5: 8 + 0.5·(0 − 8) = 4, 1 + 0.5·(0 − 1) = 0.5 → 0; the corner (a border pixel) stays (100, 7, 0).
+        var half = PilOps.Sharpness(corner, 3, 3, 0.5);
+        Assert.Equal((4, 0, 0), At(half, 3, 1, 1));
+        Assert.Equal((100, 7, 0), At(half, 3, 0, 0));
+        // A flat 3×3 of 77 smooths to int(0.5 + 77) = 77 at the centre.
+        Assert.Equal((77, 77, 77), At(PilOps.Sharpness(Image(3, 3, (_, _) => (77, 77, 77)), 3, 3, 0.0), 3, 1, 1));
     }
 
     [Fact]

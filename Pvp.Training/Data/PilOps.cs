@@ -92,20 +92,25 @@ public static class PilOps
 
     /// <summary>
     /// <c>ImageEnhance.Sharpness(img).enhance(factor)</c>: a blend with <c>ImageFilter.SMOOTH</c>, the 3×3 kernel
-    /// [[1, 1, 1], [1, 5, 1], [1, 1, 1]] / 13 (sums truncated, as <c>libImaging/Filter.c</c>'s clip8), whose border
-    /// pixels are the image's own.
+    /// [[1, 1, 1], [1, 5, 1], [1, 1, 1]] / 13, as <c>libImaging/Filter.c</c>'s <c>ImagingFilter3x3</c> computes it: in
+    /// single precision, from 0.5 (its rounding offset), adding the rows y + 1, y, y − 1 (each row's three products
+    /// summed left to right), then clipped to [0, 255] and truncated, so rounded; the border pixels are the image's own.
     /// </summary>
     public static byte[] Sharpness(byte[] rgb, int width, int height, double factor)
     {
+        const float side = 1f / 13f, centre = 5f / 13f;
         var smooth = (byte[])rgb.Clone();
         for (int y = 1; y < height - 1; y++)
             for (int x = 1; x < width - 1; x++)
                 for (int c = 0; c < 3; c++)
                 {
-                    float sum = 0;
-                    for (int dy = -1; dy <= 1; dy++)
-                        for (int dx = -1; dx <= 1; dx++)
-                            sum += rgb[((y + dy) * width + x + dx) * 3 + c] * (dx == 0 && dy == 0 ? 5f / 13f : 1f / 13f);
+                    float Row(int r, float middle) =>
+                        rgb[(r * width + x - 1) * 3 + c] * side + rgb[(r * width + x) * 3 + c] * middle
+                        + rgb[(r * width + x + 1) * 3 + c] * side;
+                    float sum = 0.5f;
+                    sum += Row(y + 1, side);
+                    sum += Row(y, centre);
+                    sum += Row(y - 1, side);
                     smooth[(y * width + x) * 3 + c] = Clip8(sum);
                 }
         return Blend(smooth, rgb, factor);
