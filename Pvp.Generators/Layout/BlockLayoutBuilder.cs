@@ -1,6 +1,7 @@
 using System.Collections.Generic;
 using System.Linq;
 using Pvp.Generators.Diagnostics;
+using Pvp.Generators.Methods;
 using Pvp.Generators.Model;
 using Pvp.Generators.Validate;
 

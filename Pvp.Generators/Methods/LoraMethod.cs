@@ -1,9 +1,11 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using Pvp.Generators.Diagnostics;
 using Pvp.Generators.Emit;
 using Pvp.Generators.Layout;
 using Pvp.Generators.Model;
+using Pvp.Generators.Parse;
 using Pvp.Generators.Validate;
 
 using static Pvp.Generators.Emit.TypeNames;
@@ -11,13 +13,75 @@ using static Pvp.Generators.Emit.TypeNames;
 namespace Pvp.Generators.Methods;
 
 /// <summary>
-/// LoRA (and DoRA, its <c>UseDora</c> form) as the layout, card and emit steps read it: which layers of a block a
-/// <c>[Lora]</c> claims, the layer each adapted one becomes in generated code, its kind-map entries, its part of a
-/// block class's name and summary, and its card line. LoRA replaces layers rather than adding modules at sites, so it
-/// is not an <see cref="ISiteMethod"/>; its values are read and checked by the parse and validate steps.
+/// <c>[Lora]</c> as written (Targets may hold bits no <see cref="LoraTargets"/> names: validation checks).
+/// </summary>
+internal sealed record LoraDeclaration(
+    LocationInfo? Location,
+    Declared<int>? Rank,
+    Declared<double>? Alpha,
+    Declared<LoraTargets>? Targets,
+    Declared<string>? Blocks,
+    Declared<double>? Dropout,
+    Declared<double>? LearningRateScale,
+    Declared<bool>? UseDora);
+
+/// <summary>A valid <c>[Lora]</c> with every default applied.</summary>
+/// <param name="Order">Its position among the declaration's <c>[Lora]</c> attributes (which claim came first).</param>
+internal sealed record ResolvedLora(int Order, int Rank, double Alpha, LoraTargets Targets, double Dropout,
+    BlockRange Range, LocationInfo? Location, bool UseDora = false);
+
+/// <summary>
+/// LoRA (and DoRA, its <c>UseDora</c> form) as every generator step reads it: its values as written and checked, which
+/// layers of a block a <c>[Lora]</c> claims, the layer each adapted one becomes in generated code, its kind-map
+/// entries, its part of a block class's name and summary, and its card line. LoRA replaces layers rather than adding
+/// modules at sites, so it is not an <see cref="ISiteMethod"/>, and it keeps this one generator file.
 /// </summary>
 internal static class LoraMethod
 {
+    // What an unset argument means: the runtime attribute's own property defaults (compiled in).
+    private static readonly LoraAttribute Defaults = new();
+
+    /// <summary>The parse step's reading of one <c>[Lora]</c>.</summary>
+    public static LoraDeclaration Parse(AttributeArguments args, LocationInfo? location) =>
+        new(location, args.Named<int>(nameof(LoraAttribute.Rank)), args.Named<double>(nameof(LoraAttribute.Alpha)),
+            args.Named<LoraTargets>(nameof(LoraAttribute.Targets)), args.Named<string>(nameof(LoraAttribute.Blocks)),
+            args.Named<double>(nameof(LoraAttribute.Dropout)), args.Named<double>(nameof(LoraAttribute.LearningRateScale)),
+            args.Named<bool>(nameof(LoraAttribute.UseDora)));
+
+    /// <summary>
+    /// The validate step for one <c>[Lora]</c>: defaults applied, each broken rule reported at its argument; null when
+    /// any is broken.
+    /// </summary>
+    public static ResolvedLora? Validate(LoraDeclaration l, int order, IMethodChecks checks)
+    {
+        int rank = l.Rank?.Value ?? Defaults.Rank;
+        double alpha = l.Alpha?.Value ?? Defaults.Alpha;
+        var targets = l.Targets?.Value ?? Defaults.Targets;
+        double dropout = l.Dropout?.Value ?? Defaults.Dropout;
+        const LoraTargets allTargets = LoraTargets.Query | LoraTargets.Key | LoraTargets.Value | LoraTargets.Output
+                                       | LoraTargets.MlpFc1 | LoraTargets.MlpFc2;
+        int width = checks.Backbone.EmbedDim;
+        bool ok = true;
+        if (rank < 1 || rank > width)
+            ok = checks.Report(DiagnosticCatalog.InvalidLoraRank, l.Rank?.Location ?? l.Location, rank, width);
+        if (!(alpha > 0))
+            ok = checks.Report(DiagnosticCatalog.ValueOutOfRange, l.Alpha?.Location ?? l.Location, "Alpha",
+                Format.Num(alpha), "positive");
+        if (targets == 0 || (targets & ~allTargets) != 0)
+            ok = checks.Report(DiagnosticCatalog.ValueOutOfRange, l.Targets?.Location ?? l.Location, "Targets",
+                (int)targets, "a combination of Query, Key, Value, Output, MlpFc1 and MlpFc2");
+        ok &= checks.CheckProbability("Dropout", l.Dropout);
+        bool useDora = l.UseDora?.Value ?? false;
+        if (useDora && dropout > 0)
+            ok = checks.Report(DiagnosticCatalog.ValueOutOfRange, l.Dropout?.Location ?? l.Location, "Dropout",
+                Format.Num(dropout), "0 with UseDora = true (DoRA is built without LoRA's dropout)");
+        ok &= checks.CheckScale(LoraAttribute.KindName, "Lora", l.LearningRateScale);
+        var range = checks.ResolveRange(l.Blocks, l.Location);
+        return ok && range is not null
+            ? new ResolvedLora(order, rank, alpha, targets, dropout, range.Value, l.Location, useDora)
+            : null;
+    }
+
     /// <summary>
     /// Lays <paramref name="lora"/> onto the blocks of its range; <paramref name="conflict"/> receives each claim on a
     /// layer that an earlier <c>[Lora]</c> holds (or on the fused qkv with other settings) and the block.

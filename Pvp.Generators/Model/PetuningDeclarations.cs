@@ -11,19 +11,6 @@ internal sealed record PromptsDeclaration(
     Declared<bool>? WeightDecay);
 
 /// <summary>
-/// <c>[Lora]</c> as written (Targets may hold bits no <see cref="LoraTargets"/> names: validation checks).
-/// </summary>
-internal sealed record LoraDeclaration(
-    LocationInfo? Location,
-    Declared<int>? Rank,
-    Declared<double>? Alpha,
-    Declared<LoraTargets>? Targets,
-    Declared<string>? Blocks,
-    Declared<double>? Dropout,
-    Declared<double>? LearningRateScale,
-    Declared<bool>? UseDora);
-
-/// <summary>
 /// What the parser learned about the type given to <c>[Attach(typeof(T))]</c>; the symbol itself is not kept.
 /// </summary>
 /// <param name="FullName">Fully qualified with <c>global::</c>, for emitted code.</param>

@@ -1,3 +1,5 @@
+using Pvp.Generators.Methods;
+
 namespace Pvp.Generators.Model;
 
 /// <summary>A value written in an attribute argument, with where it was written.</summary>

@@ -4,6 +4,7 @@ using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Pvp.Generators.Methods;
 using Pvp.Generators.Model;
 
 namespace Pvp.Generators.Parse;
@@ -45,11 +46,7 @@ internal static class DeclarationParser
                         args.Named<bool>(nameof(PromptsAttribute.WeightDecay))));
                     break;
                 case KnownNames.LoraAttribute:
-                    loras.Add(new LoraDeclaration(location, args.Named<int>(nameof(LoraAttribute.Rank)),
-                        args.Named<double>(nameof(LoraAttribute.Alpha)), args.Named<LoraTargets>(nameof(LoraAttribute.Targets)),
-                        args.Named<string>(nameof(LoraAttribute.Blocks)), args.Named<double>(nameof(LoraAttribute.Dropout)),
-                        args.Named<double>(nameof(LoraAttribute.LearningRateScale)),
-                        args.Named<bool>(nameof(LoraAttribute.UseDora))));
+                    loras.Add(LoraMethod.Parse(args, location));
                     break;
                 case KnownNames.AttachAttribute:
                     siteMethods.Add(new SiteMethodDeclaration(name, KnownNames.ShortName(name), location,

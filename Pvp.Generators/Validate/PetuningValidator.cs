@@ -12,11 +12,10 @@ namespace Pvp.Generators.Validate;
 /// scales, training scopes), applies the attributes' defaults, and reports every rule broken at the argument that broke
 /// it. Where blocks are claimed twice is the layout step's business (<see cref="Layout.BlockLayoutBuilder"/>).
 /// </summary>
-internal sealed class PetuningValidator
+internal sealed class PetuningValidator : IMethodChecks
 {
     // What an unset attribute argument means: the runtime attributes' own property defaults (compiled in).
     private static readonly PromptsAttribute PromptDefaults = new();
-    private static readonly LoraAttribute LoraDefaults = new();
     private static readonly AttachAttribute AttachDefaults = new(typeof(object));
 
     private readonly VariantDeclaration declaration;
@@ -25,6 +24,9 @@ internal sealed class PetuningValidator
     private readonly Dictionary<string, double> scales = new(System.StringComparer.Ordinal);
     private readonly Dictionary<string, string> kindOwners =
         new(System.StringComparer.Ordinal); // kind name → the attribute that owns it
+
+    /// <inheritdoc />
+    public BackboneSpec Backbone => backbone;
 
     public PetuningValidator(VariantDeclaration declaration, BackboneSpec backbone, List<DiagnosticInfo> diagnostics)
     {
@@ -37,7 +39,7 @@ internal sealed class PetuningValidator
     {
         CheckMarkers();
         var prompts = ValidatePrompts();
-        var loras = declaration.Loras.Select((l, i) => ValidateLora(l, i)).Where(l => l is not null).Select(l => l!)
+        var loras = declaration.Loras.Select((l, i) => LoraMethod.Validate(l, i, this)).Where(l => l is not null).Select(l => l!)
             .ToEquatableArray();
         var siteMethods = declaration.SiteMethods.Select(ValidateSiteMethod).Where(m => m is not null).Select(m => m!)
             .ToEquatableArray();
@@ -132,35 +134,6 @@ internal sealed class PetuningValidator
         if (!ok || range is null) return null;
         return new PromptSpec(length, p.Deep?.Value ?? PromptDefaults.Deep, dropout, range.Value.Start,
             range.Value.End - 1);
-    }
-
-    private ResolvedLora? ValidateLora(LoraDeclaration l, int order)
-    {
-        int rank = l.Rank?.Value ?? LoraDefaults.Rank;
-        double alpha = l.Alpha?.Value ?? LoraDefaults.Alpha;
-        var targets = l.Targets?.Value ?? LoraDefaults.Targets;
-        double dropout = l.Dropout?.Value ?? LoraDefaults.Dropout;
-        const LoraTargets allTargets = LoraTargets.Query | LoraTargets.Key | LoraTargets.Value | LoraTargets.Output
-                                       | LoraTargets.MlpFc1 | LoraTargets.MlpFc2;
-        bool ok = true;
-        if (rank < 1 || rank > backbone.EmbedDim)
-            ok = Report(DiagnosticCatalog.InvalidLoraRank, l.Rank?.Location ?? l.Location, rank, backbone.EmbedDim);
-        if (!(alpha > 0))
-            ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Alpha?.Location ?? l.Location, "Alpha", Format.Num(alpha),
-                "positive");
-        if (targets == 0 || (targets & ~allTargets) != 0)
-            ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Targets?.Location ?? l.Location, "Targets", (int)targets,
-                "a combination of Query, Key, Value, Output, MlpFc1 and MlpFc2");
-        ok &= CheckProbability("Dropout", l.Dropout);
-        bool useDora = l.UseDora?.Value ?? false;
-        if (useDora && dropout > 0)
-            ok = Report(DiagnosticCatalog.ValueOutOfRange, l.Dropout?.Location ?? l.Location, "Dropout",
-                Format.Num(dropout), "0 with UseDora = true (DoRA is built without LoRA's dropout)");
-        ok &= CheckScale(LoraAttribute.KindName, "Lora", l.LearningRateScale);
-        var range = ResolveRange(l.Blocks, l.Location);
-        return ok && range is not null
-            ? new ResolvedLora(order, rank, alpha, targets, dropout, range.Value, l.Location, useDora)
-            : null;
     }
 
     private ResolvedSiteMethod? ValidateSiteMethod(SiteMethodDeclaration declared)
@@ -283,7 +256,8 @@ internal sealed class PetuningValidator
         return true;
     }
 
-    private BlockRange? ResolveRange(Declared<string>? blocks, LocationInfo? attributeLocation)
+    /// <inheritdoc />
+    public BlockRange? ResolveRange(Declared<string>? blocks, LocationInfo? attributeLocation)
     {
         if (blocks is null) return BlockRange.All(backbone.Depth);
         if (!BlockRange.TryParse(blocks.Value, backbone.Depth, out var range))
@@ -301,14 +275,16 @@ internal sealed class PetuningValidator
         return range;
     }
 
-    private bool CheckProbability(string name, Declared<double>? value)
+    /// <inheritdoc />
+    public bool CheckProbability(string name, Declared<double>? value)
     {
         if (value is null || (value.Value >= 0 && value.Value < 1)) return true;
         return Report(DiagnosticCatalog.ValueOutOfRange, value.Location, name, Format.Num(value.Value),
             "at least 0 and below 1");
     }
 
-    private bool CheckScale(string kind, string attribute, Declared<double>? value)
+    /// <inheritdoc />
+    public bool CheckScale(string kind, string attribute, Declared<double>? value)
     {
         if (value is null) return true;
         if (!(value.Value > 0) || double.IsInfinity(value.Value))
@@ -322,7 +298,8 @@ internal sealed class PetuningValidator
         return true;
     }
 
-    private bool Report(
+    /// <inheritdoc />
+    public bool Report(
         Microsoft.CodeAnalysis.DiagnosticDescriptor descriptor, LocationInfo? location, params object[] args)
     {
         diagnostics.Add(DiagnosticInfo.Create(descriptor, location ?? declaration.Location, args));

@@ -1,11 +1,7 @@
+using Pvp.Generators.Methods;
 using Pvp.Generators.Model;
 
 namespace Pvp.Generators.Validate;
-
-/// <summary>A valid <c>[Lora]</c> with every default applied.</summary>
-/// <param name="Order">Its position among the declaration's <c>[Lora]</c> attributes (which claim came first).</param>
-internal sealed record ResolvedLora(int Order, int Rank, double Alpha, LoraTargets Targets, double Dropout,
-    BlockRange Range, LocationInfo? Location, bool UseDora = false);
 
 /// <summary>A valid site method: what it is, read with the backbone's widths, over which blocks.</summary>
 /// <param name="ShortName">Its attribute's name, as messages write it.</param>
