@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Linq;
+using Pvp.Generators.Methods;
 using Pvp.Generators.Model;
 
 namespace Pvp.Generators.Layout;

@@ -25,6 +25,9 @@ internal sealed record LoraDeclaration(
     Declared<double>? LearningRateScale,
     Declared<bool>? UseDora);
 
+/// <summary>LoRA on one layer of a block (for qkv, <see cref="Targets"/> says which slices).</summary>
+internal sealed record LoraLayerSpec(LoraTargets Targets, int Rank, double Alpha, double Dropout, bool UseDora = false);
+
 /// <summary>A valid <c>[Lora]</c> with every default applied.</summary>
 /// <param name="Order">Its position among the declaration's <c>[Lora]</c> attributes (which claim came first).</param>
 internal sealed record ResolvedLora(int Order, int Rank, double Alpha, LoraTargets Targets, double Dropout,

@@ -1,21 +1,76 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Text;
+using Pvp.Generators.Diagnostics;
 using Pvp.Generators.Emit;
 using Pvp.Generators.Model;
+using Pvp.Generators.Parse;
+using Pvp.Generators.Validate;
 
 using static Pvp.Generators.Emit.TypeNames;
 
 namespace Pvp.Generators.Methods;
 
+/// <summary><c>[Prompts]</c> as written.</summary>
+internal sealed record PromptsDeclaration(
+    LocationInfo? Location,
+    Declared<int>? Length,
+    Declared<bool>? Deep,
+    Declared<double>? Dropout,
+    Declared<string>? Blocks,
+    Declared<double>? LearningRateScale,
+    Declared<bool>? WeightDecay);
+
 /// <summary>
-/// VPT (<c>[Prompts]</c>) as the emit and card steps read it: its fields, their construction and initialisation, the
-/// statement that inserts or replaces the prompt tokens before a block, its kind-map patterns and its card line. VPT
-/// changes the token sequence rather than adding modules at sites, so it is not an <see cref="ISiteMethod"/>; its
-/// values are read and checked by the parse and validate steps.
+/// VPT prompts: inserted before <see cref="FirstBlock"/>, replaced
+/// before each later block up to <see cref="LastBlock"/> when deep.
+/// </summary>
+internal sealed record PromptSpec(int Length, bool Deep, double Dropout, int FirstBlock, int LastBlock)
+{
+    /// <summary>Rows of <c>deep_prompt_embeddings</c> (0 when shallow).</summary>
+    public int DeepCount => Deep ? LastBlock - FirstBlock : 0;
+}
+
+/// <summary>
+/// VPT (<c>[Prompts]</c>) as every generator step reads it: its values as written and checked, its fields, their
+/// construction and initialisation, the statement that inserts or replaces the prompt tokens before a block, its
+/// kind-map patterns and its card line. VPT changes the token sequence rather than adding modules at sites, so it is
+/// not an <see cref="ISiteMethod"/>, and it keeps this one generator file.
 /// </summary>
 internal static class PromptMethod
 {
+    // What an unset argument means: the runtime attribute's own property defaults (compiled in).
+    private static readonly PromptsAttribute Defaults = new();
+
+    /// <summary>The parse step's reading of one <c>[Prompts]</c>.</summary>
+    public static PromptsDeclaration Parse(AttributeArguments args, LocationInfo? location) =>
+        new(location, args.Named<int>(nameof(PromptsAttribute.Length)), args.Named<bool>(nameof(PromptsAttribute.Deep)),
+            args.Named<double>(nameof(PromptsAttribute.Dropout)), args.Named<string>(nameof(PromptsAttribute.Blocks)),
+            args.Named<double>(nameof(PromptsAttribute.LearningRateScale)),
+            args.Named<bool>(nameof(PromptsAttribute.WeightDecay)));
+
+    /// <summary>
+    /// The validate step for the declaration's <c>[Prompts]</c> (at most one; later ones are reported): defaults
+    /// applied, each broken rule reported at its argument; null when there is none or any rule is broken.
+    /// </summary>
+    public static PromptSpec? Validate(EquatableArray<PromptsDeclaration> declared, string className, IMethodChecks checks)
+    {
+        if (declared.Count == 0) return null;
+        foreach (var extra in declared.Skip(1))
+            checks.Report(DiagnosticCatalog.DuplicateAttribute, extra.Location, "Prompts", className);
+        var p = declared[0];
+        int length = p.Length?.Value ?? Defaults.Length;
+        double dropout = p.Dropout?.Value ?? Defaults.Dropout;
+        bool ok = true;
+        if (length < 1) ok = checks.Report(DiagnosticCatalog.InvalidPromptLength, p.Length?.Location ?? p.Location, length);
+        ok &= checks.CheckProbability("Dropout", p.Dropout);
+        ok &= checks.CheckScale(PromptsAttribute.KindName, "Prompts", p.LearningRateScale);
+        var range = checks.ResolveRange(p.Blocks, p.Location);
+        if (!ok || range is null) return null;
+        return new PromptSpec(length, p.Deep?.Value ?? Defaults.Deep, dropout, range.Value.Start, range.Value.End - 1);
+    }
+
     /// <summary>The model's prompt fields.</summary>
     public static void Fields(IndentedWriter w, PromptSpec p, int d)
     {

@@ -1,15 +1,5 @@
 namespace Pvp.Generators.Model;
 
-/// <summary><c>[Prompts]</c> as written.</summary>
-internal sealed record PromptsDeclaration(
-    LocationInfo? Location,
-    Declared<int>? Length,
-    Declared<bool>? Deep,
-    Declared<double>? Dropout,
-    Declared<string>? Blocks,
-    Declared<double>? LearningRateScale,
-    Declared<bool>? WeightDecay);
-
 /// <summary>
 /// What the parser learned about the type given to <c>[Attach(typeof(T))]</c>; the symbol itself is not kept.
 /// </summary>

@@ -1,3 +1,5 @@
+using Pvp.Generators.Methods;
+
 namespace Pvp.Generators.Model;
 
 /// <summary>A backbone with every size resolved and checked.</summary>
@@ -17,19 +19,6 @@ internal sealed record BackboneSpec(
     public int PatchCount => GridSize * GridSize;
     public int TokenCount => 1 + PatchCount;
 }
-
-/// <summary>
-/// VPT prompts: inserted before <see cref="FirstBlock"/>, replaced
-/// before each later block up to <see cref="LastBlock"/> when deep.
-/// </summary>
-internal sealed record PromptSpec(int Length, bool Deep, double Dropout, int FirstBlock, int LastBlock)
-{
-    /// <summary>Rows of <c>deep_prompt_embeddings</c> (0 when shallow).</summary>
-    public int DeepCount => Deep ? LastBlock - FirstBlock : 0;
-}
-
-/// <summary>LoRA on one layer of a block (for qkv, <see cref="Targets"/> says which slices).</summary>
-internal sealed record LoraLayerSpec(LoraTargets Targets, int Rank, double Alpha, double Dropout, bool UseDora = false);
 
 /// <summary>A module a site method places in a block: where, how it joins, its field and how it is built.</summary>
 /// <param name="Site">Where in the block.</param>

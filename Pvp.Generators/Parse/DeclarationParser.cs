@@ -39,11 +39,7 @@ internal static class DeclarationParser
             switch (name)
             {
                 case KnownNames.PromptsAttribute:
-                    prompts.Add(new PromptsDeclaration(location, args.Named<int>(nameof(PromptsAttribute.Length)),
-                        args.Named<bool>(nameof(PromptsAttribute.Deep)),
-                        args.Named<double>(nameof(PromptsAttribute.Dropout)), args.Named<string>(nameof(PromptsAttribute.Blocks)),
-                        args.Named<double>(nameof(PromptsAttribute.LearningRateScale)),
-                        args.Named<bool>(nameof(PromptsAttribute.WeightDecay))));
+                    prompts.Add(PromptMethod.Parse(args, location));
                     break;
                 case KnownNames.LoraAttribute:
                     loras.Add(LoraMethod.Parse(args, location));

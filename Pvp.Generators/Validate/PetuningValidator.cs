@@ -15,7 +15,6 @@ namespace Pvp.Generators.Validate;
 internal sealed class PetuningValidator : IMethodChecks
 {
     // What an unset attribute argument means: the runtime attributes' own property defaults (compiled in).
-    private static readonly PromptsAttribute PromptDefaults = new();
     private static readonly AttachAttribute AttachDefaults = new(typeof(object));
 
     private readonly VariantDeclaration declaration;
@@ -38,7 +37,7 @@ internal sealed class PetuningValidator : IMethodChecks
     public ResolvedPetuning Validate()
     {
         CheckMarkers();
-        var prompts = ValidatePrompts();
+        var prompts = PromptMethod.Validate(declaration.Prompts, declaration.ClassName, this);
         var loras = declaration.Loras.Select((l, i) => LoraMethod.Validate(l, i, this)).Where(l => l is not null).Select(l => l!)
             .ToEquatableArray();
         var siteMethods = declaration.SiteMethods.Select(ValidateSiteMethod).Where(m => m is not null).Select(m => m!)
@@ -116,24 +115,6 @@ internal sealed class PetuningValidator : IMethodChecks
             foreach (string other in others)
                 Report(DiagnosticCatalog.ScopeConflict, scope.Location, KnownNames.ShortName(scope.Name), other, why);
         }
-    }
-
-    private PromptSpec? ValidatePrompts()
-    {
-        if (declaration.Prompts.Count == 0) return null;
-        foreach (var extra in declaration.Prompts.Skip(1))
-            Report(DiagnosticCatalog.DuplicateAttribute, extra.Location, "Prompts", declaration.ClassName);
-        var p = declaration.Prompts[0];
-        int length = p.Length?.Value ?? PromptDefaults.Length;
-        double dropout = p.Dropout?.Value ?? PromptDefaults.Dropout;
-        bool ok = true;
-        if (length < 1) ok = Report(DiagnosticCatalog.InvalidPromptLength, p.Length?.Location ?? p.Location, length);
-        ok &= CheckProbability("Dropout", p.Dropout);
-        ok &= CheckScale(PromptsAttribute.KindName, "Prompts", p.LearningRateScale);
-        var range = ResolveRange(p.Blocks, p.Location);
-        if (!ok || range is null) return null;
-        return new PromptSpec(length, p.Deep?.Value ?? PromptDefaults.Deep, dropout, range.Value.Start,
-            range.Value.End - 1);
     }
 
     private ResolvedSiteMethod? ValidateSiteMethod(SiteMethodDeclaration declared)
