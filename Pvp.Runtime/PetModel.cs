@@ -285,10 +285,7 @@ public abstract class PetModel : nn.Module<Tensor, Tensor>, IWeightTarget
     {
         // DoRA's magnitudes start as ‖W‖ of the pre-trained weight, which only now is in place.
         foreach (var (_, module) in named_modules())
-        {
-            if (module is Blocks.LoraLinear linear) linear.FollowBackbone();
-            else if (module is Blocks.LoraQkvLinear qkv) qkv.FollowBackbone();
-        }
+            if (module is Blocks.IFollowsBackbone follower) follower.FollowBackbone();
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace Pvp.Blocks;
 /// Without dropout the forward folds ΔW into the weight for the one matrix product (x·(W + ΔW)ᵀ), which costs
 /// out·r·in extra multiply-adds instead of tokens·r·(in + out); with dropout it applies A and B to the dropped input.
 /// </remarks>
-public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOnnxModule
+public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, IFollowsBackbone, Onnx.IOnnxModule
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
@@ -193,7 +193,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOn
     }
 
     /// <summary>After a backbone load: DoRA's magnitude, if nobody changed it yet, becomes ‖W‖ of the loaded W.</summary>
-    internal void FollowBackbone()
+    public void FollowBackbone()
     {
         if (dora is not null && !Merged) dora.FollowWeight(weight);
     }

@@ -9,7 +9,7 @@ namespace Pvp.Blocks;
 /// (the frozen fused layer, as timm), and <c>q.lora_A</c>, <c>q.lora_B</c>, <c>v.lora_A</c>, … per adapted slice; with
 /// DoRA also <c>q.lora_magnitude_vector</c>, … (each slice is its own DoRA layer, as PEFT's separate q, k, v linears).
 /// </summary>
-public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.IOnnxModule
+public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, IFollowsBackbone, Onnx.IOnnxModule
 {
     private readonly Parameter weight;
     private readonly Parameter? bias;
@@ -243,7 +243,7 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, Onnx.
     }
 
     /// <summary>After a backbone load: each slice's DoRA magnitude, if unchanged yet, becomes ‖W‖ of its loaded rows.</summary>
-    internal void FollowBackbone()
+    public void FollowBackbone()
     {
         if (!UsesDora || Merged) return;
         foreach (var (update, i) in Updates.Select((u, i) => (u, i)))
