@@ -68,15 +68,7 @@ public sealed class AdapterPlus : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
         using var scope = NewDisposeScope();
         var (down, up) = projections;
         var branch = up.call(nn.functional.gelu(down.call(x.to(down.weight!.dtype))));
-        if (training && dropPath > 0)
-        {
-            // timm's DropPath: each sample's branch kept with probability 1 − rate, the kept ones scaled by 1 / (1 − rate).
-            var shape = new long[branch.dim()];
-            Array.Fill(shape, 1L);
-            shape[0] = branch.shape[0];
-            var keep = empty(shape, dtype: branch.dtype, device: branch.device).bernoulli_(1 - dropPath);
-            branch = branch.mul(Scalars.MultiplyInPlace(keep, 1 / (1 - dropPath)));
-        }
+        if (training) branch = DropPath.Apply(branch, dropPath); // timm's DropPath, at this module's own rate
         return branch.mul(scaling).to(x.dtype).MoveToOuterDisposeScope();
     }
 

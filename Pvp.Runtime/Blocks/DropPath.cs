@@ -33,9 +33,15 @@ public sealed class DropPath : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>The branch, with whole samples dropped (training only).</summary>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => training ? Apply(x, rate) : x;
+
+    /// <summary>
+    /// <paramref name="x"/> with whole samples zeroed with probability <paramref name="rate"/> and the kept ones scaled
+    /// by 1 / (1 − rate): the training-time op, for a module that holds its own rate (Adapter+'s branch).
+    /// </summary>
+    internal static Tensor Apply(Tensor x, double rate)
     {
-        if (!training || rate == 0) return x;
+        if (rate == 0) return x;
         using var scope = NewDisposeScope();
         double keep = 1 - rate;
         var shape = new long[x.dim()];
