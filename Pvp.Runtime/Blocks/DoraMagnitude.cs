@@ -9,12 +9,11 @@ namespace Pvp.Blocks;
 /// <c>peft/tuners/lora/dora.py</c>): a learned vector m, one entry per output row, that rescales the LoRA-updated
 /// weight row by row, W' = (m / ‖W + ΔW‖) ⊙ (W + ΔW), the row norms detached from the gradient (the paper's §4.3). m is
 /// initialised to ‖W‖; since a backbone is loaded after the model is built, a magnitude nobody changed yet follows the
-/// loaded weight (<see cref="FollowWeight"/>), while a trained or imported one stays.
+/// loaded weight (<see cref="FollowWeight"/>), while a trained or imported one stays. Folding is <see cref="DoraFold"/>'s.
 /// </summary>
 internal sealed class DoraMagnitude
 {
     private Tensor initial;
-    private Tensor? mergedScale;
 
     /// <summary>Creates m = ‖<paramref name="weight"/>‖ per row, in <paramref name="dtype"/>.</summary>
     public DoraMagnitude(Tensor weight, ScalarType dtype)
@@ -51,37 +50,4 @@ internal sealed class DoraMagnitude
         initial.Dispose();
         initial = Vector.detach().clone();
     }
-
-    /// <summary>
-    /// Merges: W ← Scale·(W + ΔW), remembering the scale so that <see cref="Unmerge"/> can undo it exactly as far as
-    /// rounding allows.
-    /// </summary>
-    public void Merge(Parameter weight, Tensor delta)
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        var adapted = Scalars.Add(weight.to(delta.dtype), delta);
-        var scale = Scale(adapted);
-        mergedScale?.Dispose();
-        mergedScale = scale.detach().clone().MoveToOuterDisposeScope();
-        weight.copy_(adapted.mul(scale.unsqueeze(1)).to(weight.dtype));
-    }
-
-    /// <summary>Unmerges: W ← W / Scale − ΔW, with the scale remembered at the merge.</summary>
-    public void Unmerge(Parameter weight, Tensor delta)
-    {
-        using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
-        weight.copy_(Unmerged(weight, delta).to(weight.dtype));
-    }
-
-    /// <summary>The frozen W of a merged weight (W / Scale − ΔW), in ΔW's type; the merged weight is left as it is.</summary>
-    public Tensor Unmerged(Tensor mergedWeight, Tensor delta)
-    {
-        var scale = mergedScale ?? throw new InvalidOperationException("The layer is not merged.");
-        return mergedWeight.to(delta.dtype).div(scale.unsqueeze(1)).sub(delta);
-    }
-
-    /// <summary>The scale taken at the merge (for an ONNX export of a merged layer).</summary>
-    public Tensor MergedScale => mergedScale ?? throw new InvalidOperationException("The layer is not merged.");
 }

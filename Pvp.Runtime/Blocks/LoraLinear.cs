@@ -22,6 +22,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, IFollows
     private readonly Dropout? lora_dropout;
     private readonly Parameter? lora_magnitude_vector;
     private readonly DoraMagnitude? dora;
+    private readonly DoraFold fold = new();
     private readonly Scalar scale;
     private readonly double scaleValue;
 
@@ -152,8 +153,8 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, IFollows
             using var rows = dora!.Scale(adapted).detach();
             return graph.Linear(input, graph.Constant($"{path}.weight", adapted.mul(rows.unsqueeze(1))), b);
         }
-        var frozenWeight = Merged ? dora!.Unmerged(weight, delta) : weight.to(lora_A.dtype);
-        using var scaleRows = Merged ? dora!.MergedScale.clone() : dora!.Scale(Scalars.Add(frozenWeight, delta)).detach();
+        var frozenWeight = Merged ? fold.Unmerged(weight, delta) : weight.to(lora_A.dtype);
+        using var scaleRows = Merged ? fold.Scale.clone() : dora!.Scale(Scalars.Add(frozenWeight, delta)).detach();
         var frozen = Merged ? graph.Constant($"{path}.weight", frozenWeight) : graph.Parameter(weight);
         var sum = graph.Add(graph.Linear(input, frozen, null), graph.LoraBranch(input, lora_A, lora_B, scaleValue));
         var scaled = graph.Mul(sum, graph.Constant($"{path}.dora_scale", scaleRows));
@@ -167,7 +168,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, IFollows
         if (dora is not null)
         {
             using var delta = Delta();
-            dora.Merge(weight, delta);
+            fold.Merge(weight, delta, dora.Scale);
         }
         else
         {
@@ -183,7 +184,7 @@ public sealed class LoraLinear : nn.Module<Tensor, Tensor>, ILoraLayer, IFollows
         if (dora is not null)
         {
             using var delta = Delta();
-            dora.Unmerge(weight, delta);
+            fold.Unmerge(weight, delta);
         }
         else
         {

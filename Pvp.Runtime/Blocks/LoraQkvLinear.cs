@@ -178,8 +178,8 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, IFoll
             return graph.Linear(input,
                 graph.Constant($"{path}.weight", adapted.mul(DoraScale(adapted).detach().unsqueeze(1))), b);
         }
-        var frozenWeight = Merged ? UnmergedWeight(delta) : weight.to(trainable);
-        var rows = Merged ? memory.Scale!.clone() : DoraScale(Scalars.Add(frozenWeight, delta)).detach();
+        var frozenWeight = Merged ? fold.Unmerged(weight, delta) : weight.to(trainable);
+        var rows = Merged ? fold.Scale.clone() : DoraScale(Scalars.Add(frozenWeight, delta)).detach();
         var frozen = graph.Linear(input,
             Merged ? graph.Constant($"{path}.weight", frozenWeight) : graph.Parameter(weight), null);
         var slices = Updates.Select((update, i) =>
@@ -191,17 +191,8 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, IFoll
         return b is { } bias1 ? graph.Add(scaled, bias1) : scaled;
     }
 
-    // The row factors taken at a DoRA merge, to undo it; held in a class so TorchSharp's field scan never takes them
-    // for a buffer of the state dict.
-    private readonly MergeMemory memory = new();
-
-    private sealed class MergeMemory
-    {
-        public Tensor? Scale;
-    }
-
-    private Tensor UnmergedWeight(Tensor delta) =>
-        weight.to(delta.dtype).div(memory.Scale!.unsqueeze(1)).sub(delta);
+    // Remembers the row factors taken at a DoRA merge, to undo it.
+    private readonly DoraFold fold = new();
 
     /// <inheritdoc />
     public void Merge()
@@ -209,14 +200,8 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, IFoll
         if (Merged) return;
         if (UsesDora)
         {
-            using var noGrad = no_grad();
-            using var scope = NewDisposeScope();
-            var trainable = (q ?? k ?? v)!.A.dtype;
-            var adapted = Scalars.Add(weight.to(trainable), DeltaIn(trainable));
-            var rows = DoraScale(adapted).detach();
-            memory.Scale?.Dispose();
-            memory.Scale = rows.clone().MoveToOuterDisposeScope();
-            weight.copy_(adapted.mul(rows.unsqueeze(1)).to(weight.dtype));
+            using var delta = DeltaIn((q ?? k ?? v)!.A.dtype);
+            fold.Merge(weight, delta, DoraScale);
         }
         else
         {
@@ -231,9 +216,8 @@ public sealed class LoraQkvLinear : nn.Module<Tensor, Tensor>, ILoraLayer, IFoll
         if (!Merged) return;
         if (UsesDora)
         {
-            using var noGrad = no_grad();
-            using var scope = NewDisposeScope();
-            weight.copy_(UnmergedWeight(DeltaIn((q ?? k ?? v)!.A.dtype)).to(weight.dtype));
+            using var delta = DeltaIn((q ?? k ?? v)!.A.dtype);
+            fold.Unmerge(weight, delta);
         }
         else
         {
