@@ -94,3 +94,11 @@ public partial class DoraB16;
 [VisionTransformer(VitPreset.Base16)]
 [TrainNorms]
 public partial class LnTuningB16;
+
+/// <summary>
+/// ViT-B/16 — Convpass (Jie and Deng 2022): a bottleneck-8 convolutional bypass over the patch grid beside attention
+/// and beside the MLP of every block, scale 1, identity-initialised convolution.
+/// </summary>
+[VisionTransformer(VitPreset.Base16)]
+[Convpass]
+public partial class ConvpassB16;

@@ -94,3 +94,11 @@ public partial class DoraL16;
 [VisionTransformer(VitPreset.Large16)]
 [TrainNorms]
 public partial class LnTuningL16;
+
+/// <summary>
+/// ViT-L/16 — Convpass (Jie and Deng 2022): a bottleneck-8 convolutional bypass over the patch grid beside attention
+/// and beside the MLP of every block, scale 1, identity-initialised convolution.
+/// </summary>
+[VisionTransformer(VitPreset.Large16)]
+[Convpass]
+public partial class ConvpassL16;

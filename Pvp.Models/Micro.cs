@@ -99,3 +99,11 @@ public partial class DoraMicro;
 [VisionTransformer(VitPreset.Micro)]
 [TrainNorms]
 public partial class LnTuningMicro;
+
+/// <summary>
+/// Micro ViT — Convpass (Jie and Deng 2022): a bottleneck-8 convolutional bypass over the patch grid beside attention
+/// and beside the MLP of every block, scale 1, identity-initialised convolution.
+/// </summary>
+[VisionTransformer(VitPreset.Micro)]
+[Convpass]
+public partial class ConvpassMicro;

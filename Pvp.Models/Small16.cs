@@ -102,3 +102,11 @@ public partial class DoraS16;
 [VisionTransformer(VitPreset.Small16)]
 [TrainNorms]
 public partial class LnTuningS16;
+
+/// <summary>
+/// ViT-S/16 — Convpass (Jie and Deng 2022): a bottleneck-8 convolutional bypass over the patch grid beside attention
+/// and beside the MLP of every block, scale 1, identity-initialised convolution.
+/// </summary>
+[VisionTransformer(VitPreset.Small16)]
+[Convpass]
+public partial class ConvpassS16;

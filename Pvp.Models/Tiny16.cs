@@ -94,3 +94,11 @@ public partial class DoraTi16;
 [VisionTransformer(VitPreset.Tiny16)]
 [TrainNorms]
 public partial class LnTuningTi16;
+
+/// <summary>
+/// ViT-Ti/16 — Convpass (Jie and Deng 2022): a bottleneck-8 convolutional bypass over the patch grid beside attention
+/// and beside the MLP of every block, scale 1, identity-initialised convolution.
+/// </summary>
+[VisionTransformer(VitPreset.Tiny16)]
+[Convpass]
+public partial class ConvpassTi16;

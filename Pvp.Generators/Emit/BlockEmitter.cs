@@ -93,15 +93,16 @@ internal static class BlockEmitter
         string Call(SiteModule m, string input) => m.CastsUnderBf16 && castAttachments && !onnx
             ? $"{m.Field}.call({input}.to(trainableDtype)).to({input}.dtype)"
             : Module(m.Field, input);
-        // The statements of one site on variable v: x ← m(x), x ← x + m(x), or for beside the MLP m ← m + M(y or h).
-        void At(AttachSite site, string v)
+        // The statements of one site on variable v: x ← m(x), x ← x + m(x), or beside a branch v ← v + M(its input, or
+        // for BesideStream the stream h).
+        void At(AttachSite site, string v, string besideInput = "y")
         {
             foreach (var m in modules.Where(m => m.Site == site))
             {
                 string value = m.Combine switch
                 {
                     SiteCombine.Residual => Sum(v, Call(m, v)),
-                    SiteCombine.Beside => Sum(v, Call(m, "y")),
+                    SiteCombine.Beside => Sum(v, Call(m, besideInput)),
                     SiteCombine.BesideStream => Sum(v, Call(m, "h")),
                     _ => Call(m, v),
                 };
@@ -139,8 +140,18 @@ internal static class BlockEmitter
             if (!onnx) w.Line($"using var scope = {Torch}.NewDisposeScope();");
             w.Line("var h = x;");
             At(AttachSite.BlockInput, "h");
-            Normed("norm1", AttachSite.AfterNorm1, "a", n => Module("attn", n));
+            if (modules.Any(m => m.Site == AttachSite.BesideAttention))
+            {
+                // A module beside attention reads what attention reads: norm1's output needs a name.
+                Normed("norm1", AttachSite.AfterNorm1, "r", n => n);
+                w.Line($"var a = {Module("attn", "r")};");
+            }
+            else
+            {
+                Normed("norm1", AttachSite.AfterNorm1, "a", n => Module("attn", n));
+            }
             At(AttachSite.AfterProj, "a");
+            At(AttachSite.BesideAttention, "a", besideInput: "r");
             At(AttachSite.AfterAttention, "a");
             w.Line($"h = {Residual("a")};");
             Normed("norm2", AttachSite.AfterNorm2, "y", n => n);

@@ -4,19 +4,30 @@ namespace Pvp.Generators.Layout;
 internal static class BlockSites
 {
     /// <summary>Whether <paramref name="site"/> is one the generator knows.</summary>
-    public static bool IsKnown(AttachSite site) => site is >= AttachSite.BlockInput and <= AttachSite.AfterActivation;
+    public static bool IsKnown(AttachSite site) => site is >= AttachSite.BlockInput and <= AttachSite.BesideAttention;
 
     /// <summary>
-    /// Whether a module may join at <paramref name="site"/> as <paramref name="combine"/> says:
-    /// beside the MLP a module adds to the MLP's output; elsewhere it replaces or adds to the value.
+    /// Whether a module may join at <paramref name="site"/> as <paramref name="combine"/> says: beside the MLP a module
+    /// adds to the MLP's output, beside attention to attention's; elsewhere it replaces or adds to the value.
     /// </summary>
-    public static bool Accepts(AttachSite site, SiteCombine combine) => site == AttachSite.BesideMlp
-        ? combine is SiteCombine.Beside or SiteCombine.BesideStream
-        : combine is SiteCombine.Replace or SiteCombine.Residual;
+    public static bool Accepts(AttachSite site, SiteCombine combine) => site switch
+    {
+        AttachSite.BesideMlp => combine is SiteCombine.Beside or SiteCombine.BesideStream,
+        AttachSite.BesideAttention => combine is SiteCombine.Beside,
+        _ => combine is SiteCombine.Replace or SiteCombine.Residual,
+    };
+
+    /// <summary>The combine a module takes at <paramref name="site"/> when its declaration names none.</summary>
+    public static SiteCombine DefaultCombine(AttachSite site)
+        => site is AttachSite.BesideMlp or AttachSite.BesideAttention ? SiteCombine.Beside : SiteCombine.Replace;
 
     /// <summary>The combine modes <paramref name="site"/> accepts, for messages.</summary>
-    public static string AcceptedCombines(AttachSite site)
-        => site == AttachSite.BesideMlp ? "Beside or BesideStream" : "Replace or Residual";
+    public static string AcceptedCombines(AttachSite site) => site switch
+    {
+        AttachSite.BesideMlp => "Beside or BesideStream",
+        AttachSite.BesideAttention => "Beside",
+        _ => "Replace or Residual",
+    };
 
     /// <summary>Whether the module sits inside attention or the MLP (the block hands it to them).</summary>
     public static bool IsInner(AttachSite site) => site is AttachSite.AfterQkv or AttachSite.AfterFc1 or AttachSite.AfterActivation;
@@ -28,6 +39,7 @@ internal static class BlockSites
         AttachSite.AfterNorm1 => "after norm1",
         AttachSite.AfterQkv => "after the qkv projection",
         AttachSite.AfterProj => "after the attention projection",
+        AttachSite.BesideAttention => "beside attention",
         AttachSite.AfterAttention => "after attention",
         AttachSite.AfterNorm2 => "after norm2",
         AttachSite.AfterFc1 => "after fc1",

@@ -7,10 +7,11 @@ namespace Pvp.Generators.Methods;
 /// </summary>
 /// <param name="EmbedDim">Token width D.</param>
 /// <param name="MlpHidden">The MLP's hidden width.</param>
+/// <param name="GridSize">The patch grid's side (image size / patch size).</param>
 /// <param name="Declared">
 /// The attribute's properties written in the declaration (an unset one takes the method's default).
 /// </param>
-internal sealed record MethodContext(int EmbedDim, int MlpHidden, IReadOnlyCollection<string> Declared)
+internal sealed record MethodContext(int EmbedDim, int MlpHidden, int GridSize, IReadOnlyCollection<string> Declared)
 {
     /// <summary>The width of the values at <paramref name="site"/>.</summary>
     public int WidthAt(AttachSite site) => site switch

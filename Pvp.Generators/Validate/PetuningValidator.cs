@@ -119,7 +119,7 @@ internal sealed class PetuningValidator : IMethodChecks
 
     private ResolvedSiteMethod? ValidateSiteMethod(SiteMethodDeclaration declared)
     {
-        var context = new MethodContext(backbone.EmbedDim, backbone.MlpHidden,
+        var context = new MethodContext(backbone.EmbedDim, backbone.MlpHidden, backbone.GridSize,
             declared.Arguments.Select(a => a.Name).ToList());
         var method = declared.AttributeName == KnownNames.AttachAttribute ? ReadAttach(declared)
             : declared.Descriptor is { } descriptor ? ReadDescriptor(declared, descriptor)
@@ -158,7 +158,7 @@ internal sealed class PetuningValidator : IMethodChecks
             ok = Report(DiagnosticCatalog.ValueOutOfRange, site?.Location ?? a.Location, "Site", (int)where,
                 "an AttachSite");
         if (!ok) return null;
-        var combine = where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace;
+        var combine = BlockSites.DefaultCombine(where);
         return new DeclaredSiteMethod(AttachAttribute.KindName, type.FullName, type.Name, new[] { (where, combine) },
             a.Named<string>(nameof(AttachAttribute.Blocks))?.Value,
             a.Named<double>(nameof(AttachAttribute.LearningRateScale))?.Value ?? 1.0);
@@ -186,11 +186,11 @@ internal sealed class PetuningValidator : IMethodChecks
             {
                 ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, $"site {(int)where}",
                     "it is not an AttachSite; use one of BlockInput, AfterNorm1, AfterQkv, AfterProj, AfterAttention, " +
-                    "AfterNorm2, AfterFc1, AfterActivation, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
+                    "BesideAttention, AfterNorm2, AfterFc1, AfterActivation, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
                 continue;
             }
             var combine = descriptor.Combine
-                          ?? (where == AttachSite.BesideMlp ? SiteCombine.Beside : SiteCombine.Replace);
+                          ?? (BlockSites.DefaultCombine(where));
             if (!System.Enum.IsDefined(typeof(SiteCombine), combine) || !BlockSites.Accepts(where, combine))
                 ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, where,
                     $"Combine = {combine} does not join there; use {BlockSites.AcceptedCombines(where)}, " +

@@ -44,6 +44,12 @@ enum AttachSite
     /// here.
     /// </summary>
     AfterActivation = 11,
+    /// <summary>
+    /// Beside attention: reads attention's input (norm1's output, after any module at <see cref="AfterNorm1"/>); its
+    /// output is added to attention's, after any module at <see cref="AfterProj"/> and before any at
+    /// <see cref="AfterAttention"/>. Convpass's attention bypass sits here.
+    /// </summary>
+    BesideAttention = 12,
 }
 
 /// <summary>

@@ -14,8 +14,9 @@ enum SiteCombine
     /// <summary>The module's output is added to the value at the site: x ← x + m(x).</summary>
     Residual = 1,
     /// <summary>
-    /// At <see cref="AttachSite.BesideMlp"/> only: reads the MLP's
-    /// input (norm2's output), its output is added to the MLP's.
+    /// At <see cref="AttachSite.BesideMlp"/>: reads the MLP's input (norm2's output), its output is added to the MLP's;
+    /// at <see cref="AttachSite.BesideAttention"/>: reads attention's input (norm1's output), its output is added to
+    /// attention's.
     /// </summary>
     Beside = 2,
     /// <summary>

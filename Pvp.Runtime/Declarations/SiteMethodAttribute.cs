@@ -52,7 +52,7 @@ sealed class SiteMethodAttribute : Attribute
 
     /// <summary>
     /// How each module joins the block. Default <see cref="SiteCombine.Replace"/> (<see cref="SiteCombine.Beside"/> at
-    /// <see cref="AttachSite.BesideMlp"/>).
+    /// <see cref="AttachSite.BesideMlp"/> and <see cref="AttachSite.BesideAttention"/>).
     /// </summary>
     public SiteCombine Combine { get; set; } = SiteCombine.Replace;
 }

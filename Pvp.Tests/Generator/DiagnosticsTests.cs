@@ -73,11 +73,17 @@ public class DiagnosticsTests
     [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [AdapterPlus([|DropPath = 1|])] public partial class M;")]
     [InlineData("PVP009", "[VisionTransformer(VitPreset.Micro)] [AdapterPlus([|Blocks = \"1..1\"|])] public partial class M;")]
     [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [Adapter] [[|AdapterPlus|]] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [Convpass([|Bottleneck = 65|])] public partial class M;")]
+    [InlineData("PVP004", "[VisionTransformer(VitPreset.Micro)] [Convpass([|Bottleneck = 0|])] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [Convpass([|Scale = 0|])] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [Convpass([|Dropout = 1|])] public partial class M;")]
+    [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [Adapter(Placement = AdapterPlacement.AdaptFormer)] [[|Convpass|]] public partial class M;")]
+    [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [Convpass(Blocks = \"..2\")] [[|Convpass(Blocks = \"1..\", AttentionOnly = true)|]] public partial class M;")]
     [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [Lora(UseDora = true, [|Dropout = 0.1|])] public partial class M;")]
     [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [Lora(Targets = LoraTargets.Query)] [[|Lora(Targets = LoraTargets.Value, UseDora = true)|]] public partial class M;")]
     [InlineData("PVP017", "[[|Pvp.Tests.Generator.GatedScaleShift|]] public partial class M;")]
     [InlineData("PVP017", "[[|Ssf(Full = true)|]] public partial class M;")]
-    [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [Attach(typeof(Pvp.Tests.Numerics.ScaleShift), [|Site = (AttachSite)12|])] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [Attach(typeof(Pvp.Tests.Numerics.ScaleShift), [|Site = (AttachSite)99|])] public partial class M;")]
     public void InvalidDeclarationIsReportedAtItsSource(string id, string markedDeclaration)
     {
         var (source, expectedSpan) = Unmark("using Pvp;\nnamespace Demo;\n" + markedDeclaration + "\n");

@@ -48,6 +48,11 @@ internal static class ExpectedTrainable
             // IA³ (Liu et al. 2022): l_k and l_v on the keys and values, l_ff on the MLP's activation.
             _ when variant.StartsWith("Ia3", StringComparison.Ordinal) =>
                 head.Concat(Blocks().SelectMany(b => new[] { $"blocks.{b}.attn.ia3_kv.l_k", $"blocks.{b}.attn.ia3_kv.l_v", $"blocks.{b}.mlp.ia3_ff.l_ff" })),
+            // Convpass (Jie and Deng 2022): down, the 3×3 conv and up of the bypass beside attention and beside the MLP.
+            _ when variant.StartsWith("Convpass", StringComparison.Ordinal) =>
+                head.Concat(Blocks().SelectMany(b => new[] { "adapter_attn", "adapter_mlp" }
+                    .SelectMany(m => new[] { "adapter_down", "adapter_conv", "adapter_up" }
+                        .SelectMany(l => new[] { $"blocks.{b}.{m}.{l}.weight", $"blocks.{b}.{m}.{l}.bias" })))),
             _ => throw new ArgumentException($"no expectation written for {variant}"),
         };
         return new SortedSet<string>(names, StringComparer.Ordinal);

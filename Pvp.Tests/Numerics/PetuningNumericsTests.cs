@@ -475,6 +475,99 @@ public class PetuningNumericsTests
         Assert.Equal(12 * (768 * 8 + 8 + 8 * 768 + 768 + 768), model.TrainableParameterCount);
     }
 
+    /// <summary>
+    /// Convpass's bypass as JieShibo/PETL-ViT's <c>Convpass.forward</c> computes it, written from its definition: the grid
+    /// through a padded 3×3 conv2d, and each token before the grid convolved alone as a 1×1 image (the reference's class
+    /// token), QuickGELU on both sides of the conv, then up and the scale.
+    /// </summary>
+    private static Tensor ConvpassReference(IReadOnlyDictionary<string, Tensor> w, string p, Tensor x, double scale)
+    {
+        Tensor QuickGelu(Tensor t) => t * sigmoid(1.702 * t);
+        long b = x.shape[0], n = x.shape[1], grid = 8, patches = grid * grid;
+        var conv = w[p + "adapter_conv.weight"];
+        var bias = w[p + "adapter_conv.bias"];
+        long c = conv.shape[0];
+        var down = QuickGelu(F.linear(x, w[p + "adapter_down.weight"], w[p + "adapter_down.bias"]));
+        var parts = new List<Tensor>();
+        for (long t = 0; t < n - patches; t++)
+        {
+            var image = down[.., (int)t..(int)(t + 1)].reshape(b, 1, 1, c).permute(0, 3, 1, 2);
+            parts.Add(F.conv2d(image, conv, bias, padding: new long[] { 1, 1 }).permute(0, 2, 3, 1).reshape(b, 1, c));
+        }
+        var onGrid = down[.., (int)(n - patches)..].reshape(b, grid, grid, c).permute(0, 3, 1, 2);
+        parts.Add(F.conv2d(onGrid, conv, bias, padding: new long[] { 1, 1 }).permute(0, 2, 3, 1).reshape(b, patches, c));
+        var hidden = QuickGelu(cat(parts.ToArray(), 1));
+        return F.linear(hidden, w[p + "adapter_up.weight"], w[p + "adapter_up.bias"]) * scale;
+    }
+
+    [Fact]
+    public void ConvpassAddsAConvolutionalBypassBesideAttentionAndTheMlp()
+    {
+        var (backbone, _) = PerturbedBackbone(41);
+        using var model = new Pvp.Models.ConvpassMicro(numClasses: 10);
+        CopyShared(backbone, model);
+        using var x = Images();
+        var w0 = model.state_dict();
+        // The reference's initialisation: up zero (the model starts as the backbone), conv the identity at its centre.
+        Assert.Equal(new long[] { 8, 8, 3, 3 }, w0["blocks.0.adapter_attn.adapter_conv.weight"].shape);
+        Assert.True(MaxDiff(w0["blocks.1.adapter_mlp.adapter_conv.weight"][.., .., 1, 1], eye(8)) == 0);
+        Assert.Equal(8f, w0["blocks.1.adapter_mlp.adapter_conv.weight"].abs().sum().item<float>()); // nothing off the centre
+        Assert.Equal(0f, w0["blocks.2.adapter_attn.adapter_up.weight"].abs().max().item<float>());
+        model.eval();
+        using (no_grad()) Assert.True(MaxDiff(model.call(x), backbone.call(x)) <= 1e-5, "Convpass starts as the backbone");
+        Perturb(model, 0.3, name => name.Contains(".adapter_", StringComparison.Ordinal));
+        var w = model.state_dict();
+        Tensor Reference() => ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
+        {
+            AttentionBeside = (i, y, a) => a + ConvpassReference(w, $"blocks.{i}.adapter_attn.", y, 1.0),
+            MlpBranch = (i, y, m) => m + ConvpassReference(w, $"blocks.{i}.adapter_mlp.", y, 1.0),
+        });
+        using (no_grad())
+        {
+            Assert.True(MaxDiff(model.call(x), Reference()) <= 1e-5, $"Convpass vs reference: {MaxDiff(model.call(x), Reference()):E2}");
+            Assert.True(MaxDiff(model.call(x), backbone.call(x)) > 1e-3, "the perturbed bypasses change the output");
+        }
+        // Dropout 0.1 on the bottleneck acts in training only.
+        model.train();
+        manual_seed(5);
+        using (no_grad()) Assert.True(MaxDiff(model.call(x), Reference()) > 1e-4, "dropout acts while training");
+        Assert.Equal(ConvpassAttribute.KindName, model.KindOf("blocks.0.adapter_attn.adapter_conv.weight"));
+        Assert.Equal(ConvpassAttribute.KindName, model.KindOf("blocks.2.adapter_mlp.adapter_up.bias"));
+        Assert.Equal(KindNames.Backbone, model.KindOf("blocks.0.attn.qkv.weight"));
+        Assert.Equal(3 * 2 * 6 + 2, model.TrainableParameterNames().Count()); // down, conv, up (weights, biases) ×2; head
+    }
+
+    [Fact]
+    public void ConvpassConvolvesTheClassTokenAndPromptsEachAloneOffTheGrid()
+    {
+        var (backbone, _) = PerturbedBackbone(42);
+        using var model = new TinyConvpassWithPrompts(numClasses: 10);
+        CopyShared(backbone, model);
+        Perturb(model, 0.3, name => name.Contains(".adapter_", StringComparison.Ordinal) || name.Contains("prompt", StringComparison.Ordinal));
+        model.eval();
+        var w = model.state_dict();
+        Assert.Equal(new long[] { 4, 4, 3, 3 }, w["blocks.2.adapter_attn.adapter_conv.weight"].shape);
+        using var x = Images();
+        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
+        {
+            PromptsBefore = i => i == 0 ? w["prompt_embeddings"] : w["deep_prompt_embeddings"][(i - 1)..i],
+            AttentionBeside = (i, y, a) => a + ConvpassReference(w, $"blocks.{i}.adapter_attn.", y, 0.5),
+            MlpBranch = (i, y, m) => m + ConvpassReference(w, $"blocks.{i}.adapter_mlp.", y, 0.5),
+        });
+        using var noGrad = no_grad();
+        Assert.True(MaxDiff(model.call(x), reference) <= 1e-5, $"Convpass + VPT vs reference: {MaxDiff(model.call(x), reference):E2}");
+    }
+
+    [Fact]
+    public void ConvpassOnVitB16TrainsWhatItsReferenceTrains()
+    {
+        // JieShibo/PETL-ViT's set_Convpass(model, 'convpass', dim=8) on ViT-B/16: per block adapter_attn and adapter_mlp,
+        // each adapter_down Linear(768, 8) 6,152 + adapter_conv Conv2d(8, 8, 3) 584 + adapter_up Linear(8, 768) 6,912 =
+        // 13,648; 12 × 2 × 13,648 = 327,552 (the reference counts parameters whose name holds 'adapter').
+        using var model = new Pvp.Models.ConvpassB16(numClasses: 0);
+        Assert.Equal(12 * 2 * (768 * 8 + 8 + 8 * 8 * 9 + 8 + 8 * 768 + 768), model.TrainableParameterCount);
+    }
+
     [Fact]
     public void LnTuningOnVitB16TrainsWhatPeftsLnTuningTrains()
     {

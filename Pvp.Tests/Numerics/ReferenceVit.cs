@@ -22,6 +22,9 @@ internal sealed class ReferenceHooks
     /// <summary>The attention branch of block i: (i, attention output a) → new a, before the residual add.</summary>
     public Func<int, Tensor, Tensor>? AttentionBranch { get; init; }
 
+    /// <summary>Beside attention in block i: (i, attention's input y, attention output a) → new a, before the residual add.</summary>
+    public Func<int, Tensor, Tensor, Tensor>? AttentionBeside { get; init; }
+
     /// <summary>norm1's output in block i → what attention reads.</summary>
     public Func<int, Tensor, Tensor>? Norm1Output { get; init; }
 
@@ -77,6 +80,7 @@ internal static class ReferenceVit
             Func<Tensor, Tensor>? onQkv = hooks.QkvOutput is { } qkvHook ? fused => qkvHook(block, fused) : null;
             var a = F.linear(Attention(y, W(p + "attn.qkv.weight"), w.GetValueOrDefault(p + "attn.qkv.bias"), heads, onQkv),
                 W(p + "attn.proj.weight"), w[p + "attn.proj.bias"]);
+            if (hooks.AttentionBeside is { } beside) a = beside(i, y, a);
             if (hooks.AttentionBranch is { } attention) a = attention(i, a);
             h = h + a;
             y = LayerNorm(h, w, p + "norm2");

@@ -86,3 +86,9 @@ public sealed class ScaleShift : nn.Module<Tensor, Tensor>, IPetAttachment
 [VisionTransformer(VitPreset.Micro)]
 [Prompts(Length = 16, Deep = true)]
 public partial class VptDeepMicroLong;
+
+/// <summary>Convpass with deep prompts: the bypass meets the class token and the prompts off the patch grid.</summary>
+[VisionTransformer(VitPreset.Micro)]
+[Prompts(Length = 2, Deep = true)]
+[Convpass(Bottleneck = 4, Scale = 0.5, XavierInit = true)]
+public partial class TinyConvpassWithPrompts;

@@ -28,6 +28,7 @@ internal static class MethodsBench
         ("AdapterS16", "Pfeiffer adapter"),
         ("AdaptFormerS16", "AdaptFormer"),
         ("AdapterPlusS16", "Adapter+ (bottleneck 8)"),
+        ("ConvpassS16", "Convpass (bottleneck 8)"),
         ("FullFineTuneS16", "full fine-tuning"),
     };
 
