@@ -26,6 +26,55 @@ public sealed record Bf16Support(bool Native, string Reason)
     }
 
     /// <summary>
+    /// The least bf16 / float32 speed-up of a measured matrix product for which <c>auto</c> takes bf16 on a CPU: below
+    /// it the casts at the backbone's boundaries and the elementwise ops eat the gain (the GEMM is most of a step).
+    /// </summary>
+    public const double MinimumCpuSpeedup = 1.25;
+
+    /// <summary>
+    /// bf16 support of a CPU with these features, given how much faster libtorch's bf16 matrix product measured than its
+    /// float32 one there (<see cref="MeasureCpuSpeedup"/>; null: not measured, the flags decide). A flag is a promise
+    /// of the instruction set, not of the kernels: on an Intel Xeon reporting avx512_bf16 and avx512_fp16 but no AMX,
+    /// libtorch 2.10's bf16 GEMM measured 0.57× its float32 one, so the flags alone would pick the slower path.
+    /// </summary>
+    public static Bf16Support OfCpu(CpuFeatures cpu, double? measuredSpeedup)
+    {
+        var byFlags = OfCpu(cpu);
+        if (!byFlags.Native || measuredSpeedup is not { } speedup) return byFlags;
+        string measured = speedup.ToString("F2", CultureInfo.InvariantCulture);
+        return speedup >= MinimumCpuSpeedup
+            ? byFlags with { Reason = $"{byFlags.Reason}, bf16 matrix products measured {measured}× float32's" }
+            : new(false, $"{byFlags.Reason} is reported, but libtorch's bf16 matrix product measured {measured}× " +
+                         $"float32's here (auto takes bf16 from {MinimumCpuSpeedup.ToString(CultureInfo.InvariantCulture)}×)");
+    }
+
+    /// <summary>
+    /// libtorch's bf16 / float32 speed on this CPU at this thread count: the median of five [m, k] · [k, n] products of
+    /// each type after two warm-ups, the shape of a ViT's linear layer over a batch (a few tens of milliseconds in all).
+    /// </summary>
+    public static double MeasureCpuSpeedup(int m = 2048, int k = 768, int n = 768)
+    {
+        double Seconds(ScalarType dtype)
+        {
+            using var scope = NewDisposeScope();
+            var a = randn(m, k).to(dtype);
+            var b = randn(k, n).to(dtype);
+            for (int i = 0; i < 2; i++) mm(a, b).Dispose();
+            var times = new double[5];
+            for (int i = 0; i < times.Length; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                mm(a, b).Dispose();
+                times[i] = clock.Elapsed.TotalSeconds;
+            }
+            Array.Sort(times);
+            return times[times.Length / 2];
+        }
+        using var noGrad = no_grad();
+        return Seconds(ScalarType.Float32) / Seconds(ScalarType.BFloat16);
+    }
+
+    /// <summary>
     /// bf16 support of a CUDA device of this compute capability
     /// (null: unknown; with several GPUs, the lowest visible one's).
     /// </summary>
@@ -38,11 +87,18 @@ public sealed record Bf16Support(bool Native, string Reason)
             new(false, $"cuda:{index}: compute capability {major}.{minor}; native bf16 needs 8.0 or newer"),
     };
 
-    /// <summary>bf16 support of <paramref name="device"/> on this machine (the CPU when null).</summary>
+    /// <summary>
+    /// bf16 support of <paramref name="device"/> on this machine (the CPU when null: its flags, and where they promise
+    /// native bf16, a measured product, once per process).
+    /// </summary>
     public static Bf16Support Of(Device? device) =>
         device is { type: DeviceType.CUDA }
             ? OfCuda(Math.Max(0, device.index), VisibleCudaCapability.Value)
-            : OfCpu(CpuFeatures.Current);
+            : OfCpu(CpuFeatures.Current, CpuSpeedup.Value);
+
+    // Measured once per process, and only where the flags promise native bf16 (elsewhere bf16 is emulated and slow).
+    private static readonly Lazy<double?> CpuSpeedup =
+        new(() => OfCpu(CpuFeatures.Current).Native ? MeasureCpuSpeedup() : null);
 
     /// <summary>
     /// The lowest compute capability among the GPUs this process may use (those of <c>CUDA_VISIBLE_DEVICES</c>, by

@@ -9,6 +9,7 @@
 //   dotnet run -c Release --project bench/Pvp.Bench -- peak        this host's float32 (and native bf16) GEMM peak through libtorch
 //   dotnet run -c Release --project bench/Pvp.Bench -- search      successive halving vs the full grid on the built-in task
 //   dotnet run -c Release --project bench/Pvp.Bench -- methods [rounds]  every PETuning method on ViT-S/16: step, images/s, memory
+//   dotnet run -c Release --project bench/Pvp.Bench -- ops [rounds]      a VPT-deep ViT-S/16 block op by op, float32 and bf16
 using Pvp.Bench;
 using static TorchSharp.torch;
 
@@ -28,6 +29,7 @@ return command switch
     "search" => SearchBench.Run(args.Skip(1).ToArray()),
     "methods" => MethodsBench.Run(args.Skip(1).ToArray()),
     "methods-child" => MethodsBench.Child(args[1]),
+    "ops" => OpsBench.Run(args.Skip(1).ToArray()),
     _ => Help(),
 };
 
@@ -39,6 +41,6 @@ static int PeakOnly()
 
 static int Help()
 {
-    Console.WriteLine("usage: dotnet run -c Release --project bench/Pvp.Bench -- step|memory|inference|precision|generator|onnx|peak|search|methods");
+    Console.WriteLine("usage: dotnet run -c Release --project bench/Pvp.Bench -- step|memory|inference|precision|generator|onnx|peak|search|methods|ops");
     return 2;
 }
