@@ -86,3 +86,13 @@ public sealed class ScaleShift : nn.Module<Tensor, Tensor>, IPetAttachment
 [VisionTransformer(VitPreset.Micro)]
 [Prompts(Length = 16, Deep = true)]
 public partial class VptDeepMicroLong;
+
+/// <summary>
+/// E2VPT's key-value prompts with keys and values apart, on blocks 1–2, composed with VPT-deep's tokens and IA³'s
+/// rescaled keys and values (after qkv, before the prompts join).
+/// </summary>
+[VisionTransformer(VitPreset.Micro)]
+[Prompts(Length = 3, Deep = true)]
+[Ia3]
+[KvPrompts(Length = 2, Shared = false, Blocks = "1..")]
+public partial class TinyKvPromptsComposed;
