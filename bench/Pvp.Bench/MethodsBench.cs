@@ -28,6 +28,8 @@ internal static class MethodsBench
         ("AdapterS16", "Pfeiffer adapter"),
         ("AdaptFormerS16", "AdaptFormer"),
         ("AdapterPlusS16", "Adapter+ (bottleneck 8)"),
+        ("KvPromptsS16", "E2VPT key-value prompts (5)"),
+        ("E2vptS16", "E2VPT: VPT-deep (5) + key-value (5)"),
         ("FullFineTuneS16", "full fine-tuning"),
     };
 
