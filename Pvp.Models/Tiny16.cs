@@ -81,6 +81,23 @@ public partial class Ia3Ti16;
 public partial class AdapterPlusTi16;
 
 /// <summary>
+/// ViT-Ti/16 — E2VPT's key-value prompts (Han et al. 2023): 5 learned key and value tokens, one shared tensor, before the
+/// keys and values of every block's attention; the stream keeps its length.
+/// </summary>
+[VisionTransformer(VitPreset.Tiny16)]
+[KvPrompts]
+public partial class KvPromptsTi16;
+
+/// <summary>
+/// ViT-Ti/16 — E2VPT without its pruning (Han et al. 2023; the reference's FGVC runs): VPT-deep with 5 prompt tokens and
+/// prompt dropout 0.1, and 5 key-value prompts in every block's attention.
+/// </summary>
+[VisionTransformer(VitPreset.Tiny16)]
+[Prompts(Length = 5, Deep = true, Dropout = 0.1)]
+[KvPrompts]
+public partial class E2vptTi16;
+
+/// <summary>
 /// ViT-Ti/16 — DoRA (Liu et al. 2024): LoRA r 8, alpha 8 on q and v with a learned magnitude per output row.
 /// </summary>
 [VisionTransformer(VitPreset.Tiny16)]

@@ -23,7 +23,8 @@ public interface IPetAttachment
 public sealed record AttachContext(int EmbedDim, int BlockIndex, AttachSite Site, Device? Device, ScalarType Dtype)
 {
     /// <summary>
-    /// The width of the values at <see cref="Site"/>: D, but 3·D after qkv and the MLP's hidden width after fc1.
+    /// The width of the values at <see cref="Site"/>: D, but 3·D after qkv, 2·D on the keys and values and the MLP's
+    /// hidden width after fc1.
     /// </summary>
     public int Width { get; init; } = EmbedDim;
 }

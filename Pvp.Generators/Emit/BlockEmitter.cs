@@ -54,7 +54,7 @@ internal static class BlockEmitter
                 w.Line($"attn = new {Blocks}.Attention({d}, {b.Heads},");
                 w.Line($"    qkv: {Methods.LoraMethod.QkvLayer(shape.Qkv, b)},");
                 w.Line($"    proj: {Methods.LoraMethod.LinearLayer(shape.Proj, d, d, "true", frozen)});");
-                foreach (var module in shape.Modules.Where(m => m.Site == AttachSite.AfterQkv))
+                foreach (var module in shape.Modules.Where(m => m.Site is AttachSite.AfterQkv or AttachSite.KeysValues))
                     w.Line($"attn.{InnerHook(module, castAttachments)};");
                 w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, " +
                        $"dtype: {frozen});");
@@ -173,6 +173,7 @@ internal static class BlockEmitter
         string hook = m.Site switch
         {
             AttachSite.AfterQkv => "AddAfterQkv",
+            AttachSite.KeysValues => "AddOnKeysValues",
             AttachSite.AfterFc1 => "AddAfterFc1",
             _ => "AddAfterActivation",
         };

@@ -351,7 +351,7 @@ internal static class ModelEmitter
             foreach (var method in shape.Methods)
                 foreach (var module in method.Modules)
                 {
-                    string inside = module.Site == AttachSite.AfterQkv ? "attn."
+                    string inside = module.Site is AttachSite.AfterQkv or AttachSite.KeysValues ? "attn."
                         : module.Site is AttachSite.AfterFc1 or AttachSite.AfterActivation ? "mlp."
                         : "";
                     entries.Add(($"blocks.*.{inside}{module.Field}.", method.KindName));

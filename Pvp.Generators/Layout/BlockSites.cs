@@ -4,7 +4,7 @@ namespace Pvp.Generators.Layout;
 internal static class BlockSites
 {
     /// <summary>Whether <paramref name="site"/> is one the generator knows.</summary>
-    public static bool IsKnown(AttachSite site) => site is >= AttachSite.BlockInput and <= AttachSite.BesideAttention;
+    public static bool IsKnown(AttachSite site) => site is >= AttachSite.BlockInput and <= AttachSite.KeysValues;
 
     /// <summary>
     /// Whether a module may join at <paramref name="site"/> as <paramref name="combine"/> says: beside the MLP a module
@@ -13,6 +13,7 @@ internal static class BlockSites
     public static bool Accepts(AttachSite site, SiteCombine combine) => site switch
     {
         AttachSite.BesideMlp => combine is SiteCombine.Beside or SiteCombine.BesideStream,
+        AttachSite.KeysValues => combine == SiteCombine.Replace, // its output may be longer than its input
         AttachSite.BesideAttention => combine is SiteCombine.Beside,
         _ => combine is SiteCombine.Replace or SiteCombine.Residual,
     };
@@ -26,11 +27,13 @@ internal static class BlockSites
     {
         AttachSite.BesideMlp => "Beside or BesideStream",
         AttachSite.BesideAttention => "Beside",
+        AttachSite.KeysValues => "Replace",
         _ => "Replace or Residual",
     };
 
     /// <summary>Whether the module sits inside attention or the MLP (the block hands it to them).</summary>
-    public static bool IsInner(AttachSite site) => site is AttachSite.AfterQkv or AttachSite.AfterFc1 or AttachSite.AfterActivation;
+    public static bool IsInner(AttachSite site) =>
+        site is AttachSite.AfterQkv or AttachSite.KeysValues or AttachSite.AfterFc1 or AttachSite.AfterActivation;
 
     /// <summary>For the forward's comments: "on the block input", "after attention".</summary>
     public static string Phrase(AttachSite site) => site switch
@@ -38,6 +41,7 @@ internal static class BlockSites
         AttachSite.BlockInput => "on the block input",
         AttachSite.AfterNorm1 => "after norm1",
         AttachSite.AfterQkv => "after the qkv projection",
+        AttachSite.KeysValues => "on the keys and values",
         AttachSite.AfterProj => "after the attention projection",
         AttachSite.BesideAttention => "beside attention",
         AttachSite.AfterAttention => "after attention",

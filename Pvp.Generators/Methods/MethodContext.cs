@@ -17,9 +17,13 @@ internal sealed record MethodContext(int EmbedDim, int MlpHidden, int GridSize, 
     public int WidthAt(AttachSite site) => site switch
     {
         AttachSite.AfterQkv => 3 * EmbedDim,
+        AttachSite.KeysValues => 2 * EmbedDim,
         AttachSite.AfterFc1 or AttachSite.AfterActivation => MlpHidden,
         _ => EmbedDim,
     };
+
+    /// <summary>The attention's number of heads.</summary>
+    public int Heads { get; init; } = 1;
 
     /// <summary>Whether <paramref name="property"/> was written.</summary>
     public bool IsDeclared(string property) => System.Linq.Enumerable.Contains(Declared, property);

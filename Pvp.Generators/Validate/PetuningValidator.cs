@@ -120,7 +120,7 @@ internal sealed class PetuningValidator : IMethodChecks
     private ResolvedSiteMethod? ValidateSiteMethod(SiteMethodDeclaration declared)
     {
         var context = new MethodContext(backbone.EmbedDim, backbone.MlpHidden, backbone.GridSize,
-            declared.Arguments.Select(a => a.Name).ToList());
+            declared.Arguments.Select(a => a.Name).ToList()) { Heads = backbone.Heads };
         var method = declared.AttributeName == KnownNames.AttachAttribute ? ReadAttach(declared)
             : declared.Descriptor is { } descriptor ? ReadDescriptor(declared, descriptor)
             : BuiltInSiteMethods.Create(declared);
@@ -186,7 +186,7 @@ internal sealed class PetuningValidator : IMethodChecks
             {
                 ok = Report(DiagnosticCatalog.SiteNotActable, d.Location, name, $"site {(int)where}",
                     "it is not an AttachSite; use one of BlockInput, AfterNorm1, AfterQkv, AfterProj, AfterAttention, " +
-                    "BesideAttention, AfterNorm2, AfterFc1, AfterActivation, AfterFc2, BesideMlp, AfterMlp, BlockOutput");
+                    "BesideAttention, AfterNorm2, AfterFc1, AfterActivation, AfterFc2, BesideMlp, AfterMlp, BlockOutput, KeysValues");
                 continue;
             }
             var combine = descriptor.Combine

@@ -14,6 +14,7 @@ public sealed class Attention : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
     private readonly nn.Module<Tensor, Tensor> proj;
     private readonly int heads;
     private SiteHook? afterQkv; // a site method's module on the fused qkv output (SSF's full form)
+    private SiteHook? keysValues; // one on the keys and values, which may prepend tokens (E2VPT's key-value prompts)
 
     /// <summary>Creates the attention layer.</summary>
     /// <param name="dim">Token width D.</param>
@@ -74,6 +75,24 @@ public sealed class Attention : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
         afterQkv = new SiteHook(name, module, computeIn);
     }
 
+    /// <summary>
+    /// Places <paramref name="module"/> on the keys and values (<see cref="AttachSite.KeysValues"/>), registered as
+    /// <paramref name="name"/>: it reads [B, N, 2D] (rows [k; v] of the fused output, after any module
+    /// <see cref="AddAfterQkv"/> placed) and returns [B, M, 2D], M ≥ N; the queries keep their N tokens, so the
+    /// layer's output does too. Generated blocks call it; one module per layer.
+    /// </summary>
+    /// <param name="name">Its name under this layer (<c>kv_prompt</c>: keys <c>attn.kv_prompt.*</c>).</param>
+    /// <param name="module">The module, [B, N, 2D] → [B, M, 2D].</param>
+    /// <param name="computeIn">The type it computes in when it differs from the stream's; null: the stream's.</param>
+    /// <exception cref="InvalidOperationException">A module is already there.</exception>
+    public void AddOnKeysValues(string name, nn.Module<Tensor, Tensor> module, ScalarType? computeIn = null)
+    {
+        if (keysValues is not null)
+            throw new InvalidOperationException($"Attention already has '{keysValues.Name}' on its keys and values.");
+        register_module(name, module);
+        keysValues = new SiteHook(name, module, computeIn);
+    }
+
     /// <summary>[B, N, D] → [B, N, D].</summary>
     public override Tensor forward(Tensor x)
     {
@@ -81,14 +100,26 @@ public sealed class Attention : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
         long b = x.shape[0], n = x.shape[1], d = x.shape[2];
         var fused = qkv.call(x);
         if (afterQkv is not null) fused = afterQkv.Call(fused);
-        var qkvHeads = fused.reshape(b, n, 3, heads, d / heads).permute(2, 0, 3, 1, 4);
-        var attended = nn.functional.scaled_dot_product_attention(qkvHeads[0], qkvHeads[1], qkvHeads[2]);
+        Tensor attended;
+        if (keysValues is null)
+        {
+            var qkvHeads = fused.reshape(b, n, 3, heads, d / heads).permute(2, 0, 3, 1, 4);
+            attended = nn.functional.scaled_dot_product_attention(qkvHeads[0], qkvHeads[1], qkvHeads[2]);
+        }
+        else
+        {
+            var q = fused.narrow(-1, 0, d).reshape(b, n, heads, d / heads).transpose(1, 2);
+            var kv = keysValues.Call(fused.narrow(-1, d, 2 * d));
+            var kvHeads = kv.reshape(b, kv.shape[1], 2, heads, d / heads).permute(2, 0, 3, 1, 4);
+            attended = nn.functional.scaled_dot_product_attention(q, kvHeads[0], kvHeads[1]);
+        }
         var merged = attended.transpose(1, 2).reshape(b, n, d);
         return proj.call(merged).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// The ONNX nodes of <see cref="forward"/>: qkv → [3, B, heads, N, hd] → softmax(q·kᵀ/√hd)·v (what
+    /// The ONNX nodes of <see cref="forward"/>: qkv → [3, B, heads, N, hd] (with a module on the keys and values: q
+    /// [B, heads, N, hd] and its output as [2, B, heads, M, hd]) → softmax(q·kᵀ/√hd)·v (what
     /// <c>scaled_dot_product_attention</c> computes) → [B, N, D] → proj.
     /// </summary>
     public Onnx.OnnxValue EmitOnnx(Onnx.OnnxGraph graph, Onnx.OnnxValue input)
@@ -97,10 +128,22 @@ public sealed class Attention : nn.Module<Tensor, Tensor>, Onnx.IOnnxModule
         long dim = heads * headDim;
         var fused = graph.Call(qkv, input);
         if (afterQkv is not null) fused = graph.Call(afterQkv.Module, fused);
-        var qkvHeads = graph.Transpose(graph.Reshape(fused, 0, -1, 3, heads, headDim), 2, 0, 3, 1, 4);
-        var q = graph.Select(qkvHeads, 0, 0);
-        var k = graph.Select(qkvHeads, 0, 1);
-        var v = graph.Select(qkvHeads, 0, 2);
+        Onnx.OnnxValue q, k, v;
+        if (keysValues is null)
+        {
+            var qkvHeads = graph.Transpose(graph.Reshape(fused, 0, -1, 3, heads, headDim), 2, 0, 3, 1, 4);
+            q = graph.Select(qkvHeads, 0, 0);
+            k = graph.Select(qkvHeads, 0, 1);
+            v = graph.Select(qkvHeads, 0, 2);
+        }
+        else
+        {
+            q = graph.Transpose(graph.Reshape(graph.Slice(fused, 2, 0, dim), 0, -1, heads, headDim), 0, 2, 1, 3);
+            var kv = graph.Call(keysValues.Module, graph.Slice(fused, 2, dim, 3 * dim));
+            var kvHeads = graph.Transpose(graph.Reshape(kv, 0, -1, 2, heads, headDim), 2, 0, 3, 1, 4);
+            k = graph.Select(kvHeads, 0, 0);
+            v = graph.Select(kvHeads, 0, 1);
+        }
         var scores = graph.Mul(graph.MatMul(q, graph.Transpose(k, 0, 1, 3, 2)), 1.0 / Math.Sqrt(headDim));
         var attended = graph.MatMul(graph.Softmax(scores, -1), v);
         var merged = graph.Reshape(graph.Transpose(attended, 0, 2, 1, 3), 0, -1, dim);

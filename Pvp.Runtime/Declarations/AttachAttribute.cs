@@ -50,6 +50,13 @@ enum AttachSite
     /// <see cref="AfterAttention"/>. Convpass's attention bypass sits here.
     /// </summary>
     BesideAttention = 12,
+    /// <summary>
+    /// Inside attention, on the keys and values: the module reads them concatenated, [B, N, 2·D] (rows [k; v] of the
+    /// fused qkv, after any module at <see cref="AfterQkv"/>), and returns [B, M, 2·D] with M ≥ N, tokens it adds
+    /// going before the others (E2VPT's key-value prompts). Queries keep length N, so the block's output keeps the
+    /// stream's length. Only <see cref="SiteCombine.Replace"/> joins here.
+    /// </summary>
+    KeysValues = 13,
 }
 
 /// <summary>

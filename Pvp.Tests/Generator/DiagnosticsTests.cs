@@ -79,6 +79,18 @@ public class DiagnosticsTests
     [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [Convpass([|Dropout = 1|])] public partial class M;")]
     [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [Adapter(Placement = AdapterPlacement.AdaptFormer)] [[|Convpass|]] public partial class M;")]
     [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [Convpass(Blocks = \"..2\")] [[|Convpass(Blocks = \"1..\", AttentionOnly = true)|]] public partial class M;")]
+    [InlineData("PVP004", "[VisionTransformer(VitPreset.Micro)] [KvPrompts([|Length = 0|])] public partial class M;")]
+    [InlineData("PVP004", "[VisionTransformer(VitPreset.Micro)] [KvPrompts([|Length = -5|], Shared = false)] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [KvPrompts([|Dropout = 1|])] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [KvPrompts([|Dropout = -0.1|])] public partial class M;")]
+    [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [KvPrompts([|LearningRateScale = 0|])] public partial class M;")]
+    [InlineData("PVP009", "[VisionTransformer(VitPreset.Micro)] [KvPrompts([|Blocks = \"2..1\"|])] public partial class M;")]
+    [InlineData("PVP010", "[VisionTransformer(VitPreset.Micro)] [KvPrompts([|Blocks = \"last\"|])] public partial class M;")]
+    [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [KvPrompts(Blocks = \"..2\")] [[|KvPrompts(Length = 2, Blocks = \"1..\")|]] public partial class M;")]
+    [InlineData("PVP014", "[VisionTransformer(VitPreset.Micro)] [KvPrompts] [[|FullFineTune|]] public partial class M;")]
+    [InlineData("PVP017", "[[|KvPrompts|]] public partial class M;")]
+    [InlineData("PVP022", "[VisionTransformer(VitPreset.Micro)] [[|Pvp.Tests.Generator.ResidualOnKeysValues|]] public partial class M;")]
+    [InlineData("PVP020", "[VisionTransformer(VitPreset.Micro, [|Precision = PrecisionPlan.BackboneBf16|])] [KvPrompts] [TrainBias] public partial class M;")]
     [InlineData("PVP019", "[VisionTransformer(VitPreset.Micro)] [Lora(UseDora = true, [|Dropout = 0.1|])] public partial class M;")]
     [InlineData("PVP016", "[VisionTransformer(VitPreset.Micro)] [Lora(Targets = LoraTargets.Query)] [[|Lora(Targets = LoraTargets.Value, UseDora = true)|]] public partial class M;")]
     [InlineData("PVP017", "[[|Pvp.Tests.Generator.GatedScaleShift|]] public partial class M;")]
@@ -146,6 +158,9 @@ public class DiagnosticsTests
             Message("Pvp.Tests.Generator.TakesSsfKind"));
         Assert.Equal("[WrongCombine] cannot act at AfterMlp: Combine = Beside does not join there; use Replace or Residual, or another site",
             Message("Pvp.Tests.Generator.WrongCombine"));
+        Assert.Equal("[ResidualOnKeysValues] cannot act at KeysValues: Combine = Residual does not join there; use Replace, or another site",
+            Message("Pvp.Tests.Generator.ResidualOnKeysValues"));
+        Assert.Equal("Length = 0 must be positive", Message("KvPrompts(Length = 0)"));
     }
 
     [Fact]

@@ -70,6 +70,10 @@ public sealed class UnknownSiteAttribute : Attribute;
 [SiteMethod("wrong_join", typeof(GatedScaleShift), AttachSite.AfterMlp, Combine = SiteCombine.Beside)]
 public sealed class WrongCombineAttribute : Attribute;
 
+/// <summary>A residual on the keys and values, whose module may lengthen them (PVP022).</summary>
+[SiteMethod("kv_residual", typeof(GatedScaleShift), AttachSite.KeysValues, Combine = SiteCombine.Residual)]
+public sealed class ResidualOnKeysValuesAttribute : Attribute;
+
 /// <summary>SSF's kind name (PVP023).</summary>
 [SiteMethod("ssf", typeof(GatedScaleShift), AttachSite.AfterMlp)]
 public sealed class TakesSsfKindAttribute : Attribute;

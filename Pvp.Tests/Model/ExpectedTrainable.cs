@@ -21,6 +21,10 @@ internal static class ExpectedTrainable
             _ when variant.StartsWith("Vit", StringComparison.Ordinal) => all, // a plain backbone trains like any module
             _ when variant.StartsWith("BitFit", StringComparison.Ordinal) => all.Where(k => k.EndsWith(".bias", StringComparison.Ordinal)).Append("head.weight"),
             _ when variant.StartsWith("VptShallow", StringComparison.Ordinal) => head.Append("prompt_embeddings"),
+            // E2VPT (Han et al. 2023): one shared key-value prompt tensor in each block's attention; with VPT-deep's tokens.
+            _ when variant.StartsWith("KvPrompts", StringComparison.Ordinal) => head.Concat(Blocks().Select(KvPrompt)),
+            _ when variant.StartsWith("E2vpt", StringComparison.Ordinal) =>
+                head.Concat(new[] { "prompt_embeddings", "deep_prompt_embeddings" }).Concat(Blocks().Select(KvPrompt)),
             _ when variant.StartsWith("VptDeepLora", StringComparison.Ordinal) =>
                 head.Concat(new[] { "prompt_embeddings", "deep_prompt_embeddings" })
                     .Concat(Blocks(depth == 3 ? 1 : depth / 2).SelectMany(LoraQv)),
@@ -57,6 +61,8 @@ internal static class ExpectedTrainable
         };
         return new SortedSet<string>(names, StringComparer.Ordinal);
     }
+
+    private static string KvPrompt(int block) => $"blocks.{block}.attn.kv_prompt.deep_QKV_embeddings";
 
     private static IEnumerable<string> LoraQv(int block) =>
         new[] { "q", "v" }.SelectMany(s => new[] { $"blocks.{block}.attn.qkv.{s}.lora_A", $"blocks.{block}.attn.qkv.{s}.lora_B" });

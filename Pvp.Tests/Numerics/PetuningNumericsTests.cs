@@ -569,6 +569,96 @@ public class PetuningNumericsTests
     }
 
     [Fact]
+    public void KvPromptsJoinTheKeysAndValuesOfEveryBlocksAttention()
+    {
+        var (backbone, _) = PerturbedBackbone(29);
+        using var model = new Pvp.Models.KvPromptsMicro(numClasses: 10);
+        CopyShared(backbone, model);
+        var w0 = model.state_dict();
+        // The reference's shape [heads, P, head dim] and its ORIGIN_INIT 2: kaiming_uniform_(a=0, fan_in) over a
+        // [4, 5, 16] tensor, fan_in = 5·16, so U(−b, b) with b = √(6 / 80).
+        var prompt = w0["blocks.0.attn.kv_prompt.deep_QKV_embeddings"];
+        Assert.Equal(new long[] { 4, 5, 16 }, prompt.shape);
+        double bound = Math.Sqrt(6.0 / 80);
+        Assert.True(prompt.abs().max().item<float>() <= bound);
+        Assert.InRange(prompt.std().item<float>(), 0.8 * bound / Math.Sqrt(3), 1.2 * bound / Math.Sqrt(3));
+        Assert.False(w0.ContainsKey("blocks.0.attn.kv_prompt.deep_QKV_embeddings_K"), "shared by default: one tensor");
+        Perturb(model, 0.5, name => name.Contains(".kv_prompt.", StringComparison.Ordinal));
+        var w = model.state_dict();
+        model.eval();
+        using var x = Images();
+        using (no_grad())
+        {
+            // One tensor as both the key and the value prompts (SHARE_PARAM_KV = True).
+            var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
+            {
+                KeyValuePrompts = i => (w[$"blocks.{i}.attn.kv_prompt.deep_QKV_embeddings"], w[$"blocks.{i}.attn.kv_prompt.deep_QKV_embeddings"]),
+            });
+            Assert.True(MaxDiff(model.call(x), reference) <= 1e-5, $"KV prompts vs reference: {MaxDiff(model.call(x), reference):E2}");
+            Assert.True(MaxDiff(model.call(x), backbone.call(x)) > 1e-3, "the prompts change the output");
+        }
+        Assert.Equal(KvPromptsAttribute.KindName, model.KindOf("blocks.2.attn.kv_prompt.deep_QKV_embeddings"));
+        Assert.Equal(KindNames.Backbone, model.KindOf("blocks.0.attn.qkv.weight"));
+        Assert.Equal(3 + 2, model.TrainableParameterNames().Count()); // one prompt tensor per block, and the head
+    }
+
+    [Fact]
+    public void KvPromptsComposeWithVptDeepAndIa3()
+    {
+        var (backbone, _) = PerturbedBackbone(31);
+        using var model = new TinyKvPromptsComposed(numClasses: 10);
+        CopyShared(backbone, model);
+        Perturb(model, 0.3, name => !name.StartsWith("blocks.", StringComparison.Ordinal) || name.Contains(".ia3_", StringComparison.Ordinal)
+                                    || name.Contains(".kv_prompt.", StringComparison.Ordinal));
+        var w = model.state_dict();
+        Assert.Equal(new long[] { 4, 2, 16 }, w["blocks.1.attn.kv_prompt.deep_QKV_embeddings_K"].shape);
+        Assert.Equal(new long[] { 4, 2, 16 }, w["blocks.2.attn.kv_prompt.deep_QKV_embeddings_V"].shape);
+        Assert.False(w.ContainsKey("blocks.0.attn.kv_prompt.deep_QKV_embeddings_K"), "blocks 1.. only");
+        Assert.False(w.ContainsKey("blocks.1.attn.kv_prompt.deep_QKV_embeddings"));
+        model.eval();
+        using var x = Images();
+        using var noGrad = no_grad();
+        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
+        {
+            PromptsBefore = i => i == 0 ? w["prompt_embeddings"] : w["deep_prompt_embeddings"][(i - 1)..i],
+            QkvOutput = (i, qkv) => qkv * cat(new[] { ones(64), w[$"blocks.{i}.attn.ia3_kv.l_k"], w[$"blocks.{i}.attn.ia3_kv.l_v"] }),
+            ActivationOutput = (i, f) => f * w[$"blocks.{i}.mlp.ia3_ff.l_ff"],
+            KeyValuePrompts = i => i == 0 ? null
+                : (w[$"blocks.{i}.attn.kv_prompt.deep_QKV_embeddings_K"], w[$"blocks.{i}.attn.kv_prompt.deep_QKV_embeddings_V"]),
+        });
+        Assert.True(MaxDiff(model.call(x), reference) <= 1e-5, $"VPT + IA³ + KV prompts vs reference: {MaxDiff(model.call(x), reference):E2}");
+        // The residual stream keeps VPT's length: [CLS, 3 prompts, 64 patches]; the key-value prompts never enter it.
+        Assert.Equal(new[] { "prompts", "ia3", "kv_prompts", "head" }, model.TrainableKinds);
+    }
+
+    [Fact]
+    public void KvPromptsDropoutActsOnlyWhileTraining()
+    {
+        manual_seed(5);
+        using var prompts = new Pvp.Blocks.KeyValuePrompts(64, 4, 3, shared: true, dropout: 0.5);
+        using var kv = randn(2, 7, 128);
+        using var noGrad = no_grad();
+        prompts.eval();
+        using var eval = prompts.call(kv);
+        Assert.Equal(new long[] { 2, 10, 128 }, eval.shape);
+        Assert.Equal(0, MaxDiff(eval[.., 3..], kv));
+        prompts.train();
+        Assert.True(MaxDiff(prompts.call(kv), prompts.call(kv)) > 1e-4, "dropout p = 0.5 on the prompts varies between calls");
+    }
+
+    [Fact]
+    public void KvPromptsOnVitB16TrainWhatTheReferenceTrains()
+    {
+        // ChengHan111/E2VPT (vit_changeVK.py, Attention with SHARE_PARAM_KV True): per layer one deep_QKV_embeddings of
+        // torch.zeros(num_heads, NUM_TOKENS, hidden_size / num_heads); ViT-B/16 (12 layers, 12 heads, 768) at NUM_TOKENS 5:
+        // 12 × 12 × 5 × 64 = 46,080, besides the head. SHARE_PARAM_KV False has _K and _V, twice that.
+        const int layers = 12, numHeads = 12, hiddenSize = 768, numTokens = 5;
+        using var model = new Pvp.Models.KvPromptsB16(numClasses: 0);
+        Assert.Equal(layers * numHeads * numTokens * (hiddenSize / numHeads), model.TrainableParameterCount);
+        Assert.Equal(46_080, model.TrainableParameterCount);
+    }
+
+    [Fact]
     public void LnTuningOnVitB16TrainsWhatPeftsLnTuningTrains()
     {
         // PEFT's LN_TUNING targets a model's LayerNorms (for GPT-2-style blocks ln_1, ln_2 and ln_f): on ViT-B/16 that is

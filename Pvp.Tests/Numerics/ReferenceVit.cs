@@ -34,6 +34,12 @@ internal sealed class ReferenceHooks
     /// <summary>The fused qkv projection's output [B, N, 3D] in block i → what attention splits into q, k, v.</summary>
     public Func<int, Tensor, Tensor>? QkvOutput { get; init; }
 
+    /// <summary>
+    /// Key and value prompts of block i, each [heads, P, head dim] as E2VPT stores them: concatenated before the keys and
+    /// the values of each head (E2VPT's <c>torch.cat((prompt.expand(B, -1, -1, -1), key_layer), dim=2)</c>).
+    /// </summary>
+    public Func<int, (Tensor Key, Tensor Value)?>? KeyValuePrompts { get; init; }
+
     /// <summary>fc1's output in block i, before the GELU → what the GELU reads.</summary>
     public Func<int, Tensor, Tensor>? Fc1Output { get; init; }
 
@@ -78,7 +84,8 @@ internal static class ReferenceVit
             if (hooks.Norm1Output is { } norm1) y = norm1(i, y);
             int block = i;
             Func<Tensor, Tensor>? onQkv = hooks.QkvOutput is { } qkvHook ? fused => qkvHook(block, fused) : null;
-            var a = F.linear(Attention(y, W(p + "attn.qkv.weight"), w.GetValueOrDefault(p + "attn.qkv.bias"), heads, onQkv),
+            var kvPrompts = hooks.KeyValuePrompts?.Invoke(i);
+            var a = F.linear(Attention(y, W(p + "attn.qkv.weight"), w.GetValueOrDefault(p + "attn.qkv.bias"), heads, onQkv, kvPrompts),
                 W(p + "attn.proj.weight"), w[p + "attn.proj.bias"]);
             if (hooks.AttentionBeside is { } beside) a = beside(i, y, a);
             if (hooks.AttentionBranch is { } attention) a = attention(i, a);
@@ -106,7 +113,8 @@ internal static class ReferenceVit
         return (h - mean) / (variance + 1e-6).sqrt() * w[name + ".weight"] + w[name + ".bias"];
     }
 
-    private static Tensor Attention(Tensor y, Tensor qkvWeight, Tensor? qkvBias, int heads, Func<Tensor, Tensor>? onQkv = null)
+    private static Tensor Attention(Tensor y, Tensor qkvWeight, Tensor? qkvBias, int heads, Func<Tensor, Tensor>? onQkv = null,
+        (Tensor Key, Tensor Value)? kvPrompts = null)
     {
         long b = y.shape[0], n = y.shape[1], d = y.shape[2], hd = d / heads;
         // With a hook on the fused output, q, k and v are its thirds; without, each slot is projected by its own rows.
@@ -119,6 +127,12 @@ internal static class ReferenceVit
         var q = Project(0);
         var k = Project(1);
         var v = Project(2);
+        if (kvPrompts is { } extra)
+        {
+            // [B, heads, N, hd] → [B, heads, P + N, hd]: the prompts first, per head; queries keep their N tokens.
+            k = cat(new[] { extra.Key.unsqueeze(0).expand(b, -1, -1, -1), k }, 2);
+            v = cat(new[] { extra.Value.unsqueeze(0).expand(b, -1, -1, -1), v }, 2);
+        }
         var scores = q.matmul(k.transpose(-2, -1)) / Math.Sqrt(hd);
         return scores.softmax(-1).matmul(v).transpose(1, 2).reshape(b, n, d);
     }

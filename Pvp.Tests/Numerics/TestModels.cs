@@ -92,3 +92,12 @@ public partial class VptDeepMicroLong;
 [Prompts(Length = 2, Deep = true)]
 [Convpass(Bottleneck = 4, Scale = 0.5, XavierInit = true)]
 public partial class TinyConvpassWithPrompts;
+/// <summary>
+/// E2VPT's key-value prompts with keys and values apart, on blocks 1–2, composed with VPT-deep's tokens and IA³'s
+/// rescaled keys and values (after qkv, before the prompts join).
+/// </summary>
+[VisionTransformer(VitPreset.Micro)]
+[Prompts(Length = 3, Deep = true)]
+[Ia3]
+[KvPrompts(Length = 2, Shared = false, Blocks = "1..")]
+public partial class TinyKvPromptsComposed;

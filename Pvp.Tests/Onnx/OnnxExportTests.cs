@@ -95,6 +95,20 @@ public class OnnxExportTests : IDisposable
         AssertSameLogits(normed, new OnnxExportOptions());
     }
 
+    [Fact]
+    public void KeyValuePromptsApartAndComposedExport()
+    {
+        // The catalog's key-value prompts share one tensor; these have keys and values apart, on some blocks, after IA³.
+        using (var apart = new Pvp.Tests.Model.TinyKvPromptsApart(numClasses: 5))
+        {
+            Perturb(apart, seed: 23);
+            AssertSameLogits(apart, new OnnxExportOptions());
+        }
+        using var composed = new Pvp.Tests.Numerics.TinyKvPromptsComposed(numClasses: 5);
+        Perturb(composed, seed: 24);
+        AssertSameLogits(composed, new OnnxExportOptions());
+    }
+
     [Theory]
     [InlineData(OnnxLoraMode.Merged)]
     [InlineData(OnnxLoraMode.Separate)]

@@ -29,6 +29,8 @@ internal static class MethodsBench
         ("AdaptFormerS16", "AdaptFormer"),
         ("AdapterPlusS16", "Adapter+ (bottleneck 8)"),
         ("ConvpassS16", "Convpass (bottleneck 8)"),
+        ("KvPromptsS16", "E2VPT key-value prompts (5)"),
+        ("E2vptS16", "E2VPT: VPT-deep (5) + key-value (5)"),
         ("FullFineTuneS16", "full fine-tuning"),
     };
 
