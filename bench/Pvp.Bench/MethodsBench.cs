@@ -37,6 +37,16 @@ internal static class MethodsBench
     public static int Run(string[] args)
     {
         int rounds = args.Length > 0 && int.TryParse(args[0], out int r) ? r : 3;
+        // Further arguments name the variants to measure (the linear probe, the ratios' base, always comes first).
+        var only = args.Skip(1).ToHashSet(StringComparer.Ordinal);
+        var unknown = only.Where(v => Methods.All(m => m.Variant != v)).ToList();
+        if (unknown.Count > 0)
+        {
+            Console.Error.WriteLine($"methods: unknown variant(s) {string.Join(", ", unknown)}; " +
+                                    $"the bench knows {string.Join(", ", Methods.Select(m => m.Variant))}");
+            return 2;
+        }
+        var methods = only.Count == 0 ? Methods : Methods.Where((m, i) => i == 0 || only.Contains(m.Variant)).ToArray();
         Console.WriteLine($"methods: ViT-S/16, batch {Batch}, 224×224, AdamW step (forward, backward, update), " +
                           $"median of {rounds} interleaved rounds after 1 warm-up step each");
         var cpu = Pvp.MixedPrecision.CpuFeatures.Current;
@@ -44,7 +54,7 @@ internal static class MethodsBench
         manual_seed(0);
         using var x = randn(Batch, 3, 224, 224);
         using var y = randint(0, 100, new long[] { Batch });
-        var models = Methods.Select(m => VariantRegistry.Create(m.Variant, numClasses: 100)).ToList();
+        var models = methods.Select(m => VariantRegistry.Create(m.Variant, numClasses: 100)).ToList();
         var optimizers = models.Select(m => m.CreateAdamW(1e-3, 1e-4)).ToList();
         var steps = models.Select((model, i) => (Action)(() =>
         {
@@ -63,10 +73,10 @@ internal static class MethodsBench
         Console.WriteLine();
         Console.WriteLine("| method | variant | trainable | step (s) | images/s | × linear probe's step | peak RSS |");
         Console.WriteLine("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
-        for (int i = 0; i < Methods.Length; i++)
+        for (int i = 0; i < methods.Length; i++)
         {
-            string peak = PeakOf(Methods[i].Variant);
-            Console.WriteLine($"| {Methods[i].Method} | `{Methods[i].Variant}` | {trainable[i]:N0} | {seconds[i]:F2} | " +
+            string peak = PeakOf(methods[i].Variant);
+            Console.WriteLine($"| {methods[i].Method} | `{methods[i].Variant}` | {trainable[i]:N0} | {seconds[i]:F2} | " +
                               $"{Batch / seconds[i]:F1} | {seconds[i] / linear:F2} | {peak} |");
         }
         return 0;

@@ -8,7 +8,7 @@
 //   dotnet run -c Release --project bench/Pvp.Bench -- onnx [threads]  ViT-S/16 inference: TorchSharp vs ONNX Runtime on the exported file
 //   dotnet run -c Release --project bench/Pvp.Bench -- peak        this host's float32 (and native bf16) GEMM peak through libtorch
 //   dotnet run -c Release --project bench/Pvp.Bench -- search      successive halving vs the full grid on the built-in task
-//   dotnet run -c Release --project bench/Pvp.Bench -- methods [rounds]  every PETuning method on ViT-S/16: step, images/s, memory
+//   dotnet run -c Release --project bench/Pvp.Bench -- methods [rounds] [variants]  every (or the named) PETuning method on ViT-S/16
 //   dotnet run -c Release --project bench/Pvp.Bench -- ops [rounds]      a VPT-deep ViT-S/16 block op by op, float32 and bf16
 using Pvp.Bench;
 using static TorchSharp.torch;
