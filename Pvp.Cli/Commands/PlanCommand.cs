@@ -89,8 +89,12 @@ internal static class PlanPrinter
     {
         var recipe = plan.Recipe;
         void Line(string text) => write(prefix + text);
-        Line($"plan of {recipe.Path}: {recipe.Variant}, {plan.Cells.Count} stage-2 cells " +
-             $"({recipe.Stage2.Tasks.Count} task(s) × shots {string.Join("/", recipe.Stage2.Shots)} × seeds " +
+        string variants = recipe.NamesVariants
+            ? $"{recipe.Variants.Count} variant(s) {string.Join(", ", recipe.Variants)} on one backbone"
+            : recipe.Variant;
+        Line($"plan of {recipe.Path}: {variants}, {plan.Cells.Count} stage-2 cells " +
+             $"({(recipe.NamesVariants ? $"{recipe.Variants.Count} variant(s) × " : "")}" +
+             $"{recipe.Stage2.Tasks.Count} task(s) × shots {string.Join("/", recipe.Stage2.Shots)} × seeds " +
              $"{string.Join("/", recipe.Stage2.Seeds)}{(recipe.Stage2.Baseline ? " × PVP and random init" : "")})");
         if (recipe.Stage2.Search is { } search)
             Line($"search: {search.LearningRates.Count} lr × {search.WeightDecays.Count} weight decay = " +
