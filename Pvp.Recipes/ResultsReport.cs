@@ -40,8 +40,11 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
     /// </summary>
     public IReadOnlyList<KeyValuePair<string, string>> Groups { get; init; } = Array.Empty<KeyValuePair<string, string>>();
 
-    /// <summary>The grouped view of the results, or null when no task has a group.</summary>
-    public GroupSummary? Grouped() => Groups.Count == 0 ? null : new GroupSummary(Results, Groups);
+    /// <summary>
+    /// The grouped view of the results, or null when no task has a group, or for a <c>variants:</c> report (whose
+    /// markdown groups each method's results apart: one method's means are never mixed with another's).
+    /// </summary>
+    public GroupSummary? Grouped() => Groups.Count == 0 || Variants.Count > 0 ? null : new GroupSummary(Results, Groups);
 
     /// <summary>
     /// The variants of a <c>variants:</c> recipe, in its order (<see cref="PvpRecipe.Variants"/>); with any, the markdown
@@ -187,9 +190,9 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
             foreach (string variant in Results.Select(r => r.Variant ?? Variant ?? "").Distinct()
                          .OrderBy(VariantOrder))
             {
-                text.Append($"\n#### {variant}\n");
-                text.Append(new GroupSummary(Results.Where(r => (r.Variant ?? Variant ?? "") == variant).ToList(), Groups)
-                    .Markdown(Groups.Count));
+                string grouped = new GroupSummary(Results.Where(r => (r.Variant ?? Variant ?? "") == variant).ToList(), Groups)
+                    .Markdown(Groups.Count);
+                text.Append(grouped.Replace("\n## By group\n", $"\n## By group: {variant}\n", StringComparison.Ordinal));
             }
         AppendUnfinished(text);
         return text.ToString();
@@ -214,8 +217,9 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
             if (Results.Any(r => r.Shots > 0)) Plot(Path.Combine(folder, "accuracy_vs_shots.png"), title);
             return;
         }
+        // The methods are in the legend: the figure's title names the task and the comparison.
         foreach (var (task, file) in PlotFiles())
-            MethodsPlot(Path.Combine(folder, file), task, $"{task}: {title}");
+            MethodsPlot(Path.Combine(folder, file), task, $"{task}: PVP init (solid) vs random init (dashed), by method");
     }
 
     /// <summary>
@@ -251,7 +255,7 @@ public sealed class ResultsReport(IReadOnlyList<CellResult> results, IReadOnlyLi
                     dashed: true);
         }
         Axes(plot, summary, title);
-        plot.SavePng(path, 960, 500);
+        plot.SavePng(path, 1200, 600); // wider than the one-method figure: its legend holds two lines per method
     }
 
     private void Plot(string path, string title)

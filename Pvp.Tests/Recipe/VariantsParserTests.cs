@@ -44,6 +44,15 @@ public sealed class VariantsParserTests : IDisposable
     }
 
     [Fact]
+    public void TheShippedMethodsRecipeParses()
+    {
+        var recipe = RecipeParser.Load(Numerics.TestTensors.RepoPath("recipes/builtin-methods.yaml"));
+        Assert.True(recipe.NamesVariants);
+        Assert.Equal(new[] { "VptDeepMicro", "LoraMicro", "DoraMicro", "AdapterPlusMicro", "Ia3Micro" }, recipe.Variants);
+        Assert.Equal(5 * 5 * 3 * 2, new PvpRunner(recipe, new Quiet()).Cells().Count);
+    }
+
+    [Fact]
     public void TheOneVariantFormIsUnchanged()
     {
         var recipe = Parse("variant: VptDeepMicro");
