@@ -130,8 +130,13 @@ internal static class PlanPrinter
             int stageBatch = entries.Max(e => e.Batch);
             double seconds = entries.Sum(timing.SecondsFor);
             total += seconds;
+            // A variants: recipe's stages 1 and 2 are timed on its first variant's model (methods of one backbone
+            // differ little per step; the lines say so).
+            string timedOn = recipe.NamesVariants && recipe.Variants.Count > 1 && stage != RunPlan.Backbone
+                ? $", {recipe.Variant}'s step for every variant"
+                : "";
             Line($"{head}; measured {timing.SecondsPerStep:F3} s/step at batch {timing.Batch} ({timing.Precision} " +
-                 $"backbone, {timing.Device}; median of {timing.Steps} after {timing.Warmup} warm-up" +
+                 $"backbone, {timing.Device}{timedOn}; median of {timing.Steps} after {timing.Warmup} warm-up" +
                  $"{(timing.Batch < stageBatch ? $", scaled per image to batch {stageBatch}" : "")}) → " +
                  $"{Duration(seconds)}");
         }

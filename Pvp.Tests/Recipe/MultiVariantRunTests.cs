@@ -15,9 +15,10 @@ public sealed class MultiVariantRunTests : IDisposable
 
     public void Dispose() => Directory.Delete(folder, recursive: true);
 
-    private PvpRecipe Recipe(string variants = "[VptDeepMicro, LoraMicro]") => RecipeParser.Parse($"""
-        variants: {variants}
-        output: run
+    private PvpRecipe Recipe(string variants = "[VptDeepMicro, LoraMicro]", string key = "variants", string output = "run") =>
+        RecipeParser.Parse($"""
+        {key}: {variants}
+        output: {output}
         workers: 2
         backbone: {"{"} pretrain: {"{"} epochs: 1, batch: 16 {"}"} {"}"}
         source:
@@ -101,6 +102,21 @@ public sealed class MultiVariantRunTests : IDisposable
         Assert.Equal(CellState.Done, states["VptDeepMicro/shapes/1shot-seed0-random"]);
         Assert.Equal(CellState.Done, states["LoraMicro/shapes/1shot-seed0-pvp"]);
         Assert.Contains("stage1.modules", Assert.Throws<StaleRunException>(() => swapped.Report()).Message);
+    }
+
+    [Fact]
+    public void AVariantOfSeveralTrainsExactlyAsItsOneVariantRecipe()
+    {
+        var several = new PvpRunner(Recipe("[LoraMicro, Ia3Micro]", output: "several"), new Quiet()).Run();
+        var alone = new PvpRunner(Recipe("Ia3Micro", key: "variant", output: "alone"), new Quiet()).Run();
+        Assert.Equal(4, alone.Results.Count);
+        Assert.All(alone.Results, r => Assert.Null(r.Variant));
+        // Same backbone, same stage 1, same cells: the lane changes where things are kept, not what is computed.
+        Assert.Equal(File.ReadAllBytes(Path.Combine(folder, "alone", "backbone", "backbone.safetensors")),
+            File.ReadAllBytes(Path.Combine(folder, "several", "backbone", "backbone.safetensors")));
+        Assert.Equal(alone.Results.Select(r => (r.Task, r.Shots, r.Seed, r.Init, r.Top1, r.Loss)),
+            several.Results.Where(r => r.Variant == "Ia3Micro").Select(r => (r.Task, r.Shots, r.Seed, r.Init, r.Top1, r.Loss)));
+        Assert.StartsWith("Ia3Micro,shapes,1,0,pvp,", File.ReadAllLines(Path.Combine(folder, "alone", "results.csv"))[1]);
     }
 
     [Fact]
