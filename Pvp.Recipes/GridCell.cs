@@ -33,10 +33,18 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, Se
     public string Init => PvpInit ? "pvp" : "random";
 
     /// <summary>
+    /// The variant the cell tunes, in a recipe that names its variants with <c>variants:</c>
+    /// (<see cref="PvpRecipe.NamesVariants"/>); null in a one-variant (<c>variant:</c>) recipe, whose ids name none.
+    /// </summary>
+    public string? Variant { get; init; }
+
+    /// <summary>
     /// e.g. <c>shapes/4shot-seed1-pvp</c>, or <c>shapes/4shot-seed1-pvp-search/lr0.5-wd0.001</c>; also the cell's folder
     /// under <c>stage2/</c>. A cell of a task that trains on its whole list (shots 0: VTAB-1k) is <c>cifar/all-seed0-pvp</c>.
+    /// A cell of a <c>variants:</c> recipe starts with its variant: <c>LoraMicro/shapes/4shot-seed1-pvp</c>.
     /// </summary>
-    public string Id => Search is null ? $"{Task}/{Name}" : $"{Task}/{Name}-search/{Search.Id}";
+    public string Id => (Variant is null ? "" : $"{Variant}/") +
+                        (Search is null ? $"{Task}/{Name}" : $"{Task}/{Name}-search/{Search.Id}");
 
     /// <summary>The cell's folder name under its task: <c>4shot-seed1-pvp</c>, or <c>all-seed0-pvp</c> for a whole-list cell.</summary>
     public string Name => $"{(Shots == 0 ? "all" : $"{Shots}shot")}-seed{Seed}-{Init}";
@@ -49,13 +57,14 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, Se
     public static GridCell Parse(string id)
     {
         var match = System.Text.RegularExpressions.Regex.Match(id,
-            @"^(?<task>[^/]+)/((?<shots>\d{1,9})shot|(?<all>all))-seed(?<seed>\d{1,9})-(?<init>pvp|random)" +
+            @"^((?<variant>[A-Za-z_][A-Za-z0-9_]{0,127})/)?" +
+            @"(?<task>[^/]+)/((?<shots>\d{1,9})shot|(?<all>all))-seed(?<seed>\d{1,9})-(?<init>pvp|random)" +
             @"(-search/lr(?<lr>[0-9.Ee+-]+?)-wd(?<wd>[0-9.Ee+-]+?)(-ep(?<ep>\d{1,9}))?)?$");
         if (!match.Success)
             throw new FormatException($"'{id}' is not a cell id; expected TASK/<k>shot-seed<s>-pvp or -random, " +
                                       "or TASK/all-seed<s>-… for a whole-list task (a search cell adds -search/lr<x>-wd<y>, " +
-                                      "and -ep<e> in a halving round), " +
-                                      "e.g. shapes/4shot-seed1-pvp.");
+                                      "and -ep<e> in a halving round; a recipe with variants: starts it with VARIANT/), " +
+                                      "e.g. shapes/4shot-seed1-pvp or LoraMicro/shapes/4shot-seed1-pvp.");
         var invariant = System.Globalization.CultureInfo.InvariantCulture;
         if (match.Groups["shots"].Success && int.Parse(match.Groups["shots"].Value, invariant) == 0)
             throw new FormatException($"'{id}': a cell without shot counts (a whole-list task) is TASK/all-seed<s>-…, not 0shot.");
@@ -72,7 +81,10 @@ public sealed record GridCell(string Task, int Shots, int Seed, bool PvpInit, Se
             };
         }
         return new GridCell(match.Groups["task"].Value, match.Groups["all"].Success ? 0 : int.Parse(match.Groups["shots"].Value, invariant),
-            int.Parse(match.Groups["seed"].Value, invariant), match.Groups["init"].Value == "pvp", search);
+            int.Parse(match.Groups["seed"].Value, invariant), match.Groups["init"].Value == "pvp", search)
+        {
+            Variant = match.Groups["variant"].Success ? match.Groups["variant"].Value : null,
+        };
     }
 }
 
@@ -91,6 +103,14 @@ public sealed record CellResult(
     [property: JsonPropertyName("seconds")] double Seconds,
     [property: JsonPropertyName("precision")] string Precision = "float32")
 {
+    /// <summary>
+    /// The variant the cell tuned, recorded by the cells of a <c>variants:</c> recipe (<see cref="GridCell.Variant"/>);
+    /// null (and absent from the file) for a one-variant recipe's.
+    /// </summary>
+    [JsonPropertyName("variant")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Variant { get; init; }
+
     /// <summary>What the images went through (<see cref="Pvp.Training.Data.Preprocessing.Describe"/>).</summary>
     [JsonPropertyName("preprocessing")]
     public string? Preprocessing { get; init; }
@@ -128,6 +148,19 @@ public sealed record CellResult(
     /// <summary>After a search: the settings that diverged, by setting id.</summary>
     [JsonPropertyName("search_diverged")]
     public IReadOnlyList<string>? SearchDiverged { get; init; }
+
+    /// <summary>
+    /// Parameters that trained in the cell's model, its head included (null in results of an older Pvp); with
+    /// <see cref="HeadParameters"/>, what the report's methods table gives.
+    /// </summary>
+    [JsonPropertyName("trainable_params")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? TrainableParameters { get; init; }
+
+    /// <summary>The head's share of <see cref="TrainableParameters"/> (null in results of an older Pvp).</summary>
+    [JsonPropertyName("head_params")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? HeadParameters { get; init; }
 
     /// <summary>What the accuracy was measured on: <c>test</c>, or <c>validation</c> for a search cell.</summary>
     [JsonPropertyName("evaluated_on")]
@@ -180,6 +213,9 @@ public sealed record CellResult(
         if (!NonNegative(Loss)) return $"loss {Show(Loss)} (finite, at least 0)";
         if (!NonNegative(Seconds)) return $"seconds {Show(Seconds)} (finite, at least 0)";
         if (Steps < 0) return $"steps {Steps} (at least 0)";
+        if (TrainableParameters is < 0) return $"trainable_params {TrainableParameters} (at least 0)";
+        if (HeadParameters is { } head && (head < 0 || TrainableParameters is { } all && head > all))
+            return $"head_params {head} (at least 0, at most trainable_params)";
         if (Shots < 0) return $"shots {Shots} (at least 0; 0 is a whole-list cell)";
         if (LearningRate is { } lr && !NonNegative(lr)) return $"lr {Show(lr)} (finite, at least 0)";
         if (WeightDecay is { } wd && !NonNegative(wd)) return $"weight_decay {Show(wd)} (finite, at least 0)";

@@ -22,78 +22,129 @@ public sealed class PvpRunner
     /// </summary>
     public const string CellErrorFile = CellRunner.ErrorFile;
 
-    private readonly RunContext run;
-    private readonly RunValidation validation;
-    private readonly RunFingerprints fingerprints;
+    private readonly PvpRecipe recipe;
+    private readonly IReadOnlyList<VariantLane> lanes;
     private readonly BackboneStage backbone;
-    private readonly StageOne stageOne;
-    private readonly CellRunner cells;
-    private readonly CellArtifacts artifacts;
-    private readonly OnnxExport onnx;
-    private readonly ReportBuilder report;
 
     /// <summary>
-    /// A runner of <paramref name="recipe"/>; messages go to <paramref name="reporter"/> (null: the console).
+    /// A runner of <paramref name="recipe"/>; messages go to <paramref name="reporter"/> (null: the console). A
+    /// <c>variants:</c> recipe runs each variant in a lane of its own (stage 1, cells, fingerprints, claims), all on one
+    /// backbone and one reading of the data.
     /// </summary>
     public PvpRunner(PvpRecipe recipe, IRunReporter? reporter = null)
     {
-        run = new RunContext(recipe, reporter ?? new ConsoleReporter());
-        var data = new RunData(run);
-        var training = new RunTraining(run);
-        fingerprints = new RunFingerprints(run, data, training);
-        var guard = new FolderGuard(run, fingerprints);
-        var claims = new StageClaims(run);
-        validation = new RunValidation(run, data);
-        backbone = new BackboneStage(run, data, training, fingerprints, guard, claims);
-        stageOne = new StageOne(run, data, training, fingerprints, guard, claims);
-        cells = new CellRunner(run, data, training, validation, fingerprints, guard);
-        artifacts = new CellArtifacts(run, data, training, fingerprints, guard);
-        onnx = new OnnxExport(run, artifacts);
-        report = new ReportBuilder(run, fingerprints, guard);
+        this.recipe = recipe;
+        reporter ??= new ConsoleReporter();
+        var dataComponents = new Dictionary<string, string>(StringComparer.Ordinal);
+        var built = new List<VariantLane>();
+        foreach (string variant in recipe.Variants)
+        {
+            var view = recipe.Variants.Count == 1 && !recipe.NamesVariants ? recipe : recipe.ForVariant(variant);
+            built.Add(built.Count == 0
+                ? new VariantLane(view, reporter, null, null, dataComponents)
+                : new VariantLane(view, reporter, built[0].Data, built[0].Validation, dataComponents));
+        }
+        lanes = built;
+        var first = lanes[0];
+        backbone = new BackboneStage(first.Run, first.Data, first.Training, first.Fingerprints, first.Guard,
+            first.Claims);
     }
 
+    private RunContext First => lanes[0].Run;
+
     /// <summary>The recipe.</summary>
-    public PvpRecipe Recipe => run.Recipe;
+    public PvpRecipe Recipe => recipe;
 
     /// <summary>
     /// Redo the stages and cells whose recorded fingerprint differs from what the recipe now asks for (their old
     /// folders are kept beside, renamed <c>*.replaced-TIME</c>). Without it such a difference stops the run with the
     /// differences named.
     /// </summary>
-    public bool Force { get => run.Force; init => run.Force = value; }
+    public bool Force
+    {
+        get => First.Force;
+        init
+        {
+            foreach (var lane in lanes) lane.Run.Force = value;
+        }
+    }
 
     /// <summary>
     /// How long a cell's claim may go without a heartbeat before another process takes the cell over.
     /// </summary>
-    public TimeSpan ClaimStaleAfter { get => run.ClaimStaleAfter; init => run.ClaimStaleAfter = value; }
+    public TimeSpan ClaimStaleAfter
+    {
+        get => First.ClaimStaleAfter;
+        init
+        {
+            foreach (var lane in lanes) lane.Run.ClaimStaleAfter = value;
+        }
+    }
 
     /// <summary>Cells this runner left alone because another process holds their claim (id → who).</summary>
-    public IReadOnlyDictionary<string, string> ClaimedElsewhere => cells.ClaimedElsewhere;
+    public IReadOnlyDictionary<string, string> ClaimedElsewhere =>
+        lanes.SelectMany(l => l.Cells.ClaimedElsewhere).ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
 
     /// <summary>The backbone weights every stage loads.</summary>
-    public string BackbonePath => run.Layout.BackbonePath;
+    public string BackbonePath => First.Layout.BackbonePath;
 
-    /// <summary>Stage 1's exported PETuning modules.</summary>
-    public string PetuningPath => run.Layout.PetuningPath;
+    /// <summary>Stage 1's exported PETuning modules (in a <c>variants:</c> recipe, the first variant's).</summary>
+    public string PetuningPath => First.Layout.PetuningPath;
 
-    /// <summary>Whether stage 1 has finished: its modules are there and are the file it wrote.</summary>
-    public bool StageOneDone => stageOne.Done;
+    /// <summary>
+    /// Stage 1's exported PETuning modules of <paramref name="variant"/>, one of the recipe's
+    /// (<see cref="PvpRecipe.Variants"/>): <c>stage1/{variant}/petuning.safetensors</c> in a <c>variants:</c> recipe.
+    /// </summary>
+    /// <exception cref="ArgumentException">The recipe runs no such variant.</exception>
+    public string PetuningPathOf(string variant) => LaneOf(variant).Run.Layout.PetuningPath;
+
+    /// <summary>Whether stage 1 has finished (of every variant): its modules are there and are the file it wrote.</summary>
+    public bool StageOneDone => lanes.All(l => l.StageOne.Done);
+
+    /// <summary>Whether stage 1 of <paramref name="variant"/> has finished.</summary>
+    /// <exception cref="ArgumentException">The recipe runs no such variant.</exception>
+    public bool StageOneDoneOf(string variant) => LaneOf(variant).StageOne.Done;
 
     /// <summary>
     /// Every stage-2 cell of the recipe, in a stable order: with a search, each cell's search cells come just before
-    /// it.
+    /// it; in a <c>variants:</c> recipe, variant by variant.
     /// </summary>
-    public IReadOnlyList<GridCell> Cells() => run.Layout.Cells();
+    public IReadOnlyList<GridCell> Cells() => lanes.SelectMany(l => l.Run.Layout.Cells()).ToList();
 
     /// <summary>The folder of <paramref name="cell"/> under the run folder.</summary>
-    public string CellFolder(GridCell cell) => run.Layout.CellFolder(cell);
+    /// <exception cref="ArgumentException">The cell names no variant of the recipe (or one where it names none).</exception>
+    public string CellFolder(GridCell cell) => LaneOf(cell).Run.Layout.CellFolder(cell);
 
     /// <summary>
     /// The images' normalisation, resize, crop and augmentation: the recipe's <c>preprocess:</c> over the defaults of
     /// the backbone checkpoint's family (its key layout: timm, torchvision, Google's JAX .npz, Hugging Face), or Pvp's
     /// own for a backbone Pvp pre-trains itself.
     /// </summary>
-    public Preprocessing Preprocessing => run.Preprocessing;
+    public Preprocessing Preprocessing => First.Preprocessing;
+
+    /// <summary>
+    /// The lane of <paramref name="cell"/>'s variant: a <c>variants:</c> recipe's cell names one of its variants, a
+    /// one-variant recipe's names none.
+    /// </summary>
+    private VariantLane LaneOf(GridCell cell)
+    {
+        if (!recipe.NamesVariants)
+            return cell.Variant is null
+                ? lanes[0]
+                : throw new ArgumentException(
+                    $"Cell {cell.Id} names a variant, but the recipe names its one variant with 'variant:', so its " +
+                    $"cell ids do not: use {(cell with { Variant = null }).Id}.");
+        if (cell.Variant is null)
+            throw new ArgumentException(
+                $"Cell {cell.Id} names no variant, and the recipe runs {string.Join(", ", recipe.Variants)}: start the " +
+                $"id with one, e.g. {(cell with { Variant = recipe.Variants[0] }).Id}.");
+        return LaneOf(cell.Variant);
+    }
+
+    private VariantLane LaneOf(string variant) =>
+        lanes.FirstOrDefault(l => l.Variant == variant)
+        ?? throw new ArgumentException(
+            $"The recipe runs no variant '{variant}'; its variants are {string.Join(", ", recipe.Variants)}.");
 
     /// <summary>Runs everything and writes the report.</summary>
     public ResultsReport Run(CancellationToken cancellationToken = default)
@@ -108,15 +159,23 @@ public sealed class PvpRunner
     {
         Validate();
         backbone.Run(cancellationToken);
-        stageOne.Run(cancellationToken);
+        foreach (var lane in lanes) lane.StageOne.Run(cancellationToken);
     }
 
     /// <summary>
     /// Stage 2: runs the cells that <paramref name="filter"/> keeps (all when null) that have no result yet.
     /// </summary>
     public IReadOnlyList<CellResult> Tune(Func<GridCell, bool>? filter = null,
-        CancellationToken cancellationToken = default) =>
-        cells.Tune(Cells().Where(c => filter?.Invoke(c) ?? true).ToList(), cancellationToken);
+        CancellationToken cancellationToken = default)
+    {
+        var results = new List<CellResult>();
+        foreach (var lane in lanes)
+        {
+            var chosen = lane.Run.Layout.Cells().Where(c => filter?.Invoke(c) ?? true).ToList();
+            if (chosen.Count > 0 || lanes.Count == 1) results.AddRange(lane.Cells.Tune(chosen, cancellationToken));
+        }
+        return results;
+    }
 
     /// <summary>
     /// Runs the cell at <paramref name="index"/> of <see cref="Cells"/> (what a job array's task index names).
@@ -141,21 +200,22 @@ public sealed class PvpRunner
     /// <exception cref="StaleRunException">
     /// The cell's folder holds the result of another recipe (without <see cref="Force"/>).
     /// </exception>
+    /// <exception cref="ArgumentException">The cell names no variant of the recipe (or one where it names none).</exception>
     public CellResult? RunCell(GridCell cell, CancellationToken cancellationToken = default) =>
-        cells.Run(cell, cancellationToken);
+        LaneOf(cell).Cells.Run(cell, cancellationToken);
 
     /// <summary>
     /// Null when the cell's folder records this recipe's fingerprint for it; otherwise what differs (or that it records
     /// none): a result there is another recipe's.
     /// </summary>
     public string? DifferencesFromRecipe(GridCell cell) =>
-        fingerprints.CellDifferences(cell) is { Count: > 0 } differences ? string.Join("; ", differences) : null;
+        LaneOf(cell).Fingerprints.CellDifferences(cell) is { Count: > 0 } differences ? string.Join("; ", differences) : null;
 
     /// <summary>
     /// Evaluates a finished cell's saved model on its task's test split (a search cell: on the images it was scored
     /// on).
     /// </summary>
-    public EvaluationResult Evaluate(GridCell cell) => artifacts.Evaluate(cell);
+    public EvaluationResult Evaluate(GridCell cell) => LaneOf(cell).Artifacts.Evaluate(cell);
 
     /// <summary>
     /// Writes a finished cell's model as ONNX (see <see cref="PetModel.ExportOnnx"/>) with what deployment needs in its
@@ -171,7 +231,7 @@ public sealed class PvpRunner
     /// <returns>The metadata written.</returns>
     public IReadOnlyDictionary<string, string> ExportOnnx(GridCell cell, string path,
         Onnx.OnnxLoraMode lora = Onnx.OnnxLoraMode.Merged, string? testImages = null) =>
-        onnx.Export(cell, path, lora, testImages);
+        LaneOf(cell).Onnx.Export(cell, path, lora, testImages);
 
     /// <summary>
     /// Collects the finished cells of this recipe's grid and writes results.csv, results.md and accuracy_vs_shots.png.
@@ -180,7 +240,7 @@ public sealed class PvpRunner
     /// <exception cref="StaleRunException">
     /// A finished cell was made by another recipe; the message names what changed.
     /// </exception>
-    public ResultsReport Report() => report.Report(() =>
+    public ResultsReport Report() => ReportBuilder.Report(recipe, lanes, () =>
         RunStatus.Cells(this).Where(c => c.State != CellState.Done && c.Cell.Search is null).Select(c => c.ToString()));
 
     /// <summary>
@@ -190,8 +250,18 @@ public sealed class PvpRunner
     /// logit otherwise).
     /// </summary>
     /// <returns>One line per cell that differs (empty when all agree), and how many cells were checked.</returns>
-    public (IReadOnlyList<string> Differences, int Checked) Verify(CancellationToken cancellationToken = default) =>
-        artifacts.Verify(cancellationToken);
+    public (IReadOnlyList<string> Differences, int Checked) Verify(CancellationToken cancellationToken = default)
+    {
+        var differences = new List<string>();
+        int count = 0;
+        foreach (var lane in lanes)
+        {
+            var (some, checkedHere) = lane.Artifacts.Verify(cancellationToken);
+            differences.AddRange(some);
+            count += checkedHere;
+        }
+        return (differences, count);
+    }
 
     /// <summary>
     /// Checks everything the recipe names before any training starts, so that nothing fails hours in: the device, the
@@ -206,5 +276,5 @@ public sealed class PvpRunner
     /// A dataset is missing or too small; the message names the task, file or class.
     /// </exception>
     public void Validate(bool forThisMachine = true, bool withSource = true) =>
-        validation.Validate(forThisMachine, withSource);
+        lanes[0].Validation.Validate(forThisMachine, withSource);
 }

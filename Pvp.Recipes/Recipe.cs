@@ -252,9 +252,9 @@ public sealed record Stage2Section(IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<
     public SearchSpec? Search { get; init; }
 }
 
-/// <summary>A PVP recipe: the variant, the backbone, the source data and both stages.</summary>
+/// <summary>A PVP recipe: the variant (or variants), the backbone, the source data and both stages.</summary>
 /// <param name="Path">The file it was read from (relative paths inside it are relative to its folder).</param>
-/// <param name="Variant">A registered variant name.</param>
+/// <param name="Variant">A registered variant name: the recipe's only one, or the first of <see cref="Variants"/>.</param>
 /// <param name="Device">auto, cpu, cuda or cuda:N.</param>
 /// <param name="Output">The run folder.</param>
 /// <param name="Seed">Seed of stage 1 and of the backbone pre-training.</param>
@@ -276,6 +276,38 @@ public sealed record PvpRecipe(
     /// <see cref="VariantSources.Load(PvpRecipe, Action{string})"/> builds and loads them.
     /// </summary>
     public IReadOnlyList<string> Assemblies { get; init; } = Array.Empty<string>();
+
+    /// <summary>
+    /// Every variant the recipe runs, side by side (<c>variants: [A, B, …]</c>), in its order; for a recipe that names
+    /// one (<c>variant: NAME</c>), just <see cref="Variant"/>. They share one backbone, made or loaded once; each has
+    /// its own stage 1 and stage-2 grid.
+    /// </summary>
+    public IReadOnlyList<string> Variants
+    {
+        get => variants is { Count: > 0 } ? variants : new[] { Variant };
+        init => variants = value;
+    }
+
+    private readonly IReadOnlyList<string>? variants;
+
+    /// <summary>
+    /// Whether the recipe names its variants with <c>variants:</c> (even one): then stage 1 of each lives in
+    /// <c>stage1/{variant}/</c>, its cells in <c>stage2/{variant}/{task}/…</c>, and every cell id starts with its
+    /// variant (<see cref="GridCell.Variant"/>). A <c>variant:</c> recipe keeps the one-variant layout and ids.
+    /// </summary>
+    public bool NamesVariants { get; init; }
+
+    /// <summary>
+    /// The recipe as one of its variants runs it: that variant alone, still laid out as a <c>variants:</c> recipe
+    /// when this one is.
+    /// </summary>
+    /// <exception cref="ArgumentException">The recipe does not name <paramref name="variant"/>.</exception>
+    public PvpRecipe ForVariant(string variant) =>
+        Variants.Contains(variant, StringComparer.Ordinal)
+            ? this with { Variant = variant, Variants = new[] { variant } }
+            : throw new ArgumentException(
+                $"The recipe runs no variant '{variant}'; its variants are {string.Join(", ", Variants)}.",
+                nameof(variant));
 
     /// <summary>Where the recipe names its assemblies, variant and precision, for the errors of loading them.</summary>
     internal RecipeMarks? Marks { get; init; }
@@ -302,6 +334,10 @@ public sealed record PvpRecipe(
 
 /// <summary>
 /// Where a recipe file names what is checked after reading it (<c>file:line:column</c>): each <c>assemblies:</c>
-/// entry, the variant, and the precision (null when not given).
+/// entry, each variant, and the precision (null when not given).
 /// </summary>
-internal sealed record RecipeMarks(IReadOnlyList<string> Assemblies, string Variant, string? Precision);
+internal sealed record RecipeMarks(IReadOnlyList<string> Assemblies, IReadOnlyList<string> Variants, string? Precision)
+{
+    /// <summary>Where the recipe names its (first) variant.</summary>
+    public string Variant => Variants[0];
+}

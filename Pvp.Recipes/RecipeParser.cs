@@ -61,7 +61,7 @@ public static class RecipeParser
         }
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode rootNode)
             throw new RecipeException($"{path}: expected a mapping at the top " +
-                                      "(variant:, backbone:, source:, stage1:, stage2:).");
+                                      "(variant: or variants:, backbone:, source:, stage1:, stage2:).");
 
         string folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
         string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(folder, p));
@@ -94,24 +94,31 @@ public static class RecipeParser
                 throw root.Error(entry.Node, $"assemblies: {e.Message}");
             }
         }).ToList();
-        string variant = root.String("variant");
-        var variantNode = root.NodeOf("variant")!;
+        var named = RecipeVariants.Read(root, path);
+        string variant = named.Names[0];
         // A variant the recipe's own assemblies declare is checked once they are loaded.
         bool declaredByAssemblies = assemblies.Count > 0 &&
-                                    !VariantRegistry.Names.Contains(variant, StringComparer.Ordinal);
-        if (!declaredByAssemblies) CheckVariant(variant, At(variantNode));
+                                    !named.Names.All(n => VariantRegistry.Names.Contains(n, StringComparer.Ordinal));
+        if (!declaredByAssemblies)
+            for (int i = 0; i < named.Names.Count; i++) CheckVariant(named.Names[i], named.Marks[i], named.Listed);
         var precisionNode = root.NodeOf("precision");
         string precisionName = root.String("precision", "auto");
         var precision = BackbonePrecisionNames.Parse(precisionName)
                         ?? throw root.Error(precisionNode!,
                             $"precision: expected {BackbonePrecisionNames.Expected}, got '{precisionName}'.");
-        var marks = new RecipeMarks(assemblyEntries.Select(entry => At(entry.Node)).ToList(), At(variantNode),
+        var marks = new RecipeMarks(assemblyEntries.Select(entry => At(entry.Node)).ToList(), named.Marks,
             precisionNode is null ? null : At(precisionNode));
-        if (!declaredByAssemblies) CheckPrecision(variant, precision, marks.Precision);
+        if (!declaredByAssemblies)
+        {
+            foreach (string name in named.Names) CheckPrecision(name, precision, marks.Precision);
+            RecipeVariants.CheckSameBackbone(named.Names, named.Marks);
+        }
         string device = root.String("device", "auto");
         if (device is not ("auto" or "cpu" or "cuda") && !device.StartsWith("cuda:", StringComparison.Ordinal))
             throw root.Error(root.NodeOf("device")!, $"device: expected auto, cpu, cuda or cuda:N, got '{device}'.");
-        string output = Resolve(root.String("output", "runs/" + variant));
+        // Several variants: the run is named after its recipe file rather than after one of them.
+        string output = Resolve(root.String("output",
+            "runs/" + (named.Listed ? Path.GetFileNameWithoutExtension(path) : variant)));
         int seed = root.Int("seed", 0, min: 0);
         int? workers = root.OptionalInt("workers", min: 1, max: 1024);
         long maxImagePixels = root.Long("max_image_pixels", Pvp.Training.Data.ImageCodec.DefaultMaxPixels, min: 1,
@@ -168,6 +175,7 @@ public static class RecipeParser
             stage1,
             new Stage2Section(tasks, shots, seeds, baseline, stage2Settings) { Search = search })
         {
+            Variants = named.Names, NamesVariants = named.Listed,
             Assemblies = assemblies, Precision = precision, MaxImagePixels = maxImagePixels, Preprocess = preprocess,
             TensorBoard = tensorBoard,
             Marks = marks,
@@ -176,7 +184,7 @@ public static class RecipeParser
 
     /// <summary>The recipe's variant is registered; <paramref name="at"/> is where the recipe names it.</summary>
     /// <exception cref="RecipeException">It is not; the message lists close names.</exception>
-    internal static void CheckVariant(string variant, string at)
+    internal static void CheckVariant(string variant, string at, bool listed = false)
     {
         try
         {
@@ -184,8 +192,8 @@ public static class RecipeParser
         }
         catch (KeyNotFoundException e)
         {
-            throw new RecipeException($"{at}: variant: {e.Message} A variant declared in your own project: name its " +
-                                      "assembly or project under 'assemblies:'.");
+            throw new RecipeException($"{at}: {(listed ? "variants" : "variant")}: {e.Message} A variant declared in " +
+                                      "your own project: name its assembly or project under 'assemblies:'.");
         }
     }
 

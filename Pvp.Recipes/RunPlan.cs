@@ -108,7 +108,12 @@ public sealed class RunPlan
         var (sourceCount, sourceClasses) = SourceSize(recipe, sourceImages, size);
         if (recipe.BackboneWeights is null)
             entries.Add(StageEntry(Backbone, recipe.BackbonePretrain, sourceCount, sourceClasses));
-        entries.Add(StageEntry(StageOne, recipe.Stage1, sourceCount, sourceClasses));
+        // A variants: recipe trains a stage 1 per variant (its lines name it); a one-variant recipe's is "stage 1".
+        foreach (string variant in recipe.NamesVariants ? recipe.Variants : new[] { recipe.Variant })
+            entries.Add(StageEntry(StageOne, recipe.Stage1, sourceCount, sourceClasses) with
+            {
+                Id = recipe.NamesVariants ? $"{StageOne} {variant}" : StageOne,
+            });
         var layout = new RunLayout(recipe);
         var cells = layout.Cells();
         var stage = recipe.Stage2.Settings;

@@ -64,9 +64,13 @@ public static class VariantSources
                 throw new RecipeException($"{at}: assemblies: {e.Message}");
             }
         }
-        string variantAt = recipe.Marks?.Variant ?? recipe.Path;
-        RecipeParser.CheckVariant(recipe.Variant, variantAt);
-        RecipeParser.CheckPrecision(recipe.Variant, recipe.Precision, recipe.Marks?.Precision ?? recipe.Path);
+        var variantMarks = recipe.Variants
+            .Select((_, i) => recipe.Marks is { } m && i < m.Variants.Count ? m.Variants[i] : recipe.Path).ToList();
+        for (int i = 0; i < recipe.Variants.Count; i++)
+            RecipeParser.CheckVariant(recipe.Variants[i], variantMarks[i], recipe.NamesVariants);
+        foreach (string variant in recipe.Variants)
+            RecipeParser.CheckPrecision(variant, recipe.Precision, recipe.Marks?.Precision ?? recipe.Path);
+        RecipeVariants.CheckSameBackbone(recipe.Variants, variantMarks);
         return loaded;
     }
 

@@ -89,8 +89,12 @@ internal static class PlanPrinter
     {
         var recipe = plan.Recipe;
         void Line(string text) => write(prefix + text);
-        Line($"plan of {recipe.Path}: {recipe.Variant}, {plan.Cells.Count} stage-2 cells " +
-             $"({recipe.Stage2.Tasks.Count} task(s) × shots {string.Join("/", recipe.Stage2.Shots)} × seeds " +
+        string variants = recipe.NamesVariants
+            ? $"{recipe.Variants.Count} variant(s) {string.Join(", ", recipe.Variants)} on one backbone"
+            : recipe.Variant;
+        Line($"plan of {recipe.Path}: {variants}, {plan.Cells.Count} stage-2 cells " +
+             $"({(recipe.NamesVariants ? $"{recipe.Variants.Count} variant(s) × " : "")}" +
+             $"{recipe.Stage2.Tasks.Count} task(s) × shots {string.Join("/", recipe.Stage2.Shots)} × seeds " +
              $"{string.Join("/", recipe.Stage2.Seeds)}{(recipe.Stage2.Baseline ? " × PVP and random init" : "")})");
         if (recipe.Stage2.Search is { } search)
             Line($"search: {search.LearningRates.Count} lr × {search.WeightDecays.Count} weight decay = " +
@@ -126,8 +130,13 @@ internal static class PlanPrinter
             int stageBatch = entries.Max(e => e.Batch);
             double seconds = entries.Sum(timing.SecondsFor);
             total += seconds;
+            // A variants: recipe's stages 1 and 2 are timed on its first variant's model (methods of one backbone
+            // differ little per step; the lines say so).
+            string timedOn = recipe.NamesVariants && recipe.Variants.Count > 1 && stage != RunPlan.Backbone
+                ? $", {recipe.Variant}'s step for every variant"
+                : "";
             Line($"{head}; measured {timing.SecondsPerStep:F3} s/step at batch {timing.Batch} ({timing.Precision} " +
-                 $"backbone, {timing.Device}; median of {timing.Steps} after {timing.Warmup} warm-up" +
+                 $"backbone, {timing.Device}{timedOn}; median of {timing.Steps} after {timing.Warmup} warm-up" +
                  $"{(timing.Batch < stageBatch ? $", scaled per image to batch {stageBatch}" : "")}) → " +
                  $"{Duration(seconds)}");
         }

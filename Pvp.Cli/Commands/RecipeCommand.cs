@@ -48,8 +48,9 @@ internal abstract class RecipeCommand<TSettings> : Command<TSettings> where TSet
     protected static void PrintReport(ResultsReport report, PvpRecipe recipe)
     {
         AnsiConsole.WriteLine();
-        AnsiConsole.WriteLine(report.Markdown($"{recipe.Variant}: PVP vs random init"));
-        AnsiConsole.MarkupLineInterpolated(
-            $"results in [bold]{recipe.Output}[/]: results.csv, results.md, accuracy_vs_shots.png");
+        AnsiConsole.WriteLine(report.Markdown(ResultsReport.TitleOf(recipe)));
+        string files = string.Join(", ", new[] { "results.csv", "results.md" }
+            .Concat(report.PlotFiles().Select(p => p.File).DefaultIfEmpty("accuracy_vs_shots.png")));
+        AnsiConsole.MarkupLineInterpolated($"results in [bold]{recipe.Output}[/]: {files}");
     }
 }

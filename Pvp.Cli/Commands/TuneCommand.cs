@@ -18,6 +18,11 @@ internal sealed class TuneCommand : RecipeCommand<TuneCommand.Settings>
                      "then merge their folders).")]
         public string? Cell { get; init; }
 
+        /// <summary>Only this variant (of a recipe with <c>variants:</c>).</summary>
+        [CommandOption("--variant <NAME>")]
+        [Description("Run only the cells of this variant (one of the recipe's variants: list).")]
+        public string? Variant { get; init; }
+
         /// <summary>Only this task.</summary>
         [CommandOption("--task <NAME>")]
         [Description("Run only the cells of this stage-2 task (its name in the recipe).")]
@@ -55,10 +60,10 @@ internal sealed class TuneCommand : RecipeCommand<TuneCommand.Settings>
             if (Init is not (null or "pvp" or "random"))
                 return ValidationResult.Error($"--init: expected pvp or random, got '{Init}'.");
             if (Index is < 0) return ValidationResult.Error($"--index {Index}: expected a cell index of at least 0.");
-            if (Index is not null && (Cell ?? Task ?? Init) is not null
+            if (Index is not null && (Cell ?? Task ?? Init ?? Variant) is not null
                 || Index is not null && (Shots ?? Seed) is not null)
-                return ValidationResult.Error("--index names one cell: give it alone, without --cell, --task, " +
-                                              "--shots, --seed or --init.");
+                return ValidationResult.Error("--index names one cell: give it alone, without --cell, --variant, " +
+                                              "--task, --shots, --seed or --init.");
             if (Cell is not null)
             {
                 try
@@ -85,7 +90,11 @@ internal sealed class TuneCommand : RecipeCommand<TuneCommand.Settings>
             return 0;
         }
         var only = s.Cell is null ? null : GridCell.Parse(s.Cell);
+        if (s.Variant is { } variant && !recipe.Variants.Contains(variant, StringComparer.Ordinal))
+            throw new ArgumentException($"--variant {variant}: the recipe runs {string.Join(", ", recipe.Variants)}.");
+        if (only is not null) CheckNamesVariant(recipe, only);
         bool Keep(GridCell c) => (only is null || c == only) && (s.Task is null || c.Task == s.Task)
+                                 && (s.Variant is null || (c.Variant ?? recipe.Variant) == s.Variant)
                                  && (s.Shots is null || c.Shots == s.Shots)
                                  && (s.Seed is null || c.Seed == s.Seed) && (s.Init is null || c.Init == s.Init);
         if (s.List)
@@ -115,5 +124,24 @@ internal sealed class TuneCommand : RecipeCommand<TuneCommand.Settings>
             return runner.Tune(Keep, cancellationToken);
         });
         return 0;
+    }
+
+    /// <summary>
+    /// A cell id names its variant exactly when the recipe names its variants with <c>variants:</c>: say which form
+    /// the recipe's ids take rather than match nothing.
+    /// </summary>
+    internal static void CheckNamesVariant(PvpRecipe recipe, GridCell cell)
+    {
+        if (recipe.NamesVariants && cell.Variant is null)
+            throw new ArgumentException(
+                $"--cell {cell.Id}: the recipe runs its variants side by side ({string.Join(", ", recipe.Variants)}), " +
+                $"so its cell ids start with one, e.g. {(cell with { Variant = recipe.Variants[0] }).Id}.");
+        if (!recipe.NamesVariants && cell.Variant is not null)
+            throw new ArgumentException(
+                $"--cell {cell.Id}: the recipe names one variant with 'variant:', so its cell ids name none: " +
+                $"{(cell with { Variant = null }).Id}.");
+        if (cell.Variant is { } v && !recipe.Variants.Contains(v, StringComparer.Ordinal))
+            throw new ArgumentException(
+                $"--cell {cell.Id}: the recipe runs no variant '{v}'; its variants are {string.Join(", ", recipe.Variants)}.");
     }
 }

@@ -44,8 +44,9 @@ internal class TrainingSettings : DeviceSettings
         if (TensorBoard is not null) recipe = recipe with { TensorBoard = Path.GetFullPath(TensorBoard) };
         if (Precision is null) return recipe;
         var precision = BackbonePrecisionNames.Parse(Precision)!.Value;
-        if (precision == BackbonePrecision.Bf16 && !VariantRegistry.Describe(recipe.Variant).AllowsBf16Backbone)
-            throw new ArgumentException($"--precision bf16: {recipe.Variant} allows float32 only " +
+        if (precision == BackbonePrecision.Bf16 &&
+            recipe.Variants.FirstOrDefault(v => !VariantRegistry.Describe(v).AllowsBf16Backbone) is { } float32Only)
+            throw new ArgumentException($"--precision bf16: {float32Only} allows float32 only " +
                                         "(declare it with Precision = PrecisionPlan.BackboneBf16).");
         return recipe with { Precision = precision };
     }

@@ -49,7 +49,7 @@ internal sealed class CellRunner
         var stage2 = Recipe.Stage2;
         // What this call runs, not the whole grid: `tune --shots 8` says shots 8.
         var inits = cells.Select(c => c.Init).Distinct().ToList();
-        Reporter.Stage($"Stage 2: {cells.Count} few-shot runs " +
+        Reporter.Stage($"Stage 2{(Recipe.NamesVariants ? $" of {Recipe.Variant}" : "")}: {cells.Count} few-shot runs " +
                        $"({string.Join(", ", cells.Select(c => c.Task).Distinct())}; " +
                        $"shots {string.Join("/", cells.Select(c => c.Shots).Distinct())}; " +
                        $"seeds {string.Join("/", cells.Select(c => c.Seed).Distinct())}" +
@@ -135,6 +135,7 @@ internal sealed class CellRunner
                 // passed over.
                 outcome = new CellResult(cell.Task, cell.Shots, cell.Seed, cell.Init, 0, 0, 0, e.Step, 0, "n/a")
                 {
+                    Variant = cell.Variant,
                     Diverged = e.Message, LearningRate = e.LearningRate, WeightDecay = cell.Search.WeightDecay,
                     EvaluatedOn = "validation",
                 };

@@ -90,6 +90,9 @@ internal sealed class CellSearch(RunContext run, RunData data, RunTraining train
             Chosen = best.Search!.Id,
             SearchScores = scores,
             SearchDiverged = diverged.Count > 0 ? diverged : null,
+            TrainableParameters = chosen.TrainableParameters,
+            HeadParameters = chosen.HeadParameters,
+            Variant = cell.Variant,
         };
     }
 

@@ -55,6 +55,11 @@ internal sealed class CellTrainer(RunContext run, RunData data, RunTraining trai
             LearningRate = options.LearningRate,
             WeightDecay = options.WeightDecay,
             EvaluatedOn = cell.Search is null ? "test" : "validation",
+            TrainableParameters = model.TrainableParameterCount,
+            HeadParameters = model.named_parameters()
+                .Where(p => p.parameter.requires_grad && model.KindOf(p.name) == KindNames.Head)
+                .Sum(p => p.parameter.numel()),
+            Variant = cell.Variant,
         };
     }
 

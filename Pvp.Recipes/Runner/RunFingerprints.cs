@@ -9,7 +9,8 @@ namespace Pvp.Recipes.Runner;
 /// variant's declaration, the preprocessing, the settings that change results, the upstream files' and the datasets'
 /// contents. A dataset's component is computed once per runner, since status and report fingerprint every cell.
 /// </summary>
-internal sealed class RunFingerprints(RunContext run, RunData data, RunTraining training)
+internal sealed class RunFingerprints(
+    RunContext run, RunData data, RunTraining training, Dictionary<string, string>? sharedComponents = null)
 {
     /// <summary>
     /// The component stage 2 does not recompute: reading the source data (ImageNet, say) in every cell would cost
@@ -17,7 +18,8 @@ internal sealed class RunFingerprints(RunContext run, RunData data, RunTraining 
     /// </summary>
     public const string SourceDataComponent = "source.data";
 
-    private readonly Dictionary<string, string> dataComponents = new(StringComparer.Ordinal);
+    // What a dataset holds does not depend on the variant: every variant of a run shares these.
+    private readonly Dictionary<string, string> dataComponents = sharedComponents ?? new(StringComparer.Ordinal);
 
     private PvpRecipe Recipe => run.Recipe;
     private RunLayout Layout => run.Layout;
@@ -151,11 +153,11 @@ internal sealed class RunFingerprints(RunContext run, RunData data, RunTraining 
         $"{train.Count} train / {test.Count} test images, " +
         $"contents {Fingerprint.HashDataset(train)} / {Fingerprint.HashDataset(test)}";
 
-    private string SourceComponent()
+    private string SourceComponent() => Once(SourceDataComponent, () =>
     {
         var (train, test) = data.Source();
         return DataComponent(Recipe.Source, train, test);
-    }
+    });
 
     /// <summary>
     /// A dataset's fingerprint component, computed once per runner (the datasets it describes are read once too).

@@ -23,11 +23,16 @@ internal sealed class RunLayout(PvpRecipe recipe)
     /// <summary>The record the backbone pre-training writes beside the weights when it ends.</summary>
     public string BackboneSidecar => Path.ChangeExtension(BackbonePath, ".json");
 
-    /// <summary>Stage 1's folder: its fingerprint, claim, checkpoints and modules.</summary>
-    public string StageOneFolder => Path.Combine(recipe.Output, "stage1");
+    /// <summary>
+    /// Stage 1's folder: its fingerprint, claim, checkpoints and modules; in a <c>variants:</c> recipe each variant's
+    /// own, <c>stage1/{variant}</c> (<see cref="PvpRecipe.Variant"/>: the runner gives each variant a layout of its own).
+    /// </summary>
+    public string StageOneFolder => recipe.NamesVariants
+        ? Path.Combine(recipe.Output, "stage1", recipe.Variant)
+        : Path.Combine(recipe.Output, "stage1");
 
     /// <summary>Stage 1's exported PETuning modules.</summary>
-    public string PetuningPath => Path.Combine(recipe.Output, "stage1", "petuning.safetensors");
+    public string PetuningPath => Path.Combine(StageOneFolder, "petuning.safetensors");
 
     /// <summary>The record stage 1 writes beside its modules when it ends.</summary>
     public string PetuningSidecar => Path.ChangeExtension(PetuningPath, ".json");
@@ -35,15 +40,16 @@ internal sealed class RunLayout(PvpRecipe recipe)
     /// <summary>
     /// Every stage-2 cell of the recipe, in a stable order (a job array's task index names one): with a search, each
     /// cell's search cells come just before it. A task that trains on its whole list (VTAB-1k) has one cell per seed and
-    /// init, shot count 0.
+    /// init, shot count 0. A <c>variants:</c> recipe's cells name their variant, variant by variant in the recipe's order.
     /// </summary>
     public IReadOnlyList<GridCell> Cells() =>
-        (from task in recipe.Stage2.Tasks
+        (from variant in recipe.NamesVariants ? recipe.Variants.Select(v => (string?)v) : new string?[] { null }
+         from task in recipe.Stage2.Tasks
          from shots in task.Data.TrainsOnWholeSplit ? new[] { 0 } : recipe.Stage2.Shots
          from seed in recipe.Stage2.Seeds
          from pvp in recipe.Stage2.Baseline ? new[] { true, false } : new[] { true }
          from search in SearchSettings().Append(null)
-         select new GridCell(task.Name, shots, seed, pvp, search)).ToList();
+         select new GridCell(task.Name, shots, seed, pvp, search) { Variant = variant }).ToList();
 
     /// <summary>
     /// The settings the recipe's search trains first (none without a search): every one, at the first round's budget
@@ -62,9 +68,12 @@ internal sealed class RunLayout(PvpRecipe recipe)
     public string CellFolder(GridCell cell)
     {
         string name = cell.Name;
+        string stage2 = cell.Variant is { } variant
+            ? Path.Combine(recipe.Output, "stage2", variant)
+            : Path.Combine(recipe.Output, "stage2");
         return cell.Search is { } search
-            ? Path.Combine(recipe.Output, "stage2", cell.Task, $"{name}-search", search.Id)
-            : Path.Combine(recipe.Output, "stage2", cell.Task, name);
+            ? Path.Combine(stage2, cell.Task, $"{name}-search", search.Id)
+            : Path.Combine(stage2, cell.Task, name);
     }
 
     /// <summary>A cell's result, there once the cell has finished.</summary>

@@ -25,7 +25,7 @@ internal sealed class StageOne(
         using var claim = claims.Claim(folder, () => claims.Done(sidecar, path, what), what, cancellationToken);
         if (claim is null)
         {
-            run.Reporter.Info($"stage 1: done earlier ({path})");
+            run.Reporter.Info($"stage 1: done earlier{(Recipe.NamesVariants ? $" for {Recipe.Variant}" : "")} ({path})");
             return;
         }
         var (sourceTrain, sourceTest) = data.Source();
