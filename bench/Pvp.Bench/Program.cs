@@ -10,6 +10,7 @@
 //   dotnet run -c Release --project bench/Pvp.Bench -- search      successive halving vs the full grid on the built-in task
 //   dotnet run -c Release --project bench/Pvp.Bench -- methods [rounds] [variants]  every (or the named) PETuning method on ViT-S/16
 //   dotnet run -c Release --project bench/Pvp.Bench -- ops [rounds]      a VPT-deep ViT-S/16 block op by op, float32 and bf16
+//   dotnet run -c Release --project bench/Pvp.Bench -- micro             the quick start's step in parts, 1 and 2 threads
 using Pvp.Bench;
 using static TorchSharp.torch;
 
@@ -30,6 +31,7 @@ return command switch
     "methods" => MethodsBench.Run(args.Skip(1).ToArray()),
     "methods-child" => MethodsBench.Child(args[1]),
     "ops" => OpsBench.Run(args.Skip(1).ToArray()),
+    "micro" => MicroBench.Run(),
     _ => Help(),
 };
 
@@ -41,6 +43,6 @@ static int PeakOnly()
 
 static int Help()
 {
-    Console.WriteLine("usage: dotnet run -c Release --project bench/Pvp.Bench -- step|memory|inference|precision|generator|onnx|peak|search|methods|ops");
+    Console.WriteLine("usage: dotnet run -c Release --project bench/Pvp.Bench -- step|memory|inference|precision|generator|onnx|peak|search|methods|ops|micro");
     return 2;
 }
