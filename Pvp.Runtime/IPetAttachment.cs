@@ -27,4 +27,14 @@ public sealed record AttachContext(int EmbedDim, int BlockIndex, AttachSite Site
     /// hidden width after fc1.
     /// </summary>
     public int Width { get; init; } = EmbedDim;
+
+    /// <summary>
+    /// The side of the patch grid (image size / patch size): the last <c>GridSize²</c> tokens of the stream are the
+    /// patches, row-major; the tokens before them are the class token and any prompts. 0 where the context was made
+    /// without it.
+    /// </summary>
+    public int GridSize { get; init; }
+
+    /// <summary>The attention's number of heads (head width <c>EmbedDim / Heads</c>). 0 where the context was made without it.</summary>
+    public int Heads { get; init; }
 }

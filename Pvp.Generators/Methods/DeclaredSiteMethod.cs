@@ -55,8 +55,10 @@ internal sealed class DeclaredSiteMethod : ISiteMethod
     public IReadOnlyList<SiteModule> Modules(MethodContext context) => placements.Select(p =>
     {
         int width = context.WidthAt(p.Site);
-        string arguments = $"new {AttachContext}({context.EmbedDim}, index, {AttachSiteEnum}.{p.Site}, device, dtype)" +
-                           (width != context.EmbedDim ? $" {{ Width = {width} }}" : "");
+        // The grid and the heads always: a module beside or inside attention may need the patch layout or the heads.
+        string arguments = $"new {AttachContext}({context.EmbedDim}, index, {AttachSiteEnum}.{p.Site}, device, dtype) {{ " +
+                           (width != context.EmbedDim ? $"Width = {width}, " : "") +
+                           $"GridSize = {context.GridSize}, Heads = {context.Heads} }}";
         return new SiteModule(p.Site, p.Combine, fields[p.Site], TypeFullName, arguments,
             $"{TypeName} {Layout.BlockSites.Phrase(p.Site)}", CastsUnderBf16: true);
     }).ToList();

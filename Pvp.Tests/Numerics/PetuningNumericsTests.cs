@@ -559,6 +559,38 @@ public class PetuningNumericsTests
     }
 
     [Fact]
+    public void AUsersModuleBesideAttentionIsToldTheGridAndTheHeads()
+    {
+        var (backbone, _) = PerturbedBackbone(43);
+        using var model = new TinyGridBeside(numClasses: 10);
+        CopyShared(backbone, model);
+        var probes = model.modules().OfType<GridRowMean>().ToList();
+        Assert.Equal(3, probes.Count);
+        Assert.All(probes, p => Assert.Equal((8, 4, 64, AttachSite.BesideAttention),
+            (p.Context.GridSize, p.Context.Heads, p.Context.Width, p.Context.Site)));
+        Perturb(model, 0.5, name => name.Contains("prompt", StringComparison.Ordinal) || name.EndsWith(".scale", StringComparison.Ordinal));
+        model.eval();
+        var w = model.state_dict();
+        string scale = w.Keys.Single(k => k.StartsWith("blocks.0.", StringComparison.Ordinal) && k.EndsWith(".scale", StringComparison.Ordinal))[9..];
+        using var x = Images();
+        var reference = ReferenceVit.Forward(w, x, 3, 4, 4, new ReferenceHooks
+        {
+            PromptsBefore = i => i == 0 ? w["prompt_embeddings"] : w["deep_prompt_embeddings"][(i - 1)..i],
+            AttentionBeside = (i, y, a) =>
+            {
+                long b = y.shape[0], n = y.shape[1];
+                var grid = y[.., (int)(n - 64)..].reshape(b, 8, 8, 64);
+                var rows = grid.mean(new long[] { 2 }, keepdim: true).expand(b, 8, 8, 64).reshape(b, 64, 64);
+                var beside = cat(new[] { zeros(b, n - 64, 64), rows }, 1) * w[$"blocks.{i}.{scale}"];
+                return a + beside;
+            },
+        });
+        using var noGrad = no_grad();
+        Assert.True(MaxDiff(model.call(x), reference) <= 1e-5, $"beside attention vs reference: {MaxDiff(model.call(x), reference):E2}");
+        Assert.True(MaxDiff(model.call(x), backbone.call(x)) > 1e-3, "the module changes the output");
+    }
+
+    [Fact]
     public void ConvpassOnVitB16TrainsWhatItsReferenceTrains()
     {
         // JieShibo/PETL-ViT's set_Convpass(model, 'convpass', dim=8) on ViT-B/16: per block adapter_attn and adapter_mlp,

@@ -82,6 +82,40 @@ public sealed class ScaleShift : nn.Module<Tensor, Tensor>, IPetAttachment
     public override Tensor forward(Tensor x) => Pvp.Scalars.Add(x.mul(scale), shift);
 }
 
+/// <summary>
+/// A user's module that needs the patch layout, told by its context: each patch token gets scale ⊙ the mean of its grid
+/// row; the tokens before the grid (class token, prompts) get nothing.
+/// </summary>
+public sealed class GridRowMean : nn.Module<Tensor, Tensor>, IPetAttachment
+{
+    private readonly Parameter scale;
+
+    public GridRowMean(AttachContext context) : base(nameof(GridRowMean))
+    {
+        Context = context;
+        scale = new Parameter(zeros(new long[] { context.EmbedDim }, dtype: context.Dtype, device: context.Device));
+        RegisterComponents();
+    }
+
+    public AttachContext Context { get; }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        long b = x.shape[0], n = x.shape[1], d = x.shape[2], g = Context.GridSize, prefix = n - g * g;
+        var rows = x.narrow(1, prefix, g * g).reshape(b, g, g, d).mean(new long[] { 2 }, keepdim: true)
+            .expand(b, g, g, d).reshape(b, g * g, d);
+        return cat(new[] { zeros(b, prefix, d, dtype: x.dtype, device: x.device), rows }, 1).mul(scale)
+            .MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>A user's module beside attention (the site Convpass uses), with VPT-deep's prompts before the grid.</summary>
+[VisionTransformer(VitPreset.Micro)]
+[Prompts(Length = 3, Deep = true)]
+[Attach(typeof(GridRowMean), Site = AttachSite.BesideAttention)]
+public partial class TinyGridBeside;
+
 /// <summary>VPT-deep on the micro ViT with 16 tokens instead of the catalog's 8: same keys, other shapes.</summary>
 [VisionTransformer(VitPreset.Micro)]
 [Prompts(Length = 16, Deep = true)]
