@@ -39,5 +39,23 @@ internal static class Measure
         return line is null ? -1 : long.Parse(line[field.Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 
+    /// <summary>
+    /// Runs this bench again as a child process with <paramref name="arguments"/> (so its memory is its own) and returns
+    /// the text after <paramref name="prefix"/> on the last output line that starts with it; null when none does.
+    /// </summary>
+    public static string? RunChild(string arguments, string prefix, out int exitCode)
+    {
+        var start = Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet"
+            ? new ProcessStartInfo(Environment.ProcessPath!, $"\"{typeof(Measure).Assembly.Location}\" {arguments}")
+            : new ProcessStartInfo(Environment.ProcessPath!, arguments);
+        start.RedirectStandardOutput = true;
+        using var process = Process.Start(start)!;
+        string output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        exitCode = process.ExitCode;
+        string? line = output.Split('\n').LastOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal));
+        return line?[prefix.Length..].Trim();
+    }
+
     public static string Mib(long bytes) => $"{bytes / (1024.0 * 1024.0):F0} MiB";
 }

@@ -16,14 +16,8 @@ internal static class MemoryBench
         Console.WriteLine("variant            trainable    optimizer state   RSS after build   peak RSS (2 steps, batch 8)");
         foreach (string variant in Variants)
         {
-            var start = new ProcessStartInfo(Environment.ProcessPath!, $"\"{typeof(MemoryBench).Assembly.Location}\" memory-child {variant}")
-            { RedirectStandardOutput = true };
-            if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) != "dotnet")
-                start = new ProcessStartInfo(Environment.ProcessPath!, $"memory-child {variant}") { RedirectStandardOutput = true };
-            using var process = Process.Start(start)!;
-            string line = process.StandardOutput.ReadToEnd().Split('\n').Last(l => l.StartsWith("result ", StringComparison.Ordinal));
-            process.WaitForExit();
-            Console.WriteLine(line["result ".Length..]);
+            string? result = Measure.RunChild($"memory-child {variant}", "result ", out int exit);
+            Console.WriteLine(result ?? $"{variant}: child failed, exit {exit}");
         }
         Console.WriteLine("CUDA memory: not measured (no GPU here, and TorchSharp 0.107 exposes no CUDA allocator statistics; on a GPU machine read nvidia-smi during the step).");
         return 0;

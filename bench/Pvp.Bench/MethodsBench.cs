@@ -83,18 +83,8 @@ internal static class MethodsBench
     }
 
     /// <summary>Two steps of <paramref name="variant"/> in a child process; its peak RSS.</summary>
-    private static string PeakOf(string variant)
-    {
-        var start = Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet"
-            ? new ProcessStartInfo(Environment.ProcessPath!, $"\"{typeof(MethodsBench).Assembly.Location}\" methods-child {variant}")
-            : new ProcessStartInfo(Environment.ProcessPath!, $"methods-child {variant}");
-        start.RedirectStandardOutput = true;
-        using var process = Process.Start(start)!;
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        string? line = output.Split('\n').LastOrDefault(l => l.StartsWith("peak ", StringComparison.Ordinal));
-        return line is null ? $"(child failed, exit {process.ExitCode})" : line["peak ".Length..].Trim();
-    }
+    private static string PeakOf(string variant) =>
+        Measure.RunChild($"methods-child {variant}", "peak ", out int exit) ?? $"(child failed, exit {exit})";
 
     /// <summary>The child: builds the variant, takes two steps, prints its peak RSS.</summary>
     public static int Child(string variant)
