@@ -54,14 +54,14 @@ internal static class BlockEmitter
                 w.Line($"attn = new {Blocks}.Attention({d}, {b.Heads},");
                 w.Line($"    qkv: {Methods.LoraMethod.QkvLayer(shape.Qkv, b)},");
                 w.Line($"    proj: {Methods.LoraMethod.LinearLayer(shape.Proj, d, d, "true", frozen)});");
-                foreach (var module in shape.Modules.Where(m => m.Site is AttachSite.AfterQkv or AttachSite.KeysValues))
+                foreach (var module in shape.Modules.Where(m => BlockSites.InnerLayer(m.Site) == "attn"))
                     w.Line($"attn.{InnerHook(module, castAttachments)};");
                 w.Line($"norm2 = {Torch}.nn.LayerNorm({d}, eps: {Blocks}.LayerNorms.Eps, device: device, " +
                        $"dtype: {frozen});");
                 w.Line($"mlp = new {Blocks}.Mlp(");
                 w.Line($"    fc1: {Methods.LoraMethod.LinearLayer(shape.Fc1, d, b.MlpHidden, "true", frozen)},");
                 w.Line($"    fc2: {Methods.LoraMethod.LinearLayer(shape.Fc2, b.MlpHidden, d, "true", frozen)});");
-                foreach (var module in shape.Modules.Where(m => m.Site is AttachSite.AfterFc1 or AttachSite.AfterActivation))
+                foreach (var module in shape.Modules.Where(m => BlockSites.InnerLayer(m.Site) == "mlp"))
                     w.Line($"mlp.{InnerHook(module, castAttachments)};");
                 foreach (var module in shape.Modules.Where(m => !BlockSites.IsInner(m.Site)))
                     w.Line($"{module.Field} = new {module.Type}({module.Arguments});");

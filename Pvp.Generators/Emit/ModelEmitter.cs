@@ -351,9 +351,7 @@ internal static class ModelEmitter
             foreach (var method in shape.Methods)
                 foreach (var module in method.Modules)
                 {
-                    string inside = module.Site is AttachSite.AfterQkv or AttachSite.KeysValues ? "attn."
-                        : module.Site is AttachSite.AfterFc1 or AttachSite.AfterActivation ? "mlp."
-                        : "";
+                    string inside = Layout.BlockSites.InnerLayer(module.Site) is { } layer ? layer + "." : "";
                     entries.Add(($"blocks.*.{inside}{module.Field}.", method.KindName));
                 }
         }

@@ -31,9 +31,19 @@ internal static class BlockSites
         _ => "Replace or Residual",
     };
 
+    /// <summary>
+    /// The block's field a module at <paramref name="site"/> sits inside and is handed to (<c>attn</c> or <c>mlp</c>,
+    /// also its state-dict segment); null for a site of the block itself.
+    /// </summary>
+    public static string? InnerLayer(AttachSite site) => site switch
+    {
+        AttachSite.AfterQkv or AttachSite.KeysValues => "attn",
+        AttachSite.AfterFc1 or AttachSite.AfterActivation => "mlp",
+        _ => null,
+    };
+
     /// <summary>Whether the module sits inside attention or the MLP (the block hands it to them).</summary>
-    public static bool IsInner(AttachSite site) =>
-        site is AttachSite.AfterQkv or AttachSite.KeysValues or AttachSite.AfterFc1 or AttachSite.AfterActivation;
+    public static bool IsInner(AttachSite site) => InnerLayer(site) is not null;
 
     /// <summary>For the forward's comments: "on the block input", "after attention".</summary>
     public static string Phrase(AttachSite site) => site switch

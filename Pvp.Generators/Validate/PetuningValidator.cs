@@ -119,8 +119,8 @@ internal sealed class PetuningValidator : IMethodChecks
 
     private ResolvedSiteMethod? ValidateSiteMethod(SiteMethodDeclaration declared)
     {
-        var context = new MethodContext(backbone.EmbedDim, backbone.MlpHidden, backbone.GridSize,
-            declared.Arguments.Select(a => a.Name).ToList()) { Heads = backbone.Heads };
+        var context = new MethodContext(backbone.EmbedDim, backbone.MlpHidden, backbone.GridSize, backbone.Heads,
+            declared.Arguments.Select(a => a.Name).ToList());
         var method = declared.AttributeName == KnownNames.AttachAttribute ? ReadAttach(declared)
             : declared.Descriptor is { } descriptor ? ReadDescriptor(declared, descriptor)
             : BuiltInSiteMethods.Create(declared);
