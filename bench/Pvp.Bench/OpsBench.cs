@@ -15,8 +15,12 @@ internal static class OpsBench
 {
     private const int Batch = 16, Tokens = 197 + 50, Width = 384, Heads = 6, Hidden = 1536, Depth = 12;
 
-    // Alternative: another way to compute one of the block's ops, printed beside it and left out of the block's sum.
-    private sealed record Op(string Name, double Flops, Func<Tensor, Tensor> Forward, bool Alternative = false);
+    // InputWidth: the last dimension of what the op reads ([B, N, InputWidth]). Alternative: another way to compute one
+    // of the block's ops, printed beside it and left out of the block's sum.
+    private sealed record Op(string Name, double Flops, Func<Tensor, Tensor> Forward, bool Alternative = false)
+    {
+        public int InputWidth { get; init; } = Width;
+    }
 
     public static int Run(string[] args)
     {
@@ -76,26 +80,29 @@ internal static class OpsBench
         var prompts = randn(1, 50, Width, requires_grad: true); // float32, trainable
         long bn = (long)Batch * Tokens;
         double Linear(long inDim, long outDim) => 2.0 * bn * inDim * outDim;
+        // The fused qkv output [B, N, 3D] as [3, B, heads, N, hd], as Attention splits it.
+        Tensor SplitHeads(Tensor x) => x.reshape(Batch, Tokens, 3, Heads, Width / Heads).permute(2, 0, 3, 1, 4);
+        Tensor MergeHeads(Tensor x) => x.transpose(1, 2).reshape(Batch, Tokens, Width);
         var ops = new List<Op>
         {
             new("norm1 (LayerNorm)", 0, x => F.layer_norm(x, new long[] { Width }, normW, normB, 1e-6)),
             new("qkv (linear 384→1152)", Linear(Width, 3 * Width), x => F.linear(x, qkvW, qkvB)),
             new("attention (sdpa, heads split and merged)", 2.0 * 2 * Batch * Tokens * Tokens * Width, x =>
             {
-                var heads = x.reshape(Batch, Tokens, 3, Heads, Width / Heads).permute(2, 0, 3, 1, 4);
-                return F.scaled_dot_product_attention(heads[0], heads[1], heads[2]).transpose(1, 2).reshape(Batch, Tokens, Width);
-            }),
+                var heads = SplitHeads(x);
+                return MergeHeads(F.scaled_dot_product_attention(heads[0], heads[1], heads[2]));
+            }) { InputWidth = 3 * Width },
             new("attention (explicit softmax(QKᵀ/√d)·V)", 2.0 * 2 * Batch * Tokens * Tokens * Width, x =>
             {
-                var heads = x.reshape(Batch, Tokens, 3, Heads, Width / Heads).permute(2, 0, 3, 1, 4);
+                var heads = SplitHeads(x);
                 var scores = heads[0].matmul(heads[1].transpose(-2, -1)).mul(1.0 / Math.Sqrt(Width / Heads));
-                return scores.softmax(-1).matmul(heads[2]).transpose(1, 2).reshape(Batch, Tokens, Width);
-            }) { Alternative = true },
+                return MergeHeads(scores.softmax(-1).matmul(heads[2]));
+            }) { Alternative = true, InputWidth = 3 * Width },
             new("proj (linear 384→384)", Linear(Width, Width), x => F.linear(x, projW, projB)),
             new("residual add", 0, x => x + x),
             new("fc1 (linear 384→1536)", Linear(Width, Hidden), x => F.linear(x, fc1W, fc1B)),
-            new("GELU", 0, x => F.gelu(x)),
-            new("fc2 (linear 1536→384)", Linear(Hidden, Width), x => F.linear(x, fc2W, fc2B)),
+            new("GELU", 0, x => F.gelu(x)) { InputWidth = Hidden },
+            new("fc2 (linear 1536→384)", Linear(Hidden, Width), x => F.linear(x, fc2W, fc2B)) { InputWidth = Hidden },
             new("prompt replacement (narrow + cat)", 0, x => cat(new[] { x.narrow(1, 0, 1), prompts.to(dtype).expand(Batch, -1, -1), x.narrow(1, 51, Tokens - 51) }, 1)),
         };
         if (dtype == ScalarType.BFloat16)
@@ -105,20 +112,12 @@ internal static class OpsBench
             ops.Add(new("cast bf16 → float32 → bf16 (stream-sized)", 0, x => x.to(ScalarType.Float32).to(ScalarType.BFloat16))
                 { Alternative = true });
         }
-        var inputs = new Dictionary<string, Tensor>();
-        Tensor InputFor(Op op) => op.Name switch
-        {
-            var n when n.StartsWith("attention", StringComparison.Ordinal) => randn(Batch, Tokens, 3 * Width).to(dtype),
-            var n when n.StartsWith("GELU", StringComparison.Ordinal) => randn(Batch, Tokens, Hidden).to(dtype),
-            var n when n.StartsWith("fc2", StringComparison.Ordinal) => randn(Batch, Tokens, Hidden).to(dtype),
-            _ => randn(Batch, Tokens, Width).to(dtype),
-        };
         var actions = new List<Action>();
         foreach (var op in ops)
         {
-            var x = InputFor(op).requires_grad_(true);
-            using (var probe = op.Forward(x)) inputs[op.Name] = randn_like(probe);
-            var grad = inputs[op.Name];
+            var x = randn(Batch, Tokens, op.InputWidth).to(dtype).requires_grad_(true);
+            Tensor grad;
+            using (var probe = op.Forward(x)) grad = randn_like(probe);
             actions.Add(() => { using var d = NewDisposeScope(); op.Forward(x); });
             actions.Add(() =>
             {
