@@ -26,6 +26,9 @@ public sealed record PlanEntry(string Stage, string Id, GridCell? Cell, int Runs
 {
     /// <summary>All the line's optimizer steps: runs × steps per run.</summary>
     public long Steps => Runs * StepsPerRun;
+
+    /// <summary>The variant whose PETuning modules the line trains (stages 1 and 2); null for the backbone's line.</summary>
+    public string? Variant { get; init; }
 }
 
 /// <summary>A measured training step of a stage (see <see cref="RunPlan.MeasureStep"/>).</summary>
@@ -113,6 +116,7 @@ public sealed class RunPlan
             entries.Add(StageEntry(StageOne, recipe.Stage1, sourceCount, sourceClasses) with
             {
                 Id = recipe.NamesVariants ? $"{StageOne} {variant}" : StageOne,
+                Variant = variant,
             });
         var layout = new RunLayout(recipe);
         var cells = layout.Cells();
@@ -124,6 +128,7 @@ public sealed class RunPlan
             var task = recipe.Stage2.Tasks.First(t => t.Name == cell.Task);
             if (!classesOf.TryGetValue(task.Name, out int classes)) classesOf[task.Name] = classes = TaskClasses(task, size);
             int images = TrainImages(task, cell, classes);
+            string variantOf = cell.Variant ?? recipe.Variant;
             if (cell.Search is null && search is not null)
             {
                 // Later halving rounds: the survivors, known once the round before has finished.
@@ -134,18 +139,19 @@ public sealed class RunPlan
                     int roundImages = TrainImages(task, cell with { Search = search.Settings()[0] }, classes);
                     entries.Add(new PlanEntry(StageTwo, $"{cell.Id}-search/round{round.Index + 1}", null, round.Settings,
                         roundImages, classes, Math.Min(settings.Batch, roundImages), settings.Epochs,
-                        StepsFor(roundImages, settings.Batch, settings.Epochs)));
+                        StepsFor(roundImages, settings.Batch, settings.Epochs)) { Variant = variantOf });
                 }
                 // The chosen run's model is evaluated, not trained again, unless the search trained on other images.
                 if (!task.Data.TrainsOnWholeSplit)
                 {
-                    entries.Add(new PlanEntry(StageTwo, cell.Id, cell, 1, images, classes, Math.Min(stage.Batch, images), 0, 0));
+                    entries.Add(new PlanEntry(StageTwo, cell.Id, cell, 1, images, classes, Math.Min(stage.Batch, images), 0, 0)
+                        { Variant = variantOf });
                     continue;
                 }
             }
             var cellSettings = RunTraining.SettingsFor(stage, cell.Search);
             entries.Add(new PlanEntry(StageTwo, cell.Id, cell, 1, images, classes, Math.Min(cellSettings.Batch, images),
-                cellSettings.Epochs, StepsFor(images, cellSettings.Batch, cellSettings.Epochs)));
+                cellSettings.Epochs, StepsFor(images, cellSettings.Batch, cellSettings.Epochs)) { Variant = variantOf });
         }
         return new RunPlan(recipe, entries, cells);
     }

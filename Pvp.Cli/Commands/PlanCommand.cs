@@ -63,14 +63,15 @@ internal sealed class PlanCommand : RecipeCommand<PlanCommand.Settings>
     {
         var plan = RunPlan.Of(recipe, s.SourceImages);
         PlanPrinter.Print(plan, line => AnsiConsole.WriteLine(line), cells: !s.Summary,
-            s.NoTiming ? null : stage => Measure(plan, stage, s, cancellationToken));
+            s.NoTiming ? null : (stage, variant) => Measure(plan, stage, variant, s, cancellationToken));
         return 0;
     }
 
-    private static StepTiming Measure(RunPlan plan, string stage, Settings s, CancellationToken cancellationToken)
+    private static StepTiming Measure(RunPlan plan, string stage, string? variant, Settings s,
+        CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return PlanPrinter.MeasureStage(plan, stage, s.Warmup, s.Steps, s.MaxBatch);
+        return PlanPrinter.MeasureStage(plan, stage, variant, s.Warmup, s.Steps, s.MaxBatch);
     }
 }
 
@@ -84,7 +85,7 @@ internal static class PlanPrinter
     /// runs and steps, and with <paramref name="measure"/> each stage's measured step and estimated time, and the total
     /// in device-hours.
     /// </summary>
-    public static void Print(RunPlan plan, Action<string> write, bool cells, Func<string, StepTiming>? measure,
+    public static void Print(RunPlan plan, Action<string> write, bool cells, Func<string, string?, StepTiming>? measure,
         string prefix = "")
     {
         var recipe = plan.Recipe;
@@ -116,29 +117,34 @@ internal static class PlanPrinter
         }
         double total = 0;
         bool timed = measure is not null;
+        // A timed variants: recipe times stages 1 and 2 on each variant's own model, a line each: methods differ per
+        // step (bench methods); untimed, each stage is one line.
+        bool perVariant = timed && recipe.NamesVariants && recipe.Variants.Count > 1;
         foreach (string stage in plan.Stages)
         {
-            var entries = plan.Entries.Where(e => e.Stage == stage).ToList();
-            long steps = entries.Sum(e => e.Steps);
-            string head = $"{stage}: {entries.Sum(e => e.Steps > 0 ? e.Runs : 0):N0} training run(s), {steps:N0} steps";
-            if (measure is null || steps == 0)
+            var stageEntries = plan.Entries.Where(e => e.Stage == stage).ToList();
+            var groups = perVariant && stage != RunPlan.Backbone
+                ? stageEntries.GroupBy(e => e.Variant).Select(g => (g.Key, g.ToList())).ToList()
+                : new List<(string?, List<PlanEntry>)> { (null, stageEntries) };
+            foreach (var (variant, entries) in groups)
             {
-                Line(head);
-                continue;
+                long steps = entries.Sum(e => e.Steps);
+                string label = variant is null ? stage : $"{stage} {variant}";
+                string head = $"{label}: {entries.Sum(e => e.Steps > 0 ? e.Runs : 0):N0} training run(s), {steps:N0} steps";
+                if (measure is null || steps == 0)
+                {
+                    Line(head);
+                    continue;
+                }
+                var timing = measure(stage, variant);
+                int stageBatch = entries.Max(e => e.Batch);
+                double seconds = entries.Sum(timing.SecondsFor);
+                total += seconds;
+                Line($"{head}; measured {timing.SecondsPerStep:F3} s/step at batch {timing.Batch} ({timing.Precision} " +
+                     $"backbone, {timing.Device}; median of {timing.Steps} after {timing.Warmup} warm-up" +
+                     $"{(timing.Batch < stageBatch ? $", scaled per image to batch {stageBatch}" : "")}) → " +
+                     $"{Duration(seconds)}");
             }
-            var timing = measure(stage);
-            int stageBatch = entries.Max(e => e.Batch);
-            double seconds = entries.Sum(timing.SecondsFor);
-            total += seconds;
-            // A variants: recipe's stages 1 and 2 are timed on its first variant's model (methods of one backbone
-            // differ little per step; the lines say so).
-            string timedOn = recipe.NamesVariants && recipe.Variants.Count > 1 && stage != RunPlan.Backbone
-                ? $", {recipe.Variant}'s step for every variant"
-                : "";
-            Line($"{head}; measured {timing.SecondsPerStep:F3} s/step at batch {timing.Batch} ({timing.Precision} " +
-                 $"backbone, {timing.Device}{timedOn}; median of {timing.Steps} after {timing.Warmup} warm-up" +
-                 $"{(timing.Batch < stageBatch ? $", scaled per image to batch {stageBatch}" : "")}) → " +
-                 $"{Duration(seconds)}");
         }
         if (timed)
             Line($"total: {plan.Entries.Sum(e => e.Steps):N0} steps, {Duration(total)} = " +
@@ -151,16 +157,21 @@ internal static class PlanPrinter
 
     /// <summary>
     /// Times <paramref name="stage"/>'s step at its largest batch (at most <paramref name="maxBatch"/>), with the head of
-    /// its largest class count (1000 where the plan does not know it), and says so first.
+    /// its largest class count (1000 where the plan does not know it), on <paramref name="variant"/>'s model (null: the
+    /// recipe's first variant, and all of the stage's lines), and says so first.
     /// </summary>
-    public static StepTiming MeasureStage(RunPlan plan, string stage, int warmup, int steps, int? maxBatch)
+    public static StepTiming MeasureStage(RunPlan plan, string stage, string? variant, int warmup, int steps,
+        int? maxBatch)
     {
-        var entries = plan.Entries.Where(e => e.Stage == stage && e.Steps > 0).ToList();
+        var entries = plan.Entries.Where(e => e.Stage == stage && e.Steps > 0 && (variant is null || e.Variant == variant))
+            .ToList();
         int batch = entries.Max(e => e.Batch);
         if (maxBatch is { } cap) batch = Math.Min(batch, cap);
         int classes = entries.Max(e => e.Classes);
-        AnsiConsole.WriteLine($"  timing {stage}: {warmup} warm-up + {steps} timed step(s) of batch {batch} …");
-        return RunPlan.MeasureStep(plan.Recipe, stage, batch, classes == 0 ? 1000 : classes, warmup, steps);
+        var recipe = variant is null ? plan.Recipe : plan.Recipe.ForVariant(variant);
+        AnsiConsole.WriteLine($"  timing {stage}{(variant is null ? "" : $" of {variant}")}: {warmup} warm-up + " +
+                              $"{steps} timed step(s) of batch {batch} …");
+        return RunPlan.MeasureStep(recipe, stage, batch, classes == 0 ? 1000 : classes, warmup, steps);
     }
 
     private static string Duration(double seconds) => seconds switch

@@ -68,6 +68,25 @@ public sealed class MultiVariantCommandTests : IDisposable
         Assert.Contains(lines, l => l.Contains("stage 1 LoraMicro", StringComparison.Ordinal));
         Assert.Contains("stage 1: 2 training run(s)", plan);
 
+        // Timed, stages 1 and 2 are timed on each variant's own model, a line each, and the total adds them up.
+        (code, string timed) = RunPvp($"plan \"{recipe}\" --summary --steps 1 --warmup 0");
+        Assert.True(code == 0, timed);
+        foreach (string variant in new[] { "VptDeepMicro", "LoraMicro" })
+        {
+            Assert.Contains($"timing stage 1 of {variant}:", timed);
+            Assert.Contains($"timing stage 2 of {variant}:", timed);
+            Assert.Contains($"stage 1 {variant}: 1 training run(s)", timed);
+            Assert.Contains($"stage 2 {variant}: 4 training run(s)", timed);
+        }
+        var timedLines = timed.Replace("\r", "").Split('\n');
+        double Seconds(string line, string pattern) => double.Parse(
+            System.Text.RegularExpressions.Regex.Match(line, pattern).Groups[1].Value,
+            System.Globalization.CultureInfo.InvariantCulture);
+        var stageLines = timedLines.Where(l => l.Contains(" s/step ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(5, stageLines.Count); // the backbone, then stage 1 and stage 2 of each variant
+        var totalLine = timedLines.Single(l => l.StartsWith("total:", StringComparison.Ordinal));
+        Assert.Equal(stageLines.Sum(l => Seconds(l, @"→ ([0-9.]+) s$")), Seconds(totalLine, @", ([0-9.]+) s = "), 0.5);
+
         // An id without the variant says what the recipe's ids look like; an unknown variant is named.
         (code, string bare) = RunPvp($"tune \"{recipe}\" --cell shapes/1shot-seed0-pvp");
         Assert.NotEqual(0, code);

@@ -24,7 +24,7 @@ internal abstract class SubmitCommand<TSettings> : RecipeCommand<TSettings> wher
         // script or manifest); timed only with --estimate, since this machine is seldom the nodes' kind.
         var plan = RunPlan.Of(recipe);
         PlanPrinter.Print(plan, line => Output.Raw(line + "\n"), cells: false,
-            settings.Estimate ? stage => PlanPrinter.MeasureStage(plan, stage, warmup: 1, steps: 3, maxBatch: null) : null,
+            settings.Estimate ? (stage, variant) => PlanPrinter.MeasureStage(plan, stage, variant, warmup: 1, steps: 3, maxBatch: null) : null,
             prefix: "# ");
         return Submit(ClusterRun.Of(recipe, settings.PvpCommand ?? DefaultPvpCommand, settings.NodeArguments()),
             settings);
